@@ -1,0 +1,192 @@
+#include "core/config.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace crmh {
+
+const JobConfig* Config::FindJob(std::string_view name) const {
+  for (const auto& j : jobs) {
+    if (j.name == name) return &j;
+  }
+  return nullptr;
+}
+
+namespace {
+
+FieldMap Col(std::string c) { return FieldMap{std::move(c), std::nullopt}; }
+
+// The demo schema (daemon/demo_data.cpp creates it).
+Mapping GenericProfile() {
+  Mapping m;
+  m.profile = "generic";
+  m.contacts_table = "contacts";
+  m.id_column = "id";
+  m.soft_delete = "deleted";
+  for (const char* f : {"first_name", "last_name", "email", "email2", "phone", "mobile", "company",
+                        "address1", "address2", "city", "postcode", "region", "country",
+                        "birthdate", "created_by", "modified_by", "created_at", "updated_at",
+                        "do_not_call"}) {
+    m.fields[f] = Col(f);
+  }
+  m.fields["owner"] = Col("owner_id");
+  m.fields["opt_out"] = Col("email_opt_out");
+  m.children = {
+      {"activities", "activities", "parent_id", "parent_type", "Contacts", "id", "deleted", {}},
+      {"deals", "deals", "contact_id", "", "", "id", "deleted", {}},
+      {"tags", "contact_tags", "contact_id", "", "", "id", "deleted", {"tag"}},
+  };
+  m.activity = {{"last_contacted_at", ""}, {"occurred_at", "activities"}};
+  m.users_table = "users";
+  m.users_id = "id";
+  m.users_name = "user_name";
+  return m;
+}
+
+// SuiteCRM 7. Emails and the email opt-out live on the shared email_addresses row, reached
+// through email_addr_bean_rel; the company through accounts_contacts.
+Mapping SuiteCrmProfile() {
+  Mapping m;
+  m.profile = "suitecrm";
+  m.contacts_table = "contacts";
+  m.id_column = "id";
+  m.soft_delete = "deleted";
+  m.extension_table = "contacts_cstm";
+  m.extension_id = "id_c";
+  m.fields["first_name"] = Col("first_name");
+  m.fields["last_name"] = Col("last_name");
+  m.fields["phone"] = Col("phone_work");
+  m.fields["mobile"] = Col("phone_mobile");
+  m.fields["address1"] = Col("primary_address_street");
+  m.fields["city"] = Col("primary_address_city");
+  m.fields["postcode"] = Col("primary_address_postalcode");
+  m.fields["region"] = Col("primary_address_state");
+  m.fields["country"] = Col("primary_address_country");
+  m.fields["birthdate"] = Col("birthdate");
+  m.fields["owner"] = Col("assigned_user_id");
+  m.fields["created_by"] = Col("created_by");
+  m.fields["modified_by"] = Col("modified_user_id");
+  m.fields["created_at"] = Col("date_entered");
+  m.fields["updated_at"] = Col("date_modified");
+  m.fields["do_not_call"] = Col("do_not_call");
+  RelatedField email{"email_addresses", "email_address", "id", "email_addr_bean_rel",
+                     "bean_id", "email_address_id",
+                     {{"bean_module", "Contacts"}, {"primary_address", "1"}, {"deleted", "0"}}};
+  m.fields["email"] = FieldMap{"", email};
+  RelatedField opt_out = email;
+  opt_out.column = "opt_out";
+  m.fields["opt_out"] = FieldMap{"", opt_out};
+  m.fields["company"] = FieldMap{
+      "", RelatedField{"accounts", "name", "id", "accounts_contacts", "contact_id", "account_id",
+                       {{"deleted", "0"}}}};
+  m.children = {
+      {"accounts", "accounts_contacts", "contact_id", "", "", "id", "deleted", {"account_id"}},
+      {"calls_rel", "calls_contacts", "contact_id", "", "", "id", "deleted", {"call_id"}},
+      {"meetings_rel", "meetings_contacts", "contact_id", "", "", "id", "deleted", {"meeting_id"}},
+      {"opportunities", "opportunities_contacts", "contact_id", "", "", "id", "deleted",
+       {"opportunity_id"}},
+      {"emails_rel", "email_addr_bean_rel", "bean_id", "bean_module", "Contacts", "id", "deleted",
+       {"email_address_id"}},
+      {"calls", "calls", "parent_id", "parent_type", "Contacts", "id", "deleted", {}},
+      {"meetings", "meetings", "parent_id", "parent_type", "Contacts", "id", "deleted", {}},
+      {"notes", "notes", "parent_id", "parent_type", "Contacts", "id", "deleted", {}},
+  };
+  m.activity = {{"date_start", "calls"}, {"date_start", "meetings"}, {"date_entered", "notes"}};
+  m.users_table = "users";
+  m.users_id = "id";
+  m.users_name = "user_name";
+  return m;
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t sub = prev[j - 1] + (std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace
+
+Result<Mapping> BuiltinProfile(std::string_view name) {
+  if (name == "generic") return GenericProfile();
+  if (name == "suitecrm") return SuiteCrmProfile();
+  return Error::Config(fmt::format("unknown mapping profile '{}' (generic, suitecrm)", name));
+}
+
+std::string Suggest(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_d = std::max<size_t>(2, word.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    size_t d = EditDistance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+Result<std::chrono::seconds> ParseDuration(std::string_view text) {
+  if (text.empty()) return Error::Config("empty duration (use e.g. 90s, 5m, 2h30m, 14d)");
+  long long total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+    if (i == start) break;
+    long long n = std::stoll(std::string(text.substr(start, i - start)));
+    size_t ustart = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    std::string_view unit = text.substr(ustart, i - ustart);
+    long long mul = 0;
+    if (unit == "s" || unit == "sec" || unit.empty()) mul = 1;
+    else if (unit == "m" || unit == "min") mul = 60;
+    else if (unit == "h") mul = 3600;
+    else if (unit == "d") mul = 86400;
+    else if (unit == "w") mul = 7 * 86400;
+    if (mul == 0 || n > 1'000'000'000) break;
+    total += n * mul;
+    if (i == text.size()) return std::chrono::seconds{total};
+  }
+  return Error::Config(
+      fmt::format("'{}' is not a duration (use e.g. 90s, 5m, 2h30m, 14d)", text));
+}
+
+Result<std::string> ReadPassword(const DatabaseConfig& db) {
+  std::string path;
+  if (!db.password_credential.empty()) {
+    const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+    if (!dir) {
+      return Error::Config(fmt::format(
+          "database.password_credential '{}' is set but $CREDENTIALS_DIRECTORY is not (run under "
+          "systemd with LoadCredential=, or use password_file)",
+          db.password_credential));
+    }
+    path = std::string(dir) + "/" + db.password_credential;
+  } else if (!db.password_file.empty()) {
+    path = db.password_file;
+  } else {
+    return std::string{};
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error::Config(fmt::format("cannot read the database password file {}", path));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::string pw = buf.str();
+  while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
+  return pw;
+}
+
+}  // namespace crmh

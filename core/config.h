@@ -1,0 +1,157 @@
+// The typed configuration: everything an admin writes in crm-hygiene.yaml, parsed in one place
+// (core/config_yaml.cpp) and read by every layer. Plain structs, no behaviour, no globals:
+// the daemon owns one `std::shared_ptr<const Config>` and swaps it atomically on SIGHUP.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/calendar.h"
+#include "core/result.h"
+
+namespace crmh {
+
+enum class Backend { kSqlite, kMysql };
+
+struct TlsConfig {
+  std::string mode = "preferred";  // disabled | preferred | required | verify_ca | verify_identity
+  std::string ca, cert, key;
+};
+
+struct DatabaseConfig {
+  Backend backend = Backend::kSqlite;
+  std::string path;  // sqlite: the CRM file (state tables live in it too)
+  std::string host = "localhost";
+  int port = 3306;
+  std::string socket;
+  std::string user;
+  std::string name;  // mysql: the CRM database (schema)
+  // The password never sits in the YAML: a file, or a systemd credential name resolved in
+  // $CREDENTIALS_DIRECTORY (LoadCredential=).
+  std::string password_file;
+  std::string password_credential;
+  TlsConfig tls;
+  std::chrono::seconds connect_timeout{10};
+};
+
+struct StateConfig {
+  // mysql: a separate schema on the same server (one transaction spans both); empty = the CRM
+  // database itself, tables distinguished by the prefix. sqlite: always the CRM file.
+  std::string schema;
+  std::string table_prefix = "crmh_";
+  std::string directory = "/var/lib/crm-hygiene";  // dumps, digest archive, lock files
+};
+
+// A logical field taken from a related table, e.g. SuiteCRM's primary email:
+// contacts.id = email_addr_bean_rel.bean_id AND email_addr_bean_rel.email_address_id =
+// email_addresses.id AND <where...>, value = email_addresses.email_address.
+struct RelatedField {
+  std::string table;        // where the value lives (email_addresses)
+  std::string column;       // the value (email_address)
+  std::string key = "id";   // table's key joined from the link (id)
+  std::string link_table;   // email_addr_bean_rel
+  std::string link_contact; // link column holding the contact id (bean_id)
+  std::string link_target;  // link column pointing at table.key (email_address_id)
+  std::map<std::string, std::string> where;  // equality filters on the link table
+};
+
+struct FieldMap {
+  std::string column;                   // a column of the contacts table, or...
+  std::optional<RelatedField> related;  // ...a value from a related table
+};
+
+struct ChildRef {
+  std::string name;    // logical name used in reports ("calls")
+  std::string table;
+  std::string column;  // holds the contact id
+  std::string type_column;  // polymorphic links: calls.parent_type = 'Contacts'
+  std::string type_value;
+  std::string id_column = "id";
+  std::string soft_delete;            // the child's own deleted flag, if any
+  std::vector<std::string> unique_key;  // logical unique key (columns besides `column`)
+};
+
+struct ActivitySource {
+  std::string column;  // a timestamp column on the contacts table, or...
+  std::string child;   // ...max(column) over this child reference
+};
+
+struct Mapping {
+  std::string profile;  // generic | suitecrm | custom
+  std::string contacts_table = "contacts";
+  std::string id_column = "id";
+  std::string soft_delete;  // the CRM's own deleted flag on contacts
+  std::string extension_table;  // SuiteCRM contacts_cstm (id_c): rows that follow the contact
+  std::string extension_id;
+  // Logical field name → where it lives. Logical names: first_name, last_name, email, email2,
+  // phone, mobile, company, address1, address2, city, postcode, region, country, birthdate,
+  // owner, created_by, modified_by, created_at, updated_at, opt_out, do_not_call.
+  std::map<std::string, FieldMap> fields;
+  std::vector<std::string> extra;  // further comparable columns
+  std::vector<ChildRef> children;
+  std::vector<ActivitySource> activity;
+  std::string users_table;  // for owner names in reports (optional)
+  std::string users_id = "id";
+  std::string users_name;
+};
+
+enum class Overlap { kSkip, kQueue };
+
+struct JobConfig {
+  std::string name;
+  std::string kind;  // audit (dedup, prune, standardize, score, digest, retention later)
+  bool enabled = true;
+  std::string schedule;  // OnCalendar or cron expression; empty = only `run JOB`
+  std::string time_zone = "UTC";
+  calendar::DstGap dst_gap = calendar::DstGap::kRunAtTransition;
+  bool persistent = false;
+  std::chrono::seconds jitter{0};
+  Overlap overlap = Overlap::kSkip;
+  std::chrono::seconds starting_deadline{0};  // 0 = no deadline
+  // Kind-specific options, validated by the kind's own options parser.
+  std::vector<std::string> mandatory;  // audit: mandatory logical fields
+  std::map<std::string, double> weights;  // audit: "critical" field weights
+  std::string config_line;  // "file:line:col" where the job was defined, for later errors
+};
+
+struct DaemonConfig {
+  std::chrono::seconds stop_timeout{60};
+  std::chrono::seconds clock_recheck{300};  // cap on a timer wait so wall-clock steps are noticed
+  std::chrono::seconds db_retry{10};        // start-up: DB down, retry every ...
+  std::chrono::seconds db_give_up{120};     // ... then exit 3
+};
+
+struct Config {
+  std::string source;  // file it came from
+  std::string hash;    // of the file's bytes, recorded on each run
+  std::string instance_id;
+  std::string system_user;  // id recorded as modified_by on rows we change
+  DatabaseConfig database;
+  StateConfig state;
+  Mapping mapping;
+  DaemonConfig daemon;
+  std::vector<JobConfig> jobs;
+
+  const JobConfig* FindJob(std::string_view name) const;
+};
+
+// Parses and validates the YAML text. Every error is "file:line:column: message".
+Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name);
+Result<Config> LoadConfigFile(const std::string& path);
+
+// Built-in mapping profiles.
+Result<Mapping> BuiltinProfile(std::string_view name);
+
+// Edit distance suggestion: the closest candidate within a small distance, or "".
+std::string Suggest(std::string_view word, const std::vector<std::string>& candidates);
+
+// "90s", "5m", "2h30m", "14d" → seconds.
+Result<std::chrono::seconds> ParseDuration(std::string_view text);
+
+// Reads the database password from password_file or the systemd credential; empty if neither.
+Result<std::string> ReadPassword(const DatabaseConfig& db);
+
+}  // namespace crmh

@@ -1,0 +1,566 @@
+// YAML → Config. The only place that knows the file's shape.
+//
+// Strictness is deliberate (DESIGN.md invariant 7): every key is known, every error says
+// file:line:column, duplicate keys are errors. yaml-cpp 0.7 silently keeps the first of two
+// duplicate keys, so a separate event pass (DuplicateKeyFinder) looks for them first.
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/yaml.h>
+
+#include <unistd.h>
+
+#include <fstream>
+#include <functional>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "core/config.h"
+#include "core/time_util.h"
+#include <fmt/format.h>
+
+namespace crmh {
+namespace {
+
+struct ConfigError {
+  std::string message;  // already "file:line:col: ..."
+};
+
+std::string Where(std::string_view file, const YAML::Mark& m) {
+  // yaml-cpp marks are 0-based; editors count from 1.
+  return fmt::format("{}:{}:{}", file, m.line + 1, m.column + 1);
+}
+
+// Walks the event stream and reports the first key that appears twice in one mapping.
+class DuplicateKeyFinder : public YAML::EventHandler {
+ public:
+  explicit DuplicateKeyFinder(std::string file) : file_(std::move(file)) {}
+  std::optional<std::string> error;
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { Value(m, "~"); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { Value(m, "*alias"); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                const std::string& value) override {
+    Value(m, value);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Value(m, "");  // a sequence used as a key is not a string key; counts as a value
+    frames_.push_back({false, true, {}});
+  }
+  void OnSequenceEnd() override { frames_.pop_back(); }
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Value(m, "");
+    frames_.push_back({true, true, {}});
+  }
+  void OnMapEnd() override { frames_.pop_back(); }
+
+ private:
+  struct Frame {
+    bool is_map;
+    bool expect_key;
+    std::set<std::string> keys;
+  };
+
+  // Every node start goes through here: in a map it alternates key, value.
+  void Value(const YAML::Mark& m, const std::string& text) {
+    if (frames_.empty() || !frames_.back().is_map) return;
+    Frame& f = frames_.back();
+    if (f.expect_key && !error) {
+      if (!f.keys.insert(text).second) {
+        error = fmt::format("{}: duplicate key '{}' (yaml would silently keep the first one)",
+                            Where(file_, m), text);
+      }
+    }
+    f.expect_key = !f.expect_key;
+  }
+
+  std::string file_;
+  std::vector<Frame> frames_;
+};
+
+// A mapping node whose keys are checked off as they are read; Finish() rejects the rest.
+class MapReader {
+ public:
+  MapReader(const YAML::Node& node, std::string_view file, std::string what)
+      : node_(node), file_(file), what_(std::move(what)) {
+    if (!node_.IsMap()) {
+      throw ConfigError{fmt::format("{}: {} must be a mapping (key: value lines)",
+                                    Where(file_, node_.Mark()), what_)};
+    }
+  }
+
+  const YAML::Node& node() const { return node_; }
+  std::string_view file() const { return file_; }
+
+  // Returns the child node (possibly undefined) and marks the key as known.
+  YAML::Node Get(const std::string& key) {
+    known_.push_back(key);
+    return node_[key];
+  }
+  bool Has(const std::string& key) {
+    known_.push_back(key);
+    return node_[key].IsDefined() && !node_[key].IsNull();
+  }
+
+  std::string Str(const std::string& key, std::string def = {}) {
+    YAML::Node n = Get(key);
+    if (!n.IsDefined() || n.IsNull()) return def;
+    if (!n.IsScalar()) Fail(n, fmt::format("'{}' must be a single value", key));
+    return n.Scalar();
+  }
+  std::string Required(const std::string& key) {
+    YAML::Node n = Get(key);
+    if (!n.IsDefined() || n.IsNull() || !n.IsScalar() || n.Scalar().empty()) {
+      Fail(n.IsDefined() ? n : node_, fmt::format("{}: '{}' is required", what_, key));
+    }
+    return n.Scalar();
+  }
+  bool Bool(const std::string& key, bool def) {
+    YAML::Node n = Get(key);
+    if (!n.IsDefined() || n.IsNull()) return def;
+    bool b = false;
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, b)) {
+      Fail(n, fmt::format("'{}' must be true or false, not '{}'", key, Text(n)));
+    }
+    return b;
+  }
+  long Int(const std::string& key, long def, long lo, long hi) {
+    YAML::Node n = Get(key);
+    if (!n.IsDefined() || n.IsNull()) return def;
+    long v = 0;
+    if (!n.IsScalar() || !YAML::convert<long>::decode(n, v)) {
+      Fail(n, fmt::format("'{}' must be a whole number, not '{}'", key, Text(n)));
+    }
+    if (v < lo || v > hi) Fail(n, fmt::format("'{}' must be between {} and {}", key, lo, hi));
+    return v;
+  }
+  double Double(const YAML::Node& n, const std::string& key) {
+    double v = 0;
+    if (!n.IsScalar() || !YAML::convert<double>::decode(n, v)) {
+      Fail(n, fmt::format("'{}' must be a number, not '{}'", key, Text(n)));
+    }
+    return v;
+  }
+  std::chrono::seconds Duration(const std::string& key, std::chrono::seconds def) {
+    YAML::Node n = Get(key);
+    if (!n.IsDefined() || n.IsNull()) return def;
+    auto d = ParseDuration(n.IsScalar() ? n.Scalar() : "");
+    if (!d) Fail(n, fmt::format("'{}': {}", key, d.error().message));
+    return *d;
+  }
+  std::string OneOf(const std::string& key, std::string def, const std::vector<std::string>& ok) {
+    YAML::Node n = Get(key);
+    if (!n.IsDefined() || n.IsNull()) return def;
+    std::string v = n.IsScalar() ? n.Scalar() : "";
+    if (std::find(ok.begin(), ok.end(), v) == ok.end()) {
+      std::string all;
+      for (const auto& o : ok) all += (all.empty() ? "" : ", ") + o;
+      std::string hint = Suggest(v, ok);
+      Fail(n, fmt::format("'{}' must be one of {}, not '{}'{}", key, all, Text(n),
+                          hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+    }
+    return v;
+  }
+  std::vector<std::string> StrList(const std::string& key) {
+    YAML::Node n = Get(key);
+    std::vector<std::string> out;
+    if (!n.IsDefined() || n.IsNull()) return out;
+    if (n.IsScalar()) return {n.Scalar()};
+    if (!n.IsSequence()) Fail(n, fmt::format("'{}' must be a list", key));
+    for (const auto& item : n) {
+      if (!item.IsScalar()) Fail(item, fmt::format("'{}' items must be single values", key));
+      out.push_back(item.Scalar());
+    }
+    return out;
+  }
+
+  // Rejects every key that was not asked for, suggesting the closest known one.
+  void Finish() {
+    for (const auto& kv : node_) {
+      std::string key = kv.first.Scalar();
+      if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
+      std::string hint = Suggest(key, known_);
+      Fail(kv.first, fmt::format("unknown key '{}' in {}{}", key, what_,
+                                 hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+    }
+  }
+
+  [[noreturn]] void Fail(const YAML::Node& at, const std::string& msg) const {
+    throw ConfigError{fmt::format("{}: {}", Where(file_, at.Mark()), msg)};
+  }
+
+ private:
+  static std::string Text(const YAML::Node& n) { return n.IsScalar() ? n.Scalar() : "(a block)"; }
+
+  YAML::Node node_;
+  std::string_view file_;
+  std::string what_;
+  std::vector<std::string> known_;
+};
+
+// SQL identifiers from the config are validated here and quoted by crm/ when used; they are
+// never pasted raw. Letters, digits, _ and $, not starting with a digit, at most 64 bytes.
+void CheckIdent(MapReader& r, const YAML::Node& at, const std::string& what,
+                const std::string& ident) {
+  static const std::regex kIdent("[A-Za-z_][A-Za-z0-9_$]{0,63}");
+  if (ident.empty()) return;
+  if (!std::regex_match(ident, kIdent)) {
+    r.Fail(at, fmt::format("{} '{}' is not a valid table/column name (letters, digits, _ and $; "
+                           "at most 64)",
+                           what, ident));
+  }
+}
+
+std::string Ident(MapReader& r, const std::string& key, std::string def = {}) {
+  YAML::Node at = r.Get(key);
+  std::string v = r.Str(key, std::move(def));
+  CheckIdent(r, at.IsDefined() ? at : r.node(), key, v);
+  return v;
+}
+
+const std::vector<std::string>& LogicalFields() {
+  static const std::vector<std::string> k = {
+      "first_name", "last_name", "email",      "email2",     "phone",      "mobile",
+      "company",    "address1",  "address2",   "city",       "postcode",   "region",
+      "country",    "birthdate", "owner",      "created_by", "modified_by", "created_at",
+      "updated_at", "opt_out",   "do_not_call"};
+  return k;
+}
+
+FieldMap ParseField(MapReader& parent, const std::string& key, const YAML::Node& n) {
+  FieldMap f;
+  if (n.IsScalar()) {
+    f.column = n.Scalar();
+    CheckIdent(parent, n, key, f.column);
+    return f;
+  }
+  MapReader r(n, parent.file(), fmt::format("field '{}'", key));
+  RelatedField rel;
+  rel.table = Ident(r, "table");
+  rel.column = Ident(r, "column");
+  rel.key = Ident(r, "key", "id");
+  rel.link_table = Ident(r, "link_table");
+  rel.link_contact = Ident(r, "link_contact");
+  rel.link_target = Ident(r, "link_target");
+  if (r.Has("where")) {
+    MapReader w(r.Get("where"), parent.file(), "where");
+    for (const auto& kv : w.node()) {
+      std::string col = kv.first.Scalar();
+      CheckIdent(w, kv.first, "where column", col);
+      w.Get(col);
+      rel.where[col] = kv.second.Scalar();
+    }
+  }
+  r.Finish();
+  if (rel.table.empty() || rel.column.empty() || rel.link_table.empty() ||
+      rel.link_contact.empty() || rel.link_target.empty()) {
+    r.Fail(n, fmt::format("field '{}' from a related table needs table, column, link_table, "
+                          "link_contact and link_target",
+                          key));
+  }
+  f.related = std::move(rel);
+  return f;
+}
+
+void ParseMapping(const YAML::Node& node, std::string_view file, Mapping& m) {
+  MapReader r(node, file, "mapping");
+  std::string profile = r.OneOf("profile", "generic", {"generic", "suitecrm", "custom"});
+  if (profile != "custom") {
+    auto p = BuiltinProfile(profile);
+    if (!p) r.Fail(node, p.error().message);
+    m = *p;
+  } else {
+    m = Mapping{};
+  }
+  m.profile = profile;
+  if (r.Has("contacts")) {
+    MapReader c(r.Get("contacts"), file, "mapping.contacts");
+    m.contacts_table = Ident(c, "table", m.contacts_table);
+    m.id_column = Ident(c, "id", m.id_column);
+    m.soft_delete = Ident(c, "soft_delete", m.soft_delete);
+    m.extension_table = Ident(c, "extension_table", m.extension_table);
+    m.extension_id = Ident(c, "extension_id", m.extension_id);
+    c.Finish();
+  }
+  if (r.Has("fields")) {
+    YAML::Node fields = r.Get("fields");
+    MapReader f(fields, file, "mapping.fields");
+    for (const auto& kv : fields) {
+      std::string key = kv.first.Scalar();
+      const auto& known = LogicalFields();
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        std::string hint = Suggest(key, known);
+        f.Fail(kv.first,
+               fmt::format("unknown logical field '{}'{} (use mapping.extra for other columns)",
+                           key, hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+      }
+      f.Get(key);
+      if (kv.second.IsNull() || (kv.second.IsScalar() && kv.second.Scalar().empty())) {
+        m.fields.erase(key);  // an admin may unmap a profile's field
+      } else {
+        m.fields[key] = ParseField(f, key, kv.second);
+      }
+    }
+  }
+  if (r.Has("extra")) {
+    YAML::Node at = r.Get("extra");
+    m.extra = r.StrList("extra");
+    for (const auto& e : m.extra) CheckIdent(r, at, "extra column", e);
+  }
+  if (r.Has("children")) {
+    YAML::Node seq = r.Get("children");
+    if (!seq.IsSequence()) r.Fail(seq, "mapping.children must be a list");
+    m.children.clear();
+    for (const auto& item : seq) {
+      MapReader c(item, file, "a child reference");
+      ChildRef ref;
+      ref.name = c.Required("name");
+      ref.table = Ident(c, "table");
+      ref.column = Ident(c, "column");
+      ref.type_column = Ident(c, "type_column");
+      ref.type_value = c.Str("type_value");
+      ref.id_column = Ident(c, "id", "id");
+      ref.soft_delete = Ident(c, "soft_delete");
+      YAML::Node uk = c.Get("unique_key");
+      ref.unique_key = c.StrList("unique_key");
+      for (const auto& u : ref.unique_key) CheckIdent(c, uk, "unique_key column", u);
+      c.Finish();
+      if (ref.table.empty() || ref.column.empty()) c.Fail(item, "a child reference needs table and column");
+      if (ref.type_column.empty() != ref.type_value.empty()) {
+        c.Fail(item, "type_column and type_value go together (polymorphic link)");
+      }
+      m.children.push_back(std::move(ref));
+    }
+  }
+  if (r.Has("activity")) {
+    YAML::Node seq = r.Get("activity");
+    if (!seq.IsSequence()) r.Fail(seq, "mapping.activity must be a list");
+    m.activity.clear();
+    for (const auto& item : seq) {
+      MapReader a(item, file, "an activity source");
+      ActivitySource s;
+      s.column = Ident(a, "column");
+      s.child = a.Str("child");
+      a.Finish();
+      if (s.column.empty()) a.Fail(item, "an activity source needs a column");
+      m.activity.push_back(std::move(s));
+    }
+  }
+  if (r.Has("users")) {
+    MapReader u(r.Get("users"), file, "mapping.users");
+    m.users_table = Ident(u, "table", m.users_table);
+    m.users_id = Ident(u, "id", m.users_id);
+    m.users_name = Ident(u, "name", m.users_name);
+    u.Finish();
+  }
+  r.Finish();
+  // Cross-references inside the mapping.
+  for (const auto& a : m.activity) {
+    if (a.child.empty()) continue;
+    bool found = false;
+    for (const auto& c : m.children) found = found || c.name == a.child;
+    if (!found) {
+      r.Fail(node, fmt::format("mapping.activity names child '{}', which mapping.children does "
+                               "not define",
+                               a.child));
+    }
+  }
+}
+
+void ParseJob(const std::string& name, const YAML::Node& node, std::string_view file,
+              JobConfig& j) {
+  MapReader r(node, file, fmt::format("job '{}'", name));
+  j.name = name;
+  j.config_line = Where(file, node.Mark());
+  j.kind = r.OneOf("kind", "", {"audit"});
+  if (j.kind.empty()) r.Fail(node, fmt::format("job '{}' needs a kind (audit)", name));
+  j.enabled = r.Bool("enabled", true);
+  YAML::Node sched = r.Get("schedule");
+  j.schedule = r.Str("schedule");
+  YAML::Node tz = r.Get("time_zone");
+  j.time_zone = r.Str("time_zone", "UTC");
+  if (!LookupZone(j.time_zone)) {
+    r.Fail(tz, fmt::format("unknown time zone '{}' (an IANA name such as Europe/Berlin)",
+                           j.time_zone));
+  }
+  j.dst_gap = r.OneOf("dst_gap", "run_at_transition", {"skip", "run_at_transition"}) == "skip"
+                  ? calendar::DstGap::kSkip
+                  : calendar::DstGap::kRunAtTransition;
+  j.persistent = r.Bool("persistent", false);
+  j.jitter = r.Duration("jitter", std::chrono::seconds{0});
+  j.overlap = r.OneOf("overlap", "skip", {"skip", "queue"}) == "queue" ? Overlap::kQueue
+                                                                        : Overlap::kSkip;
+  j.starting_deadline = r.Duration("starting_deadline", std::chrono::seconds{0});
+  if (!j.schedule.empty()) {
+    auto s = calendar::Schedule::Parse(j.schedule);
+    if (!s) r.Fail(sched, fmt::format("job '{}': {}", name, s.error().message));
+    if (!s->zone().empty() && tz.IsDefined() && s->zone() != j.time_zone) {
+      r.Fail(tz, fmt::format("job '{}': time_zone '{}' contradicts the zone '{}' written in its "
+                             "schedule '{}'",
+                             name, j.time_zone, s->zone(), j.schedule));
+    }
+    if (!s->zone().empty()) j.time_zone = s->zone();
+  }
+  if (r.Has("options")) {
+    MapReader o(r.Get("options"), file, fmt::format("job '{}' options", name));
+    if (j.kind == "audit") {
+      j.mandatory = o.StrList("mandatory");
+      const auto& known = LogicalFields();
+      for (const auto& f : j.mandatory) {
+        if (std::find(known.begin(), known.end(), f) == known.end()) {
+          std::string hint = Suggest(f, known);
+          o.Fail(o.node()["mandatory"],
+                 fmt::format("job '{}': unknown mandatory field '{}'{}", name, f,
+                             hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+        }
+      }
+      if (o.Has("weights")) {
+        MapReader w(o.Get("weights"), file, "weights");
+        for (const auto& kv : w.node()) {
+          std::string f = kv.first.Scalar();
+          w.Get(f);
+          j.weights[f] = w.Double(kv.second, f);
+        }
+      }
+    }
+    o.Finish();
+  }
+  if (j.kind == "audit" && j.mandatory.empty()) {
+    j.mandatory = {"first_name", "last_name", "email", "phone", "country"};
+  }
+  r.Finish();
+}
+
+Config Parse(std::string_view text, std::string_view file) {
+  Config cfg;
+  cfg.source = std::string(file);
+  YAML::Node root;
+  {
+    std::istringstream in{std::string(text)};
+    YAML::Parser parser(in);
+    DuplicateKeyFinder dups{std::string(file)};
+    try {
+      while (parser.HandleNextDocument(dups)) {
+      }
+    } catch (const YAML::Exception& e) {
+      throw ConfigError{fmt::format("{}: {}", Where(file, e.mark), e.msg)};
+    }
+    if (dups.error) throw ConfigError{*dups.error};
+    root = YAML::Load(std::string(text));
+  }
+  if (!root.IsDefined() || root.IsNull()) {
+    throw ConfigError{fmt::format("{}:1:1: the configuration file is empty", file)};
+  }
+  MapReader r(root, file, "the top level");
+  cfg.instance_id = r.Str("instance_id");
+  if (cfg.instance_id.empty()) {
+    // Stable across restarts, so a restarted daemon recognises its own interrupted runs.
+    char host[256] = {};
+    cfg.instance_id = ::gethostname(host, sizeof host - 1) == 0 && host[0] ? host : "localhost";
+  }
+  cfg.system_user = r.Str("system_user");
+
+  {
+    MapReader d(r.Get("database"), file, "database");
+    auto& db = cfg.database;
+    db.backend = d.OneOf("backend", "sqlite", {"sqlite", "mysql"}) == "mysql" ? Backend::kMysql
+                                                                             : Backend::kSqlite;
+    db.path = d.Str("path");
+    db.host = d.Str("host", "localhost");
+    db.port = static_cast<int>(d.Int("port", 3306, 1, 65535));
+    db.socket = d.Str("socket");
+    db.user = d.Str("user");
+    YAML::Node dbname = d.Get("name");
+    db.name = d.Str("name");
+    CheckIdent(d, dbname, "database name", db.name);
+    db.password_file = d.Str("password_file");
+    db.password_credential = d.Str("password_credential");
+    if (d.Has("password")) {
+      d.Fail(d.node()["password"],
+             "a password is never written in the YAML: use password_file or password_credential "
+             "(systemd LoadCredential=)");
+    }
+    if (d.Has("tls")) {
+      MapReader t(d.Get("tls"), file, "database.tls");
+      db.tls.mode = t.OneOf("mode", "preferred",
+                            {"disabled", "preferred", "required", "verify_ca", "verify_identity"});
+      db.tls.ca = t.Str("ca");
+      db.tls.cert = t.Str("cert");
+      db.tls.key = t.Str("key");
+      t.Finish();
+    }
+    db.connect_timeout = d.Duration("connect_timeout", std::chrono::seconds{10});
+    d.Finish();
+    if (db.backend == Backend::kSqlite && db.path.empty()) {
+      d.Fail(d.node(), "database.path is required for the sqlite backend");
+    }
+    if (db.backend == Backend::kMysql && (db.name.empty() || db.user.empty())) {
+      d.Fail(d.node(), "database.name and database.user are required for the mysql backend");
+    }
+  }
+  if (r.Has("state")) {
+    MapReader s(r.Get("state"), file, "state");
+    cfg.state.schema = Ident(s, "schema");
+    cfg.state.table_prefix = Ident(s, "table_prefix", cfg.state.table_prefix);
+    cfg.state.directory = s.Str("directory", cfg.state.directory);
+    s.Finish();
+  }
+  if (r.Has("mapping")) {
+    ParseMapping(r.Get("mapping"), file, cfg.mapping);
+  } else {
+    cfg.mapping = *BuiltinProfile("generic");
+  }
+  if (r.Has("daemon")) {
+    MapReader d(r.Get("daemon"), file, "daemon");
+    cfg.daemon.stop_timeout = d.Duration("stop_timeout", cfg.daemon.stop_timeout);
+    cfg.daemon.clock_recheck = d.Duration("clock_recheck", cfg.daemon.clock_recheck);
+    cfg.daemon.db_retry = d.Duration("db_retry", cfg.daemon.db_retry);
+    cfg.daemon.db_give_up = d.Duration("db_give_up", cfg.daemon.db_give_up);
+    d.Finish();
+    if (cfg.daemon.clock_recheck.count() < 1) d.Fail(d.node(), "clock_recheck must be >= 1s");
+  }
+  if (r.Has("jobs")) {
+    YAML::Node jobs = r.Get("jobs");
+    MapReader jr(jobs, file, "jobs");
+    for (const auto& kv : jobs) {
+      std::string name = kv.first.Scalar();
+      static const std::regex kName("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+      if (!std::regex_match(name, kName)) {
+        jr.Fail(kv.first, fmt::format("job name '{}' must be letters, digits, '-', '_' or '.'", name));
+      }
+      jr.Get(name);
+      JobConfig j;
+      ParseJob(name, kv.second, file, j);
+      cfg.jobs.push_back(std::move(j));
+    }
+  }
+  r.Finish();
+  return cfg;
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_name) {
+  try {
+    Config c = Parse(yaml_text, file_name);
+    c.hash = ShortHash(yaml_text);
+    return c;
+  } catch (const ConfigError& e) {
+    return Error::Config(e.message);
+  } catch (const YAML::Exception& e) {
+    return Error::Config(fmt::format("{}: {}", Where(file_name, e.mark), e.msg));
+  }
+}
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error::Config(fmt::format("{}: cannot read the configuration file", path));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return ParseConfig(buf.str(), path);
+}
+
+}  // namespace crmh

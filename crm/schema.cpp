@@ -1,0 +1,108 @@
+#include "crm/schema.h"
+
+#include <fmt/format.h>
+
+#include <map>
+
+namespace crmh::crm {
+
+Result<std::set<std::string>> ListColumns(Db& db, const std::string& table) {
+  std::set<std::string> cols;
+  Status st = Guard(fmt::format("reading the columns of {}", table), [&] {
+    soci::rowset<soci::row> rs =
+        db.mysql()
+            ? (db.sql().prepare << "SELECT column_name FROM information_schema.columns "
+                                   "WHERE table_schema = DATABASE() AND table_name = :t",
+               soci::use(table))
+            : (db.sql().prepare << "SELECT name FROM pragma_table_info(:t)", soci::use(table));
+    for (const auto& r : rs) cols.insert(r.get<std::string>(0));
+  });
+  if (!st) return st.error();
+  return cols;
+}
+
+std::vector<std::string> ContactColumns(const Mapping& m) {
+  std::vector<std::string> cols{m.id_column};
+  for (const auto& [name, f] : m.fields) {
+    if (!f.column.empty()) cols.push_back(f.column);
+  }
+  if (!m.soft_delete.empty()) cols.push_back(m.soft_delete);
+  for (const auto& e : m.extra) cols.push_back(e);
+  for (const auto& a : m.activity) {
+    if (a.child.empty()) cols.push_back(a.column);
+  }
+  return cols;
+}
+
+Result<SchemaCheck> VerifyMapping(Db& db, const Mapping& m) {
+  SchemaCheck out;
+  std::map<std::string, std::set<std::string>> need;  // table → columns
+  for (const auto& c : ContactColumns(m)) need[m.contacts_table].insert(c);
+  for (const auto& [name, f] : m.fields) {
+    if (!f.related) continue;
+    const auto& r = *f.related;
+    need[r.table].insert(r.column);
+    need[r.table].insert(r.key);
+    need[r.link_table].insert(r.link_contact);
+    need[r.link_table].insert(r.link_target);
+    for (const auto& [col, v] : r.where) need[r.link_table].insert(col);
+  }
+  if (!m.extension_table.empty()) need[m.extension_table].insert(m.extension_id);
+  for (const auto& c : m.children) {
+    auto& cols = need[c.table];
+    cols.insert(c.column);
+    cols.insert(c.id_column);
+    if (!c.type_column.empty()) cols.insert(c.type_column);
+    if (!c.soft_delete.empty()) cols.insert(c.soft_delete);
+    for (const auto& u : c.unique_key) cols.insert(u);
+  }
+  for (const auto& a : m.activity) {
+    if (a.child.empty()) continue;
+    for (const auto& c : m.children) {
+      if (c.name == a.child) need[c.table].insert(a.column);
+    }
+  }
+  if (!m.users_table.empty()) {
+    need[m.users_table].insert(m.users_id);
+    if (!m.users_name.empty()) need[m.users_table].insert(m.users_name);
+  }
+
+  for (const auto& [table, cols] : need) {
+    auto live = ListColumns(db, table);
+    if (!live) return live.error();
+    if (live->empty()) {
+      out.missing.push_back(fmt::format("table {}", table));
+      continue;
+    }
+    for (const auto& c : cols) {
+      if (!live->count(c)) out.missing.push_back(fmt::format("column {}.{}", table, c));
+    }
+    // Reading the mapped columns proves the SELECT grant on them.
+    std::string list;
+    for (const auto& c : cols) {
+      if (!live->count(c)) continue;
+      list += (list.empty() ? "" : ", ") + db.Q(c);
+    }
+    if (list.empty()) continue;
+    Status st = Guard("", [&] {
+      std::string sql = fmt::format("SELECT {} FROM {} LIMIT 0", list, db.Q(table));
+      soci::rowset<soci::row> rs = db.sql().prepare << sql;
+      for (auto it = rs.begin(); it != rs.end(); ++it) {
+      }
+    });
+    if (!st) {
+      if (st.error().exit == Exit::kDbUnreachable) return st.error();
+      out.grants.push_back(fmt::format("SELECT on {}: {}", table, st.error().message));
+    }
+    out.checked.push_back(fmt::format("{} ({} columns)", table, cols.size()));
+  }
+  if (!out.missing.empty() || !out.grants.empty()) {
+    std::string msg = fmt::format("the mapping (profile {}) does not match the live schema:", m.profile);
+    for (const auto& x : out.missing) msg += "\n  missing " + x;
+    for (const auto& x : out.grants) msg += "\n  no grant: " + x;
+    return Error::Config(msg);
+  }
+  return out;
+}
+
+}  // namespace crmh::crm

@@ -1,0 +1,29 @@
+// Live-schema checks: does every table/column the mapping names exist, and may we read/write it?
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "crm/db.h"
+
+namespace crmh::crm {
+
+// Column names of `table` (empty set if the table does not exist).
+Result<std::set<std::string>> ListColumns(Db& db, const std::string& table);
+
+struct SchemaCheck {
+  std::vector<std::string> missing;  // "contacts.email2", "table calls_contacts"
+  std::vector<std::string> checked;  // what was verified, for `check`'s report
+  std::vector<std::string> grants;   // grant problems
+};
+
+// Verifies every table and column the mapping names against the live schema and that the
+// session may SELECT them. Error::Config (exit 2) naming each missing table/column.
+Result<SchemaCheck> VerifyMapping(Db& db, const Mapping& m);
+
+// The contact columns the mapping reads from the contacts table itself (id first).
+std::vector<std::string> ContactColumns(const Mapping& m);
+
+}  // namespace crmh::crm

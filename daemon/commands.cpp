@@ -1,0 +1,200 @@
+#include "daemon/commands.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/config.h"
+#include "crm/db.h"
+#include "crm/schema.h"
+#include "crm/state.h"
+#include "daemon/scheduler.h"
+#include "jobs/job.h"
+
+namespace crmh {
+namespace {
+
+int Fail(std::ostream& err, const Error& e) {
+  err << "crm-hygiene: " << e.message << "\n";
+  return static_cast<int>(e.exit);
+}
+
+nlohmann::json RunJson(const crm::RunRow& r) {
+  nlohmann::json j;
+  j["run_id"] = r.run_id;
+  j["job"] = r.job;
+  j["kind"] = r.kind;
+  j["status"] = r.status;
+  j["reason"] = r.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.reason);
+  j["dry_run"] = r.dry_run;
+  j["slot"] = r.slot ? nlohmann::json(FormatRfc3339(*r.slot)) : nlohmann::json(nullptr);
+  j["instance_id"] = r.instance_id;
+  j["started_at"] = FormatRfc3339(r.started_at);
+  j["finished_at"] =
+      r.finished_at ? nlohmann::json(FormatRfc3339(*r.finished_at)) : nlohmann::json(nullptr);
+  j["counts"] = nlohmann::json::parse(r.counts_json, nullptr, false);
+  if (j["counts"].is_discarded()) j["counts"] = nlohmann::json::object();
+  j["message"] = r.message;
+  j["config_hash"] = r.config_hash;
+  return j;
+}
+
+// Opens the database with the state tables migrated: what every reading command needs.
+Result<std::unique_ptr<crm::Db>> OpenState(const Config& cfg) {
+  auto db = crm::Open(cfg.database, cfg.state);
+  if (!db) return db.error();
+  if (Status st = crm::Migrate(**db); !st) return st.error();
+  return db;
+}
+
+}  // namespace
+
+int CmdCheck(const Args& a, std::ostream& out, std::ostream& err) {
+  auto cfg = LoadConfigFile(a.config_path);
+  if (!cfg) return Fail(err, cfg.error());
+  nlohmann::json report;
+  report["config"] = {{"path", a.config_path}, {"hash", cfg->hash}, {"jobs", cfg->jobs.size()}};
+  if (!a.json) out << fmt::format("config    {}: ok ({} job(s), hash {})\n", a.config_path, cfg->jobs.size(), cfg->hash);
+  auto db = crm::Open(cfg->database, cfg->state);
+  if (!db) return Fail(err, db.error());
+  std::string where = cfg->database.backend == Backend::kSqlite ? "sqlite " + cfg->database.path
+                                                                : "mysql database " + cfg->database.name;
+  if (!a.json) out << fmt::format("database  {}: reachable\n", where);
+  auto mapping = crm::VerifyMapping(**db, cfg->mapping);
+  if (!mapping) return Fail(err, mapping.error());
+  if (!a.json) {
+    out << fmt::format("mapping   profile {}: every mapped table and column exists and is readable\n",
+                       cfg->mapping.profile);
+    for (const auto& c : mapping->checked) out << "          " << c << "\n";
+  }
+  auto version = crm::StateVersion(**db);
+  int have = version ? *version : 0;
+  if (!a.json) {
+    out << fmt::format("state     schema version {} (this build: {}){}\n", have,
+                       crm::kStateSchemaVersion,
+                       have < crm::kStateSchemaVersion ? "; the daemon will migrate on start" : "");
+  }
+  for (const auto& j : cfg->jobs) {
+    auto kind = jobs::MakeJob(j);
+    if (!kind) return Fail(err, kind.error());
+  }
+  report["database"] = where;
+  report["mapping"] = {{"profile", cfg->mapping.profile}, {"checked", mapping->checked}};
+  report["state_version"] = have;
+  report["ok"] = true;
+  if (a.json) out << report.dump(2) << "\n";
+  else out << "ok\n";
+  return 0;
+}
+
+int CmdRun(const Args& a, std::ostream& out, std::ostream& err) {
+  auto cfg = LoadConfigFile(a.config_path);
+  if (!cfg) return Fail(err, cfg.error());
+  const JobConfig* job = cfg->FindJob(a.positional[0]);
+  if (!job) {
+    std::vector<std::string> names;
+    for (const auto& j : cfg->jobs) names.push_back(j.name);
+    std::string hint = Suggest(a.positional[0], names);
+    return Fail(err, Error::Usage(fmt::format("no job named '{}' in {}{}", a.positional[0], a.config_path,
+                                              hint.empty() ? "" : " (did you mean '" + hint + "'?)")));
+  }
+  SystemClock clock;
+  jobs::RunRequest req{&*cfg, job, std::nullopt, a.Flag("dry-run"), &clock, nullptr};
+  jobs::RunReport rep = jobs::ExecuteRun(req, crm::MakeFactory(*cfg));
+  if (a.json) {
+    out << rep.ToJson().dump(2) << "\n";
+  } else {
+    out << fmt::format("run {}: job '{}' ({}) {}{}{}\n", rep.run_id, rep.job, rep.kind, rep.status,
+                       rep.reason.empty() ? "" : " (" + rep.reason + ")", rep.dry_run ? " [dry run]" : "");
+    if (!rep.message.empty()) out << "  " << rep.message << "\n";
+    for (const auto& [k, v] : rep.counts.items()) out << fmt::format("  {:<20} {}\n", k, v.dump());
+  }
+  if (rep.exit != Exit::kOk && !a.json) err << "crm-hygiene: " << rep.message << "\n";
+  return static_cast<int>(rep.exit);
+}
+
+int CmdRuns(const Args& a, std::ostream& out, std::ostream& err) {
+  auto cfg = LoadConfigFile(a.config_path);
+  if (!cfg) return Fail(err, cfg.error());
+  auto db = OpenState(*cfg);
+  if (!db) return Fail(err, db.error());
+  int limit = 100;
+  if (a.options.count("limit")) {
+    try {
+      limit = std::stoi(a.options.at("limit"));
+    } catch (const std::exception&) {
+      limit = -1;
+    }
+    if (limit < 1) return Fail(err, Error::Usage("--limit must be a positive number"));
+  }
+  auto runs = crm::ListRuns(**db, a.options.count("job") ? a.options.at("job") : "", limit);
+  if (!runs) return Fail(err, runs.error());
+  if (a.json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& r : *runs) arr.push_back(RunJson(r));
+    out << arr.dump(2) << "\n";
+    return 0;
+  }
+  out << fmt::format("{:<28} {:<16} {:<12} {:<20} {:<20} {}\n", "RUN", "JOB", "STATUS", "SLOT",
+                     "STARTED", "MESSAGE");
+  for (const auto& r : *runs) {
+    std::string status = r.status + (r.reason.empty() ? "" : "/" + r.reason);
+    if (r.dry_run) status += "*";
+    out << fmt::format("{:<28} {:<16} {:<12} {:<20} {:<20} {}\n", r.run_id, r.job, status,
+                       r.slot ? FormatRfc3339(*r.slot) : "manual", FormatRfc3339(r.started_at),
+                       r.message);
+  }
+  return 0;
+}
+
+int CmdSchedule(const Args& a, std::ostream& out, std::ostream& err) {
+  auto cfg = LoadConfigFile(a.config_path);
+  if (!cfg) return Fail(err, cfg.error());
+  auto db = OpenState(*cfg);
+  if (!db) return Fail(err, db.error());
+  SystemClock clock;
+  SysSeconds now = clock.Now();
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& j : cfg->jobs) {
+    nlohmann::json e;
+    e["job"] = j.name;
+    e["kind"] = j.kind;
+    e["enabled"] = j.enabled;
+    e["schedule"] = j.schedule;
+    e["time_zone"] = j.time_zone;
+    e["next"] = nullptr;
+    if (!j.schedule.empty()) {
+      auto spec = calendar::Schedule::Parse(j.schedule);
+      e["normalized"] = spec ? spec->normalized() : "";
+      if (spec && j.enabled) {
+        if (auto s = sched::NextSlot(j, *spec, cfg->instance_id, now)) {
+          e["next"] = FormatRfc3339(s->fire_at);
+          e["next_slot"] = FormatRfc3339(s->slot);
+        }
+      }
+    }
+    auto last = crm::LastRun(**db, j.name);
+    if (!last) return Fail(err, last.error());
+    e["last"] = *last ? RunJson(**last) : nlohmann::json(nullptr);
+    arr.push_back(std::move(e));
+  }
+  if (a.json) {
+    out << arr.dump(2) << "\n";
+    return 0;
+  }
+  out << fmt::format("{:<16} {:<10} {:<30} {:<22} {}\n", "JOB", "KIND", "SCHEDULE", "NEXT", "LAST");
+  for (const auto& e : arr) {
+    std::string last = e["last"].is_null()
+                           ? "never ran"
+                           : fmt::format("{} at {}", e["last"]["status"].get<std::string>(),
+                                         e["last"]["started_at"].get<std::string>());
+    std::string sched = e["schedule"].get<std::string>();
+    if (sched.empty()) sched = "(manual)";
+    if (!e["enabled"].get<bool>()) sched += " [disabled]";
+    out << fmt::format("{:<16} {:<10} {:<30} {:<22} {}\n", e["job"].get<std::string>(),
+                       e["kind"].get<std::string>(), sched,
+                       e["next"].is_null() ? "-" : e["next"].get<std::string>(), last);
+  }
+  return 0;
+}
+
+}  // namespace crmh

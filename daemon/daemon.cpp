@@ -1,0 +1,421 @@
+#include "daemon/daemon.h"
+
+#include <utility>  // before asio (GCC 12 + awaitable.hpp)
+
+#include <boost/asio.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+
+#include "core/config.h"
+#include "crm/db.h"
+#include "crm/schema.h"
+#include "crm/state.h"
+#include "daemon/notify.h"
+#include "daemon/scheduler.h"
+#include "jobs/job.h"
+
+namespace crmh {
+namespace {
+
+namespace asio = boost::asio;
+using std::chrono::seconds;
+
+struct JobState {
+  JobConfig cfg;
+  std::optional<calendar::Schedule> spec;
+  std::unique_ptr<asio::system_timer> timer;
+  std::optional<sched::Slot> next;
+  bool busy = false;
+  bool removed = false;  // dropped by a reload while running
+  std::optional<SysSeconds> queued;
+};
+
+class Daemon {
+ public:
+  Daemon(asio::io_context& io, std::string path, std::shared_ptr<const Config> cfg,
+         const Clock& clock)
+      : io_(io),
+        path_(std::move(path)),
+        cfg_(std::move(cfg)),
+        clock_(clock),
+        signals_(io, SIGTERM, SIGINT, SIGHUP),
+        watchdog_(io),
+        retry_(io),
+        stop_deadline_(io),
+        workers_(2) {}
+
+  ~Daemon() { workers_.join(); }
+
+  void Start() {
+    WaitSignal();
+    if (auto ping = WatchdogPingInterval()) {
+      watchdog_interval_ = *ping;
+      spdlog::info("watchdog: pinging every {} ms", watchdog_interval_.count() / 1000);
+      PingWatchdog();
+    }
+    start_began_ = clock_.Now();
+    CheckDatabase();
+  }
+
+  int exit_code() const { return exit_code_; }
+
+ private:
+  // --- start-up: config is parsed; the DB must answer and match the mapping before READY ---
+  void CheckDatabase() {
+    auto cfg = cfg_;
+    asio::post(workers_, [this, cfg] {
+      auto result = StartupCheck(*cfg);
+      asio::post(io_, [this, result = std::move(result)]() mutable { OnDatabaseChecked(std::move(result)); });
+    });
+  }
+
+  struct StartInfo {
+    std::map<std::string, std::optional<SysSeconds>> last_slots;
+    size_t interrupted = 0;
+  };
+
+  Result<StartInfo> StartupCheck(const Config& cfg) {
+    auto db = crm::Open(cfg.database, cfg.state);
+    if (!db) return db.error();
+    auto mapping = crm::VerifyMapping(**db, cfg.mapping);
+    if (!mapping) return mapping.error();
+    if (Status st = crm::Migrate(**db); !st) return st.error();
+    StartInfo info;
+    auto interrupted = crm::MarkInterrupted(**db, cfg.instance_id, clock_.Now());
+    if (!interrupted) return interrupted.error();
+    for (const auto& r : *interrupted) {
+      spdlog::warn("[{}] run of job '{}' started {} was interrupted (the daemon died during it)",
+                   r.run_id, r.job, FormatRfc3339(r.started_at));
+    }
+    info.interrupted = interrupted->size();
+    for (const auto& j : cfg.jobs) {
+      auto last = crm::LastClaimedSlot(**db, j.name);
+      if (!last) return last.error();
+      info.last_slots[j.name] = *last;
+    }
+    return info;
+  }
+
+  void OnDatabaseChecked(Result<StartInfo> result) {
+    if (stopping_) return Finish();
+    if (!result) {
+      const Error& e = result.error();
+      auto waited = clock_.Now() - start_began_;
+      if (e.exit == Exit::kDbUnreachable && waited < cfg_->daemon.db_give_up) {
+        spdlog::warn("{}; retrying in {}s", e.message, cfg_->daemon.db_retry.count());
+        auto extend = std::chrono::duration_cast<std::chrono::microseconds>(
+            cfg_->daemon.db_retry + cfg_->database.connect_timeout + seconds{15});
+        Notify(fmt::format("EXTEND_TIMEOUT_USEC={}\nSTATUS=waiting for the database: {}",
+                           extend.count(), e.message));
+        retry_.expires_after(cfg_->daemon.db_retry);
+        retry_.async_wait([this](boost::system::error_code ec) {
+          if (!ec) CheckDatabase();
+        });
+        return;
+      }
+      spdlog::error("{}", e.message);
+      exit_code_ = static_cast<int>(e.exit);
+      Notify(fmt::format("STATUS=start-up failed: {}", e.message));
+      return Finish();
+    }
+    last_slots_ = std::move(result.value().last_slots);
+    spdlog::info("database ok; {} job(s) configured, instance '{}'", cfg_->jobs.size(),
+                 cfg_->instance_id);
+    ready_ = true;
+    InstallJobs(/*startup=*/true);
+    Notify("READY=1");
+    UpdateStatus();
+  }
+
+  // --- timers ---
+  void InstallJobs(bool startup) {
+    std::map<std::string, std::unique_ptr<JobState>> next;
+    for (const auto& j : cfg_->jobs) {
+      auto st = std::make_unique<JobState>();
+      auto old = jobs_.find(j.name);
+      if (old != jobs_.end()) {
+        old->second->timer->cancel();
+        st->busy = old->second->busy;
+        st->timer = std::move(old->second->timer);
+        jobs_.erase(old);
+      } else {
+        st->timer = std::make_unique<asio::system_timer>(io_);
+      }
+      st->cfg = j;
+      if (j.enabled && !j.schedule.empty()) {
+        auto spec = calendar::Schedule::Parse(j.schedule);
+        if (spec) st->spec = std::move(*spec);
+      }
+      next[j.name] = std::move(st);
+    }
+    for (auto& [name, st] : jobs_) {  // jobs the new config dropped
+      st->timer->cancel();
+      if (st->busy) {
+        st->removed = true;
+        retired_.push_back(std::move(st));
+      }
+    }
+    jobs_ = std::move(next);
+    SysSeconds now = clock_.Now();
+    for (auto& [name, st] : jobs_) {
+      if (!st->spec) continue;
+      if (startup) {
+        auto missed = sched::MissedSlot(st->cfg, *st->spec, last_slots_[name], now);
+        if (missed) {
+          spdlog::info("job '{}': slot {} was missed while the daemon was down; running it once now",
+                       name, FormatRfc3339(*missed));
+          st->next = sched::Slot{*missed, now};
+          Arm(*st);
+          continue;
+        }
+      }
+      st->next = sched::NextSlot(st->cfg, *st->spec, cfg_->instance_id, now);
+      Arm(*st);
+    }
+  }
+
+  void Arm(JobState& st) {
+    if (!st.next || stopping_) return;
+    SysSeconds now = clock_.Now();
+    // A capped wait: after a wall-clock step the reactor may wake late, so re-check.
+    SysSeconds wake = std::min(st.next->fire_at, now + cfg_->daemon.clock_recheck);
+    st.timer->expires_at(std::chrono::system_clock::time_point(wake));
+    std::string name = st.cfg.name;
+    st.timer->async_wait([this, name](boost::system::error_code ec) {
+      if (ec) return;  // cancelled (reload/stop)
+      auto it = jobs_.find(name);
+      if (it != jobs_.end()) OnTimer(*it->second);
+    });
+  }
+
+  void OnTimer(JobState& st) {
+    SysSeconds now = clock_.Now();
+    if (now < st.next->fire_at) return Arm(st);  // woke for the clock re-check
+    sched::Slot fired = *st.next;
+    auto d = sched::Decide(st.cfg, fired.slot, now, st.busy);
+    switch (d) {
+      case sched::FireDecision::kRun:
+        Launch(st, fired.slot);
+        break;
+      case sched::FireDecision::kQueue:
+        spdlog::info("job '{}': slot {} queued behind the running one", st.cfg.name,
+                     FormatRfc3339(fired.slot));
+        st.queued = fired.slot;
+        break;
+      default:
+        RecordSkip(st.cfg, fired.slot, sched::ReasonFor(d));
+    }
+    // The next slot after the one that fired; if the loop was away for long (suspend), do not
+    // replay the backlog — jump to the next slot after now.
+    st.next = sched::NextSlot(st.cfg, *st.spec, cfg_->instance_id, fired.slot);
+    if (st.next && st.next->fire_at + seconds{60} < now) {
+      spdlog::warn("job '{}': the daemon was not running slots since {}; resuming from now",
+                   st.cfg.name, FormatRfc3339(fired.slot));
+      st.next = sched::NextSlot(st.cfg, *st.spec, cfg_->instance_id, now);
+    }
+    Arm(st);
+    UpdateStatus();
+  }
+
+  void Launch(JobState& st, std::optional<SysSeconds> slot) {
+    st.busy = true;
+    ++running_;
+    auto cfg = cfg_;
+    JobConfig job = st.cfg;
+    spdlog::info("job '{}': starting (slot {})", job.name, slot ? FormatRfc3339(*slot) : "manual");
+    asio::post(workers_, [this, cfg, job, slot] {
+      jobs::RunRequest req{cfg.get(), &job, slot, false, &clock_, &stop_requested_};
+      jobs::RunReport rep = jobs::ExecuteRun(req, crm::MakeFactory(*cfg));
+      asio::post(io_, [this, rep = std::move(rep)] { OnRunDone(rep); });
+    });
+  }
+
+  void OnRunDone(const jobs::RunReport& rep) {
+    --running_;
+    auto level = rep.status == "ok" || rep.status == "skipped" ? spdlog::level::info
+                                                                : spdlog::level::err;
+    spdlog::log(level, "[{}] job '{}' {}{}: {} {}", rep.run_id, rep.job, rep.status,
+                rep.reason.empty() ? "" : " (" + rep.reason + ")", rep.message, rep.counts.dump());
+    JobState* st = nullptr;
+    if (auto it = jobs_.find(rep.job); it != jobs_.end()) st = it->second.get();
+    for (auto it = retired_.begin(); it != retired_.end(); ++it) {
+      if ((*it)->cfg.name == rep.job && (*it)->busy) {
+        retired_.erase(it);
+        st = nullptr;
+        break;
+      }
+    }
+    if (st) {
+      st->busy = false;
+      if (st->queued && !stopping_) {
+        auto slot = *st->queued;
+        st->queued.reset();
+        Launch(*st, slot);
+      }
+    }
+    if (stopping_ && running_ == 0) return Finish();
+    UpdateStatus();
+  }
+
+  void RecordSkip(const JobConfig& job, SysSeconds slot, const std::string& reason) {
+    spdlog::warn("job '{}': slot {} skipped ({})", job.name, FormatRfc3339(slot), reason);
+    auto cfg = cfg_;
+    SysSeconds now = clock_.Now();
+    asio::post(workers_, [cfg, job, slot, reason, now] {
+      auto db = crm::Open(cfg->database, cfg->state);
+      if (!db) return spdlog::error("cannot journal the skip: {}", db.error().message);
+      crm::RunRow row;
+      row.run_id = crm::NewRunId(now);
+      row.job = job.name;
+      row.kind = job.kind;
+      row.slot = slot;
+      row.instance_id = cfg->instance_id;
+      row.reason = reason;
+      row.started_at = now;
+      row.config_hash = cfg->hash;
+      row.message = reason == "overlap" ? "the previous run was still going"
+                                        : "the slot fired later than starting_deadline";
+      if (Status s = crm::RecordSkip(**db, row); !s) spdlog::error("{}", s.error().message);
+    });
+  }
+
+  void UpdateStatus() {
+    if (!ready_ || stopping_) return;
+    const JobState* soonest = nullptr;
+    for (const auto& [name, st] : jobs_) {
+      if (st->next && (!soonest || st->next->fire_at < soonest->next->fire_at)) soonest = st.get();
+    }
+    std::string status =
+        soonest ? fmt::format("next: {} at {}", soonest->cfg.name, FormatRfc3339(soonest->next->fire_at))
+                : std::string("no scheduled jobs");
+    if (running_ > 0) status += fmt::format("; {} running", running_);
+    Notify("STATUS=" + status);
+  }
+
+  // --- signals ---
+  void WaitSignal() {
+    signals_.async_wait([this](boost::system::error_code ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        Reload();
+        WaitSignal();
+      } else {
+        spdlog::info("signal {}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        Stop();
+      }
+    });
+  }
+
+  void Reload() {
+    Notify("RELOADING=1");
+    spdlog::info("SIGHUP: reloading {}", path_);
+    auto loaded = LoadConfigFile(path_);
+    if (!loaded) {
+      spdlog::error("reload failed, keeping the running configuration: {}", loaded.error().message);
+      Notify("READY=1\nSTATUS=reload failed; running the previous configuration");
+      return;
+    }
+    auto fresh = std::make_shared<const Config>(std::move(*loaded));
+    // Validate against the live schema on a worker before swapping.
+    asio::post(workers_, [this, fresh] {
+      Status ok = Status::Ok();
+      auto db = crm::Open(fresh->database, fresh->state);
+      if (!db) {
+        ok = db.error();
+      } else if (auto m = crm::VerifyMapping(**db, fresh->mapping); !m) {
+        ok = m.error();
+      }
+      asio::post(io_, [this, fresh, ok] {
+        if (!ok) {
+          spdlog::error("reload failed, keeping the running configuration: {}", ok.error().message);
+          Notify("READY=1\nSTATUS=reload failed; running the previous configuration");
+          return;
+        }
+        if (stopping_) return;
+        cfg_ = fresh;
+        if (ready_) InstallJobs(/*startup=*/false);
+        spdlog::info("configuration reloaded ({} job(s), hash {})", cfg_->jobs.size(), cfg_->hash);
+        Notify("READY=1");
+        UpdateStatus();
+      });
+    });
+  }
+
+  void Stop() {
+    if (stopping_) return;
+    stopping_ = true;
+    stop_requested_ = true;
+    Notify("STOPPING=1");
+    retry_.cancel();
+    for (auto& [name, st] : jobs_) st->timer->cancel();
+    if (running_ == 0) return Finish();
+    spdlog::info("waiting up to {}s for {} running job(s) to reach a batch boundary",
+                 cfg_->daemon.stop_timeout.count(), running_);
+    stop_deadline_.expires_after(cfg_->daemon.stop_timeout);
+    stop_deadline_.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      spdlog::error("jobs did not stop within {}s; exiting (their open transactions roll back)",
+                    cfg_->daemon.stop_timeout.count());
+      spdlog::shutdown();
+      std::_Exit(1);
+    });
+  }
+
+  void Finish() {
+    stopping_ = true;
+    signals_.cancel();
+    watchdog_.cancel();
+    retry_.cancel();
+    stop_deadline_.cancel();
+    for (auto& [name, st] : jobs_) st->timer->cancel();
+  }
+
+  void PingWatchdog() {
+    Notify("WATCHDOG=1");
+    watchdog_.expires_after(watchdog_interval_);
+    watchdog_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) PingWatchdog();
+    });
+  }
+
+  asio::io_context& io_;
+  std::string path_;
+  std::shared_ptr<const Config> cfg_;
+  const Clock& clock_;
+  asio::signal_set signals_;
+  asio::steady_timer watchdog_;
+  asio::steady_timer retry_;
+  asio::steady_timer stop_deadline_;
+  asio::thread_pool workers_;
+  std::chrono::microseconds watchdog_interval_{0};
+  std::map<std::string, std::unique_ptr<JobState>> jobs_;
+  std::vector<std::unique_ptr<JobState>> retired_;
+  std::map<std::string, std::optional<SysSeconds>> last_slots_;
+  std::atomic<bool> stop_requested_{false};
+  SysSeconds start_began_{};
+  int running_ = 0;
+  bool ready_ = false;
+  bool stopping_ = false;
+  int exit_code_ = 0;
+};
+
+}  // namespace
+
+int RunDaemon(const std::string& config_path, const Clock& clock) {
+  auto cfg = LoadConfigFile(config_path);
+  if (!cfg) {
+    spdlog::error("{}", cfg.error().message);
+    return static_cast<int>(cfg.error().exit);
+  }
+  asio::io_context io;
+  Daemon d(io, config_path, std::make_shared<const Config>(std::move(*cfg)), clock);
+  d.Start();
+  io.run();
+  return d.exit_code();
+}
+
+}  // namespace crmh

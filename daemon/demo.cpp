@@ -1,0 +1,137 @@
+// `crm-hygiene demo [--dir DIR]`: a realistic dirty CRM in SQLite (generic profile), a commented
+// config next to it, every enabled job run once, and a report of what happened and where to look.
+#include <fmt/format.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/config.h"
+#include "crm/db.h"
+#include "daemon/commands.h"
+#include "daemon/demo_data.h"
+#include "jobs/job.h"
+
+namespace crmh {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string DemoConfig(const fs::path& dir, const std::string& system_user) {
+  return fmt::format(R"(# crm-hygiene configuration for the demo CRM (written by `crm-hygiene demo`).
+# Every key is described in docs/config.md. Unknown keys are errors, on purpose.
+
+# Who we are in the run journal (default: the host name).
+instance_id: demo
+
+# The CRM user id recorded as modified_by on every row crm-hygiene changes.
+system_user: "{system_user}"
+
+database:
+  backend: sqlite            # mysql for production (host/port or socket, user, name,
+  path: {db}                 # password_file or password_credential — never a password here)
+
+state:
+  table_prefix: crmh_        # state tables (run journal, snapshots, ...) live in the CRM file
+  directory: {state}
+
+mapping:
+  profile: generic           # the demo schema; `suitecrm` for SuiteCRM 7, `custom` to map by hand
+
+jobs:
+  weekly-audit:
+    kind: audit
+    schedule: "Mon *-*-* 07:00"   # systemd OnCalendar syntax, or a 5-field cron line
+    time_zone: Europe/Berlin
+    persistent: true              # a Monday missed while the daemon was down runs once at start
+    options:
+      mandatory: [first_name, last_name, email, phone, country]
+      weights: {{email: 2, phone: 1.5}}   # critical fields count more in completeness
+)",
+                     fmt::arg("system_user", system_user), fmt::arg("db", (dir / "crm.db").string()),
+                     fmt::arg("state", (dir / "state").string()));
+}
+
+}  // namespace
+
+int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
+  fs::path dir = a.options.count("dir") ? fs::path(a.options.at("dir")) : fs::path("crm-hygiene-demo");
+  std::error_code ec;
+  fs::create_directories(dir / "state", ec);
+  if (ec) {
+    err << "crm-hygiene demo: cannot create " << dir << ": " << ec.message() << "\n";
+    return 2;
+  }
+  dir = fs::canonical(dir);
+  fs::path db_path = dir / "crm.db";
+  // The demo is disposable: start from a fresh file every time.
+  for (const char* suffix : {"", "-wal", "-shm", ".crm-hygiene.weekly-audit.lock"}) {
+    fs::remove(db_path.string() + suffix, ec);
+  }
+  demo::DemoDataOptions opt;
+  if (a.options.count("contacts")) opt.contacts = std::stoi(a.options.at("contacts"));
+  opt.now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  std::string system_user;
+  try {
+    soci::session sql(soci::sqlite3, "db=" + db_path.string());
+    auto summary = demo::CreateDemoCrm(sql, "sqlite", opt);
+    if (!summary) {
+      err << "crm-hygiene demo: " << summary.error().message << "\n";
+      return 1;
+    }
+    sql << "SELECT CAST(id AS TEXT) FROM users WHERE is_system = 1", soci::into(system_user);
+    out << fmt::format(
+        "demo CRM: {} contacts, {} owners, {} activities, {} deals; {} duplicate groups planted, "
+        "{} non-Latin or diacritic names, {} stale, {} opted out\n",
+        summary->contacts, summary->users, summary->activities, summary->deals,
+        summary->duplicate_groups, summary->non_latin_or_diacritic, summary->stale,
+        summary->opted_out);
+  } catch (const std::exception& e) {
+    err << "crm-hygiene demo: " << e.what() << "\n";
+    return 1;
+  }
+  fs::path cfg_path = dir / "crm-hygiene.yaml";
+  {
+    std::ofstream f(cfg_path);
+    f << DemoConfig(dir, system_user);
+  }
+  auto cfg = LoadConfigFile(cfg_path.string());
+  if (!cfg) {
+    err << "crm-hygiene demo: " << cfg.error().message << "\n";
+    return 2;
+  }
+  SystemClock clock;
+  int exit_code = 0;
+  for (const auto& job : cfg->jobs) {
+    if (!job.enabled) continue;
+    jobs::RunRequest req{&*cfg, &job, std::nullopt, false, &clock, nullptr};
+    jobs::RunReport rep = jobs::ExecuteRun(req, crm::MakeFactory(*cfg));
+    out << fmt::format("\njob '{}' ({}): {} — {}\n", rep.job, rep.kind, rep.status, rep.message);
+    if (rep.kind == "audit" && rep.details.contains("fields")) {
+      out << "  completeness by field:\n";
+      for (const auto& [f, v] : rep.details["fields"].items()) {
+        out << fmt::format("    {:<12} {:>5.1f}%  ({} of {})\n", f, v["pct"].get<double>(),
+                           v["filled"].get<long long>(), v["total"].get<long long>());
+      }
+      out << "  completeness by owner (weighted):\n";
+      for (const auto& o : rep.details["owners"]) {
+        out << fmt::format("    {:<14} {:>5} contacts  {:>5.1f}%\n", o["name"].get<std::string>(),
+                           o["contacts"].get<long long>(), o["completeness_pct"].get<double>());
+      }
+    }
+    if (rep.exit != Exit::kOk) exit_code = static_cast<int>(rep.exit);
+  }
+  out << fmt::format(R"(
+where to look:
+  CRM database   {db}   (sqlite3 {db} 'SELECT * FROM contacts LIMIT 5')
+  configuration  {cfg}
+  run journal    crm-hygiene --config {cfg} runs
+  schedule       crm-hygiene --config {cfg} schedule
+  run a job      crm-hygiene --config {cfg} run weekly-audit --json
+  the daemon     crm-hygiene --config {cfg} daemon
+)",
+                     fmt::arg("db", db_path.string()), fmt::arg("cfg", cfg_path.string()));
+  return exit_code;
+}
+
+}  // namespace crmh

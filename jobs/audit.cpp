@@ -1,0 +1,145 @@
+#include "jobs/audit.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <map>
+
+namespace crmh::jobs {
+namespace {
+
+double Pct(long long filled, long long total) {
+  return total == 0 ? 100.0 : std::round(1000.0 * static_cast<double>(filled) / total) / 10.0;
+}
+
+// SQL that is 1 when the logical field holds a non-blank value for contact alias c.
+std::string FilledExpr(crm::Db& db, const Mapping& m, const FieldMap& f) {
+  if (!f.related) {
+    std::string col = "c." + db.Q(f.column);
+    return fmt::format("CASE WHEN {0} IS NOT NULL AND TRIM(CAST({0} AS CHAR)) <> '' THEN 1 ELSE 0 END",
+                       col);
+  }
+  const RelatedField& r = *f.related;
+  std::string where;
+  for (const auto& [col, v] : r.where) where += fmt::format(" AND l.{} = {}", db.Q(col), db.Literal(v));
+  return fmt::format(
+      "CASE WHEN EXISTS (SELECT 1 FROM {} l JOIN {} t ON t.{} = l.{} WHERE l.{} = c.{}{} AND "
+      "t.{} IS NOT NULL AND TRIM(CAST(t.{} AS CHAR)) <> '') THEN 1 ELSE 0 END",
+      db.Q(r.link_table), db.Q(r.table), db.Q(r.key), db.Q(r.link_target), db.Q(r.link_contact),
+      db.Q(m.id_column), where, db.Q(r.column), db.Q(r.column));
+}
+
+}  // namespace
+
+Status AuditJob::Plan(RunContext& ctx, RunReport& report) {
+  crm::Db& db = ctx.db;
+  const Mapping& m = ctx.cfg.mapping;
+  const JobConfig& job = ctx.job;
+  std::vector<std::string> fields;
+  for (const auto& f : job.mandatory) {
+    if (!m.fields.count(f)) {
+      return Error::Config(fmt::format("job '{}': mandatory field '{}' is not mapped (mapping.fields)",
+                                       job.name, f));
+    }
+    fields.push_back(f);
+  }
+  auto owner_it = m.fields.find("owner");
+  std::string owner_expr = owner_it != m.fields.end() && !owner_it->second.column.empty()
+                               ? fmt::format("COALESCE(CAST(c.{} AS CHAR), '')",
+                                             db.Q(owner_it->second.column))
+                               : std::string("''");
+  std::string select = owner_expr + " AS owner_id, COUNT(*)";
+  std::string all_filled;
+  for (const auto& f : fields) {
+    std::string e = FilledExpr(db, m, m.fields.at(f));
+    select += fmt::format(", SUM({})", e);
+    all_filled += (all_filled.empty() ? "" : " * ") + fmt::format("({})", e);
+  }
+  select += fmt::format(", SUM({})", all_filled.empty() ? "1" : all_filled);
+  std::string where = m.soft_delete.empty()
+                          ? ""
+                          : fmt::format(" WHERE COALESCE(c.{}, 0) = 0", db.Q(m.soft_delete));
+  std::string sql = fmt::format("SELECT {} FROM {} c{} GROUP BY {} ORDER BY 1", select,
+                                db.Q(m.contacts_table), where, owner_expr);
+
+  struct OwnerRow {
+    long long total = 0, complete = 0;
+    std::vector<long long> filled;
+  };
+  std::map<std::string, OwnerRow> owners;
+  std::map<std::string, std::string> names;
+  Status st = crm::Guard("auditing completeness", [&] {
+    soci::rowset<soci::row> rs = db.sql().prepare << sql;
+    for (const auto& r : rs) {
+      OwnerRow o;
+      o.total = crm::CellInt(r, 1);
+      for (size_t i = 0; i < fields.size(); ++i) o.filled.push_back(crm::CellInt(r, 2 + i));
+      o.complete = crm::CellInt(r, 2 + fields.size());
+      owners[crm::CellText(r, 0)] = std::move(o);
+    }
+    if (!m.users_table.empty() && !m.users_name.empty()) {
+      soci::rowset<soci::row> us = db.sql().prepare << fmt::format(
+          "SELECT CAST({} AS CHAR), {} FROM {}", db.Q(m.users_id), db.Q(m.users_name),
+          db.Q(m.users_table));
+      for (const auto& r : us) names[crm::CellText(r, 0)] = crm::CellText(r, 1);
+    }
+  });
+  if (!st) return st;
+
+  auto weight = [&](const std::string& f) {
+    auto it = job.weights.find(f);
+    return it == job.weights.end() ? 1.0 : it->second;
+  };
+  auto weighted = [&](const OwnerRow& o) {
+    double num = 0, den = 0;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      num += weight(fields[i]) * static_cast<double>(o.filled[i]);
+      den += weight(fields[i]) * static_cast<double>(o.total);
+    }
+    return den == 0 ? 100.0 : std::round(1000.0 * num / den) / 10.0;
+  };
+
+  OwnerRow all;
+  all.filled.assign(fields.size(), 0);
+  nlohmann::json owners_json = nlohmann::json::array();
+  cells_.clear();
+  for (const auto& [owner, o] : owners) {
+    all.total += o.total;
+    all.complete += o.complete;
+    nlohmann::json fj = nlohmann::json::object();
+    for (size_t i = 0; i < fields.size(); ++i) {
+      all.filled[i] += o.filled[i];
+      fj[fields[i]] = Pct(o.filled[i], o.total);
+      cells_.push_back({owner, fields[i], o.filled[i], o.total});
+    }
+    cells_.push_back({owner, "", o.complete, o.total});
+    owners_json.push_back({{"owner", owner},
+                           {"name", names.count(owner) ? names[owner] : ""},
+                           {"contacts", o.total},
+                           {"complete_contacts", o.complete},
+                           {"completeness_pct", weighted(o)},
+                           {"fields_pct", fj}});
+  }
+  nlohmann::json fields_json = nlohmann::json::object();
+  for (size_t i = 0; i < fields.size(); ++i) {
+    fields_json[fields[i]] = {{"filled", all.filled[i]},
+                              {"total", all.total},
+                              {"pct", Pct(all.filled[i], all.total)}};
+  }
+  report.counts["contacts"] = all.total;
+  report.counts["complete_contacts"] = all.complete;
+  report.counts["owners"] = owners.size();
+  report.counts["completeness_pct"] = weighted(all);
+  report.details["fields"] = fields_json;
+  report.details["owners"] = owners_json;
+  report.message = fmt::format("{} contacts, {} complete, weighted completeness {}%", all.total,
+                               all.complete, weighted(all));
+  return Status::Ok();
+}
+
+Status AuditJob::Record(RunContext& ctx, RunReport& report) {
+  const date::time_zone* tz = LookupZone(ctx.job.time_zone);
+  return crm::SaveAuditSnapshot(ctx.db, ctx.run_id, IsoWeek(report.started_at, tz), cells_);
+}
+
+}  // namespace crmh::jobs

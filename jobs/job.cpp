@@ -1,0 +1,141 @@
+#include "jobs/job.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "jobs/audit.h"
+
+namespace crmh::jobs {
+
+nlohmann::json RunReport::ToJson() const {
+  nlohmann::json j;
+  j["run_id"] = run_id;
+  j["job"] = job;
+  j["kind"] = kind;
+  j["status"] = status;
+  if (!reason.empty()) j["reason"] = reason;
+  j["dry_run"] = dry_run;
+  j["slot"] = slot ? nlohmann::json(FormatRfc3339(*slot)) : nlohmann::json(nullptr);
+  j["started_at"] = FormatRfc3339(started_at);
+  j["finished_at"] = FormatRfc3339(finished_at);
+  j["counts"] = counts;
+  if (!details.empty()) j["details"] = details;
+  if (!message.empty()) j["message"] = message;
+  return j;
+}
+
+bool IsDestructiveKind(std::string_view kind) {
+  return kind == "dedup" || kind == "prune" || kind == "standardize" || kind == "retention";
+}
+
+Result<std::unique_ptr<JobKind>> MakeJob(const JobConfig& job) {
+  if (job.kind == "audit") return std::unique_ptr<JobKind>(std::make_unique<AuditJob>());
+  return Error::Config(fmt::format("job '{}': kind '{}' is not available in this version",
+                                   job.name, job.kind));
+}
+
+namespace {
+
+std::string StatusFor(Exit e) {
+  switch (e) {
+    case Exit::kOk:
+      return "ok";
+    case Exit::kRefused:
+      return "refused";
+    default:
+      return "failed";
+  }
+}
+
+}  // namespace
+
+RunReport ExecuteRun(const RunRequest& req, const crm::DbFactory& open_db) {
+  const JobConfig& job = *req.job;
+  const Clock& clock = *req.clock;
+  RunReport rep;
+  rep.job = job.name;
+  rep.kind = job.kind;
+  rep.dry_run = req.dry_run;
+  rep.slot = req.slot;
+  rep.started_at = clock.Now();
+  rep.run_id = crm::NewRunId(rep.started_at);
+  auto finish = [&](Exit e, std::string status, std::string msg) {
+    rep.exit = e;
+    rep.status = std::move(status);
+    rep.message = std::move(msg);
+    rep.finished_at = clock.Now();
+    return rep;
+  };
+
+  auto kind = MakeJob(job);
+  if (!kind) return finish(kind.error().exit, "failed", kind.error().message);
+
+  auto db = open_db();
+  if (!db) return finish(db.error().exit, "failed", db.error().message);
+  if (Status st = crm::Migrate(**db); !st) return finish(st.error().exit, "failed", st.error().message);
+
+  crm::RunRow row;
+  row.run_id = rep.run_id;
+  row.job = job.name;
+  row.kind = job.kind;
+  row.slot = req.slot;
+  row.instance_id = req.cfg->instance_id;
+  row.dry_run = req.dry_run;
+  row.started_at = rep.started_at;
+  row.config_hash = req.cfg->hash;
+
+  // The lock first: only its holder may claim the slot.
+  auto lock = crm::AcquireJobLock(*req.cfg, job.name);
+  if (!lock) {
+    if (lock.error().exit != Exit::kRefused) {
+      return finish(lock.error().exit, "failed", lock.error().message);
+    }
+    row.reason = "lock_held";
+    row.message = lock.error().message;
+    (void)crm::RecordSkip(**db, row);
+    rep.reason = "lock_held";
+    return finish(Exit::kRefused, "skipped", lock.error().message);
+  }
+
+  // Dry runs are journaled but never claim the slot.
+  if (req.dry_run) row.slot.reset();
+  auto claim = crm::OpenRun(**db, row);
+  if (!claim) return finish(claim.error().exit, "failed", claim.error().message);
+  if (*claim == crm::Claim::kAlreadyRan) {
+    row.slot = req.slot;
+    row.run_id = crm::NewRunId(rep.started_at);
+    row.reason = "already_ran";
+    row.message = "another instance already ran this slot";
+    (void)crm::RecordSkip(**db, row);
+    rep.run_id = row.run_id;
+    rep.reason = "already_ran";
+    return finish(Exit::kOk, "skipped", row.message);
+  }
+
+  RunContext ctx{**db, *req.cfg, job, clock, rep.run_id, req.dry_run, lock->get(),
+                 req.stop_requested};
+  Status st = kind.value()->Plan(ctx, rep);
+  if (st && !req.dry_run) st = kind.value()->Apply(ctx, rep);
+  if (st && !req.dry_run) st = kind.value()->Record(ctx, rep);
+  if (st) {
+    finish(Exit::kOk, "ok", rep.message);
+  } else {
+    finish(st.error().exit, StatusFor(st.error().exit), st.error().message);
+  }
+
+  row.status = rep.status;
+  row.finished_at = rep.finished_at;
+  row.counts_json = rep.counts.dump();
+  row.message = rep.message;
+  if (Status closed = crm::CloseRun(**db, row); !closed) {
+    spdlog::error("[{}] {}", rep.run_id, closed.error().message);
+    if (rep.exit == Exit::kOk) {
+      rep.exit = closed.error().exit;
+      rep.status = "failed";
+      rep.message = closed.error().message;
+    }
+  }
+  return rep;
+}
+
+}  // namespace crmh::jobs

@@ -1,0 +1,85 @@
+// The job framework: every kind is read → detect → plan → (apply) → record.
+//
+// A job gets what it needs passed in (a Db session, the config, a clock, a stop flag); it never
+// includes daemon code. Dry-run is honoured by construction: the runner does not call Apply()
+// on a dry run, so a kind cannot write by forgetting to check a flag.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "crm/db.h"
+#include "crm/lock.h"
+#include "crm/state.h"
+
+namespace crmh::jobs {
+
+struct RunContext {
+  crm::Db& db;
+  const Config& cfg;
+  const JobConfig& job;
+  const Clock& clock;
+  std::string run_id;
+  bool dry_run = false;
+  crm::JobLock* lock = nullptr;                   // re-check before each destructive batch
+  const std::atomic<bool>* stop_requested = nullptr;  // reach a batch boundary and return
+};
+
+// What a run reports (`run --json`, the journal's counts column).
+struct RunReport {
+  std::string run_id;
+  std::string job;
+  std::string kind;
+  std::string status;  // running | ok | failed | refused | interrupted | skipped
+  std::string reason;  // for skipped
+  bool dry_run = false;
+  std::optional<SysSeconds> slot;
+  SysSeconds started_at{};
+  SysSeconds finished_at{};
+  nlohmann::json counts = nlohmann::json::object();
+  nlohmann::json details = nlohmann::json::object();  // kind-specific (audit: per field/owner)
+  std::string message;
+  Exit exit = Exit::kOk;
+
+  nlohmann::json ToJson() const;
+};
+
+class JobKind {
+ public:
+  virtual ~JobKind() = default;
+  // True if Apply() changes CRM rows (such kinds never overlap and re-check the lock).
+  virtual bool destructive() const = 0;
+  // read → detect → plan. Must not write to CRM tables.
+  virtual Status Plan(RunContext& ctx, RunReport& report) = 0;
+  // apply: never called on a dry run.
+  virtual Status Apply(RunContext& ctx, RunReport& report) = 0;
+  // record: results into the state tables (not on a dry run).
+  virtual Status Record(RunContext& ctx, RunReport& report) = 0;
+};
+
+Result<std::unique_ptr<JobKind>> MakeJob(const JobConfig& job);
+bool IsDestructiveKind(std::string_view kind);
+
+struct RunRequest {
+  const Config* cfg = nullptr;
+  const JobConfig* job = nullptr;
+  std::optional<SysSeconds> slot;  // scheduled runs claim their slot; manual runs have none
+  bool dry_run = false;
+  const Clock* clock = nullptr;
+  const std::atomic<bool>* stop_requested = nullptr;
+};
+
+// The one path every run takes, scheduled or manual:
+// open session → lock (skip: lock_held) → claim slot + open journal row (skip: already_ran) →
+// plan → apply → record → close the journal row. Never throws; the outcome is in the report
+// (status + exit code). A dry run is journaled (dry_run = 1) but claims no slot, and its
+// kind's Apply() and Record() are never called.
+RunReport ExecuteRun(const RunRequest& req, const crm::DbFactory& open_db);
+
+}  // namespace crmh::jobs

@@ -1,0 +1,107 @@
+"""Bad input gets a clear error and changes nothing; good input gets the contract's shapes."""
+import json
+import os
+import unittest
+
+from proc_util import BIN, Crm, backends, main, run
+
+JOB = """jobs:
+  audit:
+    kind: audit
+    schedule: "Mon *-*-* 07:00"
+    time_zone: Europe/Berlin
+"""
+
+
+class CliTest(unittest.TestCase):
+    def test_usage_errors_exit_2(self):
+        self.assertEqual(run().returncode, 2)
+        p = run("chekc")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("did you mean 'check'", p.stderr)
+        self.assertEqual(run("run").returncode, 2)  # missing JOB
+        self.assertEqual(run("runs", "--bogus").returncode, 2)
+        p = run("restore", "r1")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("not in this version", p.stderr)
+
+    def test_config_errors_name_file_line_column(self):
+        crm = Crm("sqlite", contacts=20)
+        cases = {
+            "broken": ("jobs:\n  a: [\n", ":3:1:"),
+            "unknown": ("jbos: {}\n", "unknown key 'jbos' in the top level (did you mean 'jobs'?)"),
+            "duplicate": (JOB + "jobs: {}\n", "duplicate key 'jobs'"),
+            "calendar": ("jobs:\n  a:\n    kind: audit\n    schedule: 'Mon *-*-* 7:61'\n", "Mon *-*-* 7:61"),
+        }
+        for name, (body, expect) in cases.items():
+            with self.subTest(name):
+                path = crm.config(body, name=f"{name}.yaml")
+                before = crm.sql("SELECT COUNT(*) FROM sqlite_master")
+                p = run("check", config=path)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn(f"{path}:", p.stderr)
+                self.assertIn(expect, p.stderr)
+                self.assertEqual(before, crm.sql("SELECT COUNT(*) FROM sqlite_master"))  # nothing created
+
+    def test_bad_calendar_expression(self):
+        p = run("calendar", "Mon *-*-* 25:00")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("Mon *-*-* 25:00", p.stderr)
+
+    def test_missing_column_is_named_exit_2(self):
+        for backend in backends():
+            with self.subTest(backend):
+                crm = Crm(backend, contacts=20)
+                path = crm.config("mapping:\n  profile: generic\n  fields:\n    phone: work_phone\n" + JOB)
+                p = run("check", config=path)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn("contacts.work_phone", p.stderr)
+                p = run("run", "audit", config=path)
+                self.assertEqual(p.returncode, 2, p.stderr)
+
+    def test_unreachable_database_exit_3(self):
+        d = Crm("sqlite", contacts=1)
+        path = os.path.join(d.dir, "down.yaml")
+        with open(path, "w") as f:
+            f.write("database:\n  backend: mysql\n  socket: /nonexistent/mysqld.sock\n  user: u\n  name: crm\n" + JOB)
+        p = run("check", config=path)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertIn("/nonexistent/mysqld.sock", p.stderr)
+        p = run("run", "audit", config=path)
+        self.assertEqual(p.returncode, 3, p.stderr)
+
+    def test_check_run_runs_schedule(self):
+        for backend in backends():
+            with self.subTest(backend):
+                crm = Crm(backend, contacts=300)
+                path = crm.config(JOB)
+                p = run("check", config=path, check=0)
+                self.assertIn("ok", p.stdout)
+                # A dry run reports but records no snapshot.
+                rep = json.loads(run("run", "audit", "--dry-run", "--json", config=path, check=0).stdout)
+                self.assertTrue(rep["dry_run"])
+                self.assertEqual(crm.sql("SELECT COUNT(*) FROM crmh_audit_snapshots")[0][0], "0")
+                rep = json.loads(run("run", "audit", "--json", config=path, check=0).stdout)
+                self.assertEqual(rep["status"], "ok")
+                self.assertEqual(rep["kind"], "audit")
+                self.assertIsInstance(rep["run_id"], str)
+                live = int(crm.sql("SELECT COUNT(*) FROM contacts WHERE deleted = 0")[0][0])
+                self.assertEqual(rep["counts"]["contacts"], live)
+                email = int(crm.sql("SELECT COUNT(*) FROM contacts WHERE deleted = 0 AND email IS NOT NULL "
+                                    "AND TRIM(email) <> ''")[0][0])
+                self.assertEqual(rep["details"]["fields"]["email"]["filled"], email)
+                self.assertGreater(int(crm.sql("SELECT COUNT(*) FROM crmh_audit_snapshots")[0][0]), 0)
+                runs = crm.runs(path)
+                self.assertEqual([r["status"] for r in runs], ["ok", "ok"])
+                self.assertEqual(sorted(r["dry_run"] for r in runs), [False, True])
+                sched = json.loads(run("schedule", "--json", config=path, check=0).stdout)
+                self.assertEqual(sched[0]["job"], "audit")
+                self.assertTrue(sched[0]["next"].endswith("Z"))
+                self.assertEqual(sched[0]["last"]["status"], "ok")
+                p = run("run", "audti", config=path)
+                self.assertEqual(p.returncode, 2)
+                self.assertIn("did you mean 'audit'", p.stderr)
+
+
+if __name__ == "__main__":
+    main()

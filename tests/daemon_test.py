@@ -1,0 +1,178 @@
+"""The daemon as systemd runs it: sd_notify through a NOTIFY_SOCKET we own, watchdog pings,
+jobs firing on their calendar, SIGHUP reloads (bad YAML keeps the old config), SIGTERM stops
+cleanly, a database that is down at start, and two daemons sharing one MariaDB."""
+import os
+import signal
+import subprocess
+import time
+import unittest
+from datetime import datetime, timezone
+
+from proc_util import BIN, MYSQL_SOCKET, REQUIRE_MARIADB, Crm, NotifySocket, main, run
+
+EVERY_2S = """jobs:
+  tick:
+    kind: audit
+    schedule: "*:*:0/2"
+"""
+
+
+def parse(ts):
+    return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+def start(config, notify=None, watchdog_usec=None, log=None):
+    env = dict(os.environ)
+    env.pop("NOTIFY_SOCKET", None)
+    if notify:
+        env["NOTIFY_SOCKET"] = notify.path
+    if watchdog_usec:
+        env["WATCHDOG_USEC"] = str(watchdog_usec)
+    return subprocess.Popen([BIN, "--config", config, "daemon"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=log or subprocess.DEVNULL)
+
+
+class DaemonTest(unittest.TestCase):
+    def test_lifecycle_under_a_service_manager(self):
+        crm = Crm("sqlite", contacts=100)
+        path = crm.config(EVERY_2S)
+        notify = NotifySocket(crm.dir)
+        log_path = os.path.join(crm.dir, "daemon.log")
+        with open(log_path, "w") as log:
+            proc = start(path, notify, watchdog_usec=2_000_000, log=log)
+            try:
+                notify.wait_for("READY", "1", timeout=20)
+                # Watchdog: WatchdogSec=2s → a ping about every second.
+                pings = []
+                while len(pings) < 4:
+                    kv = notify.poll(5)
+                    self.assertIsNotNone(kv, "watchdog pings stopped")
+                    if kv.get("WATCHDOG") == "1":
+                        pings.append(notify.messages[-1][0])
+                gaps = [b - a for a, b in zip(pings, pings[1:])]
+                self.assertTrue(all(0.7 < g < 1.6 for g in gaps), gaps)
+
+                # Jobs fire on their slots; each journal row names its slot and starts on time.
+                time.sleep(5)
+                runs = [r for r in crm.runs(path) if r["status"] == "ok"]
+                self.assertGreaterEqual(len(runs), 2, runs)
+                for r in runs:
+                    self.assertIsNotNone(r["slot"])
+                    self.assertEqual(parse(r["slot"]).second % 2, 0)
+                    lag = (parse(r["started_at"]) - parse(r["slot"])).total_seconds()
+                    self.assertTrue(0 <= lag <= 1, r)
+                self.assertEqual(len({r["slot"] for r in runs}), len(runs))  # one run per slot
+
+                # SIGHUP with broken YAML: RELOADING, then READY again on the old config.
+                good = open(path).read()
+                with open(path, "w") as f:
+                    f.write(good + "  broken: [\n")
+                proc.send_signal(signal.SIGHUP)
+                notify.wait_for("RELOADING", "1", timeout=10)
+                notify.wait_for("READY", "1", timeout=10)
+                before = len(crm.runs(path))
+                time.sleep(4.5)
+                self.assertGreater(len(crm.runs(path)), before, "old config stopped running")
+                self.assertIsNone(proc.poll())
+
+                # SIGHUP with a good new config: the job is replaced.
+                with open(path, "w") as f:
+                    f.write(good.replace("tick:", "tock:"))
+                proc.send_signal(signal.SIGHUP)
+                notify.wait_for("RELOADING", "1", timeout=10)
+                notify.wait_for("READY", "1", timeout=10)
+                time.sleep(4.5)
+                jobs = {r["job"] for r in crm.runs(path)}
+                self.assertIn("tock", jobs)
+
+                proc.send_signal(signal.SIGTERM)
+                notify.wait_for("STOPPING", "1", timeout=10)
+                self.assertEqual(proc.wait(timeout=30), 0)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                notify.close()
+        log_text = open(log_path).read()
+        self.assertIn("reload failed, keeping the running configuration", log_text)
+        self.assertIn(":", log_text)
+        # Every run left the journal closed: nothing still `running`.
+        self.assertFalse([r for r in crm.runs(path) if r["status"] == "running"])
+
+    def test_database_down_at_start_retries_then_exits_3(self):
+        crm = Crm("sqlite", contacts=1)
+        path = os.path.join(crm.dir, "down.yaml")
+        with open(path, "w") as f:
+            f.write("database:\n  backend: mysql\n  socket: /nonexistent/mysqld.sock\n  user: u\n  name: crm\n"
+                    "daemon:\n  db_retry: 1s\n  db_give_up: 3s\n" + EVERY_2S)
+        notify = NotifySocket(crm.dir)
+        proc = start(path, notify)
+        try:
+            notify.wait_for("EXTEND_TIMEOUT_USEC", timeout=10)
+            self.assertEqual(proc.wait(timeout=30), 3)
+            self.assertFalse([m for _, m in notify.messages if m.get("READY") == "1"])
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            notify.close()
+
+    def test_bad_config_at_start_exits_2(self):
+        crm = Crm("sqlite", contacts=1)
+        path = crm.config("jobs:\n  a:\n    kind: audit\n    schedule: 'Fri *-*-* 99:00'\n")
+        p = run("daemon", config=path, timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(f"{path}:", p.stderr)
+
+    def test_interrupted_run_is_reported_at_start(self):
+        crm = Crm("sqlite", contacts=50)
+        path = crm.config(EVERY_2S)
+        run("runs", config=path, check=0)  # migrates
+        crm.sql("INSERT INTO crmh_runs (run_id, job, kind, instance_id, status, started_at) "
+                "VALUES ('crashed-1', 'tick', 'audit', 'test-a', 'running', '2026-11-01 00:00:00')")
+        notify = NotifySocket(crm.dir)
+        proc = start(path, notify)
+        try:
+            notify.wait_for("READY", "1", timeout=20)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+            notify.close()
+        crashed = [r for r in crm.runs(path) if r["run_id"] == "crashed-1"][0]
+        self.assertEqual(crashed["status"], "interrupted")
+
+    def test_two_daemons_one_mariadb_each_slot_once(self):
+        if not MYSQL_SOCKET:
+            if REQUIRE_MARIADB:
+                self.fail("CRMH_REQUIRE_MARIADB=1 but no MariaDB socket")
+            self.skipTest("no MariaDB (scripts/test.sh starts one)")
+        crm = Crm("mysql", contacts=300)
+        a = crm.config(EVERY_2S, name="a.yaml", instance="daemon-a")
+        b = crm.config(EVERY_2S, name="b.yaml", instance="daemon-b")
+        run("runs", config=a, check=0)  # migrate once up front
+        pa, pb = start(a), start(b)
+        try:
+            time.sleep(25)
+        finally:
+            for p in (pa, pb):
+                p.send_signal(signal.SIGTERM)
+            self.assertEqual(pa.wait(timeout=30), 0)
+            self.assertEqual(pb.wait(timeout=30), 0)
+        runs = crm.runs(a)
+        ok = [r for r in runs if r["status"] == "ok"]
+        slots = sorted({r["slot"] for r in runs})
+        self.assertGreaterEqual(len(slots), 10, slots)
+        for s in slots:
+            at_slot = [r for r in runs if r["slot"] == s]
+            oks = [r for r in at_slot if r["status"] == "ok"]
+            self.assertEqual(len(oks), 1, at_slot)  # exactly once
+            others = [r for r in at_slot if r["status"] != "ok"]
+            self.assertTrue(all(r["status"] == "skipped" and r["reason"] in ("lock_held", "already_ran")
+                                for r in others), others)
+        self.assertEqual({r["instance_id"] for r in runs}, {"daemon-a", "daemon-b"})
+        print(f"two daemons: {len(slots)} slots, {len(ok)} runs, "
+              f"{sum(r['instance_id'] == 'daemon-a' for r in ok)} by a, "
+              f"{sum(r['instance_id'] == 'daemon-b' for r in ok)} by b, "
+              f"{len(runs) - len(ok)} skips")
+
+
+if __name__ == "__main__":
+    main()

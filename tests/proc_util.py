@@ -1,0 +1,109 @@
+"""Shared helpers for the process tests: run the real binary against real databases."""
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BIN, FIXTURE, SRC = sys.argv[1], sys.argv[2], sys.argv[3]
+MYSQL_SOCKET = os.environ.get("CRMH_TEST_MYSQL_SOCKET", "")
+REQUIRE_MARIADB = os.environ.get("CRMH_REQUIRE_MARIADB") == "1"
+
+
+def run(*args, config=None, env=None, check=None, timeout=120):
+    cmd = [BIN] + (["--config", config] if config else []) + list(args)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+    if check is not None and p.returncode != check:
+        raise AssertionError(f"{cmd} exited {p.returncode}, wanted {check}\nstdout:{p.stdout}\nstderr:{p.stderr}")
+    return p
+
+
+def backends():
+    """sqlite always; mariadb when the harness started one (and required by CI)."""
+    out = ["sqlite"]
+    if MYSQL_SOCKET:
+        out.append("mysql")
+    elif REQUIRE_MARIADB:
+        raise AssertionError("CRMH_REQUIRE_MARIADB=1 but CRMH_TEST_MYSQL_SOCKET is not set")
+    return out
+
+
+class Crm:
+    """A demo CRM in a fresh SQLite file or MariaDB database, and a config file for it."""
+
+    def __init__(self, backend, contacts=200):
+        self.backend = backend
+        self.dir = tempfile.mkdtemp(prefix="crmh_proc_")
+        if backend == "sqlite":
+            self.path = os.path.join(self.dir, "crm.db")
+            out = subprocess.run([FIXTURE, "sqlite", self.path, str(contacts)], capture_output=True,
+                                 text=True, check=True)
+            self.db_yaml = f"database:\n  backend: sqlite\n  path: {self.path}\n"
+        else:
+            self.name = f"crmh_p{os.getpid()}_{random.randrange(10**9)}"
+            out = subprocess.run([FIXTURE, "mysql", MYSQL_SOCKET, self.name, str(contacts)],
+                                 capture_output=True, text=True, check=True)
+            self.db_yaml = (f"database:\n  backend: mysql\n  socket: {MYSQL_SOCKET}\n  user: root\n"
+                            f"  name: {self.name}\n")
+        self.system_user = out.stdout.strip()
+
+    def config(self, body, name="crm.yaml", instance="test-a"):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(f"instance_id: {instance}\nsystem_user: \"{self.system_user}\"\n")
+            f.write(self.db_yaml)
+            f.write(f"state:\n  directory: {self.dir}/state\n")
+            f.write(body)
+        return path
+
+    def sql(self, query):
+        """Runs a query with the command-line client; returns rows as tab-separated lists."""
+        if self.backend == "sqlite":
+            p = subprocess.run(["sqlite3", "-separator", "\t", self.path, query], capture_output=True,
+                               text=True, check=True)
+        else:
+            p = subprocess.run(["mariadb", "--no-defaults", f"--socket={MYSQL_SOCKET}", "-uroot", "-N", "-B",
+                                self.name, "-e", query], capture_output=True, text=True, check=True)
+        return [line.split("\t") for line in p.stdout.splitlines() if line]
+
+    def runs(self, config):
+        return json.loads(run("runs", "--json", "--limit", "10000", config=config, check=0).stdout)
+
+
+class NotifySocket:
+    """The NOTIFY_SOCKET a service manager would own: collects sd_notify datagrams with times."""
+
+    def __init__(self, directory):
+        self.path = os.path.join(directory, "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.messages = []  # (monotonic time, {key: value})
+
+    def poll(self, timeout):
+        self.sock.settimeout(timeout)
+        try:
+            data = self.sock.recv(4096).decode()
+        except socket.timeout:
+            return None
+        kv = dict(line.split("=", 1) for line in data.splitlines() if "=" in line)
+        self.messages.append((time.monotonic(), kv))
+        return kv
+
+    def wait_for(self, key, value=None, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            kv = self.poll(max(0.01, deadline - time.monotonic()))
+            if kv and key in kv and (value is None or kv[key] == value):
+                return kv
+        raise AssertionError(f"no {key}={value} within {timeout}s; got {[m for _, m in self.messages][-10:]}")
+
+    def close(self):
+        self.sock.close()
+
+
+def main():
+    unittest.main(argv=[sys.argv[0], "-v"])

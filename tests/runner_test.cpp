@@ -1,0 +1,104 @@
+// ExecuteRun, the one path every run takes: lock → claim → plan → apply → record → journal.
+#include <doctest/doctest.h>
+
+#include "crm/lock.h"
+#include "daemon/demo_data.h"
+#include "jobs/job.h"
+#include "test_db.h"
+
+namespace crmh {
+namespace {
+
+struct Fixture {
+  explicit Fixture(Backend b) : t(b) {
+    auto s = t.Session();
+    demo::DemoDataOptions opt;
+    opt.contacts = 150;
+    auto summary = demo::CreateDemoCrm(*s, t.backend_name(), opt);
+    REQUIRE_MESSAGE(summary.ok(), (summary.ok() ? "" : summary.error().message));
+    cfg.database = t.database();
+    cfg.instance_id = "runner-test";
+    cfg.mapping = *BuiltinProfile("generic");
+    JobConfig j;
+    j.name = "audit";
+    j.kind = "audit";
+    j.mandatory = {"first_name", "email", "phone"};
+    cfg.jobs.push_back(j);
+  }
+  jobs::RunReport Run(std::optional<SysSeconds> slot, bool dry = false) {
+    jobs::RunRequest req{&cfg, &cfg.jobs[0], slot, dry, &clock, nullptr};
+    return jobs::ExecuteRun(req, crm::MakeFactory(cfg));
+  }
+  test::TempDb t;
+  Config cfg;
+  FakeClock clock{*ParseRfc3339("2026-11-23T06:00:00Z")};
+};
+
+TEST_CASE("a slot runs once; a second claim is skipped already_ran; a held lock skips lock_held") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    Fixture f(b);
+    SysSeconds slot = *ParseRfc3339("2026-11-23T06:00:00Z");
+    auto first = f.Run(slot);
+    CHECK(first.status == "ok");
+    CHECK(first.exit == Exit::kOk);
+    CHECK(first.counts["contacts"].get<long long>() > 0);
+
+    auto second = f.Run(slot);
+    CHECK(second.status == "skipped");
+    CHECK(second.reason == "already_ran");
+    CHECK(second.exit == Exit::kOk);
+
+    {
+      auto held = crm::AcquireJobLock(f.cfg, "audit");
+      REQUIRE(held.ok());
+      auto blocked = f.Run(slot + std::chrono::hours(1));
+      CHECK(blocked.status == "skipped");
+      CHECK(blocked.reason == "lock_held");
+      CHECK(blocked.exit == Exit::kRefused);
+    }
+    // The blocked run claimed nothing: its slot can still run.
+    auto later = f.Run(slot + std::chrono::hours(1));
+    CHECK(later.status == "ok");
+
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    auto runs = crm::ListRuns(**db, "audit", 100);
+    REQUIRE(runs.ok());
+    int ok = 0;
+    for (const auto& r : *runs) ok += r.status == "ok";
+    CHECK(ok == 2);
+    CHECK(runs->size() == 4);
+  }
+}
+
+TEST_CASE("a dry run is journaled, claims no slot and records nothing") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    Fixture f(b);
+    SysSeconds slot = *ParseRfc3339("2026-11-23T06:00:00Z");
+    auto dry = f.Run(slot, /*dry=*/true);
+    CHECK(dry.status == "ok");
+    CHECK(dry.dry_run);
+    auto s = f.t.Session();
+    long long snapshots = -1;
+    *s << "SELECT COUNT(*) FROM crmh_audit_snapshots", soci::into(snapshots);
+    CHECK(snapshots == 0);
+    auto real = f.Run(slot);
+    CHECK(real.status == "ok");  // the dry run did not take the slot
+    *s << "SELECT COUNT(*) FROM crmh_audit_snapshots", soci::into(snapshots);
+    CHECK(snapshots > 0);
+  }
+}
+
+TEST_CASE("a job whose mandatory field is not mapped fails as a config error, journaled") {
+  Fixture f(Backend::kSqlite);
+  f.cfg.jobs[0].mandatory = {"birthdate"};
+  f.cfg.mapping.fields.erase("birthdate");
+  auto rep = f.Run(std::nullopt);
+  CHECK(rep.status == "failed");
+  CHECK(rep.exit == Exit::kUsage);
+  CHECK(rep.message.find("birthdate") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace crmh
