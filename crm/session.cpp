@@ -137,7 +137,7 @@ Result<std::unique_ptr<Db>> Open(const DatabaseConfig& db, const StateConfig& st
                                      db.path, std::strerror(errno)));
       }
       auto sql = std::make_unique<soci::session>(
-          soci::sqlite3, fmt::format("db='{}' timeout=30 shared_cache=false", db.path));
+          soci::sqlite3, fmt::format("db=\"{}\" timeout=30", db.path));
       *sql << "PRAGMA journal_mode=WAL";
       *sql << "PRAGMA synchronous=FULL";
       return std::make_unique<Db>(std::move(sql), db.backend, state, std::string{}, db.path);

@@ -141,11 +141,13 @@ Status Migrate(Db& db) {
           }
         }
       }
+      // Bound values must outlive the statement, which runs at the end of the expression.
+      const std::string applied = FormatSqlTime(
+          std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
       try {
         db.sql() << fmt::format("INSERT INTO {} (version, applied_at) VALUES (:v, :t)",
                                 db.State("schema_version")),
-            soci::use(m.version), soci::use(FormatSqlTime(std::chrono::floor<std::chrono::seconds>(
-                                      std::chrono::system_clock::now())));
+            soci::use(m.version), soci::use(applied);
       } catch (const std::exception& e) {
         if (!IsDuplicateKey(e.what())) throw;
       }

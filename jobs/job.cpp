@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "crm/schema.h"
 #include "jobs/audit.h"
 
 namespace crmh::jobs {
@@ -72,6 +73,11 @@ RunReport ExecuteRun(const RunRequest& req, const crm::DbFactory& open_db) {
 
   auto db = open_db();
   if (!db) return finish(db.error().exit, "failed", db.error().message);
+  // The live schema may have changed since start-up: a missing mapped column is a config error
+  // (exit 2) before anything runs, not a SQL error halfway through.
+  if (auto m = crm::VerifyMapping(**db, req.cfg->mapping); !m) {
+    return finish(m.error().exit, "failed", m.error().message);
+  }
   if (Status st = crm::Migrate(**db); !st) return finish(st.error().exit, "failed", st.error().message);
 
   crm::RunRow row;

@@ -1,6 +1,7 @@
 """Bad input gets a clear error and changes nothing; good input gets the contract's shapes."""
 import json
 import os
+import re
 import unittest
 
 from proc_util import BIN, Crm, backends, main, run
@@ -28,7 +29,7 @@ class CliTest(unittest.TestCase):
     def test_config_errors_name_file_line_column(self):
         crm = Crm("sqlite", contacts=20)
         cases = {
-            "broken": ("jobs:\n  a: [\n", ":3:1:"),
+            "broken": ("jobs:\n  a: [\n", "end of sequence flow not found"),
             "unknown": ("jbos: {}\n", "unknown key 'jbos' in the top level (did you mean 'jobs'?)"),
             "duplicate": (JOB + "jobs: {}\n", "duplicate key 'jobs'"),
             "calendar": ("jobs:\n  a:\n    kind: audit\n    schedule: 'Mon *-*-* 7:61'\n", "Mon *-*-* 7:61"),
@@ -39,7 +40,7 @@ class CliTest(unittest.TestCase):
                 before = crm.sql("SELECT COUNT(*) FROM sqlite_master")
                 p = run("check", config=path)
                 self.assertEqual(p.returncode, 2, p.stderr)
-                self.assertIn(f"{path}:", p.stderr)
+                self.assertRegex(p.stderr, re.escape(path) + r":\d+:\d+: ")
                 self.assertIn(expect, p.stderr)
                 self.assertEqual(before, crm.sql("SELECT COUNT(*) FROM sqlite_master"))  # nothing created
 

@@ -36,6 +36,7 @@ class DaemonTest(unittest.TestCase):
     def test_lifecycle_under_a_service_manager(self):
         crm = Crm("sqlite", contacts=100)
         path = crm.config(EVERY_2S)
+        reader = crm.config(EVERY_2S, name="reader.yaml")  # stays valid while `path` is broken
         notify = NotifySocket(crm.dir)
         log_path = os.path.join(crm.dir, "daemon.log")
         with open(log_path, "w") as log:
@@ -70,9 +71,9 @@ class DaemonTest(unittest.TestCase):
                 proc.send_signal(signal.SIGHUP)
                 notify.wait_for("RELOADING", "1", timeout=10)
                 notify.wait_for("READY", "1", timeout=10)
-                before = len(crm.runs(path))
+                before = len(crm.runs(reader))
                 time.sleep(4.5)
-                self.assertGreater(len(crm.runs(path)), before, "old config stopped running")
+                self.assertGreater(len(crm.runs(reader)), before, "old config stopped running")
                 self.assertIsNone(proc.poll())
 
                 # SIGHUP with a good new config: the job is replaced.
@@ -82,7 +83,7 @@ class DaemonTest(unittest.TestCase):
                 notify.wait_for("RELOADING", "1", timeout=10)
                 notify.wait_for("READY", "1", timeout=10)
                 time.sleep(4.5)
-                jobs = {r["job"] for r in crm.runs(path)}
+                jobs = {r["job"] for r in crm.runs(reader)}
                 self.assertIn("tock", jobs)
 
                 proc.send_signal(signal.SIGTERM)
@@ -96,7 +97,7 @@ class DaemonTest(unittest.TestCase):
         self.assertIn("reload failed, keeping the running configuration", log_text)
         self.assertIn(":", log_text)
         # Every run left the journal closed: nothing still `running`.
-        self.assertFalse([r for r in crm.runs(path) if r["status"] == "running"])
+        self.assertFalse([r for r in crm.runs(reader) if r["status"] == "running"])
 
     def test_database_down_at_start_retries_then_exits_3(self):
         crm = Crm("sqlite", contacts=1)

@@ -9,7 +9,7 @@ import tempfile
 import time
 import unittest
 
-BIN, FIXTURE, SRC = sys.argv[1], sys.argv[2], sys.argv[3]
+BIN, FIXTURE, SRC = (os.path.abspath(a) for a in sys.argv[1:4])
 MYSQL_SOCKET = os.environ.get("CRMH_TEST_MYSQL_SOCKET", "")
 REQUIRE_MARIADB = os.environ.get("CRMH_REQUIRE_MARIADB") == "1"
 

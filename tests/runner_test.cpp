@@ -40,7 +40,7 @@ TEST_CASE("a slot runs once; a second claim is skipped already_ran; a held lock 
     Fixture f(b);
     SysSeconds slot = *ParseRfc3339("2026-11-23T06:00:00Z");
     auto first = f.Run(slot);
-    CHECK(first.status == "ok");
+    CHECK_MESSAGE(first.status == "ok", first.message);
     CHECK(first.exit == Exit::kOk);
     CHECK(first.counts["contacts"].get<long long>() > 0);
 

@@ -2,6 +2,8 @@
 // deadlines.
 #include <doctest/doctest.h>
 
+#include <set>
+
 #include "core/clock.h"
 #include "daemon/scheduler.h"
 

@@ -36,7 +36,7 @@ inline std::vector<Backend> Backends() {
   return b;
 }
 
-inline const char* Name(Backend b) { return b == Backend::kMysql ? "mariadb" : "sqlite"; }
+inline std::string Name(Backend b) { return b == Backend::kMysql ? "mariadb" : "sqlite"; }
 
 inline std::string UniqueName(const std::string& prefix) {
   static std::mt19937_64 rng{std::random_device{}()};
