@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -26,10 +29,21 @@ class FileLock final : public JobLock {
   std::string path_;
 };
 
+// The lock lives on its own connection. A keepalive thread pings it so a long job does not
+// lose the lock to wait_timeout; if this process dies, the server drops the idle connection
+// (and the lock) within wait_timeout.
 class MysqlLock final : public JobLock {
  public:
-  MysqlLock(std::unique_ptr<Db> db, std::string name) : db_(std::move(db)), name_(std::move(name)) {}
+  MysqlLock(std::unique_ptr<Db> db, std::string name) : db_(std::move(db)), name_(std::move(name)) {
+    keepalive_ = std::thread([this] { Keepalive(); });
+  }
   ~MysqlLock() override {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    keepalive_.join();
     (void)Guard("releasing the lock", [&] {
       int r = 0;
       soci::indicator ind = soci::i_null;
@@ -37,6 +51,7 @@ class MysqlLock final : public JobLock {
     });
   }
   Status Check() override {
+    std::lock_guard<std::mutex> g(mu_);
     int mine = 0;
     soci::indicator ind = soci::i_null;
     Status st = Guard("re-checking the job lock", [&] {
@@ -50,9 +65,22 @@ class MysqlLock final : public JobLock {
     return Status::Ok();
   }
 
+  static constexpr int kWaitTimeoutSeconds = 120;
+
  private:
+  void Keepalive() {
+    std::unique_lock<std::mutex> lk(mu_);
+    while (!cv_.wait_for(lk, std::chrono::seconds(kWaitTimeoutSeconds / 4), [this] { return stop_; })) {
+      (void)Guard("lock keepalive", [&] { db_->sql() << "SELECT 1"; });
+    }
+  }
+
   std::unique_ptr<Db> db_;
   std::string name_;
+  std::mutex mu_;  // guards the session between Check() and the keepalive thread
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread keepalive_;
 };
 
 }  // namespace
@@ -87,7 +115,7 @@ Result<std::unique_ptr<JobLock>> AcquireJobLock(const Config& cfg, const std::st
   soci::indicator ind = soci::i_null;
   Status st = Guard("taking the job lock", [&] {
     // If we die, the server frees the lock when it notices the dead connection.
-    (*db)->sql() << "SET SESSION wait_timeout = 600";
+    (*db)->sql() << fmt::format("SET SESSION wait_timeout = {}", MysqlLock::kWaitTimeoutSeconds);
     (*db)->sql() << "SELECT GET_LOCK(:n, 0)", soci::use(name), soci::into(got, ind);
   });
   if (!st) return st.error();

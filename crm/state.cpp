@@ -155,6 +155,32 @@ Status Migrate(Db& db) {
   });
 }
 
+Status ProbeStateWrite(Db& db) {
+  auto version = StateVersion(db);
+  Status st = Guard("", [&] {
+    if (version.ok() && *version >= 1) {
+      soci::transaction tx(db.sql());
+      db.sql() << fmt::format("INSERT INTO {} (run_id, job, kind, instance_id, status, started_at) "
+                              "VALUES ('check-probe', 'check', 'check', 'check', 'running', "
+                              "'2000-01-01 00:00:00')",
+                              db.State("runs"));
+      tx.rollback();
+    } else {
+      if (db.mysql() && !db.state_config().schema.empty()) {
+        db.sql() << fmt::format("CREATE DATABASE IF NOT EXISTS {} CHARACTER SET utf8mb4",
+                                db.Q(db.state_config().schema));
+      }
+      db.sql() << fmt::format("CREATE TABLE {} (x INTEGER)", db.State("check_probe"));
+      db.sql() << fmt::format("DROP TABLE {}", db.State("check_probe"));
+    }
+  });
+  if (!st) {
+    if (st.error().exit == Exit::kDbUnreachable) return st;
+    return Error::Config("cannot write the state tables (grants?): " + st.error().message);
+  }
+  return Status::Ok();
+}
+
 std::string NewRunId(SysSeconds now) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   return fmt::format("{}-{:06x}", date::format("%Y%m%dT%H%M%SZ", now), rng() & 0xffffff);

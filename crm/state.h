@@ -21,6 +21,9 @@ inline constexpr int kStateSchemaVersion = 1;
 // step is idempotent) and on every start.
 Status Migrate(Db& db);
 Result<int> StateVersion(Db& db);  // 0 if never migrated
+// Proves (and changes nothing) that this session may create and write the state tables:
+// an INSERT into the journal rolled back, or a probe table created and dropped.
+Status ProbeStateWrite(Db& db);
 
 struct RunRow {
   std::string run_id;

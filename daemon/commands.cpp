@@ -73,6 +73,8 @@ int CmdCheck(const Args& a, std::ostream& out, std::ostream& err) {
                        crm::kStateSchemaVersion,
                        have < crm::kStateSchemaVersion ? "; the daemon will migrate on start" : "");
   }
+  if (Status w = crm::ProbeStateWrite(**db); !w) return Fail(err, w.error());
+  if (!a.json) out << "grants    SELECT on every mapped table; create/write on the state tables\n";
   for (const auto& j : cfg->jobs) {
     auto kind = jobs::MakeJob(j);
     if (!kind) return Fail(err, kind.error());

@@ -226,9 +226,11 @@ class Daemon {
     ++running_;
     auto cfg = cfg_;
     JobConfig job = st.cfg;
-    spdlog::info("job '{}': starting (slot {})", job.name, slot ? FormatRfc3339(*slot) : "manual");
-    asio::post(workers_, [this, cfg, job, slot] {
-      jobs::RunRequest req{cfg.get(), &job, slot, false, &clock_, &stop_requested_};
+    std::string run_id = crm::NewRunId(clock_.Now());
+    spdlog::info("[{}] job '{}': starting (slot {})", run_id, job.name,
+                 slot ? FormatRfc3339(*slot) : "manual");
+    asio::post(workers_, [this, cfg, job, slot, run_id] {
+      jobs::RunRequest req{cfg.get(), &job, slot, false, &clock_, &stop_requested_, run_id};
       jobs::RunReport rep = jobs::ExecuteRun(req, crm::MakeFactory(*cfg));
       asio::post(io_, [this, rep = std::move(rep)] { OnRunDone(rep); });
     });

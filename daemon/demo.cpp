@@ -81,7 +81,7 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
     }
     sql << "SELECT CAST(id AS TEXT) FROM users WHERE is_system = 1", soci::into(system_user);
     out << fmt::format(
-        "demo CRM: {} contacts, {} owners, {} activities, {} deals; {} duplicate groups planted, "
+        "demo CRM: {} contacts, {} users, {} activities, {} deals; {} duplicate groups planted, "
         "{} non-Latin or diacritic names, {} stale, {} opted out\n",
         summary->contacts, summary->users, summary->activities, summary->deals,
         summary->duplicate_groups, summary->non_latin_or_diacritic, summary->stale,

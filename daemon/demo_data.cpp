@@ -18,12 +18,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <exception>
 #include <map>
 #include <random>
-#include <set>
 #include <unordered_set>
 #include <utility>
 

@@ -8,6 +8,20 @@
 //
 // Works on any soci::session of the sqlite3 or mysql backend. MySQL sessions must speak utf8mb4;
 // CreateDemoCrm sets `SET NAMES utf8mb4` itself before writing.
+//
+// The generic schema (what the `generic` mapping profile in core/config.cpp expects):
+//   users(id, user_name UNIQUE, full_name, email, is_system)   reps + the system user crm-hygiene
+//   contacts(id, first_name, last_name, email, email2, phone, mobile, company, address1, address2,
+//            city, postcode, region, country, birthdate, status lead|customer|former, owner_id,
+//            created_by, modified_by, created_at, updated_at, last_contacted_at, email_opt_out,
+//            do_not_call, email_bounced, legal_hold, deleted, notes)
+//   activities(id, parent_type Contacts|Deals, parent_id, kind call|meeting|email|note, subject,
+//              occurred_at, created_by, deleted)      parent_id is a deal id when parent_type=Deals
+//   deals(id, contact_id, name, stage open|won|lost, amount DECIMAL(12,2), created_at, deleted)
+//   contact_tags(id, contact_id, tag vip|newsletter|keep|event-2026, deleted, UNIQUE(contact_id, tag))
+// Timestamps are UTC 'YYYY-MM-DD HH:MM:SS' (SQLite TEXT, MySQL DATETIME); flags are 0/1. Only the
+// FK columns are indexed; there are no FOREIGN KEY constraints (CRMs rarely have them). Contact ids
+// are 1..contacts and ascend with created_at; the reps are users 1..8, the system user comes last.
 #pragma once
 
 #include <chrono>
@@ -47,7 +61,9 @@ struct DemoDataSummary {
   int duplicate_groups = 0;
   int duplicate_contacts = 0;        // contacts that belong to a duplicate group
   int non_latin_or_diacritic = 0;    // contacts whose first_name or last_name has a byte > 0x7F
-  int stale = 0;             // (live) latest of live Contacts activity / last_contacted_at < now-365d
+  // (live) the latest of last_contacted_at and the live parent_type='Contacts' activities is
+  // before now - 365 days. A contact with neither is never_contacted, not stale.
+  int stale = 0;
   int stale_protected = 0;   // (live) stale and customer, legal hold, open live deal or live 'keep' tag
   int never_contacted = 0;   // (live) no live Contacts activity and last_contacted_at NULL
   int opted_out = 0;         // (live) email_opt_out = 1
@@ -63,7 +79,13 @@ struct DemoDataSummary {
 
   // Ground truth for dedup: each planted group's contact ids (ascending), groups ordered by their
   // first id; `duplicate_variations[i]` says how group i's members differ, e.g.
-  // "typo,phone_format,company_suffix,owner". Placeholder rows are in no group.
+  // "typo,phone_format,company_suffix,owner". Placeholder rows are in no group; members are live.
+  // The vocabulary, in this order: typo, swapped (first/last), nickname (Bob/Robert), diacritics
+  // (Nguyễn/Nguyen), transliteration (王伟/Wang Wei), case (ALL-UPPER/lower), phone_format,
+  // email_case (capitals/spaces), email_other (another address; the phone still matches),
+  // company_suffix, missing_field (phone, email or company empty on one member), consent (members
+  // disagree on email_opt_out), owner, created_by, shared_tag (two members carry the same live tag:
+  // re-pointing hits UNIQUE(contact_id, tag)), shared_activity (the same activity on two members).
   std::vector<std::vector<std::string>> duplicate_truth;
   std::vector<std::string> duplicate_variations;
   std::vector<std::string> placeholder_ids;

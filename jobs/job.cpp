@@ -59,7 +59,7 @@ RunReport ExecuteRun(const RunRequest& req, const crm::DbFactory& open_db) {
   rep.dry_run = req.dry_run;
   rep.slot = req.slot;
   rep.started_at = clock.Now();
-  rep.run_id = crm::NewRunId(rep.started_at);
+  rep.run_id = req.run_id.empty() ? crm::NewRunId(rep.started_at) : req.run_id;
   auto finish = [&](Exit e, std::string status, std::string msg) {
     rep.exit = e;
     rep.status = std::move(status);

@@ -73,6 +73,7 @@ struct RunRequest {
   bool dry_run = false;
   const Clock* clock = nullptr;
   const std::atomic<bool>* stop_requested = nullptr;
+  std::string run_id;  // empty: ExecuteRun makes one (the daemon makes it first, to log with it)
 };
 
 // The one path every run takes, scheduled or manual:

@@ -45,6 +45,16 @@ class SystemdUnitTest(unittest.TestCase):
         print(f"exposure: {m.group(1)}")
         self.assertLessEqual(float(m.group(1)), 2.0)
 
+    def test_cmake_install_puts_binary_unit_and_config_in_place(self):
+        prefix = os.path.join(self.dir, "prefix")
+        p = subprocess.run(["cmake", "--install", os.path.dirname(BIN), "--prefix", prefix],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for rel in ["bin/crm-hygiene", "lib/systemd/system/crm-hygiene.service",
+                    "etc/crm-hygiene/crm-hygiene.example.yaml"]:
+            self.assertTrue(os.path.isfile(os.path.join(prefix, rel)), rel)
+        self.assertTrue(os.access(os.path.join(prefix, "bin/crm-hygiene"), os.X_OK))
+
 
 if __name__ == "__main__":
     main()
