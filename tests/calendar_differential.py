@@ -398,8 +398,18 @@ def effective_zone(expr, tz):
     return None if name == "UTC" else ZoneInfo(name)
 
 
-def repeated_hour_difference(sys_next, our_next, zone):
-    """True if the two elapse lists differ only in instants inside repeated (fold) hours."""
+def repeats_within_day(normalized):
+    """Our rule's "wildcard": the hour or minute field of the normalized form is '*' or has a
+    '/' repetition."""
+    time_part = next(tok for tok in normalized.split(" ") if tok.count(":") == 2)
+    hour, minute, _ = time_part.split(":")
+    return any("*" in f or "/" in f for f in (hour, minute))
+
+
+def repeated_hour_difference(sys_next, our_next, zone, normalized):
+    """True if the lists differ exactly as docs/calendar.md allows: only in instants whose wall
+    time occurs twice (a fold), and our extra elapses in the second pass of a fold belong to an
+    expression that repeats within the day."""
     if zone is None:
         return False
     inf = float("inf")
@@ -407,8 +417,10 @@ def repeated_hour_difference(sys_next, our_next, zone):
                  our_next[-1] if len(our_next) == COUNT else inf)
     a = {t for t in sys_next if t <= window}
     b = {t for t in our_next if t <= window}
-    diff = a ^ b
-    return bool(diff) and all(in_fold(zone, t) for t in diff)
+    if not a ^ b or not all(in_fold(zone, t) for t in a ^ b):
+        return False
+    second_pass_extra = [t for t in b - a if dt.datetime.fromtimestamp(t, zone).fold == 1]
+    return not second_pass_extra or repeats_within_day(normalized)
 
 
 def main():
@@ -526,7 +538,7 @@ def main():
             if s["next"] == o["next"]:
                 agreed += 1
                 continue
-            if repeated_hour_difference(s["next"], o["next"], zone):
+            if repeated_hour_difference(s["next"], o["next"], zone, o["normalized"]):
                 allowed += 1
                 if set(o["next"]) - set(s["next"]):
                     allowed_ours_more += 1

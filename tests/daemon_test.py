@@ -140,6 +140,36 @@ class DaemonTest(unittest.TestCase):
         crashed = [r for r in crm.runs(path) if r["run_id"] == "crashed-1"][0]
         self.assertEqual(crashed["status"], "interrupted")
 
+    def test_persistent_job_catches_up_once_at_start(self):
+        crm = Crm("sqlite", contacts=50)
+        path = crm.config("jobs:\n  nightly:\n    kind: audit\n    schedule: '*-*-* 00:00:00'\n"
+                          "    persistent: true\n")
+        run("runs", config=path, check=0)  # migrates
+        # The last slot this job claimed was four days ago: three midnights were missed.
+        now = datetime.now(timezone.utc)
+        last = (now.replace(hour=0, minute=0, second=0, microsecond=0)).timestamp() - 4 * 86400
+        last_s = datetime.fromtimestamp(last, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        crm.sql("INSERT INTO crmh_runs (run_id, job, kind, slot, slot_claim, instance_id, status, started_at) "
+                f"VALUES ('old-1', 'nightly', 'audit', '{last_s}', '{last_s}', 'test-a', 'ok', '{last_s}')")
+        notify = NotifySocket(crm.dir)
+        proc = start(path, notify)
+        try:
+            notify.wait_for("READY", "1", timeout=20)
+            deadline = time.monotonic() + 15
+            caught = []
+            while time.monotonic() < deadline and not caught:
+                caught = [r for r in crm.runs(path) if r["run_id"] != "old-1"]
+                time.sleep(0.3)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(timeout=30), 0)
+            notify.close()
+        today = now.strftime("%Y-%m-%dT00:00:00Z")
+        runs = [r for r in crm.runs(path) if r["run_id"] != "old-1"]
+        self.assertEqual(len(runs), 1, runs)  # once, not a burst of three
+        self.assertEqual(runs[0]["slot"], today)
+        self.assertEqual(runs[0]["status"], "ok")
+
     def test_two_daemons_one_mariadb_each_slot_once(self):
         if not MYSQL_SOCKET:
             if REQUIRE_MARIADB:
