@@ -33,7 +33,6 @@
 #include <iterator>
 #include <map>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -157,7 +156,7 @@ class PosixTzParser {
   std::optional<PosixTz> Parse() {
     PosixTz tz;
     int off = 0;
-    if (!Name(&tz.std_name) || !Offset(&off)) return std::nullopt;
+    if (!Name(&tz.std_name) || !Hms(&off)) return std::nullopt;
     tz.std_off = -off;  // POSIX offsets count west of UTC
     if (AtEnd()) {
       tz.dst_name = tz.std_name;
@@ -168,7 +167,7 @@ class PosixTzParser {
     tz.has_dst = true;
     tz.dst_off = tz.std_off + 3600;
     if (!AtEnd() && Peek() != ',') {
-      if (!Offset(&off)) return std::nullopt;
+      if (!Hms(&off)) return std::nullopt;
       tz.dst_off = -off;
     }
     // A DST name without rules means the US default rules in glibc; tzdata never does that.
@@ -231,8 +230,6 @@ class PosixTzParser {
     *out = sign * (h * 3600 + m * 60 + s);
     return true;
   }
-
-  bool Offset(int* out) { return Hms(out); }
 
   bool Rule(PosixRule* r) {
     if (AtEnd()) return false;
@@ -429,8 +426,6 @@ const ZoneData* ZoneDataFor(const date::time_zone* zone) {
 class Clock {
  public:
   explicit Clock(const ZoneData* zone) : zone_(zone) {}
-
-  bool utc() const { return zone_ == nullptr; }
 
   Offset OffsetAt(i64 t) {
     if (zone_ == nullptr) return {};
@@ -1837,7 +1832,22 @@ Result<Schedule> Schedule::Parse(std::string_view expression) {
                                     Quote(expression)));
   }
   SystemdParser parser(text);
-  if (auto e = parser.Parse(&spec)) return ExpressionError(expression, *e);
+  if (auto e = parser.Parse(&spec)) {
+    // "daily Europe/Nowhere": say that the zone is the problem, not the text before it.
+    const size_t sp = text.rfind(' ');
+    if (spec.timezone.empty() && !spec.utc && sp != std::string::npos) {
+      const std::string_view last = std::string_view(text).substr(sp + 1);
+      const bool looks_like_zone =
+          last.find('/') != std::string_view::npos &&
+          std::any_of(last.begin(), last.end(), [](char ch) { return std::isalpha(ch) != 0; }) &&
+          last.find(':') == std::string_view::npos;
+      if (looks_like_zone) {
+        return Error::Usage(fmt::format("invalid calendar expression {}: unknown time zone \"{}\"",
+                                        Quote(expression), last));
+      }
+    }
+    return ExpressionError(expression, *e);
+  }
   NormalizeSpec(&spec);
   if (auto why = SpecInvalid(spec)) {
     return Error::Usage(

@@ -154,7 +154,8 @@ std::string Encode(const std::vector<char32_t>& cps) {
 char32_t UpperCp(char32_t c) {
   if (c >= 'a' && c <= 'z') return c - 32;
   if (c >= 0xE0 && c <= 0xFE && c != 0xF7) return c - 0x20;
-  if (c == 0x103 || c == 0x111 || c == 0x129 || c == 0x169 || c == 0x1A1 || c == 0x1B0) return c - 1;
+  if (c == 0x103 || c == 0x111 || c == 0x129 || c == 0x169 || c == 0x1A1 || c == 0x1B0)
+    return c - 1;
   if (c >= 0x1EA0 && c <= 0x1EF9 && (c & 1)) return c - 1;
   if (c >= 0x430 && c <= 0x44F) return c - 0x20;
   if (c == 0x451) return 0x401;
@@ -164,7 +165,8 @@ char32_t UpperCp(char32_t c) {
 char32_t LowerCp(char32_t c) {
   if (c >= 'A' && c <= 'Z') return c + 32;
   if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 0x20;
-  if (c == 0x102 || c == 0x110 || c == 0x128 || c == 0x168 || c == 0x1A0 || c == 0x1AF) return c + 1;
+  if (c == 0x102 || c == 0x110 || c == 0x128 || c == 0x168 || c == 0x1A0 || c == 0x1AF)
+    return c + 1;
   if (c >= 0x1EA0 && c <= 0x1EF9 && !(c & 1)) return c + 1;
   if (c >= 0x410 && c <= 0x42F) return c + 0x20;
   if (c == 0x401) return 0x451;
@@ -300,6 +302,7 @@ struct Country {
   int owner;  // index of the rep whose territory it is
 };
 
+// clang-format off
 const std::vector<Country>& Countries() {
   static const std::vector<Country> k = {
       {"US", Script::kLatin, 1.0,
@@ -309,7 +312,8 @@ const std::vector<Country>& Countries() {
         {"Michael", nullptr, "Mike"}, {"Richard", nullptr, "Rick"}, {"Thomas", nullptr, "Tom"},
         {"Joseph", nullptr, "Joe"}, {"Christopher", nullptr, "Chris"}, {"Daniel", nullptr, "Dan"},
         {"DeAndre"}, {"Tyrone"}, {"Kevin"}},
-       {{"Elizabeth", nullptr, "Liz"}, {"Katherine", nullptr, "Kate"}, {"Margaret", nullptr, "Peggy"},
+       {{"Elizabeth", nullptr, "Liz"}, {"Katherine", nullptr, "Kate"},
+        {"Margaret", nullptr, "Peggy"},
         {"Jennifer", nullptr, "Jen"}, {"Patricia", nullptr, "Patty"}, {"Jessica"}, {"Ashley"},
         {"LaToya"}, {"Emily"}, {"Sarah"}},
        {{"Smith"}, {"Johnson"}, {"Williams"}, {"Brown"}, {"Garcia"}, {"Miller"}, {"Davis"},
@@ -332,7 +336,8 @@ const std::vector<Country>& Countries() {
         "Vương quốc Anh"},
        {{"Oliver"}, {"George"}, {"Harry"}, {"Jack"}, {"William", nullptr, "Bill"},
         {"Robert", nullptr, "Bob"}, {"Alistair"}, {"Rhys"}},
-       {{"Amelia"}, {"Isla"}, {"Charlotte"}, {"Siobhan"}, {"Fiona"}, {"Margaret", nullptr, "Maggie"},
+       {{"Amelia"}, {"Isla"}, {"Charlotte"}, {"Siobhan"}, {"Fiona"},
+        {"Margaret", nullptr, "Maggie"},
         {"Elizabeth", nullptr, "Beth"}},
        {{"Taylor"}, {"Evans"}, {"Wilson"}, {"Davies"}, {"Walker"}, {"O'Brien"}, {"McKenzie"},
         {"Hughes"}, {"Fitzgerald"}, {"Smythe"}, {"Patel"}},
@@ -374,7 +379,8 @@ const std::vector<Country>& Countries() {
        {{"Hélène", "Helene"}, {"Amélie", "Amelie"}, {"Céline", "Celine"}, {"Chloé", "Chloe"},
         {"Camille"}, {"Léa", "Lea"}, {"Émilie", "Emilie"}, {"Maëlle", "Maelle"}},
        {{"Lefèvre", "Lefevre"}, {"Dubois"}, {"Moreau"}, {"Laurent"}, {"Girard"}, {"Bonnet"},
-        {"Dupont"}, {"Béranger", "Beranger"}, {"Mercier"}, {"de la Tour"}, {"Lemaître", "Lemaitre"}},
+        {"Dupont"}, {"Béranger", "Beranger"}, {"Mercier"}, {"de la Tour"},
+        {"Lemaître", "Lemaitre"}},
        {{"Paris", "Paris", "Île-de-France", "750##", "1"},
         {"Lyon", "Lyon", "Auvergne-Rhône-Alpes", "6900#", "4"},
         {"Marseille", "Marseille", "Provence-Alpes-Côte d'Azur", "130##", "4"},
@@ -491,7 +497,8 @@ const std::vector<Country>& Countries() {
        {"{} Ltda.", "{} LTDA", "{} S.A.", "{} Ltda", "{} ME"},
        {{"Rua Augusta, ####"}, {"Av. Paulista, ####, cj. ##"}, {"Rua da Conceição, ##",
                                                                "Rua da Conceicao, ##"}},
-       "55", "0", {"11", "21", "31"}, 10, 9, {"gmail.com", "uol.com.br", "hotmail.com", "bol.com.br"},
+       "55", "0", {"11", "21", "31"}, 10, 9,
+       {"gmail.com", "uol.com.br", "hotmail.com", "bol.com.br"},
        "com.br", 7},
       {"RU", Script::kOther, 0.6,
        {"Russia", "Россия", "Russian Federation", "RU", "russia", "Российская Федерация", "Nga"},
@@ -510,11 +517,14 @@ const std::vector<Country>& Countries() {
         {"Технопром", "Tekhnoprom"}},
        {"ООО «{}»", "OOO {}", "{} LLC", "АО «{}»", "ООО {}"},
        {{"ул. Тверская, д. ##", "Tverskaya St ##"}, {"Невский пр., д. ###", "Nevsky Pr ###"}},
-       "7", "8", {"916", "903", "926", "985"}, 10, 7, {"yandex.ru", "mail.ru", "gmail.com", "bk.ru"},
+       "7", "8", {"916", "903", "926", "985"}, 10, 7,
+       {"yandex.ru", "mail.ru", "gmail.com", "bk.ru"},
        "ru", 4},
   };
   return k;
 }
+
+// clang-format on
 
 // Share of contacts per country (same order as Countries()).
 constexpr std::array<double, 10> kCountryWeights = {22, 9, 12, 9, 13, 7, 10, 5, 7, 6};
@@ -522,8 +532,8 @@ constexpr std::array<double, 10> kCountryWeights = {22, 9, 12, 9, 13, 7, 10, 5, 
 struct Rep {
   const char* user_name;
   const char* full_name;
-  double book;     // relative size of the rep's book
-  double sloppy;   // how often the rep leaves fields empty or dirty
+  double book;    // relative size of the rep's book
+  double sloppy;  // how often the rep leaves fields empty or dirty
 };
 
 // Uneven books and uneven care. Index = users.id - 1; the system user comes after them.
@@ -557,25 +567,34 @@ struct Phone {
 };
 
 enum PhoneStyle {
-  kE164,         // +14155550132
-  kIntlSpaced,   // +1 415 555 0132
-  kNational,     // (415) 555-0132 / 030 1234567 / 8 (916) 123-45-67
-  kDoubleZero,   // 004930123456
-  kDotted,       // 415.555.0132
-  kDashed,       // 415-555-0132 / 030-1234567 / 1-415-555-0132
-  kIntlTrunk,    // +49 (0)30 1234567
-  kDigits,       // 4155550132 / 0301234567
+  kE164,        // +14155550132
+  kIntlSpaced,  // +1 415 555 0132
+  kNational,    // (415) 555-0132 / 030 1234567 / 8 (916) 123-45-67
+  kDoubleZero,  // 004930123456
+  kDotted,      // 415.555.0132
+  kDashed,      // 415-555-0132 / 030-1234567 / 1-415-555-0132
+  kIntlTrunk,   // +49 (0)30 1234567
+  kDigits,      // 4155550132 / 0301234567
   kStyleCount
 };
 
 std::string Group(std::string_view d, char sep) {
   std::vector<size_t> parts;
   switch (d.size()) {
-    case 6: parts = {3, 3}; break;
-    case 7: parts = {3, 4}; break;
-    case 8: parts = {4, 4}; break;
-    case 9: parts = {3, 3, 3}; break;
-    default: parts = {3, d.size() > 3 ? d.size() - 3 : 0};
+    case 6:
+      parts = {3, 3};
+      break;
+    case 7:
+      parts = {3, 4};
+      break;
+    case 8:
+      parts = {4, 4};
+      break;
+    case 9:
+      parts = {3, 3, 3};
+      break;
+    default:
+      parts = {3, d.size() > 3 ? d.size() - 3 : 0};
   }
   std::string out;
   size_t at = 0;
@@ -588,7 +607,8 @@ std::string Group(std::string_view d, char sep) {
   return out;
 }
 
-std::string FormatPhone(const Phone& p, int style, Rng& rng) {
+// The same number and style always give the same text (duplicates vary only where recorded).
+std::string FormatPhone(const Phone& p, int style) {
   const Country& c = Countries()[static_cast<size_t>(p.country)];
   std::string cc = c.cc;
   std::string trunk = c.trunk;
@@ -622,8 +642,8 @@ std::string FormatPhone(const Phone& p, int style, Rng& rng) {
       if (nanp) return p.area + "." + sub3 + "." + sub4;
       return trunk + p.area + "." + Group(p.sub, '.');
     case kDashed:
-      if (nanp) return (rng.Chance(0.3) ? "1-" : "") + p.area + "-" + sub3 + "-" + sub4;
-      if (cc == "49" && rng.Chance(0.5)) return trunk + p.area + "/" + p.sub;
+      if (nanp) return (p.sub.back() < '3' ? "1-" : "") + p.area + "-" + sub3 + "-" + sub4;
+      if (cc == "49" && p.sub.back() < '5') return trunk + p.area + "/" + p.sub;
       return trunk + p.area + "-" + Group(p.sub, '-');
     case kIntlTrunk:
       if (trunk == "0") return "+" + cc + " (0)" + p.area + " " + p.sub;
@@ -668,8 +688,8 @@ struct Person {
   int country = 0;
   std::string first_native, first_latin, last_native, last_latin;
   const char* nick = nullptr;  // English short form of the first name, if any
-  bool native = true;     // names, city and address in the native spelling
-  bool one_field = false;  // a Chinese name typed whole into last_name
+  bool native = true;          // names, city and address in the native spelling
+  bool one_field = false;      // a Chinese name typed whole into last_name
   int city = 0;
   int company = -1;  // index into the country's companies, -1: none
   int form = 0;      // legal form
@@ -726,13 +746,20 @@ std::string LocalPart(const Person& p, Rng& rng) {
   if (f.empty()) f = "contact";
   if (l.empty()) l = "crm";
   switch (rng.Below(7)) {
-    case 0: return f + "." + l;
-    case 1: return f + l;
-    case 2: return f.substr(0, 1) + l;
-    case 3: return f + "_" + l;
-    case 4: return l + "." + f;
-    case 5: return f + "." + l + std::to_string(rng.Int(1, 99));
-    default: return f + std::to_string(rng.Int(70, 99));
+    case 0:
+      return f + "." + l;
+    case 1:
+      return f + l;
+    case 2:
+      return f.substr(0, 1) + l;
+    case 3:
+      return f + "_" + l;
+    case 4:
+      return l + "." + f;
+    case 5:
+      return f + "." + l + std::to_string(rng.Int(1, 99));
+    default:
+      return f + std::to_string(rng.Int(70, 99));
   }
 }
 
@@ -879,34 +906,31 @@ class Writer {
   explicit Writer(soci::session& sql)
       : users_((sql.prepare << "INSERT INTO users (id, user_name, full_name, email, is_system) "
                                "VALUES (:id, :user_name, :full_name, :email, :is_system)",
-                soci::use(u.id), soci::use(u.user_name), soci::use(u.full_name),
-                soci::use(u.email), soci::use(u.is_system))),
-        contacts_((sql.prepare
-                       << "INSERT INTO contacts (id, first_name, last_name, email, email2, phone, "
-                          "mobile, company, address1, address2, city, postcode, region, country, "
-                          "birthdate, status, owner_id, created_by, modified_by, created_at, "
-                          "updated_at, last_contacted_at, email_opt_out, do_not_call, "
-                          "email_bounced, legal_hold, deleted, notes) VALUES (:id, :first_name, "
-                          ":last_name, :email, :email2, :phone, :mobile, :company, :address1, "
-                          ":address2, :city, :postcode, :region, :country, :birthdate, :status, "
-                          ":owner_id, :created_by, :modified_by, :created_at, :updated_at, "
-                          ":last_contacted_at, :email_opt_out, :do_not_call, :email_bounced, "
-                          ":legal_hold, :deleted, :notes)",
-                   soci::use(c.id), soci::use(c.first_name.v, c.first_name.ind),
-                   soci::use(c.last_name.v, c.last_name.ind), soci::use(c.email.v, c.email.ind),
-                   soci::use(c.email2.v, c.email2.ind), soci::use(c.phone.v, c.phone.ind),
-                   soci::use(c.mobile.v, c.mobile.ind), soci::use(c.company.v, c.company.ind),
-                   soci::use(c.address1.v, c.address1.ind),
-                   soci::use(c.address2.v, c.address2.ind), soci::use(c.city.v, c.city.ind),
-                   soci::use(c.postcode.v, c.postcode.ind), soci::use(c.region.v, c.region.ind),
-                   soci::use(c.country.v, c.country.ind),
-                   soci::use(c.birthdate.v, c.birthdate.ind), soci::use(c.status),
-                   soci::use(c.owner_id), soci::use(c.created_by), soci::use(c.modified_by),
-                   soci::use(c.created_at), soci::use(c.updated_at),
-                   soci::use(c.last_contacted_at.v, c.last_contacted_at.ind),
-                   soci::use(c.email_opt_out), soci::use(c.do_not_call),
-                   soci::use(c.email_bounced), soci::use(c.legal_hold), soci::use(c.deleted),
-                   soci::use(c.notes.v, c.notes.ind))),
+                soci::use(u.id), soci::use(u.user_name), soci::use(u.full_name), soci::use(u.email),
+                soci::use(u.is_system))),
+        contacts_((
+            sql.prepare << "INSERT INTO contacts (id, first_name, last_name, email, email2, phone, "
+                           "mobile, company, address1, address2, city, postcode, region, country, "
+                           "birthdate, status, owner_id, created_by, modified_by, created_at, "
+                           "updated_at, last_contacted_at, email_opt_out, do_not_call, "
+                           "email_bounced, legal_hold, deleted, notes) VALUES (:id, :first_name, "
+                           ":last_name, :email, :email2, :phone, :mobile, :company, :address1, "
+                           ":address2, :city, :postcode, :region, :country, :birthdate, :status, "
+                           ":owner_id, :created_by, :modified_by, :created_at, :updated_at, "
+                           ":last_contacted_at, :email_opt_out, :do_not_call, :email_bounced, "
+                           ":legal_hold, :deleted, :notes)",
+            soci::use(c.id), soci::use(c.first_name.v, c.first_name.ind),
+            soci::use(c.last_name.v, c.last_name.ind), soci::use(c.email.v, c.email.ind),
+            soci::use(c.email2.v, c.email2.ind), soci::use(c.phone.v, c.phone.ind),
+            soci::use(c.mobile.v, c.mobile.ind), soci::use(c.company.v, c.company.ind),
+            soci::use(c.address1.v, c.address1.ind), soci::use(c.address2.v, c.address2.ind),
+            soci::use(c.city.v, c.city.ind), soci::use(c.postcode.v, c.postcode.ind),
+            soci::use(c.region.v, c.region.ind), soci::use(c.country.v, c.country.ind),
+            soci::use(c.birthdate.v, c.birthdate.ind), soci::use(c.status), soci::use(c.owner_id),
+            soci::use(c.created_by), soci::use(c.modified_by), soci::use(c.created_at),
+            soci::use(c.updated_at), soci::use(c.last_contacted_at.v, c.last_contacted_at.ind),
+            soci::use(c.email_opt_out), soci::use(c.do_not_call), soci::use(c.email_bounced),
+            soci::use(c.legal_hold), soci::use(c.deleted), soci::use(c.notes.v, c.notes.ind))),
         activities_((sql.prepare << "INSERT INTO activities (id, parent_type, parent_id, kind, "
                                     "subject, occurred_at, created_by, deleted) VALUES (:id, "
                                     ":parent_type, :parent_id, :kind, :subject, :occurred_at, "
@@ -948,28 +972,27 @@ class Writer {
 // ----------------------------------------------------------------------------------------------
 
 enum Var : uint32_t {
-  kTypo = 1u << 0,             // a keyboard slip in the first or last name
-  kSwapped = 1u << 1,          // first and last name swapped
-  kNickname = 1u << 2,         // Bob for Robert
-  kDiacritics = 1u << 3,       // Nguyễn / Nguyen, Müller / Mueller
+  kTypo = 1u << 0,        // a keyboard slip in the first or last name
+  kSwapped = 1u << 1,     // first and last name swapped
+  kNickname = 1u << 2,    // Bob for Robert
+  kDiacritics = 1u << 3,  // Nguyễn / Nguyen, Müller / Mueller
   kTransliteration = 1u << 4,  // 王伟 / Wang Wei, Иван / Ivan, فاطمه / Fatemeh, አበበ / Abebe
   kCase = 1u << 5,             // ALL-UPPER or all-lower
-  kPhoneFormat = 1u << 6,      // the same number spelled another way
-  kEmailCase = 1u << 7,        // the same address with capitals or spaces
-  kEmailOther = 1u << 8,       // a different address (work vs personal); the phone still matches
-  kCompanySuffix = 1u << 9,    // Inc. / LLC, GmbH / AG, Công ty TNHH / Co., Ltd
-  kMissingField = 1u << 10,    // phone, email or company left empty on one member
-  kConsent = 1u << 11,         // one member opted out (and maybe do-not-call), another not
-  kOwner = 1u << 12,           // members owned by different reps
-  kCreatedBy = 1u << 13,       // members created by different reps
-  kSharedTag = 1u << 14,       // two members carry the same tag: a merge hits UNIQUE(contact_id, tag)
+  kPhoneFormat = 1u << 6,    // the same number spelled another way
+  kEmailCase = 1u << 7,      // the same address with capitals or spaces
+  kEmailOther = 1u << 8,     // a different address (work vs personal); the phone still matches
+  kCompanySuffix = 1u << 9,  // Inc. / LLC, GmbH / AG, Công ty TNHH / Co., Ltd
+  kMissingField = 1u << 10,  // phone, email or company left empty on one member
+  kConsent = 1u << 11,       // one member opted out (and maybe do-not-call), another not
+  kOwner = 1u << 12,         // members owned by different reps
+  kCreatedBy = 1u << 13,     // members created by different reps
+  kSharedTag = 1u << 14,     // two members carry the same tag: a merge hits UNIQUE(contact_id, tag)
   kSharedActivity = 1u << 15,  // the same activity logged on two members
 };
 constexpr std::array<const char*, 16> kVarNames = {
-    "typo",         "swapped",     "nickname",       "diacritics",     "transliteration",
-    "case",         "phone_format", "email_case",    "email_other",    "company_suffix",
-    "missing_field", "consent",    "owner",          "created_by",     "shared_tag",
-    "shared_activity"};
+    "typo",         "swapped",    "nickname",    "diacritics",     "transliteration", "case",
+    "phone_format", "email_case", "email_other", "company_suffix", "missing_field",   "consent",
+    "owner",        "created_by", "shared_tag",  "shared_activity"};
 
 std::string VarString(uint32_t v) {
   std::string out;
@@ -1030,7 +1053,7 @@ void SetOrNull(Text& t, std::string v) {
 // What varies on one member of a duplicate group (member 0 is the base itself).
 struct MemberPlan {
   uint32_t kinds = 0;
-  int missing = 0;  // kMissingField: 0 phone, 1 email, 2 company
+  int missing = -1;  // kMissingField: 0 phone, 1 email, 2 company, -1 none
   std::string other_email;
 };
 
@@ -1097,8 +1120,8 @@ uint32_t RenderPerson(const Person& p, const MemberPlan& m, Rng& rng, ContactRow
                              kStyleCount);
     applied |= kPhoneFormat;
   }
-  SetOrNull(c.phone, FormatPhone(p.phone, style, rng) + p.phone_ext);
-  SetOrNull(c.mobile, p.mobile.empty() ? "" : FormatPhone(p.mobile, p.mobile_style, rng));
+  SetOrNull(c.phone, FormatPhone(p.phone, style) + p.phone_ext);
+  SetOrNull(c.mobile, p.mobile.empty() ? "" : FormatPhone(p.mobile, p.mobile_style));
 
   std::string email = p.email;
   if ((m.kinds & kEmailOther) && !m.other_email.empty()) {
@@ -1120,7 +1143,7 @@ uint32_t RenderPerson(const Person& p, const MemberPlan& m, Rng& rng, ContactRow
   SetOrNull(c.country, co.spellings[static_cast<size_t>(p.spelling)]);
   SetOrNull(c.birthdate, p.birthdate);
 
-  if (m.kinds & kMissingField) {
+  if ((m.kinds & kMissingField) && m.missing >= 0) {
     Text& t = m.missing == 0 ? c.phone : m.missing == 1 ? c.email : c.company;
     if (!t.Blank()) {
       Blank(t, rng);
@@ -1139,15 +1162,17 @@ constexpr int32_t kPlaceholderSlot = -2;
 constexpr long long kSystemUserId = static_cast<long long>(kReps.size()) + 1;
 constexpr long long kDay = 86400;
 
+// clang-format off
 constexpr std::array<std::array<const char*, 2>, 16> kJunkNames = {{
     {"test", "test"}, {"Test", "User"}, {"asdf", "asdf"}, {"N/A", "N/A"}, {"Mickey", "Mouse"},
-    {"Donald", "Duck"}, {"xxx", "xxx"}, {"Max", "Mustermann"}, {"Nguyễn Văn", "A"},
-    {"", "张三"}, {"", "john.doe@gmail.com"}, {"info@firma.de", ""}, {"", "+1 415 555 0100"},
-    {"John", "Doe"}, {"a", "a"}, {".", "."},
+    {"Donald", "Duck"}, {"xxx", "xxx"}, {"Max", "Mustermann"}, {"Nguyễn Văn", "A"}, {"", "张三"},
+    {"", "john.doe@gmail.com"}, {"info@firma.de", ""}, {"", "+1 415 555 0100"}, {"John", "Doe"},
+    {"a", "a"}, {".", "."},
 }};
 constexpr std::array<const char*, 9> kJunkEmails = {
-    "test@test.com", "asdf@asdf.com", "noemail@noemail.com", "none", "x@x.x",
-    "mickey@disney.com", "a@a.a", "", "n/a"};
+    "test@test.com", "asdf@asdf.com", "noemail@noemail.com", "none", "x@x.x", "mickey@disney.com",
+    "a@a.a", "", "n/a"};
+// clang-format on
 constexpr std::array<const char*, 8> kJunkPhones = {
     "555-0100", "0000000", "123456789", "+1 555 0100", "1111111111", "n/a", "000-000-0000", ""};
 constexpr std::array<const char*, 6> kJunkText = {"test", "N/A", "-", "", "asdf", "xxx"};
@@ -1160,20 +1185,20 @@ const std::array<std::vector<const char*>, 4>& Subjects() {  // call, meeting, e
        "Gặp mặt khách hàng", "Termin vor Ort", "Réunion de lancement", "客户会议"},
       {"Sent pricing", "Re: proposal", "Newsletter reply", "Sent contract", "Re: invoice",
        "Angebot gesendet", "Devis envoyé", "Gửi báo giá", "ارسال پیش‌فاکتور"},
-      {"Prefers email", "Budget next quarter", "Decision maker", "Changed jobs?",
-       "Call after 3pm", "Hat Interesse", "Quan tâm sản phẩm", "对价格敏感"},
+      {"Prefers email", "Budget next quarter", "Decision maker", "Changed jobs?", "Call after 3pm",
+       "Hat Interesse", "Quan tâm sản phẩm", "对价格敏感"},
   }};
   return k;
 }
 constexpr std::array<const char*, 4> kKinds = {"call", "meeting", "email", "note"};
 constexpr std::array<double, 4> kKindWeights = {35, 15, 35, 15};
 constexpr std::array<const char*, 7> kProducts = {
-    "Annual license", "Pilot project", "Support renewal", "Onboarding package",
+    "Annual license",  "Pilot project",  "Support renewal", "Onboarding package",
     "Enterprise plan", "Hardware order", "Consulting days"};
 constexpr std::array<const char*, 10> kNotes = {
-    "Met at trade fair", "Prefers WhatsApp", "Gặp tại hội chợ", "Rückruf erwünscht",
+    "Met at trade fair",       "Prefers WhatsApp",       "Gặp tại hội chợ",     "Rückruf erwünscht",
     "Ne pas appeler le lundi", "VIP — handle with care", "Call only, no email", "对价格敏感",
-    "Referral from partner", "Старый клиент"};
+    "Referral from partner",   "Старый клиент"};
 
 struct GroupState {
   Person base;
@@ -1335,7 +1360,10 @@ class Generator {
     }
     if (co.script == Script::kOther) name_opts.push_back({kTransliteration, 5});
     uint32_t core = pick(name_opts, rng.Chance(0.85) ? 1 : rng.Chance(0.5) ? 2 : 0);
-    core |= pick({{kPhoneFormat, 3}, {kEmailCase, 3}, {kEmailOther, 2}, {kCompanySuffix, 2},
+    core |= pick({{kPhoneFormat, 3},
+                  {kEmailCase, 3},
+                  {kEmailOther, 2},
+                  {kCompanySuffix, 2},
                   {kMissingField, 2}},
                  rng.Chance(0.4) ? 2 : 1);
     if ((core & kCompanySuffix) && b.company < 0) {
@@ -1351,9 +1379,10 @@ class Generator {
         other_email = emails_.Claim(LocalPart(b, rng), outlook ? "gmail.com" : "outlook.com", rng);
       }
     }
-    int missing = (core & kEmailOther) ? 1 + static_cast<int>(rng.Below(2))
-                                       : static_cast<int>(rng.Below(3));
-    if (missing == 2 && b.company < 0) missing = 1;
+    // One member lacks a field, but keeps something to match on: with email_other only the
+    // company may go, so that the phone still matches.
+    int missing = (core & kEmailOther) ? 2 : static_cast<int>(rng.Below(3));
+    if (missing == 2 && b.company < 0) missing = (core & kEmailOther) ? -1 : 1;
     uint32_t per_member = (rng.Chance(0.45) ? kOwner : 0u) | (rng.Chance(0.3) ? kCreatedBy : 0u);
 
     g.owner0 = PickOwner(country, rng);
@@ -1589,8 +1618,7 @@ void Generator::Contact(uint32_t slot) {
     for (int k = 0; k < n; ++k) {
       AddActivity("Contacts", c.id, Between(created, hi, rng), owner, rng.Chance(0.04), rng);
     }
-    sys_seconds recent =
-        borderline ? hi : Between(std::max(created, cutoff_ + days(1)), now_, rng);
+    sys_seconds recent = borderline ? hi : Between(std::max(created, cutoff_ + days(1)), now_, rng);
     if (n > 0) {  // at least one live activity inside the last 12 months
       acts_[0].occurred_at = FormatTime(recent);
       acts_[0].deleted = 0;
@@ -1655,7 +1683,10 @@ void Generator::Contact(uint32_t slot) {
   if (c.email.Blank()) c.email_bounced = 0;
   c.legal_hold = rng.Chance(profile == kStale ? 0.06 : 0.004) ? 1 : 0;
   c.deleted = !grp && !placeholder && rng.Chance(0.02) ? 1 : 0;
-  if (rng.Chance(0.12)) c.notes.Set(rng.Pick(kNotes)); else c.notes.Null();
+  if (rng.Chance(0.12))
+    c.notes.Set(rng.Pick(kNotes));
+  else
+    c.notes.Null();
 
   // Tags.
   tags_.clear();
@@ -1672,8 +1703,10 @@ void Generator::Contact(uint32_t slot) {
   if (created > now_ - days(330) && rng.Chance(0.15)) add_tag("event-2026", soft());
   if (profile == kStale) {
     double k = rng.Unit();
-    if (k < 0.06) add_tag("keep", 0);
-    else if (k < 0.075) add_tag("keep", 1);  // a removed rescue tag protects nothing
+    if (k < 0.06)
+      add_tag("keep", 0);
+    else if (k < 0.075)
+      add_tag("keep", 1);  // a removed rescue tag protects nothing
   } else if (rng.Chance(0.01)) {
     add_tag("keep", 0);
   }
@@ -1833,7 +1866,8 @@ std::vector<std::string> GenericSchemaDdl(std::string_view backend) {
         "  email VARCHAR(255) NULL,\n"
         "  is_system TINYINT(1) NOT NULL DEFAULT 0,\n"
         "  PRIMARY KEY (id),\n"
-        "  UNIQUE KEY users_user_name_uq (user_name))" + table_options,
+        "  UNIQUE KEY users_user_name_uq (user_name))" +
+            table_options,
         "CREATE TABLE contacts (\n"
         "  id BIGINT NOT NULL AUTO_INCREMENT,\n"
         "  first_name VARCHAR(100) NULL, last_name VARCHAR(100) NULL,\n"
@@ -1848,14 +1882,16 @@ std::vector<std::string> GenericSchemaDdl(std::string_view backend) {
         "  owner_id BIGINT NULL, created_by BIGINT NULL, modified_by BIGINT NULL,\n"
         "  created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL,\n"
         "  last_contacted_at DATETIME NULL,\n"
-        "  email_opt_out TINYINT(1) NOT NULL DEFAULT 0, do_not_call TINYINT(1) NOT NULL DEFAULT 0,\n"
+        "  email_opt_out TINYINT(1) NOT NULL DEFAULT 0, do_not_call TINYINT(1) NOT NULL DEFAULT "
+        "0,\n"
         "  email_bounced TINYINT(1) NOT NULL DEFAULT 0, legal_hold TINYINT(1) NOT NULL DEFAULT 0,\n"
         "  deleted TINYINT(1) NOT NULL DEFAULT 0,\n"
         "  notes TEXT NULL,\n"
         "  PRIMARY KEY (id),\n"
         "  KEY contacts_owner_id_idx (owner_id),\n"
         "  KEY contacts_created_by_idx (created_by),\n"
-        "  KEY contacts_modified_by_idx (modified_by))" + table_options,
+        "  KEY contacts_modified_by_idx (modified_by))" +
+            table_options,
         "CREATE TABLE activities (\n"
         "  id BIGINT NOT NULL AUTO_INCREMENT,\n"
         "  parent_type VARCHAR(20) NOT NULL,\n"
@@ -1867,7 +1903,8 @@ std::vector<std::string> GenericSchemaDdl(std::string_view backend) {
         "  deleted TINYINT(1) NOT NULL DEFAULT 0,\n"
         "  PRIMARY KEY (id),\n"
         "  KEY activities_parent_idx (parent_id, parent_type),\n"
-        "  KEY activities_created_by_idx (created_by))" + table_options,
+        "  KEY activities_created_by_idx (created_by))" +
+            table_options,
         "CREATE TABLE deals (\n"
         "  id BIGINT NOT NULL AUTO_INCREMENT,\n"
         "  contact_id BIGINT NOT NULL,\n"
@@ -1877,14 +1914,16 @@ std::vector<std::string> GenericSchemaDdl(std::string_view backend) {
         "  created_at DATETIME NOT NULL,\n"
         "  deleted TINYINT(1) NOT NULL DEFAULT 0,\n"
         "  PRIMARY KEY (id),\n"
-        "  KEY deals_contact_id_idx (contact_id))" + table_options,
+        "  KEY deals_contact_id_idx (contact_id))" +
+            table_options,
         "CREATE TABLE contact_tags (\n"
         "  id BIGINT NOT NULL AUTO_INCREMENT,\n"
         "  contact_id BIGINT NOT NULL,\n"
         "  tag VARCHAR(50) NOT NULL,\n"
         "  deleted TINYINT(1) NOT NULL DEFAULT 0,\n"
         "  PRIMARY KEY (id),\n"
-        "  UNIQUE KEY contact_tags_contact_tag_uq (contact_id, tag))" + table_options,
+        "  UNIQUE KEY contact_tags_contact_tag_uq (contact_id, tag))" +
+            table_options,
     };
   }
   return {};

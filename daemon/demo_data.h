@@ -18,7 +18,8 @@
 //   activities(id, parent_type Contacts|Deals, parent_id, kind call|meeting|email|note, subject,
 //              occurred_at, created_by, deleted)      parent_id is a deal id when parent_type=Deals
 //   deals(id, contact_id, name, stage open|won|lost, amount DECIMAL(12,2), created_at, deleted)
-//   contact_tags(id, contact_id, tag vip|newsletter|keep|event-2026, deleted, UNIQUE(contact_id, tag))
+//   contact_tags(id, contact_id, tag vip|newsletter|keep|event-2026, deleted,
+//                UNIQUE(contact_id, tag))
 // Timestamps are UTC 'YYYY-MM-DD HH:MM:SS' (SQLite TEXT, MySQL DATETIME); flags are 0/1. Only the
 // FK columns are indexed; there are no FOREIGN KEY constraints (CRMs rarely have them). Contact ids
 // are 1..contacts and ascend with created_at; the reps are users 1..8, the system user comes last.
@@ -59,12 +60,13 @@ struct DemoDataSummary {
   int tags = 0;  // rows in contact_tags
 
   int duplicate_groups = 0;
-  int duplicate_contacts = 0;        // contacts that belong to a duplicate group
-  int non_latin_or_diacritic = 0;    // contacts whose first_name or last_name has a byte > 0x7F
+  int duplicate_contacts = 0;      // contacts that belong to a duplicate group
+  int non_latin_or_diacritic = 0;  // contacts whose first_name or last_name has a byte > 0x7F
   // (live) the latest of last_contacted_at and the live parent_type='Contacts' activities is
   // before now - 365 days. A contact with neither is never_contacted, not stale.
   int stale = 0;
-  int stale_protected = 0;   // (live) stale and customer, legal hold, open live deal or live 'keep' tag
+  // (live) stale and customer, legal hold, open live deal or live 'keep' tag
+  int stale_protected = 0;
   int never_contacted = 0;   // (live) no live Contacts activity and last_contacted_at NULL
   int opted_out = 0;         // (live) email_opt_out = 1
   int do_not_call = 0;       // (live)

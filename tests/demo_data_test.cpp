@@ -1,5 +1,7 @@
 // The demo CRM (daemon/demo_data.h): every number in its summary is checked against real SELECTs,
 // on SQLite and (when the harness started one) MariaDB.
+#include "daemon/demo_data.h"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -10,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "daemon/demo_data.h"
 #include "test_db.h"
 
 namespace crmh {
@@ -23,12 +24,13 @@ using Rows = std::vector<std::vector<Cell>>;
 constexpr const char* kNow = "2026-11-22 00:00:00";
 constexpr const char* kCutoff = "2025-11-22 00:00:00";
 
+// clang-format off
 const std::vector<std::string> kContactColumns = {
-    "id",         "first_name", "last_name",   "email",         "email2",      "phone",
-    "mobile",     "company",    "address1",    "address2",      "city",        "postcode",
-    "region",     "country",    "birthdate",   "status",        "owner_id",    "created_by",
-    "modified_by", "created_at", "updated_at", "last_contacted_at", "email_opt_out",
-    "do_not_call", "email_bounced", "legal_hold", "deleted",     "notes"};
+    "id", "first_name", "last_name", "email", "email2", "phone", "mobile", "company", "address1",
+    "address2", "city", "postcode", "region", "country", "birthdate", "status", "owner_id",
+    "created_by", "modified_by", "created_at", "updated_at", "last_contacted_at", "email_opt_out",
+    "do_not_call", "email_bounced", "legal_hold", "deleted", "notes"};
+// clang-format on
 
 long long Count(soci::session& sql, const std::string& q) {
   long long n = -1;
@@ -57,7 +59,8 @@ Rows Select(soci::session& sql, const std::string& q) {
 std::string Text(const Cell& c) { return c.value_or(""); }
 
 bool HasHighByte(const std::string& s) {
-  return std::any_of(s.begin(), s.end(), [](char ch) { return static_cast<unsigned char>(ch) > 0x7F; });
+  return std::any_of(s.begin(), s.end(),
+                     [](char ch) { return static_cast<unsigned char>(ch) > 0x7F; });
 }
 
 // Code points of a UTF-8 string (the generator writes valid UTF-8 only).
@@ -220,26 +223,29 @@ TEST_CASE("demo CRM: the summary equals a recount from the database") {
       latest[Text(r[0])] = Text(r[1]);
     }
     std::set<std::string> open_deal, keep;
-    for (const auto& r : Select(sql, "SELECT CAST(contact_id AS CHAR) FROM deals "
-                                     "WHERE deleted = 0 AND stage = 'open'")) {
+    for (const auto& r : Select(sql,
+                                "SELECT CAST(contact_id AS CHAR) FROM deals "
+                                "WHERE deleted = 0 AND stage = 'open'")) {
       open_deal.insert(Text(r[0]));
     }
-    for (const auto& r : Select(sql, "SELECT CAST(contact_id AS CHAR) FROM contact_tags "
-                                     "WHERE deleted = 0 AND tag = 'keep'")) {
+    for (const auto& r : Select(sql,
+                                "SELECT CAST(contact_id AS CHAR) FROM contact_tags "
+                                "WHERE deleted = 0 AND tag = 'keep'")) {
       keep.insert(Text(r[0]));
     }
     int stale = 0, stale_protected = 0, never = 0;
-    for (const auto& r : Select(sql, "SELECT CAST(id AS CHAR), CAST(last_contacted_at AS CHAR), "
-                                     "status, CAST(legal_hold AS CHAR) FROM contacts "
-                                     "WHERE deleted = 0")) {
+    for (const auto& r : Select(sql,
+                                "SELECT CAST(id AS CHAR), CAST(last_contacted_at AS CHAR), "
+                                "status, CAST(legal_hold AS CHAR) FROM contacts "
+                                "WHERE deleted = 0")) {
       std::string id = Text(r[0]);
       std::string last = std::max(Text(r[1]), latest.count(id) ? latest[id] : std::string());
       if (last.empty()) {
         ++never;
       } else if (last < kCutoff) {
         ++stale;
-        stale_protected += Text(r[2]) == "customer" || Text(r[3]) == "1" || open_deal.count(id) ||
-                           keep.count(id);
+        stale_protected +=
+            Text(r[2]) == "customer" || Text(r[3]) == "1" || open_deal.count(id) || keep.count(id);
       }
     }
     CHECK(stale == sum.stale);
@@ -264,46 +270,55 @@ TEST_CASE("demo CRM: the summary equals a recount from the database") {
     CHECK(Count(sql, "SELECT COUNT(*) FROM activities WHERE deleted = 1") > 0);
     CHECK(Count(sql, "SELECT COUNT(*) FROM activities WHERE parent_type = 'Deals'") > 0);
     // Stale contacts with protections of every kind, and never-contacted old contacts.
-    CHECK(Count(sql, "SELECT COUNT(*) FROM contacts WHERE deleted = 0 AND last_contacted_at IS NULL "
-                     "AND created_at < '2025-01-01' AND NOT EXISTS (SELECT 1 FROM activities a "
-                     "WHERE a.parent_type = 'Contacts' AND a.parent_id = contacts.id AND "
-                     "a.deleted = 0)") > 0);
+    CHECK(Count(sql,
+                "SELECT COUNT(*) FROM contacts WHERE deleted = 0 AND last_contacted_at IS NULL "
+                "AND created_at < '2025-01-01' AND NOT EXISTS (SELECT 1 FROM activities a "
+                "WHERE a.parent_type = 'Contacts' AND a.parent_id = contacts.id AND "
+                "a.deleted = 0)") > 0);
     CHECK(Count(sql, "SELECT COUNT(*) FROM contact_tags WHERE tag = 'keep' AND deleted = 0") > 0);
 
     // Referential sanity: every child points at a real parent.
-    CHECK(Count(sql, "SELECT COUNT(*) FROM activities a WHERE a.parent_type = 'Contacts' AND "
-                     "NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = a.parent_id)") == 0);
-    CHECK(Count(sql, "SELECT COUNT(*) FROM activities a WHERE a.parent_type = 'Deals' AND "
-                     "NOT EXISTS (SELECT 1 FROM deals d WHERE d.id = a.parent_id)") == 0);
-    CHECK(Count(sql, "SELECT COUNT(*) FROM activities WHERE parent_type NOT IN "
-                     "('Contacts', 'Deals') OR kind NOT IN ('call', 'meeting', 'email', 'note')") ==
-          0);
-    CHECK(Count(sql, "SELECT COUNT(*) FROM deals d WHERE NOT EXISTS "
-                     "(SELECT 1 FROM contacts c WHERE c.id = d.contact_id)") == 0);
-    CHECK(Count(sql, "SELECT COUNT(*) FROM contact_tags t WHERE NOT EXISTS "
-                     "(SELECT 1 FROM contacts c WHERE c.id = t.contact_id)") == 0);
-    CHECK(Count(sql, "SELECT COUNT(*) FROM contacts c WHERE NOT EXISTS (SELECT 1 FROM users u "
-                     "WHERE u.id = c.owner_id) OR NOT EXISTS (SELECT 1 FROM users u WHERE u.id = "
-                     "c.created_by) OR NOT EXISTS (SELECT 1 FROM users u WHERE u.id = "
-                     "c.modified_by)") == 0);
-    CHECK(Count(sql, "SELECT COUNT(*) FROM contacts WHERE status NOT IN "
-                     "('lead', 'customer', 'former')") == 0);
+    CHECK(Count(sql,
+                "SELECT COUNT(*) FROM activities a WHERE a.parent_type = 'Contacts' AND "
+                "NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = a.parent_id)") == 0);
+    CHECK(Count(sql,
+                "SELECT COUNT(*) FROM activities a WHERE a.parent_type = 'Deals' AND "
+                "NOT EXISTS (SELECT 1 FROM deals d WHERE d.id = a.parent_id)") == 0);
+    CHECK(Count(sql,
+                "SELECT COUNT(*) FROM activities WHERE parent_type NOT IN "
+                "('Contacts', 'Deals') OR kind NOT IN ('call', 'meeting', 'email', 'note')") == 0);
+    CHECK(Count(sql,
+                "SELECT COUNT(*) FROM deals d WHERE NOT EXISTS "
+                "(SELECT 1 FROM contacts c WHERE c.id = d.contact_id)") == 0);
+    CHECK(Count(sql,
+                "SELECT COUNT(*) FROM contact_tags t WHERE NOT EXISTS "
+                "(SELECT 1 FROM contacts c WHERE c.id = t.contact_id)") == 0);
+    CHECK(Count(sql,
+                "SELECT COUNT(*) FROM contacts c WHERE NOT EXISTS (SELECT 1 FROM users u "
+                "WHERE u.id = c.owner_id) OR NOT EXISTS (SELECT 1 FROM users u WHERE u.id = "
+                "c.created_by) OR NOT EXISTS (SELECT 1 FROM users u WHERE u.id = "
+                "c.modified_by)") == 0);
+    CHECK(Count(sql,
+                "SELECT COUNT(*) FROM contacts WHERE status NOT IN "
+                "('lead', 'customer', 'former')") == 0);
     CHECK(Count(sql, "SELECT COUNT(*) FROM deals WHERE stage NOT IN ('open', 'won', 'lost')") == 0);
 
     // Time: about three years of history, nothing after now, updated_at >= created_at.
-    auto span = Select(sql, "SELECT CAST(MIN(created_at) AS CHAR), CAST(MAX(created_at) AS CHAR), "
-                            "CAST(MAX(updated_at) AS CHAR), CAST(MAX(last_contacted_at) AS CHAR) "
-                            "FROM contacts");
+    auto span = Select(sql,
+                       "SELECT CAST(MIN(created_at) AS CHAR), CAST(MAX(created_at) AS CHAR), "
+                       "CAST(MAX(updated_at) AS CHAR), CAST(MAX(last_contacted_at) AS CHAR) "
+                       "FROM contacts");
     CHECK(Text(span[0][0]) >= "2023-11-01");
     CHECK(Text(span[0][0]) < "2024-01-01");
     for (int i = 1; i <= 3; ++i) CHECK(Text(span[0][i]) <= kNow);
     CHECK(Count(sql, "SELECT COUNT(*) FROM contacts WHERE updated_at < created_at") == 0);
     CHECK(Count(sql, std::string("SELECT COUNT(*) FROM activities WHERE occurred_at > '") + kNow +
                          "'") == 0);
-    CHECK(Count(sql, std::string("SELECT COUNT(*) FROM deals WHERE created_at > '") + kNow +
-                         "'") == 0);
-    CHECK(Count(sql, "SELECT COUNT(*) FROM deals d JOIN contacts c ON c.id = d.contact_id "
-                     "WHERE d.created_at < c.created_at") == 0);
+    CHECK(Count(sql, std::string("SELECT COUNT(*) FROM deals WHERE created_at > '") + kNow + "'") ==
+          0);
+    CHECK(Count(sql,
+                "SELECT COUNT(*) FROM deals d JOIN contacts c ON c.id = d.contact_id "
+                "WHERE d.created_at < c.created_at") == 0);
     // Amounts carry cents.
     CHECK(Count(sql, "SELECT COUNT(*) FROM deals WHERE amount * 100 <> FLOOR(amount) * 100") > 0);
   }
@@ -336,21 +351,23 @@ TEST_CASE("demo CRM: planted duplicates, placeholders and dirt are where the sum
       prev_first = std::stoll(ids[0]);
       for (std::size_t i = 0; i < ids.size(); ++i) {
         if (i) CHECK(std::stoll(ids[i - 1]) < std::stoll(ids[i]));
-        CHECK(Count(sql, "SELECT COUNT(*) FROM contacts WHERE deleted = 0 AND id = " + ids[i]) == 1);
+        CHECK(Count(sql, "SELECT COUNT(*) FROM contacts WHERE deleted = 0 AND id = " + ids[i]) ==
+              1);
         CHECK(in_group.insert(ids[i]).second);
         ++members;
       }
       CHECK(!sum.duplicate_variations[g].empty());
       std::string v = sum.duplicate_variations[g] + ",";
-      for (std::size_t at = 0, comma; (comma = v.find(',', at)) != std::string::npos; at = comma + 1) {
+      for (std::size_t at = 0, comma; (comma = v.find(',', at)) != std::string::npos;
+           at = comma + 1) {
         ++variation_kinds[v.substr(at, comma - at)];
       }
     }
     CHECK(members == sum.duplicate_contacts);
-    for (const char* kind : {"typo", "swapped", "nickname", "diacritics", "transliteration",
-                             "phone_format", "email_case", "email_other", "company_suffix",
-                             "missing_field", "consent", "owner", "created_by", "shared_tag",
-                             "shared_activity"}) {
+    for (const char* kind :
+         {"typo", "swapped", "nickname", "diacritics", "transliteration", "phone_format",
+          "email_case", "email_other", "company_suffix", "missing_field", "consent", "owner",
+          "created_by", "shared_tag", "shared_activity"}) {
       CAPTURE(kind);
       CHECK(variation_kinds[kind] > 0);
     }
@@ -369,9 +386,12 @@ TEST_CASE("demo CRM: planted duplicates, placeholders and dirt are where the sum
       for (const auto& id : sum.duplicate_truth[g]) in += (in.empty() ? "" : ", ") + id;
       const std::string& v = sum.duplicate_variations[g];
       if (v.find("shared_tag") != std::string::npos) {
-        tag_conflicts += Count(sql, "SELECT COUNT(*) FROM (SELECT tag FROM contact_tags WHERE "
-                                    "deleted = 0 AND contact_id IN (" + in + ") GROUP BY tag "
-                                    "HAVING COUNT(*) > 1) x") > 0;
+        tag_conflicts += Count(sql,
+                               "SELECT COUNT(*) FROM (SELECT tag FROM contact_tags WHERE "
+                               "deleted = 0 AND contact_id IN (" +
+                                   in +
+                                   ") GROUP BY tag "
+                                   "HAVING COUNT(*) > 1) x") > 0;
       }
       if (v.find("consent") != std::string::npos) {
         consent_conflicts +=
@@ -380,9 +400,10 @@ TEST_CASE("demo CRM: planted duplicates, placeholders and dirt are where the sum
       }
       if (v.find("shared_activity") != std::string::npos) {
         shared_activities +=
-            Count(sql, "SELECT COUNT(*) FROM (SELECT subject, occurred_at FROM activities WHERE "
-                       "parent_type = 'Contacts' AND deleted = 0 AND parent_id IN (" + in +
-                           ") GROUP BY subject, occurred_at HAVING COUNT(*) > 1) x") > 0;
+            Count(sql,
+                  "SELECT COUNT(*) FROM (SELECT subject, occurred_at FROM activities WHERE "
+                  "parent_type = 'Contacts' AND deleted = 0 AND parent_id IN (" +
+                      in + ") GROUP BY subject, occurred_at HAVING COUNT(*) > 1) x") > 0;
       }
     }
     CHECK(tag_conflicts == variation_kinds["shared_tag"]);
@@ -409,8 +430,8 @@ TEST_CASE("demo CRM: planted duplicates, placeholders and dirt are where the sum
       lower += has_lower && !has_upper && l.size() > 2;
       email_caps += e.find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos;
       email_space += !e.empty() && (e.front() == ' ' || e.back() == ' ');
-      typo_domain += e.find("@gmial.com") != std::string::npos ||
-                     e.find("@hotmial.com") != std::string::npos;
+      typo_domain +=
+          e.find("@gmial.com") != std::string::npos || e.find("@hotmial.com") != std::string::npos;
       role += e.rfind("info@", 0) == 0 || e.rfind("sales@", 0) == 0;
       disposable += e.find("@mailinator.com") != std::string::npos ||
                     e.find("@yopmail.com") != std::string::npos ||
@@ -431,7 +452,8 @@ TEST_CASE("demo CRM: planted duplicates, placeholders and dirt are where the sum
         if (c == U'é' || c == U'è' || c == U'ç') script["french"] = true;
       }
     }
-    for (const char* k : {"arabic", "han", "ethiopic", "cyrillic", "vietnamese", "umlaut", "french"}) {
+    for (const char* k :
+         {"arabic", "han", "ethiopic", "cyrillic", "vietnamese", "umlaut", "french"}) {
       CAPTURE(k);
       CHECK(script[k]);
     }
@@ -466,17 +488,20 @@ TEST_CASE("demo CRM: planted duplicates, placeholders and dirt are where the sum
     CHECK(double_zero > 0);
     CHECK(ext > 0);
     // Placeholders: junk names, names that are emails, fake phones.
-    CHECK(Count(sql, "SELECT COUNT(*) FROM contacts WHERE first_name = 'Mickey' OR first_name = "
-                     "'test' OR first_name = 'asdf' OR first_name = 'N/A' OR last_name LIKE '%@%' "
-                     "OR first_name LIKE '%@%'") > 0);
-    CHECK(Count(sql, "SELECT COUNT(*) FROM contacts WHERE phone IN ('555-0100', '0000000', "
-                     "'+1 555 0100')") > 0);
+    CHECK(Count(sql,
+                "SELECT COUNT(*) FROM contacts WHERE first_name = 'Mickey' OR first_name = "
+                "'test' OR first_name = 'asdf' OR first_name = 'N/A' OR last_name LIKE '%@%' "
+                "OR first_name LIKE '%@%'") > 0);
+    CHECK(Count(sql,
+                "SELECT COUNT(*) FROM contacts WHERE phone IN ('555-0100', '0000000', "
+                "'+1 555 0100')") > 0);
     // Empty mandatory fields, at rates that differ per owner; as NULL and as ''.
     CHECK(Count(sql, "SELECT COUNT(*) FROM contacts WHERE email IS NULL") > 0);
     CHECK(Count(sql, "SELECT COUNT(*) FROM contacts WHERE email = ''") > 0);
-    auto rates = Select(sql, "SELECT CAST(SUM(CASE WHEN phone IS NULL OR TRIM(phone) = '' THEN 1 "
-                             "ELSE 0 END) * 1000 / COUNT(*) AS CHAR) FROM contacts "
-                             "GROUP BY owner_id");
+    auto rates = Select(sql,
+                        "SELECT CAST(SUM(CASE WHEN phone IS NULL OR TRIM(phone) = '' THEN 1 "
+                        "ELSE 0 END) * 1000 / COUNT(*) AS CHAR) FROM contacts "
+                        "GROUP BY owner_id");
     std::vector<double> r;
     for (const auto& row : rates) r.push_back(std::stod(Text(row[0])));
     REQUIRE(!r.empty());
@@ -510,13 +535,15 @@ TEST_CASE("demo CRM: the same seed gives the same rows, another seed other rows"
     auto children = [](test::TempDb& t) {
       auto s = t.Session();
       std::string out;
-      for (const auto& r : Select(*s, "SELECT CAST(id AS CHAR), parent_type, CAST(parent_id AS "
-                                      "CHAR), kind, subject, CAST(occurred_at AS CHAR), "
-                                      "CAST(deleted AS CHAR) FROM activities ORDER BY id")) {
+      for (const auto& r : Select(*s,
+                                  "SELECT CAST(id AS CHAR), parent_type, CAST(parent_id AS "
+                                  "CHAR), kind, subject, CAST(occurred_at AS CHAR), "
+                                  "CAST(deleted AS CHAR) FROM activities ORDER BY id")) {
         for (const auto& c : r) out += Text(c) + "|";
       }
-      for (const auto& r : Select(*s, "SELECT CAST(id AS CHAR), CAST(contact_id AS CHAR), tag, "
-                                      "CAST(deleted AS CHAR) FROM contact_tags ORDER BY id")) {
+      for (const auto& r : Select(*s,
+                                  "SELECT CAST(id AS CHAR), CAST(contact_id AS CHAR), tag, "
+                                  "CAST(deleted AS CHAR) FROM contact_tags ORDER BY id")) {
         for (const auto& c : r) out += Text(c) + "|";
       }
       return out;
@@ -538,8 +565,9 @@ TEST_CASE("demo CRM: names round-trip byte-exactly; both backends hold the same 
     for (const std::string name : {"Nguyễn", "王", "Иванова", "رضایی", "በቂላ", "Müller"}) {
       CAPTURE(name);
       std::string id;
-      for (const auto& r : Select(*s, "SELECT CAST(id AS CHAR), last_name FROM contacts "
-                                      "ORDER BY id")) {
+      for (const auto& r : Select(*s,
+                                  "SELECT CAST(id AS CHAR), last_name FROM contacts "
+                                  "ORDER BY id")) {
         if (Text(r[1]) == name) {
           id = Text(r[0]);
           break;
@@ -588,6 +616,39 @@ TEST_CASE("demo CRM: a database that already has the tables is refused and left 
   }
 }
 
+TEST_CASE("demo CRM: a failure part-way leaves no demo table behind") {
+  {  // SQLite: an index name that clashes makes the schema step fail inside the transaction.
+    test::TempDb t(Backend::kSqlite);
+    auto s = t.Session();
+    *s << "CREATE TABLE other (x INTEGER)";
+    *s << "CREATE INDEX deals_contact_id_idx ON other (x)";
+    auto r = demo::CreateDemoCrm(*s, "sqlite", demo::DemoDataOptions{});
+    REQUIRE_FALSE(r.ok());
+    CHECK(Count(*s, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('users', 'contacts', "
+                    "'activities', 'deals', 'contact_tags')") == 0);
+    CHECK(Count(*s, "SELECT COUNT(*) FROM other") == 0);
+  }
+  if (test::MysqlSocket().empty()) return;
+  // MariaDB: DDL commits at once, so a user who may CREATE and DROP but not INSERT gets the
+  // tables created, the fill refused, and the tables dropped again.
+  test::TempDb t(Backend::kMysql);
+  const std::string user = test::UniqueName("crmh_ro_");
+  auto root = t.Session();
+  *root << "CREATE USER '" + user + "'@'localhost' IDENTIFIED BY 'pw'";
+  *root << "GRANT CREATE, DROP, SELECT ON `" + t.name() + "`.* TO '" + user + "'@'localhost'";
+  *root << "CREATE TABLE unrelated (id INT PRIMARY KEY)";
+  {
+    soci::session s(soci::mysql, "unix_socket=" + test::MysqlSocket() + " user=" + user +
+                                     " password=pw charset=utf8mb4 db=" + t.name());
+    auto r = demo::CreateDemoCrm(s, "mariadb", demo::DemoDataOptions{});
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find("INSERT") != std::string::npos);
+  }
+  CHECK(Count(*root, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '" +
+                         t.name() + "'") == 1);  // only `unrelated`
+  *root << "DROP USER '" + user + "'@'localhost'";
+}
+
 TEST_CASE("demo CRM: bad arguments are errors, not exceptions") {
   test::TempDb t(Backend::kSqlite);
   auto s = t.Session();
@@ -631,8 +692,9 @@ TEST_CASE("demo CRM: the reference time moves every timestamp with it") {
   opt.now = std::chrono::sys_days{std::chrono::year{2030} / 6 / 1};
   auto sum = CreateOk(t, opt);
   auto s = t.Session();
-  CHECK(Count(*s, "SELECT COUNT(*) FROM contacts WHERE created_at > '2030-06-01 00:00:00' OR "
-                  "created_at < '2027-05-01'") == 0);
+  CHECK(Count(*s,
+              "SELECT COUNT(*) FROM contacts WHERE created_at > '2030-06-01 00:00:00' OR "
+              "created_at < '2027-05-01'") == 0);
   CHECK(Count(*s, "SELECT COUNT(*) FROM activities WHERE occurred_at > '2030-06-01 00:00:00'") ==
         0);
   CHECK(sum.stale > 0);
