@@ -20,6 +20,8 @@
 
 #include <date/date.h>
 #include <date/tz.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <array>
@@ -36,10 +38,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
-
-#include <sys/stat.h>
 
 namespace crmh::calendar {
 namespace {
@@ -112,8 +110,8 @@ Tm BreakDown(i64 local_seconds, bool isdst) {
 // glibc's ydhms_diff(): seconds between two (year-1900, yday, h, m, s) tuples, fields may be out
 // of range. Kept literally (including the leap-day arithmetic) because mktime's results depend
 // on it for out-of-range fields such as mday = 0 or mon = 12.
-i64 YdhmsDiff(i64 year1, i64 yday1, int hour1, int min1, int sec1, int year0, int yday0,
-              int hour0, int min0, int sec0) {
+i64 YdhmsDiff(i64 year1, i64 yday1, int hour1, int min1, int sec1, int year0, int yday0, int hour0,
+              int min0, int sec0) {
   const i64 a4 = (year1 >> 2) + (1900 >> 2) - !(year1 & 3);
   const i64 b4 = (year0 >> 2) + (1900 >> 2) - !(year0 & 3);
   const i64 a100 = a4 / 25 - (a4 % 25 < 0);
@@ -586,8 +584,7 @@ bool StartsWithNoCase(const char* s, const char* prefix) {
 }
 
 bool EqualsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -692,9 +689,9 @@ class SystemdParser {
   // Weekday list/ranges ("Mon..Fri", "Sat,Sun", "Monday-Wednesday"). No weekday is fine.
   std::optional<SyntaxError> ParseWeekdays(const char** p) {
     static constexpr std::pair<const char*, int> kDays[] = {
-        {"Monday", 0},   {"Mon", 0}, {"Tuesday", 1}, {"Tue", 1},  {"Wednesday", 2},
-        {"Wed", 2},      {"Thursday", 3}, {"Thu", 3}, {"Friday", 4}, {"Fri", 4},
-        {"Saturday", 5}, {"Sat", 5}, {"Sunday", 6},  {"Sun", 6}};
+        {"Monday", 0},   {"Mon", 0},      {"Tuesday", 1}, {"Tue", 1},    {"Wednesday", 2},
+        {"Wed", 2},      {"Thursday", 3}, {"Thu", 3},     {"Friday", 4}, {"Fri", 4},
+        {"Saturday", 5}, {"Sat", 5},      {"Sunday", 6},  {"Sun", 6}};
     int l = -1;
     bool first = true;
     for (;;) {
@@ -1306,9 +1303,11 @@ struct CronField {
   const char* name;
   int min, max;
 };
-constexpr CronField kCronFields[] = {
-    {"minute", 0, 59}, {"hour", 0, 23}, {"day-of-month", 1, 31}, {"month", 1, 12},
-    {"day-of-week", 0, 7}};
+constexpr CronField kCronFields[] = {{"minute", 0, 59},
+                                     {"hour", 0, 23},
+                                     {"day-of-month", 1, 31},
+                                     {"month", 1, 12},
+                                     {"day-of-week", 0, 7}};
 
 std::uint64_t FullMask(int lo, int hi) {
   std::uint64_t m = 0;
@@ -1438,8 +1437,8 @@ std::string FormatCron(const CronSpec& c) {
 
 std::optional<std::string_view> CronAlias(std::string_view word) {
   static constexpr std::pair<const char*, const char*> kAliases[] = {
-      {"@yearly", "0 0 1 1 *"},  {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
-      {"@weekly", "0 0 * * 0"},  {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
+      {"@yearly", "0 0 1 1 *"}, {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
+      {"@weekly", "0 0 * * 0"}, {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
       {"@hourly", "0 * * * *"}};
   for (const auto& [name, line] : kAliases)
     if (EqualsNoCase(word, name)) return std::string_view(line);
@@ -1500,19 +1499,19 @@ std::optional<i64> CronNextWall(const CronSpec& c, i64 wall) {
       t = (days + 1) * kSecPerDay;
       continue;
     }
-    const i64 sod = t - days * kSecPerDay;
-    const int hour = static_cast<int>(sod / 3600);
-    const int minute = static_cast<int>(sod / 60 % 60);
-    if (!((c.hour >> hour) & 1)) {
-      int h = hour + 1;
+    const i64 midnight = days * kSecPerDay;
+    const i64 hour = (t - midnight) / 3600;
+    const i64 minute = (t - midnight) / 60 % 60;
+    if (!((c.hour >> hour) & 1)) {  // to the next matching hour, or the next day
+      i64 h = hour + 1;
       while (h < 24 && !((c.hour >> h) & 1)) ++h;
-      t = h < 24 ? days * kSecPerDay + h * 3600 : (days + 1) * kSecPerDay;
+      t = midnight + h * 3600;
       continue;
     }
-    if (!((c.minute >> minute) & 1)) {
-      int mi = minute + 1;
+    if (!((c.minute >> minute) & 1)) {  // to the next matching minute, or the next hour
+      i64 mi = minute + 1;
       while (mi < 60 && !((c.minute >> mi) & 1)) ++mi;
-      t = mi < 60 ? days * kSecPerDay + hour * 3600 + mi * 60 : days * kSecPerDay + (hour + 1) * 3600;
+      t = midnight + hour * 3600 + mi * 60;
       continue;
     }
     return t;
@@ -1731,7 +1730,8 @@ std::optional<i64> Schedule::Impl::WalkNext(i64 after, const ZoneData* zone, Dst
     if (span.end >= kFarFuture || *w < (span.end + off) * kUsecPerSec) return *w - off_us;
     // The match lies beyond this span. Is it inside the gap that follows?
     const int next_off = zone->At(span.end).utoff;
-    if (gap == DstGap::kRunAtTransition && next_off > off && *w < (span.end + next_off) * kUsecPerSec)
+    if (gap == DstGap::kRunAtTransition && next_off > off &&
+        *w < (span.end + next_off) * kUsecPerSec)
       return span.end * kUsecPerSec;
     // Jump close to the match (UTC offsets are under a day): no span in between can hold a
     // match, and no gap either, since w is the first matching wall time after wall_from.
@@ -1796,8 +1796,8 @@ Result<Schedule> Schedule::Parse(std::string_view expression) {
   auto impl = std::make_unique<Impl>();
   impl->original = std::string(expression);
   if (expression.find('\0') != std::string_view::npos)
-    return Error::Usage(fmt::format("invalid calendar expression {}: contains a NUL byte",
-                                    Quote(expression)));
+    return Error::Usage(
+        fmt::format("invalid calendar expression {}: contains a NUL byte", Quote(expression)));
 
   // Cron: five whitespace-separated fields (no systemd expression has five), or an @alias.
   const auto words = SplitWords(expression);
@@ -1828,8 +1828,8 @@ Result<Schedule> Schedule::Parse(std::string_view expression) {
     }
   }
   if (text.empty()) {
-    return Error::Usage(fmt::format("invalid calendar expression {}: nothing before the zone",
-                                    Quote(expression)));
+    return Error::Usage(fmt::format("invalid calendar expression {}: {}", Quote(expression),
+                                    expression.empty() ? "empty" : "nothing before the zone"));
   }
   SystemdParser parser(text);
   if (auto e = parser.Parse(&spec)) {
@@ -1837,10 +1837,10 @@ Result<Schedule> Schedule::Parse(std::string_view expression) {
     const size_t sp = text.rfind(' ');
     if (spec.timezone.empty() && !spec.utc && sp != std::string::npos) {
       const std::string_view last = std::string_view(text).substr(sp + 1);
-      const bool looks_like_zone =
-          last.find('/') != std::string_view::npos &&
-          std::any_of(last.begin(), last.end(), [](char ch) { return std::isalpha(ch) != 0; }) &&
-          last.find(':') == std::string_view::npos;
+      const auto is_letter = [](char ch) { return std::isalpha(static_cast<unsigned char>(ch)); };
+      const bool looks_like_zone = last.find('/') != std::string_view::npos &&
+                                   last.find(':') == std::string_view::npos &&
+                                   std::any_of(last.begin(), last.end(), is_letter);
       if (looks_like_zone) {
         return Error::Usage(fmt::format("invalid calendar expression {}: unknown time zone \"{}\"",
                                         Quote(expression), last));
@@ -1850,8 +1850,7 @@ Result<Schedule> Schedule::Parse(std::string_view expression) {
   }
   NormalizeSpec(&spec);
   if (auto why = SpecInvalid(spec)) {
-    return Error::Usage(
-        fmt::format("invalid calendar expression {}: {}", Quote(expression), *why));
+    return Error::Usage(fmt::format("invalid calendar expression {}: {}", Quote(expression), *why));
   }
   if (!spec.timezone.empty()) {
     auto zone = LocateZone(spec.timezone);
@@ -1883,8 +1882,8 @@ std::optional<SysMicros> Schedule::NextPrecise(SysMicros after, const date::time
 std::optional<std::chrono::sys_seconds> Schedule::Next(std::chrono::sys_seconds after,
                                                        const date::time_zone* tz,
                                                        DstGap gap) const {
-  const auto r = NextPrecise(std::chrono::time_point_cast<std::chrono::microseconds>(after), tz,
-                             gap);
+  const auto r =
+      NextPrecise(std::chrono::time_point_cast<std::chrono::microseconds>(after), tz, gap);
   if (!r) return std::nullopt;
   return std::chrono::ceil<std::chrono::seconds>(*r);
 }

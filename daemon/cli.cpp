@@ -26,8 +26,10 @@ commands:
   runs [--json]                   the run journal
   schedule [--json]               each job's next fire time and last outcome
   calendar EXPR... [--tz Z] [--after TIME] [--count N] [--dst-gap skip|run_at_transition] [--json]
+  restore RUN_ID [--dry-run] [--force] [--json]
+                                  undo a run exactly (refuses, exit 4, if its rows changed since)
   demo [--dir DIR]                make a dirty demo CRM in SQLite, run every job, show the results
-  restore, review, notices, rescue, forget, digest: not in this version yet (see docs/cli.md)
+  review, notices, rescue, forget, digest: not in this version yet (see docs/cli.md)
 
 --config defaults to $CRM_HYGIENE_CONFIG, then /etc/crm-hygiene/crm-hygiene.yaml.
 exit codes: 0 ok, 1 job failed, 2 usage/config error, 3 database unreachable, 4 refused.
@@ -47,6 +49,7 @@ const std::map<std::string, CommandSpec>& Commands() {
       {"run", {{"dry-run", "json"}, {}, 1, 1}},
       {"runs", {{"json"}, {"job", "limit"}, 0, 0}},
       {"schedule", {{"json"}, {}, 0, 0}},
+      {"restore", {{"dry-run", "force", "json"}, {}, 1, 1}},
       {"demo", {{"json"}, {"dir", "contacts"}, 0, 0}},
   };
   return k;
@@ -54,7 +57,7 @@ const std::map<std::string, CommandSpec>& Commands() {
 
 const std::map<std::string, std::string>& Planned() {
   static const std::map<std::string, std::string> k = {
-      {"restore", "the safe-change engine (issue 3)"}, {"forget", "the safe-change engine (issue 3)"},
+      {"forget", "the safe-change engine (issue 3)"},
       {"review", "dedup (issue 4)"},                   {"notices", "prune (issue 5)"},
       {"rescue", "prune (issue 5)"},                   {"digest", "the digest (issue 7)"},
   };
@@ -113,7 +116,10 @@ int CliMain(int argc, char** argv, std::ostream& out, std::ostream& err) {
   SetupLogging(log_level);
   a.command = argv_s[i++];
   std::vector<std::string> rest(argv_s.begin() + static_cast<long>(i), argv_s.end());
-  if (a.command == "calendar") return RunCalendarCommand(rest, out, err);
+  if (a.command == "calendar") {
+    if (a.json) rest.push_back("--json");
+    return RunCalendarCommand(rest, out, err);
+  }
   if (auto p = Planned().find(a.command); p != Planned().end()) {
     err << "crm-hygiene: '" << a.command << "' arrives with " << p->second
         << "; it is not in this version\n";
@@ -179,6 +185,7 @@ int CliMain(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (a.command == "runs") return CmdRuns(a, out, err);
   if (a.command == "schedule") return CmdSchedule(a, out, err);
   if (a.command == "demo") return CmdDemo(a, out, err);
+  if (a.command == "restore") return CmdRestore(a, out, err);
   return 2;
 }
 

@@ -9,17 +9,16 @@
 
 #include <date/date.h>
 #include <date/tz.h>
+#include <fmt/format.h>
 
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "core/calendar.h"
 #include "core/result.h"
@@ -46,6 +45,7 @@ constexpr std::string_view kUsage =
     "  --json      [{\"expression\":...,\"normalized\":...,\"next\":[RFC 3339 UTC...]}]\n";
 
 struct Options {
+  bool help = false;
   std::vector<std::string> expressions;
   std::string tz_name;
   std::optional<std::string> after;
@@ -80,6 +80,10 @@ Result<Options> ParseArgs(const std::vector<std::string>& args) {
       if (i + 1 >= args.size()) return Error::Usage(fmt::format("{} needs a value", name));
       return args[++i];
     };
+    if ((name == "--help" || name == "-h") && !has_value) {
+      o.help = true;
+      return o;
+    }
     if (name == "--json" && !has_value) {
       o.json = true;
     } else if (name == "--tz") {
@@ -183,8 +187,7 @@ SysMicros FromLocal(date::local_time<microseconds> local, const date::time_zone*
 Result<SysMicros> ParseBaseTime(std::string_view text, const date::time_zone* tz) {
   auto bad = [&] {
     return Error::Usage(fmt::format(
-        "cannot parse time \"{}\" (try 2026-03-28T00:00:00Z or '2026-03-28 00:00:00 UTC')",
-        text));
+        "cannot parse time \"{}\" (try 2026-03-28T00:00:00Z or '2026-03-28 00:00:00 UTC')", text));
   };
   if (text == "now") {
     return std::chrono::time_point_cast<microseconds>(std::chrono::system_clock::now());
@@ -197,7 +200,8 @@ Result<SysMicros> ParseBaseTime(std::string_view text, const date::time_zone* tz
   }
   std::string_view s = text;
   // Optional leading weekday name, as systemd prints it ("Sat 2026-03-28 ...").
-  if (s.size() > 4 && s[3] == ' ' && std::isalpha(static_cast<unsigned char>(s[0]))) s.remove_prefix(4);
+  if (s.size() > 4 && s[3] == ' ' && std::isalpha(static_cast<unsigned char>(s[0])))
+    s.remove_prefix(4);
   TimeParser p(s);
   int y, mo, d, h = 0, mi = 0, se = 0, us = 0;
   if (!p.Digits(4, &y) || !p.Eat('-') || !p.Digits(2, &mo) || !p.Eat('-') || !p.Digits(2, &d))
@@ -304,12 +308,15 @@ void Line(std::string* out, std::string_view label, std::string_view value) {
 
 }  // namespace
 
-int RunCalendarCommand(const std::vector<std::string>& args, std::ostream& out,
-                       std::ostream& err) {
+int RunCalendarCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   auto opts = ParseArgs(args);
   if (!opts) {
     err << "calendar: " << opts.error().message << "\n" << kUsage;
     return static_cast<int>(Exit::kUsage);
+  }
+  if (opts->help) {
+    out << kUsage;
+    return 0;
   }
   const date::time_zone* tz = nullptr;
   if (!opts->tz_name.empty()) {
