@@ -111,9 +111,15 @@ struct JobConfig {
   std::chrono::seconds jitter{0};
   Overlap overlap = Overlap::kSkip;
   std::chrono::seconds starting_deadline{0};  // 0 = no deadline
-  // Kind-specific options, validated by the kind's own options parser.
+  // Safety limits for destructive kinds (the safe-change engine refuses a bigger plan).
+  long long max_rows = 5000;   // 0 = no limit
+  double max_fraction = 0.25;  // of each touched table's rows; 0 = no limit
+  int batch_size = 100;        // rows per change set (one transaction each)
+  // Kind-specific options.
   std::vector<std::string> mandatory;  // audit: mandatory logical fields
   std::map<std::string, double> weights;  // audit: "critical" field weights
+  std::vector<std::string> rules;   // standardize: trim_whitespace, lowercase_email
+  std::vector<std::string> fields;  // standardize: logical fields to touch (default: all text)
   std::string config_line;  // "file:line:col" where the job was defined, for later errors
 };
 

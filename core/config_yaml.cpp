@@ -375,8 +375,8 @@ void ParseJob(const std::string& name, const YAML::Node& node, std::string_view 
   MapReader r(node, file, fmt::format("job '{}'", name));
   j.name = name;
   j.config_line = Where(file, node.Mark());
-  j.kind = r.OneOf("kind", "", {"audit"});
-  if (j.kind.empty()) r.Fail(node, fmt::format("job '{}' needs a kind (audit)", name));
+  j.kind = r.OneOf("kind", "", {"audit", "standardize"});
+  if (j.kind.empty()) r.Fail(node, fmt::format("job '{}' needs a kind (audit, standardize)", name));
   j.enabled = r.Bool("enabled", true);
   YAML::Node sched = r.Get("schedule");
   j.schedule = r.Str("schedule");
@@ -394,6 +394,13 @@ void ParseJob(const std::string& name, const YAML::Node& node, std::string_view 
   j.overlap = r.OneOf("overlap", "skip", {"skip", "queue"}) == "queue" ? Overlap::kQueue
                                                                         : Overlap::kSkip;
   j.starting_deadline = r.Duration("starting_deadline", std::chrono::seconds{0});
+  j.max_rows = r.Int("max_rows", j.max_rows, 0, 1'000'000'000);
+  if (r.Has("max_fraction")) {
+    YAML::Node mf = r.Get("max_fraction");
+    j.max_fraction = r.Double(mf, "max_fraction");
+    if (j.max_fraction < 0 || j.max_fraction > 1) r.Fail(mf, "'max_fraction' must be between 0 and 1");
+  }
+  j.batch_size = static_cast<int>(r.Int("batch_size", j.batch_size, 1, 100000));
   if (!j.schedule.empty()) {
     auto s = calendar::Schedule::Parse(j.schedule);
     if (!s) r.Fail(sched, fmt::format("job '{}': {}", name, s.error().message));
@@ -426,8 +433,33 @@ void ParseJob(const std::string& name, const YAML::Node& node, std::string_view 
         }
       }
     }
+    if (j.kind == "standardize") {
+      YAML::Node rules = o.Get("rules");
+      j.rules = o.StrList("rules");
+      const std::vector<std::string> known_rules = {"trim_whitespace", "lowercase_email"};
+      for (const auto& rule : j.rules) {
+        if (std::find(known_rules.begin(), known_rules.end(), rule) == known_rules.end()) {
+          std::string hint = Suggest(rule, known_rules);
+          o.Fail(rules, fmt::format("job '{}': unknown rule '{}'{} (rules: trim_whitespace, "
+                                    "lowercase_email)",
+                                    name, rule,
+                                    hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+        }
+      }
+      YAML::Node fields = o.Get("fields");
+      j.fields = o.StrList("fields");
+      const auto& known = LogicalFields();
+      for (const auto& f : j.fields) {
+        if (std::find(known.begin(), known.end(), f) == known.end()) {
+          std::string hint = Suggest(f, known);
+          o.Fail(fields, fmt::format("job '{}': unknown field '{}'{}", name, f,
+                                     hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+        }
+      }
+    }
     o.Finish();
   }
+  if (j.kind == "standardize" && j.rules.empty()) j.rules = {"trim_whitespace", "lowercase_email"};
   if (j.kind == "audit" && j.mandatory.empty()) {
     j.mandatory = {"first_name", "last_name", "email", "phone", "country"};
   }

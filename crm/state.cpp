@@ -54,8 +54,33 @@ std::vector<std::string> V1(Db& db) {
   return s;
 }
 
+// The ledger index: one row per row operation of a change set. The images themselves live in
+// the per-table shadow tables (crm/ledger.h).
+std::vector<std::string> V2(Db& db) {
+  const bool my = db.mysql();
+  const char* ts = my ? "DATETIME" : "TEXT";
+  const char* engine = my ? " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" : "";
+  return {
+      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
+                  "run_id VARCHAR(64) NOT NULL,"
+                  "set_no INTEGER NOT NULL,"
+                  "op_no INTEGER NOT NULL,"
+                  "table_name VARCHAR(64) NOT NULL,"
+                  "id_column VARCHAR(64) NOT NULL,"
+                  "row_id VARCHAR(64) NOT NULL,"
+                  "op VARCHAR(16) NOT NULL,"
+                  "label VARCHAR(255) NULL,"
+                  "created_at {ts} NOT NULL,"
+                  "restored_at {ts} NULL,"
+                  "PRIMARY KEY (run_id, set_no, op_no)){engine}",
+                  db.State("ledger"), fmt::arg("ts", ts), fmt::arg("engine", engine)),
+      fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} (table_name, row_id)",
+                  db.Q(db.state_config().table_prefix + "ledger_row"), db.State("ledger")),
+  };
+}
+
 const std::vector<Migration>& Migrations() {
-  static const std::vector<Migration> k = {{1, &V1}};
+  static const std::vector<Migration> k = {{1, &V1}, {2, &V2}};
   return k;
 }
 

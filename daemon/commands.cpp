@@ -5,6 +5,8 @@
 
 #include "core/config.h"
 #include "crm/db.h"
+#include "crm/lock.h"
+#include "jobs/change.h"
 #include "crm/schema.h"
 #include "crm/state.h"
 #include "daemon/scheduler.h"
@@ -144,6 +146,68 @@ int CmdRuns(const Args& a, std::ostream& out, std::ostream& err) {
     out << fmt::format("{:<28} {:<16} {:<12} {:<20} {:<20} {}\n", r.run_id, r.job, status,
                        r.slot ? FormatRfc3339(*r.slot) : "manual", FormatRfc3339(r.started_at),
                        r.message);
+  }
+  return 0;
+}
+
+int CmdRestore(const Args& a, std::ostream& out, std::ostream& err) {
+  auto cfg = LoadConfigFile(a.config_path);
+  if (!cfg) return Fail(err, cfg.error());
+  auto db = OpenState(*cfg);
+  if (!db) return Fail(err, db.error());
+  const std::string& run_id = a.positional[0];
+  // Restore takes the lock of the job that made the run: it must not race that job.
+  std::string job;
+  Status found = crm::Guard("reading the run journal", [&] {
+    soci::indicator ind = soci::i_null;
+    (*db)->sql() << fmt::format("SELECT job FROM {} WHERE run_id = :r", (*db)->State("runs")),
+        soci::use(run_id), soci::into(job, ind);
+    if (ind != soci::i_ok) job.clear();
+  });
+  if (!found) return Fail(err, found.error());
+  if (job.empty()) return Fail(err, Error::Usage(fmt::format("no run {} in the journal", run_id)));
+  auto lock = crm::AcquireJobLock(*cfg, job);
+  if (!lock) return Fail(err, lock.error());
+  jobs::RestoreOptions opt{a.Flag("dry-run"), a.Flag("force")};
+  auto res = jobs::RestoreRun(**db, run_id, opt);
+  if (!res) return Fail(err, res.error());
+  SystemClock clock;
+  if (!opt.dry_run && !res->already_restored) {
+    crm::RunRow row;
+    row.run_id = crm::NewRunId(clock.Now());
+    row.job = job;
+    row.kind = "restore";
+    row.instance_id = cfg->instance_id;
+    row.started_at = clock.Now();
+    row.finished_at = clock.Now();
+    row.status = "ok";
+    row.config_hash = cfg->hash;
+    row.counts_json = nlohmann::json{{"rows_restored", res->rows_restored},
+                                     {"change_sets_restored", res->sets_restored},
+                                     {"conflicts_overwritten", res->conflicts.size()}}
+                          .dump();
+    row.message = fmt::format("restored run {}", run_id);
+    if (auto c = crm::OpenRun(**db, row); !c) return Fail(err, c.error());
+    if (Status s = crm::CloseRun(**db, row); !s) return Fail(err, s.error());
+  }
+  nlohmann::json j{{"run_id", run_id},
+                   {"dry_run", opt.dry_run},
+                   {"already_restored", res->already_restored},
+                   {"rows_restored", res->rows_restored},
+                   {"change_sets_restored", res->sets_restored},
+                   {"conflicts", res->conflicts}};
+  if (a.json) {
+    out << j.dump(2) << "\n";
+  } else if (res->already_restored) {
+    out << fmt::format("run {} was already restored; nothing to do\n", run_id);
+  } else {
+    out << fmt::format("{} run {}: {} row(s) in {} change set(s){}\n",
+                       opt.dry_run ? "would restore" : "restored", run_id, res->rows_restored,
+                       res->sets_restored,
+                       res->conflicts.empty()
+                           ? ""
+                           : fmt::format("; {} conflicting row(s) overwritten (--force)",
+                                         res->conflicts.size()));
   }
   return 0;
 }

@@ -182,7 +182,7 @@ class Daemon {
     if (!st.next || stopping_) return;
     SysSeconds now = clock_.Now();
     // A capped wait: after a wall-clock step the reactor may wake late, so re-check.
-    SysSeconds wake = std::min(st.next->fire_at, now + cfg_->daemon.clock_recheck);
+    SysSeconds wake = std::min(st.next->fire_at, now + RecheckInterval());
     st.timer->expires_at(std::chrono::system_clock::time_point(wake));
     std::string name = st.cfg.name;
     st.timer->async_wait([this, name](boost::system::error_code ec) {
@@ -376,8 +376,37 @@ class Daemon {
     for (auto& [name, st] : jobs_) st->timer->cancel();
   }
 
+  // With the watchdog on, its pings double as the wall-clock check (one wake-up serves both);
+  // without it, each job timer caps its own wait.
+  seconds RecheckInterval() const {
+    if (watchdog_interval_.count() > 0) return seconds{24 * 3600};
+    return cfg_->daemon.clock_recheck;
+  }
+
+  // A wall-clock step shows as system time moving differently from steady time between pings.
+  void CheckClockStep() {
+    auto sys_now = std::chrono::system_clock::now();
+    auto steady_now = std::chrono::steady_clock::now();
+    if (last_ping_steady_.time_since_epoch().count() != 0) {
+      auto drift = (sys_now - last_ping_system_) - (steady_now - last_ping_steady_);
+      if (std::chrono::abs(drift) > seconds{2} && ready_ && !stopping_) {
+        spdlog::warn("the wall clock stepped by {}s; re-arming job timers",
+                     std::chrono::duration_cast<seconds>(drift).count());
+        for (auto& [name, st] : jobs_) {
+          if (st->next) {
+            st->timer->cancel();
+            Arm(*st);
+          }
+        }
+      }
+    }
+    last_ping_system_ = sys_now;
+    last_ping_steady_ = steady_now;
+  }
+
   void PingWatchdog() {
     Notify("WATCHDOG=1");
+    CheckClockStep();
     watchdog_.expires_after(watchdog_interval_);
     watchdog_.async_wait([this](boost::system::error_code ec) {
       if (!ec) PingWatchdog();
@@ -394,6 +423,8 @@ class Daemon {
   asio::steady_timer stop_deadline_;
   asio::thread_pool workers_;
   std::chrono::microseconds watchdog_interval_{0};
+  std::chrono::system_clock::time_point last_ping_system_{};
+  std::chrono::steady_clock::time_point last_ping_steady_{};
   std::map<std::string, std::unique_ptr<JobState>> jobs_;
   std::vector<std::unique_ptr<JobState>> retired_;
   std::map<std::string, std::optional<SysSeconds>> last_slots_;

@@ -5,6 +5,7 @@
 
 #include "crm/schema.h"
 #include "jobs/audit.h"
+#include "jobs/standardize.h"
 
 namespace crmh::jobs {
 
@@ -31,6 +32,7 @@ bool IsDestructiveKind(std::string_view kind) {
 
 Result<std::unique_ptr<JobKind>> MakeJob(const JobConfig& job) {
   if (job.kind == "audit") return std::unique_ptr<JobKind>(std::make_unique<AuditJob>());
+  if (job.kind == "standardize") return std::unique_ptr<JobKind>(std::make_unique<StandardizeJob>());
   return Error::Config(fmt::format("job '{}': kind '{}' is not available in this version",
                                    job.name, job.kind));
 }

@@ -109,7 +109,7 @@ TEST_CASE("bad input is answered with file:line:column and changes nothing") {
                                          "    schedule: \"*-*-* 02:30 Europe/Berlin\"\n    time_zone: UTC\n"),
        "crm.yaml:6:16: job 'a': time_zone 'UTC' contradicts the zone 'Europe/Berlin'"},
       {"unknown kind", "database: {backend: sqlite, path: /x}\njobs:\n  a:\n    kind: audti\n",
-       "crm.yaml:4:11: 'kind' must be one of audit, not 'audti' (did you mean 'audit'?)"},
+       "crm.yaml:4:11: 'kind' must be one of audit, standardize, not 'audti' (did you mean 'audit'?)"},
       {"bad duration", "database: {backend: sqlite, path: /x}\njobs:\n  a:\n    kind: audit\n    jitter: 5 minutes\n",
        "crm.yaml:5:13: 'jitter': '5 minutes' is not a duration"},
       {"sql injection in a column name",
@@ -128,7 +128,7 @@ TEST_CASE("bad input is answered with file:line:column and changes nothing") {
       {"not a mapping", "- a\n- b\n", "crm.yaml:1:1: the top level must be a mapping"},
   };
   for (const auto& tc : cases) {
-    CAPTURE(tc.name);
+    CAPTURE(std::string(tc.name));
     auto c = ParseConfig(tc.yaml, "crm.yaml");
     REQUIRE_FALSE(c.ok());
     CAPTURE(c.error().message);

@@ -2,36 +2,16 @@
 #include <doctest/doctest.h>
 
 #include "crm/lock.h"
-#include "daemon/demo_data.h"
-#include "jobs/job.h"
-#include "test_db.h"
+#include "demo_fixture.h"
 
 namespace crmh {
 namespace {
 
-struct Fixture {
-  explicit Fixture(Backend b) : t(b) {
-    auto s = t.Session();
-    demo::DemoDataOptions opt;
-    opt.contacts = 150;
-    auto summary = demo::CreateDemoCrm(*s, t.backend_name(), opt);
-    REQUIRE_MESSAGE(summary.ok(), (summary.ok() ? "" : summary.error().message));
-    cfg.database = t.database();
-    cfg.instance_id = "runner-test";
-    cfg.mapping = *BuiltinProfile("generic");
-    JobConfig j;
-    j.name = "audit";
-    j.kind = "audit";
-    j.mandatory = {"first_name", "email", "phone"};
-    cfg.jobs.push_back(j);
-  }
+struct Fixture : test::DemoCrm {
+  explicit Fixture(Backend b) : DemoCrm(b) { AddJob("audit", "audit"); }
   jobs::RunReport Run(std::optional<SysSeconds> slot, bool dry = false) {
-    jobs::RunRequest req{&cfg, &cfg.jobs[0], slot, dry, &clock, nullptr};
-    return jobs::ExecuteRun(req, crm::MakeFactory(cfg));
+    return DemoCrm::Run("audit", slot, dry);
   }
-  test::TempDb t;
-  Config cfg;
-  FakeClock clock{*ParseRfc3339("2026-11-23T06:00:00Z")};
 };
 
 TEST_CASE("a slot runs once; a second claim is skipped already_ran; a held lock skips lock_held") {

@@ -1,0 +1,372 @@
+#include "jobs/change.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "core/time_util.h"
+#include "crm/ledger.h"
+
+namespace crmh::jobs {
+namespace {
+
+void Begin(crm::Db& db) { db.sql() << (db.mysql() ? "START TRANSACTION" : "BEGIN IMMEDIATE"); }
+void Commit(crm::Db& db) { db.sql() << "COMMIT"; }
+void Rollback(crm::Db& db) {
+  try {
+    db.sql() << "ROLLBACK";
+  } catch (const std::exception&) {
+    // The connection is gone: the server rolls the transaction back itself.
+  }
+}
+
+// At most `max` bytes, never cutting a UTF-8 sequence.
+std::string Truncate(const std::string& s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
+std::string NowSql() {
+  return FormatSqlTime(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+}
+
+// Column lists per table, read once per run.
+class Columns {
+ public:
+  explicit Columns(crm::Db& db) : db_(db) {}
+  Result<const std::vector<std::string>*> Get(const std::string& table) {
+    auto it = cache_.find(table);
+    if (it != cache_.end()) return &it->second;
+    auto cols = crm::OrderedColumns(db_, table);
+    if (!cols) return cols.error();
+    if (cols->empty()) return Error::Config(fmt::format("table {} does not exist", table));
+    return &(cache_[table] = std::move(*cols));
+  }
+
+ private:
+  crm::Db& db_;
+  std::map<std::string, std::vector<std::string>> cache_;
+};
+
+struct SetOutcome {
+  bool applied = false;
+  long long rows = 0;
+};
+
+// One change set in one transaction. Throws on failure (the caller rolls back).
+SetOutcome ApplySet(crm::Db& db, Columns& columns, const std::string& run_id, int set_no,
+                    const ChangeSet& cs, std::map<std::string, long long>& by_table) {
+  std::vector<std::string> live_text(cs.ops.size());
+  for (size_t i = 0; i < cs.ops.size(); ++i) {
+    const RowOp& op = cs.ops[i];
+    auto cols = columns.Get(op.table);
+    if (!cols) throw std::runtime_error(cols.error().message);
+    auto live = crm::LiveRowText(db, **cols, {op.table, op.id_column, op.id}, /*for_update=*/true);
+    if (!live) throw std::runtime_error(live.error().message);
+    if (!live->has_value() || **live != op.expect) return {};  // a user changed it: plan again
+    live_text[i] = **live;
+  }
+  // Before-images, verified against the rows they protect.
+  for (size_t i = 0; i < cs.ops.size(); ++i) {
+    const RowOp& op = cs.ops[i];
+    const auto& cols = **columns.Get(op.table);
+    crm::RowRef row{op.table, op.id_column, op.id};
+    crm::ImageKey key{run_id, set_no, static_cast<int>(i), 'b'};
+    auto copied = crm::CopyImage(db, cols, row, key);
+    if (!copied) throw std::runtime_error(copied.error().message);
+    auto stored = crm::ImageText(db, cols, row, key);
+    if (!stored) throw std::runtime_error(stored.error().message);
+    if (*copied != 1 || !stored->has_value() || **stored != live_text[i]) {
+      throw Error::Refused(fmt::format("the backup of {} {} could not be verified (copied {} row(s))",
+                                       op.table, op.id, *copied));
+    }
+    std::string op_name = OpName(op.kind), now = NowSql();
+    std::string note = Truncate(op.note, 255);
+    int op_no = static_cast<int>(i);
+    db.sql() << fmt::format("INSERT INTO {} (run_id, set_no, op_no, table_name, id_column, row_id, "
+                            "op, label, created_at) VALUES (:r, :s, :o, :t, :c, :id, :op, :l, :n)",
+                            db.State("ledger")),
+        soci::use(run_id), soci::use(set_no), soci::use(op_no), soci::use(op.table),
+        soci::use(op.id_column), soci::use(op.id), soci::use(op_name), soci::use(note),
+        soci::use(now);
+  }
+  // The change itself.
+  for (const RowOp& op : cs.ops) {
+    if (op.kind == OpKind::kDelete) {
+      soci::statement s = (db.sql().prepare << fmt::format("DELETE FROM {} WHERE {} = :id",
+                                                           db.Q(op.table), db.Q(op.id_column)),
+                           soci::use(op.id));
+      s.execute(true);
+      if (s.get_affected_rows() != 1) {
+        throw std::runtime_error(fmt::format("deleting {} {} removed {} rows", op.table, op.id,
+                                             s.get_affected_rows()));
+      }
+    } else {
+      std::string assign;
+      std::vector<std::string> values;
+      std::vector<soci::indicator> inds;
+      values.reserve(op.set.size());
+      inds.reserve(op.set.size());
+      for (const auto& [col, v] : op.set) {
+        assign += fmt::format("{}{} = :v{}", assign.empty() ? "" : ", ", db.Q(col), values.size());
+        values.push_back(v.value_or(""));
+        inds.push_back(v ? soci::i_ok : soci::i_null);
+      }
+      soci::statement s(db.sql());
+      for (size_t k = 0; k < values.size(); ++k) s.exchange(soci::use(values[k], inds[k]));
+      s.exchange(soci::use(op.id));
+      s.alloc();
+      s.prepare(fmt::format("UPDATE {} SET {} WHERE {} = :id", db.Q(op.table), assign,
+                            db.Q(op.id_column)));
+      s.define_and_bind();
+      s.execute(true);
+    }
+    by_table[op.table] += 1;
+  }
+  // After-images: what restore expects to find (anything else means someone changed it since).
+  for (size_t i = 0; i < cs.ops.size(); ++i) {
+    const RowOp& op = cs.ops[i];
+    if (op.kind == OpKind::kDelete) continue;
+    auto copied = crm::CopyImage(db, **columns.Get(op.table), {op.table, op.id_column, op.id},
+                                 {run_id, set_no, static_cast<int>(i), 'a'});
+    if (!copied || *copied != 1) throw std::runtime_error("recording the after-image failed");
+  }
+  return {true, static_cast<long long>(cs.ops.size())};
+}
+
+}  // namespace
+
+const char* OpName(OpKind k) {
+  switch (k) {
+    case OpKind::kUpdate:
+      return "update";
+    case OpKind::kSoftDelete:
+      return "soft_delete";
+    case OpKind::kDelete:
+      return "delete";
+  }
+  return "?";
+}
+
+Status CheckLimits(crm::Db& db, const std::vector<ChangeSet>& plan, const Limits& limits) {
+  std::map<std::string, std::set<std::string>> rows;
+  long long total = 0;
+  for (const auto& cs : plan) {
+    for (const auto& op : cs.ops) rows[op.table].insert(op.id);
+  }
+  for (const auto& [t, ids] : rows) total += static_cast<long long>(ids.size());
+  if (limits.max_rows > 0 && total > limits.max_rows) {
+    return Error::Refused(fmt::format("the plan changes {} rows, more than max_rows = {}; nothing "
+                                      "was changed (raise the limit or narrow the job)",
+                                      total, limits.max_rows));
+  }
+  if (limits.max_fraction > 0) {
+    for (const auto& [table, ids] : rows) {
+      long long count = 0;
+      Status st = crm::Guard("counting rows", [&] {
+        db.sql() << fmt::format("SELECT COUNT(*) FROM {}", db.Q(table)), soci::into(count);
+      });
+      if (!st) return st;
+      double frac = count == 0 ? 1.0 : static_cast<double>(ids.size()) / static_cast<double>(count);
+      if (frac > limits.max_fraction) {
+        return Error::Refused(fmt::format(
+            "the plan changes {} of {} rows of {} ({:.1f}%), more than max_fraction = {:.1f}%; "
+            "nothing was changed",
+            ids.size(), count, table, 100 * frac, 100 * limits.max_fraction));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
+                             const std::vector<ChangeSet>& plan, crm::JobLock* lock,
+                             const std::atomic<bool>* stop) {
+  ApplyStats stats;
+  Columns columns(db);
+  std::set<std::string> ensured;
+  for (const auto& cs : plan) {
+    for (const auto& op : cs.ops) {
+      if (ensured.insert(op.table).second) {
+        if (Status st = crm::EnsureShadow(db, op.table); !st) return st.error();
+      }
+    }
+  }
+  int set_no = 0;
+  for (const auto& cs : plan) {
+    ++set_no;
+    if (stop && stop->load()) {
+      spdlog::info("[{}] stop requested: ending at a change-set boundary ({} of {} applied)",
+                   run_id, stats.sets_applied, plan.size());
+      break;
+    }
+    if (lock) {
+      if (Status st = lock->Check(); !st) return st.error();
+    }
+    std::map<std::string, long long> by_table;
+    SetOutcome out;
+    Status st = Status::Ok();
+    try {
+      Begin(db);
+      out = ApplySet(db, columns, run_id, set_no, cs, by_table);
+      if (out.applied) {
+        Commit(db);
+      } else {
+        Rollback(db);
+      }
+    } catch (const Error& e) {
+      Rollback(db);
+      st = e;
+    } catch (const std::exception& e) {
+      Rollback(db);
+      st = crm::Guard(fmt::format("change set {} ({})", set_no, cs.label),
+                      [&] { throw std::runtime_error(e.what()); });
+    }
+    if (!st) return st.error();
+    if (out.applied) {
+      ++stats.sets_applied;
+      stats.rows_changed += out.rows;
+      for (const auto& [t, n] : by_table) stats.rows_by_table[t] += n;
+    } else {
+      ++stats.changed_since_plan;
+      spdlog::info("[{}] change set {} skipped: a row changed since the plan ({})", run_id, set_no,
+                   cs.label);
+    }
+  }
+  return stats;
+}
+
+nlohmann::json DescribePlan(const std::vector<ChangeSet>& plan, size_t sample) {
+  nlohmann::json j;
+  std::map<std::string, std::map<std::string, long long>> counts;
+  nlohmann::json samples = nlohmann::json::array();
+  long long rows = 0;
+  for (const auto& cs : plan) {
+    for (const auto& op : cs.ops) {
+      counts[op.table][OpName(op.kind)] += 1;
+      ++rows;
+    }
+  }
+  for (const auto& cs : plan) {
+    for (const auto& op : cs.ops) {
+      if (samples.size() >= sample) break;
+      samples.push_back(fmt::format("{} {}: {}", op.table, op.id, op.note));
+    }
+  }
+  j["change_sets"] = plan.size();
+  j["rows"] = rows;
+  j["tables"] = counts;
+  j["sample"] = samples;
+  return j;
+}
+
+Result<RestoreResult> RestoreRun(crm::Db& db, const std::string& run_id,
+                                 const RestoreOptions& opt) {
+  struct Entry {
+    int set_no, op_no;
+    std::string table, id_column, row_id, op;
+    bool restored;
+  };
+  std::vector<Entry> entries;
+  Status st = crm::Guard("reading the ledger", [&] {
+    soci::rowset<soci::row> rs =
+        (db.sql().prepare << fmt::format("SELECT set_no, op_no, table_name, id_column, row_id, op, "
+                                         "CASE WHEN restored_at IS NULL THEN 0 ELSE 1 END FROM {} "
+                                         "WHERE run_id = :r ORDER BY set_no DESC, op_no DESC",
+                                         db.State("ledger")),
+         soci::use(run_id));
+    for (const auto& r : rs) {
+      entries.push_back({static_cast<int>(crm::CellInt(r, 0)), static_cast<int>(crm::CellInt(r, 1)),
+                         crm::CellText(r, 2), crm::CellText(r, 3), crm::CellText(r, 4),
+                         crm::CellText(r, 5), crm::CellInt(r, 6) != 0});
+    }
+  });
+  if (!st) return st.error();
+  if (entries.empty()) {
+    return Error::Usage(fmt::format("run {} changed no rows (no ledger entries): nothing to restore",
+                                    run_id));
+  }
+  RestoreResult result;
+  std::vector<const Entry*> pending;
+  for (const auto& e : entries) {
+    if (!e.restored) pending.push_back(&e);
+  }
+  if (pending.empty()) {
+    result.already_restored = true;
+    return result;
+  }
+  Columns columns(db);
+  // Conflicts: each touched row must still be exactly as this run left it (its newest image).
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const Entry* e : pending) {
+    if (!seen.insert({e->table, e->row_id}).second) continue;  // an older op on the same row
+    auto cols = columns.Get(e->table);
+    if (!cols) return cols.error();
+    crm::RowRef row{e->table, e->id_column, e->row_id};
+    auto live = crm::LiveRowText(db, **cols, row, false);
+    if (!live) return live.error();
+    if (e->op == "delete") {
+      if (live->has_value()) {
+        result.conflicts.push_back(fmt::format("{} {}: deleted by run {} but present again",
+                                               e->table, e->row_id, run_id));
+      }
+      continue;
+    }
+    auto after = crm::ImageText(db, **cols, row, {run_id, e->set_no, e->op_no, 'a'});
+    if (!after) return after.error();
+    if (!live->has_value()) {
+      result.conflicts.push_back(fmt::format("{} {}: deleted since run {}", e->table, e->row_id, run_id));
+    } else if (!after->has_value() || **after != **live) {
+      result.conflicts.push_back(fmt::format("{} {}: changed since run {}", e->table, e->row_id, run_id));
+    }
+  }
+  if (!result.conflicts.empty() && !opt.force) {
+    std::string list;
+    for (size_t i = 0; i < result.conflicts.size() && i < 20; ++i) list += "\n  " + result.conflicts[i];
+    if (result.conflicts.size() > 20) list += fmt::format("\n  … and {} more", result.conflicts.size() - 20);
+    return Error::Refused(fmt::format("restore of run {} refused: {} row(s) changed after it (use "
+                                      "--force to overwrite them with the before-images):{}",
+                                      run_id, result.conflicts.size(), list));
+  }
+  if (opt.dry_run) {
+    result.rows_restored = static_cast<long long>(pending.size());
+    return result;
+  }
+  // Newest set first, each in its own transaction.
+  size_t i = 0;
+  while (i < pending.size()) {
+    int set_no = pending[i]->set_no;
+    Status tx = crm::Guard(fmt::format("restoring change set {} of run {}", set_no, run_id), [&] {
+      Begin(db);
+      try {
+        std::string now = NowSql();
+        for (; i < pending.size() && pending[i]->set_no == set_no; ++i) {
+          const Entry* e = pending[i];
+          auto cols = columns.Get(e->table);
+          if (!cols) throw std::runtime_error(cols.error().message);
+          Status put = crm::PutBack(db, **cols, {e->table, e->id_column, e->row_id},
+                                    {run_id, e->set_no, e->op_no, 'b'});
+          if (!put) throw std::runtime_error(put.error().message);
+          int op_no = e->op_no;
+          db.sql() << fmt::format("UPDATE {} SET restored_at = :n WHERE run_id = :r AND set_no = "
+                                  ":s AND op_no = :o",
+                                  db.State("ledger")),
+              soci::use(now), soci::use(run_id), soci::use(set_no), soci::use(op_no);
+          ++result.rows_restored;
+        }
+        Commit(db);
+      } catch (...) {
+        Rollback(db);
+        throw;
+      }
+    });
+    if (!tx) return tx.error();
+    ++result.sets_restored;
+  }
+  return result;
+}
+
+}  // namespace crmh::jobs

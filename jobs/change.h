@@ -1,0 +1,87 @@
+// The safe-change engine: the one mechanism every destructive job goes through.
+//
+// A job's plan is a list of ChangeSets (one merge cluster, one prune batch, one batch of field
+// rewrites); each is a list of RowOps carrying the row text the planner saw. Applying a set:
+//   begin → lock and re-read every row → if any row differs from what the plan saw, roll back
+//   and count the set `changed_since_plan` (the next run plans it again) → copy before-images
+//   into the ledger → verify them against the live rows → apply → copy after-images → commit.
+// Any failure rolls back: nothing changed, nothing half-applied. Limits are checked on the whole
+// plan before the first set; a dry run never reaches Apply (jobs/job.h).
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "crm/db.h"
+#include "crm/lock.h"
+
+namespace crmh::jobs {
+
+enum class OpKind { kUpdate, kSoftDelete, kDelete };
+const char* OpName(OpKind k);
+
+struct RowOp {
+  OpKind kind = OpKind::kUpdate;
+  std::string table;
+  std::string id_column;
+  std::string id;
+  // update / soft delete: column → new value (nullopt = NULL).
+  std::vector<std::pair<std::string, std::optional<std::string>>> set;
+  std::string expect;  // the row text (crm::RowTextExpr over all columns) when planned
+  std::string note;    // what and why, kept in the ledger ("trim_whitespace(first_name)")
+};
+
+struct ChangeSet {
+  std::string label;  // for logs: "contacts 1..42 (7 rows)"
+  std::vector<RowOp> ops;
+};
+
+struct Limits {
+  long long max_rows = 0;     // 0 = no limit
+  double max_fraction = 0.0;  // of each table's rows; 0 = no limit
+};
+
+// Refuses (Error::Refused, exit 4) a plan touching more rows than the limits allow; the message
+// carries the numbers.
+Status CheckLimits(crm::Db& db, const std::vector<ChangeSet>& plan, const Limits& limits);
+
+struct ApplyStats {
+  long long sets_applied = 0;
+  long long changed_since_plan = 0;
+  long long rows_changed = 0;
+  std::map<std::string, long long> rows_by_table;
+};
+
+// Applies the plan set by set; returns what happened. An Error means the set in progress was
+// rolled back and the run stops (earlier sets stay committed, each with its ledger).
+// `lock` is re-checked before each set; `stop` (SIGTERM) ends the run at a set boundary.
+Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
+                             const std::vector<ChangeSet>& plan, crm::JobLock* lock,
+                             const std::atomic<bool>* stop);
+
+// Counts per table and a sample of before → after, for reports and dry runs.
+nlohmann::json DescribePlan(const std::vector<ChangeSet>& plan, size_t sample = 10);
+
+struct RestoreOptions {
+  bool dry_run = false;
+  bool force = false;
+};
+
+struct RestoreResult {
+  long long rows_restored = 0;
+  long long sets_restored = 0;
+  std::vector<std::string> conflicts;  // "contacts 42: changed since run R"
+  bool already_restored = false;
+};
+
+// Undoes a run exactly, newest change first. Refuses (exit 4, conflicts listed) if a later run
+// or a user changed any touched row, unless force. Restoring twice is harmless.
+Result<RestoreResult> RestoreRun(crm::Db& db, const std::string& run_id,
+                                 const RestoreOptions& opt);
+
+}  // namespace crmh::jobs

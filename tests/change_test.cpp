@@ -1,0 +1,243 @@
+// The safe-change engine and its first consumer (standardize): backup in the same transaction,
+// limits, dry run, conflict check, exact restore — on SQLite and MariaDB.
+#include <doctest/doctest.h>
+
+#include "crm/ledger.h"
+#include "demo_fixture.h"
+#include "jobs/change.h"
+#include "jobs/standardize.h"
+
+namespace crmh {
+namespace {
+
+using test::DemoCrm;
+
+// Dirties a few contacts the way reps do, so standardize has work.
+void Dirty(DemoCrm& f) {
+  auto s = f.t.Session();
+  *s << "UPDATE contacts SET first_name = '  Anna   Maria ', email = ' Anna.Maria@Example.COM ' "
+        "WHERE id = 1";
+  *s << "UPDATE contacts SET last_name = 'Nguyễn\tVăn  An' WHERE id = 2";
+  *s << "UPDATE contacts SET company = 'ACME   Inc.', city = NULL WHERE id = 3";
+}
+
+TEST_CASE("rules: trim_whitespace and lowercase_email") {
+  struct Case {
+    const char* in;
+    const char* trimmed;
+    const char* email;
+  };
+  const Case cases[] = {
+      {"  Anna   Maria ", "Anna Maria", "annamaria"},
+      {"Nguyễn\tVăn\n An", "Nguyễn Văn An", "nguyễnvănan"},
+      {"\xC2\xA0" "Bob\xC2\xA0\xC2\xA0" "Smith", "Bob Smith", "bobsmith"},
+      {" Anna.Maria@Example.COM ", "Anna.Maria@Example.COM", "anna.maria@example.com"},
+      {"", "", ""},
+      {"   ", "", ""},
+      {"already clean", "already clean", "alreadyclean"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(std::string(c.in));
+    CHECK(jobs::TrimWhitespace(c.in) == c.trimmed);
+    CHECK(jobs::LowercaseEmail(c.in) == c.email);
+  }
+}
+
+TEST_CASE("standardize → restore returns every mapped table to its exact pre-run checksum") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b);
+    Dirty(f);
+    f.AddJob("std", "standardize").batch_size = 7;
+    auto before = f.Checksums();
+
+    // Our checksum sees a one-byte change.
+    {
+      auto s = f.t.Session();
+      std::string notes;
+      soci::indicator ind = soci::i_null;
+      *s << "SELECT notes FROM contacts WHERE id = 5", soci::into(notes, ind);
+      std::string changed = (ind == soci::i_ok ? notes : "") + "x";
+      *s << "UPDATE contacts SET notes = :n WHERE id = 5", soci::use(changed);
+      CHECK(f.Checksum("contacts") != before["contacts"]);
+      *s << "UPDATE contacts SET notes = :n WHERE id = 5", soci::use(notes, ind);
+      CHECK(f.Checksum("contacts") == before["contacts"]);
+    }
+    auto dry = f.Run("std", std::nullopt, /*dry=*/true);
+    REQUIRE_MESSAGE(dry.status == "ok", dry.message);
+    long long planned = dry.counts["rows_planned"].get<long long>();
+    CHECK(planned >= 3);
+    CHECK(f.Checksums() == before);  // a dry run writes nothing to the CRM
+
+    auto run = f.Run("std");
+    REQUIRE_MESSAGE(run.status == "ok", run.message);
+    CHECK(run.counts["rows_changed"].get<long long>() == planned);
+    CHECK(run.counts["changed_since_plan"].get<long long>() == 0);
+    CHECK(run.counts["change_sets_applied"].get<long long>() == (planned + 6) / 7);
+    {
+      auto s = f.t.Session();
+      std::string first, email, modified_by;
+      *s << "SELECT first_name, email, CAST(modified_by AS CHAR) FROM contacts WHERE id = 1",
+          soci::into(first), soci::into(email), soci::into(modified_by);
+      CHECK(first == "Anna Maria");
+      CHECK(email == "anna.maria@example.com");
+      CHECK(modified_by == f.summary.system_user_id);
+      std::string last;
+      *s << "SELECT last_name FROM contacts WHERE id = 2", soci::into(last);
+      CHECK(last == "Nguyễn Văn An");
+    }
+    CHECK(f.Checksums() != before);
+
+    auto again = f.Run("std");  // idempotent: nothing left to do
+    CHECK(again.counts["rows_planned"].get<long long>() == 0);
+
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(db.ok());
+    auto restored = jobs::RestoreRun(**db, run.run_id, {});
+    REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+    CHECK(restored->rows_restored == planned);
+    CHECK(f.Checksums() == before);  // exactly the pre-run state
+
+    auto twice = jobs::RestoreRun(**db, run.run_id, {});
+    REQUIRE(twice.ok());
+    CHECK(twice->already_restored);
+    CHECK(f.Checksums() == before);
+  }
+}
+
+TEST_CASE("a user's edit between plan and apply is never overwritten") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b);
+    Dirty(f);
+    JobConfig& job = f.AddJob("std", "standardize");
+    job.batch_size = 1;
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(crm::Migrate(**db).ok());
+    jobs::RunContext ctx{**db, f.cfg, job, f.clock, "run-concurrent", false, nullptr, nullptr};
+    jobs::StandardizeJob std_job;
+    jobs::RunReport report;
+    REQUIRE(std_job.Plan(ctx, report).ok());
+    long long planned = report.counts["rows_planned"].get<long long>();
+    {
+      auto s = f.t.Session();  // "a user" edits contact 1 after the plan
+      *s << "UPDATE contacts SET first_name = 'Annamaria (edited)' WHERE id = 1";
+    }
+    REQUIRE(std_job.Apply(ctx, report).ok());
+    CHECK(report.counts["changed_since_plan"].get<long long>() == 1);
+    CHECK(report.counts["rows_changed"].get<long long>() == planned - 1);
+    auto s = f.t.Session();
+    std::string first, email;
+    *s << "SELECT first_name, email FROM contacts WHERE id = 1", soci::into(first), soci::into(email);
+    CHECK(first == "Annamaria (edited)");          // the rep's edit stands
+    CHECK(email == " Anna.Maria@Example.COM ");    // and nothing else of that set was applied
+  }
+}
+
+TEST_CASE("limits refuse the whole run before anything changes (exit 4, numbers in the message)") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b);
+    Dirty(f);
+    JobConfig& job = f.AddJob("std", "standardize");
+    job.max_rows = 2;
+    auto before = f.Checksums();
+    auto rep = f.Run("std");
+    CHECK(rep.status == "refused");
+    CHECK(rep.exit == Exit::kRefused);
+    CHECK(rep.message.find("max_rows = 2") != std::string::npos);
+    CHECK(f.Checksums() == before);
+
+    f.cfg.jobs[0].max_rows = 0;
+    f.cfg.jobs[0].max_fraction = 0.001;
+    rep = f.Run("std");
+    CHECK(rep.status == "refused");
+    CHECK(rep.message.find("max_fraction") != std::string::npos);
+    CHECK(f.Checksums() == before);
+  }
+}
+
+TEST_CASE("restore refuses (exit 4) when a touched row changed since, listing it; --force overrides") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b);
+    Dirty(f);
+    f.AddJob("std", "standardize");
+    auto before = f.Checksums();
+    auto run = f.Run("std");
+    REQUIRE(run.status == "ok");
+    {
+      auto s = f.t.Session();
+      *s << "UPDATE contacts SET city = 'Hanoi' WHERE id = 2";
+    }
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    auto refused = jobs::RestoreRun(**db, run.run_id, {});
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().exit == Exit::kRefused);
+    CHECK(refused.error().message.find("contacts 2: changed since run") != std::string::npos);
+    auto dry = jobs::RestoreRun(**db, run.run_id, {true, true});
+    REQUIRE(dry.ok());
+    CHECK(dry->conflicts.size() == 1);
+    auto forced = jobs::RestoreRun(**db, run.run_id, {false, true});
+    REQUIRE(forced.ok());
+    CHECK(f.Checksums() == before);  // the before-images win, the later edit included
+  }
+}
+
+TEST_CASE("engine: delete and soft delete come back exactly, with their original ids") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b);
+    auto before = f.Checksums();
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(crm::Migrate(**db).ok());
+    auto text = [&](const std::string& table, const std::string& id) {
+      auto cols = crm::OrderedColumns(**db, table);
+      return **crm::LiveRowText(**db, *cols, {table, "id", id}, false);
+    };
+    jobs::ChangeSet cs;
+    cs.label = "test: soft-delete contact 4, delete its deal and a tag";
+    std::string deal_id, tag_id;
+    {
+      auto s = f.t.Session();
+      *s << "SELECT CAST(MIN(id) AS CHAR) FROM deals", soci::into(deal_id);
+      *s << "SELECT CAST(MIN(id) AS CHAR) FROM contact_tags", soci::into(tag_id);
+    }
+    cs.ops.push_back({jobs::OpKind::kSoftDelete, "contacts", "id", "4", {{"deleted", "1"}}, text("contacts", "4")});
+    cs.ops.push_back({jobs::OpKind::kDelete, "deals", "id", deal_id, {}, text("deals", deal_id)});
+    cs.ops.push_back({jobs::OpKind::kDelete, "contact_tags", "id", tag_id, {}, text("contact_tags", tag_id)});
+    auto stats = jobs::ApplyPlan(**db, "run-del", {cs}, nullptr, nullptr);
+    REQUIRE_MESSAGE(stats.ok(), (stats.ok() ? "" : stats.error().message));
+    CHECK(stats->rows_changed == 3);
+    CHECK(f.Checksums() != before);
+    auto restored = jobs::RestoreRun(**db, "run-del", {});
+    REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+    CHECK(f.Checksums() == before);
+  }
+}
+
+TEST_CASE("a failing statement inside a change set rolls the whole set back") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b);
+    auto before = f.Checksums();
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(crm::Migrate(**db).ok());
+    auto cols = crm::OrderedColumns(**db, "contacts");
+    jobs::ChangeSet cs;
+    cs.label = "second op fails";
+    cs.ops.push_back({jobs::OpKind::kUpdate, "contacts", "id", "6", {{"city", "Berlin"}},
+                      **crm::LiveRowText(**db, *cols, {"contacts", "id", "6"}, false)});
+    cs.ops.push_back({jobs::OpKind::kUpdate, "contacts", "id", "7", {{"no_such_column", "x"}},
+                      **crm::LiveRowText(**db, *cols, {"contacts", "id", "7"}, false)});
+    auto stats = jobs::ApplyPlan(**db, "run-fail", {cs}, nullptr, nullptr);
+    CHECK_FALSE(stats.ok());
+    CHECK(f.Checksums() == before);  // contact 6 untouched: nothing half-applied
+    long long ledger = -1;
+    (*db)->sql() << "SELECT COUNT(*) FROM crmh_ledger WHERE run_id = 'run-fail'", soci::into(ledger);
+    CHECK(ledger == 0);
+  }
+}
+
+}  // namespace
+}  // namespace crmh

@@ -1,0 +1,102 @@
+// A demo CRM (generic profile) in a fresh SQLite file or MariaDB database, plus a Config for it,
+// and a checksum the tests compute themselves over every column of every mapped table.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "core/clock.h"
+#include "core/time_util.h"
+#include "crm/db.h"
+#include "daemon/demo_data.h"
+#include "jobs/job.h"
+#include "test_db.h"
+
+namespace crmh::test {
+
+struct DemoCrm {
+  explicit DemoCrm(Backend b, int contacts = 150) : t(b) {
+    auto s = t.Session();
+    demo::DemoDataOptions opt;
+    opt.contacts = contacts;
+    auto made = demo::CreateDemoCrm(*s, t.backend_name(), opt);
+    REQUIRE_MESSAGE(made.ok(), (made.ok() ? "" : made.error().message));
+    summary = *made;
+    cfg.database = t.database();
+    cfg.instance_id = "test";
+    cfg.system_user = summary.system_user_id;
+    cfg.mapping = *BuiltinProfile("generic");
+  }
+
+  JobConfig& AddJob(const std::string& name, const std::string& kind) {
+    JobConfig j;
+    j.name = name;
+    j.kind = kind;
+    if (kind == "audit") j.mandatory = {"first_name", "email", "phone"};
+    if (kind == "standardize") j.rules = {"trim_whitespace", "lowercase_email"};
+    j.max_fraction = 0;  // tests set limits explicitly
+    j.max_rows = 0;
+    cfg.jobs.push_back(j);
+    return cfg.jobs.back();
+  }
+
+  jobs::RunReport Run(const std::string& job, std::optional<SysSeconds> slot = std::nullopt,
+                      bool dry = false) {
+    jobs::RunRequest req{&cfg, cfg.FindJob(job), slot, dry, &clock, nullptr};
+    return jobs::ExecuteRun(req, crm::MakeFactory(cfg));
+  }
+
+  // Our own checksum: every column of every row, each value quoted by the server (NULL and ''
+  // differ), rows in primary-key order, hashed here. Independent of the ledger's code.
+  std::string Checksum(const std::string& table) {
+    auto s = t.Session();
+    std::vector<std::string> cols;
+    if (t.backend() == Backend::kMysql) {
+      soci::rowset<std::string> rs =
+          (s->prepare << "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                         "DATABASE() AND table_name = :t ORDER BY ordinal_position",
+           soci::use(table));
+      for (const auto& c : rs) cols.push_back(c);
+    } else {
+      soci::rowset<std::string> rs =
+          (s->prepare << "SELECT name FROM pragma_table_info(:t) ORDER BY cid", soci::use(table));
+      for (const auto& c : rs) cols.push_back(c);
+    }
+    REQUIRE(!cols.empty());
+    std::string expr;
+    for (const auto& c : cols) {
+      std::string q = t.backend() == Backend::kMysql ? "QUOTE(`" + c + "`)" : "quote(\"" + c + "\")";
+      expr += (expr.empty() ? "" : t.backend() == Backend::kMysql ? ", '|', " : " || '|' || ") + q;
+    }
+    if (t.backend() == Backend::kMysql) expr = "CONCAT(" + expr + ")";
+    uint64_t h = 1469598103934665603ULL;
+    long long rows = 0;
+    soci::rowset<std::string> rs = s->prepare << "SELECT " + expr + " FROM " + table + " ORDER BY id";
+    for (const auto& r : rs) {
+      h ^= Fnv1a64(r);
+      h *= 1099511628211ULL;
+      ++rows;
+    }
+    std::string out = std::to_string(rows) + ":" + std::to_string(h);
+    if (t.backend() == Backend::kMysql) {
+      soci::row r;
+      *s << "CHECKSUM TABLE " + table, soci::into(r);
+      out += ":" + crm::CellText(r, 1);
+    }
+    return out;
+  }
+
+  std::map<std::string, std::string> Checksums() {
+    std::map<std::string, std::string> m;
+    for (const auto& table : demo::GenericSchemaTables()) m[table] = Checksum(table);
+    return m;
+  }
+
+  TempDb t;
+  Config cfg;
+  demo::DemoDataSummary summary;
+  FakeClock clock{*ParseRfc3339("2026-11-23T06:00:00Z")};
+};
+
+}  // namespace crmh::test
