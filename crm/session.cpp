@@ -3,8 +3,14 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <signal.h>
+
+#include <atomic>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "crm/db.h"
 
@@ -87,6 +93,50 @@ std::string Db::State(std::string_view table) const {
 
 namespace {
 
+// Fault injection and tracing for the crash tests, inert unless the environment asks:
+//   CRM_HYGIENE_FAULT=crash_after_stmt:N  SIGKILL this process when statement N+1 is about to
+//                                         run, i.e. right after the Nth SQL statement
+//   CRM_HYGIENE_SQL_TRACE=PATH            append "N<TAB>statement" for every statement
+// Counted over every session of the process (a `run` command is one run).
+class FaultLogger final : public soci::logger_impl {
+ public:
+  void start_query(std::string const& query) override {
+    long n = ++count_;
+    if (trace_) {
+      std::string q = query.substr(0, 300);
+      for (char& c : q) {
+        if (c == '\n' || c == '\t') c = ' ';
+      }
+      std::fprintf(trace_, "%ld\t%s\n", n, q.c_str());
+      std::fflush(trace_);
+    }
+    if (crash_after_ > 0 && n == crash_after_ + 1) ::kill(::getpid(), SIGKILL);
+  }
+
+  static void Install(soci::session& s) {
+    if (!Enabled()) return;
+    s.set_logger(new FaultLogger());
+  }
+
+ private:
+  static bool Enabled() {
+    static const bool enabled = [] {
+      const char* f = std::getenv("CRM_HYGIENE_FAULT");
+      if (f && std::string_view(f).rfind("crash_after_stmt:", 0) == 0) {
+        crash_after_ = std::atol(f + std::strlen("crash_after_stmt:"));
+      }
+      if (const char* t = std::getenv("CRM_HYGIENE_SQL_TRACE")) trace_ = std::fopen(t, "a");
+      return crash_after_ > 0 || trace_ != nullptr;
+    }();
+    return enabled;
+  }
+  logger_impl* do_clone() const override { return new FaultLogger(); }
+
+  static inline std::atomic<long> count_{0};
+  static inline long crash_after_ = 0;
+  static inline std::FILE* trace_ = nullptr;
+};
+
 // The MySQL connector's messages for "can't reach the server" (2002, 2003, 2005, 2006, 2013).
 bool LooksUnreachable(const std::string& msg) {
   for (const char* s : {"Can't connect", "Unknown MySQL server host", "server has gone away",
@@ -138,6 +188,7 @@ Result<std::unique_ptr<Db>> Open(const DatabaseConfig& db, const StateConfig& st
       }
       auto sql = std::make_unique<soci::session>(
           soci::sqlite3, fmt::format("db=\"{}\" timeout=30", db.path));
+      FaultLogger::Install(*sql);
       *sql << "PRAGMA journal_mode=WAL";
       *sql << "PRAGMA synchronous=FULL";
       return std::make_unique<Db>(std::move(sql), db.backend, state, std::string{}, db.path);
@@ -145,6 +196,7 @@ Result<std::unique_ptr<Db>> Open(const DatabaseConfig& db, const StateConfig& st
     auto password = ReadPassword(db);
     if (!password) return password.error();
     auto sql = std::make_unique<soci::session>(soci::mysql, MysqlConnectString(db, *password));
+    FaultLogger::Install(*sql);
     *sql << "SET NAMES utf8mb4";
     *sql << "SET time_zone = '+00:00'";
     *sql << "SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')";

@@ -138,12 +138,13 @@ int CmdRuns(const Args& a, std::ostream& out, std::ostream& err) {
     out << arr.dump(2) << "\n";
     return 0;
   }
-  out << fmt::format("{:<28} {:<16} {:<12} {:<20} {:<20} {}\n", "RUN", "JOB", "STATUS", "SLOT",
+  out << fmt::format("{:<24} {:<20} {:<20} {:<20} {:<20} {}\n", "RUN", "JOB", "STATUS", "SLOT",
                      "STARTED", "MESSAGE");
   for (const auto& r : *runs) {
     std::string status = r.status + (r.reason.empty() ? "" : "/" + r.reason);
     if (r.dry_run) status += "*";
-    out << fmt::format("{:<28} {:<16} {:<12} {:<20} {:<20} {}\n", r.run_id, r.job, status,
+    if (r.kind == "restore") status = "restore/" + status;
+    out << fmt::format("{:<24} {:<20} {:<20} {:<20} {:<20} {}\n", r.run_id, r.job, status,
                        r.slot ? FormatRfc3339(*r.slot) : "manual", FormatRfc3339(r.started_at),
                        r.message);
   }

@@ -47,6 +47,17 @@ jobs:
     options:
       mandatory: [first_name, last_name, email, phone, country]
       weights: {{email: 2, phone: 1.5}}   # critical fields count more in completeness
+
+  nightly-standardize:
+    kind: standardize             # rewrites go through the safe-change engine: every row is
+    schedule: "*-*-* 02:30"       # backed up in the same transaction; `restore RUN_ID` undoes it
+    time_zone: Europe/Berlin
+    dst_gap: run_at_transition    # 02:30 on the spring-forward night runs once at 03:00
+    max_rows: 2000                # refuse (exit 4) a plan touching more rows than this ...
+    max_fraction: 0.5             # ... or more than this share of a table
+    batch_size: 100               # rows per change set (one transaction each)
+    options:
+      rules: [trim_whitespace, lowercase_email]
 )",
                      fmt::arg("system_user", system_user), fmt::arg("db", (dir / "crm.db").string()),
                      fmt::arg("state", (dir / "state").string()));
@@ -65,7 +76,8 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
   dir = fs::canonical(dir);
   fs::path db_path = dir / "crm.db";
   // The demo is disposable: start from a fresh file every time.
-  for (const char* suffix : {"", "-wal", "-shm", ".crm-hygiene.weekly-audit.lock"}) {
+  for (const char* suffix : {"", "-wal", "-shm", ".crm-hygiene.weekly-audit.lock",
+                             ".crm-hygiene.nightly-standardize.lock"}) {
     fs::remove(db_path.string() + suffix, ec);
   }
   demo::DemoDataOptions opt;
@@ -118,6 +130,20 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
         out << fmt::format("    {:<14} {:>5} contacts  {:>5.1f}%\n", o["name"].get<std::string>(),
                            o["contacts"].get<long long>(), o["completeness_pct"].get<double>());
       }
+    }
+    if (rep.kind == "standardize" && rep.status == "ok") {
+      if (rep.details.contains("samples")) {
+        out << "  for example:\n";
+        int shown = 0;
+        for (const auto& smp : rep.details["samples"]) {
+          if (++shown > 5) break;
+          out << fmt::format("    contact {:<6} {:<10} '{}' → '{}'\n", smp["id"].get<std::string>(),
+                             smp["field"].get<std::string>(), smp["before"].get<std::string>(),
+                             smp["after"].get<std::string>());
+        }
+      }
+      out << fmt::format("  undo it exactly: crm-hygiene --config {} restore {}\n",
+                         cfg_path.string(), rep.run_id);
     }
     if (rep.exit != Exit::kOk) exit_code = static_cast<int>(rep.exit);
   }

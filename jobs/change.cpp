@@ -332,7 +332,10 @@ Result<RestoreResult> RestoreRun(crm::Db& db, const std::string& run_id,
                                       run_id, result.conflicts.size(), list));
   }
   if (opt.dry_run) {
+    std::set<int> sets;
+    for (const Entry* e : pending) sets.insert(e->set_no);
     result.rows_restored = static_cast<long long>(pending.size());
+    result.sets_restored = static_cast<long long>(sets.size());
     return result;
   }
   // Newest set first, each in its own transaction.

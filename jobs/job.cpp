@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <thread>
+
 #include "crm/schema.h"
 #include "jobs/audit.h"
 #include "jobs/standardize.h"
@@ -135,7 +137,16 @@ RunReport ExecuteRun(const RunRequest& req, const crm::DbFactory& open_db) {
   row.finished_at = rep.finished_at;
   row.counts_json = rep.counts.dump();
   row.message = rep.message;
-  if (Status closed = crm::CloseRun(**db, row); !closed) {
+  Status closed = crm::CloseRun(**db, row);
+  if (!closed && closed.error().exit == Exit::kDbUnreachable) {
+    // The database went away mid-run: the open transaction died with the connection (nothing
+    // half-applied). Reconnect to record the outcome, so the journal does not say `running`.
+    for (int attempt = 0; attempt < 30 && !closed; ++attempt) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      if (auto again = open_db()) closed = crm::CloseRun(**again, row);
+    }
+  }
+  if (!closed) {
     spdlog::error("[{}] {}", rep.run_id, closed.error().message);
     if (rep.exit == Exit::kOk) {
       rep.exit = closed.error().exit;
