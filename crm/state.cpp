@@ -288,21 +288,22 @@ Result<std::vector<RunRow>> ListRuns(Db& db, const std::string& job, int limit) 
   return out;
 }
 
-Result<std::vector<RunRow>> MarkInterrupted(Db& db, const std::string& instance_id,
-                                            SysSeconds now) {
+namespace {
+
+Result<std::vector<RunRow>> MarkRunningAs(Db& db, const std::string& column,
+                                          const std::string& value, SysSeconds now) {
   std::vector<RunRow> found;
   Status st = Guard("marking interrupted runs", [&] {
     soci::rowset<soci::row> rs =
-        (db.sql().prepare << fmt::format("SELECT {} FROM {} WHERE status = 'running' AND "
-                                         "instance_id = :inst",
-                                         kRunColumns, db.State("runs")),
-         soci::use(instance_id));
+        (db.sql().prepare << fmt::format("SELECT {} FROM {} WHERE status = 'running' AND {} = :v",
+                                         kRunColumns, db.State("runs"), column),
+         soci::use(value));
     for (const auto& r : rs) found.push_back(FromRow(r));
     std::string fin = FormatSqlTime(now);
     for (auto& r : found) {
       db.sql() << fmt::format("UPDATE {} SET status = 'interrupted', finished_at = :f, message = "
-                              "'the daemon stopped during this run (crash or kill)' WHERE run_id "
-                              "= :id AND status = 'running'",
+                              "'the process running it stopped during the run (crash or kill)' "
+                              "WHERE run_id = :id AND status = 'running'",
                               db.State("runs")),
           soci::use(fin), soci::use(r.run_id);
       r.status = "interrupted";
@@ -310,6 +311,17 @@ Result<std::vector<RunRow>> MarkInterrupted(Db& db, const std::string& instance_
   });
   if (!st) return st.error();
   return found;
+}
+
+}  // namespace
+
+Result<std::vector<RunRow>> MarkInterrupted(Db& db, const std::string& instance_id,
+                                            SysSeconds now) {
+  return MarkRunningAs(db, "instance_id", instance_id, now);
+}
+
+Result<std::vector<RunRow>> MarkJobInterrupted(Db& db, const std::string& job, SysSeconds now) {
+  return MarkRunningAs(db, "job", job, now);
 }
 
 Result<std::optional<SysSeconds>> LastClaimedSlot(Db& db, const std::string& job) {

@@ -54,6 +54,9 @@ Status RecordSkip(Db& db, const RunRow& row);
 // Runs of `instance_id` left `running` (a crash) become `interrupted`; returns them.
 Result<std::vector<RunRow>> MarkInterrupted(Db& db, const std::string& instance_id,
                                             SysSeconds now);
+// Runs of `job` left `running` become `interrupted`. Only call it holding the job's lock: then
+// no live process can be running that job.
+Result<std::vector<RunRow>> MarkJobInterrupted(Db& db, const std::string& job, SysSeconds now);
 Result<std::vector<RunRow>> ListRuns(Db& db, const std::string& job = {}, int limit = 100);
 // The latest slot claimed by `job` (persistent catch-up reads this).
 Result<std::optional<SysSeconds>> LastClaimedSlot(Db& db, const std::string& job);

@@ -107,6 +107,14 @@ RunReport ExecuteRun(const RunRequest& req, const crm::DbFactory& open_db) {
     return finish(Exit::kRefused, "skipped", lock.error().message);
   }
 
+  // Holding the lock, no live process runs this job: a `running` row of it is a crash.
+  if (auto dead = crm::MarkJobInterrupted(**db, job.name, rep.started_at); dead) {
+    for (const auto& r : *dead) {
+      spdlog::warn("[{}] earlier run {} of job '{}' was interrupted (its process died)", rep.run_id,
+                   r.run_id, r.job);
+    }
+  }
+
   // Dry runs are journaled but never claim the slot.
   if (req.dry_run) row.slot.reset();
   auto claim = crm::OpenRun(**db, row);
