@@ -103,6 +103,33 @@ class CliTest(unittest.TestCase):
                 self.assertEqual(p.returncode, 2)
                 self.assertIn("did you mean 'audit'", p.stderr)
 
+    def test_standardize_restore_round_trip_from_the_command_line(self):
+        for backend in backends():
+            with self.subTest(backend):
+                crm = Crm(backend, contacts=200)
+                path = crm.config("jobs:\n  std:\n    kind: standardize\n    max_rows: 0\n    max_fraction: 0\n")
+                crm.sql("UPDATE contacts SET first_name = '  Padded   Name ' WHERE id = 1")
+                snapshot = crm.sql("SELECT * FROM contacts ORDER BY id")
+                dry = json.loads(run("run", "std", "--dry-run", "--json", config=path, check=0).stdout)
+                self.assertGreater(dry["counts"]["rows_planned"], 0)
+                self.assertEqual(snapshot, crm.sql("SELECT * FROM contacts ORDER BY id"))
+                rep = json.loads(run("run", "std", "--json", config=path, check=0).stdout)
+                self.assertEqual(rep["counts"]["rows_changed"], dry["counts"]["rows_planned"])
+                self.assertEqual(crm.sql("SELECT first_name FROM contacts WHERE id = 1"), [["Padded Name"]])
+                # A rep edits a standardized row: restore refuses and names it.
+                crm.sql("UPDATE contacts SET city = 'Edited' WHERE id = 1")
+                p = run("restore", rep["run_id"], config=path)
+                self.assertEqual(p.returncode, 4, p.stderr)
+                self.assertIn("contacts 1: changed since run", p.stderr)
+                p = run("restore", rep["run_id"], "--force", "--json", config=path, check=0)
+                out = json.loads(p.stdout)
+                self.assertEqual(out["rows_restored"], rep["counts"]["rows_changed"])
+                self.assertEqual(snapshot, crm.sql("SELECT * FROM contacts ORDER BY id"))
+                again = json.loads(run("restore", rep["run_id"], "--json", config=path, check=0).stdout)
+                self.assertTrue(again["already_restored"])
+                self.assertEqual(run("restore", "no-such-run", config=path).returncode, 2)
+                self.assertIn("restore", [r["kind"] for r in crm.runs(path)])
+
 
 if __name__ == "__main__":
     main()
