@@ -1,0 +1,503 @@
+"""Crash safety of the safe-change engine (issue 3), proved with the real binary on SQLite and
+MariaDB:
+
+- kill -9 (CRM_HYGIENE_FAULT=crash_after_stmt:N) at 20+ statement boundaries of a `standardize`
+  run with ten change sets, spread over its phases (planning, inside a change set's transaction,
+  between change sets, after the last commit). After each crash: no row lost or half-changed
+  (every row is at its baseline or at the after-image a committed set recorded, and the ledger
+  holds exactly the committed sets), the crashed run is `running` and the next run marks it
+  `interrupted` and completes, and restoring both runs gives back the baseline checksum.
+- a MariaDB restart in the middle of a run (a private mariadbd this test stops and starts): the
+  run reconnects and records `failed` with a "database went away" message, no change set is
+  half-applied, the next run completes and restore gives back the baseline.
+
+The crash points are statement numbers taken from one traced, uncrashed run on an identical fresh
+CRM; every crashed process's own trace is compared with that reference, so a divergence (and with
+it a crash point in a different place than intended) fails loudly instead of testing the wrong
+thing."""
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+from proc_util import (BIN, FIXTURE, MYSQL_SOCKET, REQUIRE_MARIADB, SRC, Crm, backends, main,
+                       run)
+
+GENERIC_TABLES = ("users", "contacts", "activities", "deals", "contact_tags")
+CRASH_CONTACTS = 300  # ~100 rows to standardize after dirty(): ten change sets of 10
+RESTART_CONTACTS = 1500  # ~1450 single-row change sets: a run of a few seconds on MariaDB
+
+JOB = """jobs:
+  std:
+    kind: standardize
+    batch_size: {batch}
+    max_rows: 0
+    max_fraction: 0
+"""
+
+SUMMARY = []  # lines printed at the end
+
+
+def mariadb_required(test):
+    """Skips (or, when CI requires MariaDB, fails) a test when the harness started none."""
+    if not MYSQL_SOCKET:
+        if REQUIRE_MARIADB:
+            test.fail("CRMH_REQUIRE_MARIADB=1 but CRMH_TEST_MYSQL_SOCKET is not set")
+        test.skipTest("no MariaDB (scripts/test.sh starts one)")
+
+
+def clean_env(**extra):
+    """The environment for a child process: ours minus any inherited fault hooks, plus `extra`."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("CRM_HYGIENE_FAULT", "CRM_HYGIENE_SQL_TRACE")}
+    env.update(extra)
+    return env
+
+
+class CrashCrm(Crm):
+    """A demo CRM like proc_util.Crm, but the MariaDB socket can be a private server's, and
+    cleanup() removes it (the crash test makes dozens)."""
+
+    def __init__(self, backend, contacts, socket=None):
+        self.backend = backend
+        self.socket = socket or MYSQL_SOCKET
+        self.dir = tempfile.mkdtemp(prefix="crmh_crash_")
+        if backend == "sqlite":
+            self.path = os.path.join(self.dir, "crm.db")
+            cmd = [FIXTURE, "sqlite", self.path, str(contacts)]
+            self.db_yaml = f"database:\n  backend: sqlite\n  path: {self.path}\n"
+        else:
+            self.name = f"crmh_c{os.getpid()}_{random.randrange(10**9)}"
+            cmd = [FIXTURE, "mysql", self.socket, self.name, str(contacts)]
+            self.db_yaml = (f"database:\n  backend: mysql\n  socket: {self.socket}\n  user: root\n"
+                            f"  name: {self.name}\n")
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        self.system_user = out.stdout.strip()
+
+    @property
+    def mysql(self):
+        return self.backend == "mysql"
+
+    def sql(self, query):
+        """Runs a query with the command-line client; returns rows as tab-separated lists."""
+        if not self.mysql:
+            return super().sql(query)
+        p = subprocess.run(["mariadb", "--no-defaults", f"--socket={self.socket}", "-uroot", "-N",
+                            "-B", self.name, "-e", query], capture_output=True, text=True)
+        if p.returncode != 0:
+            raise AssertionError(f"mariadb failed on {query!r}: {p.stderr}")
+        return [line.split("\t") for line in p.stdout.splitlines() if line]
+
+    def q(self, ident):
+        """Quotes an identifier for this backend."""
+        return f"`{ident}`" if self.mysql else f'"{ident}"'
+
+    def table_exists(self, table):
+        if self.mysql:
+            rows = self.sql("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = "
+                            f"DATABASE() AND table_name = '{table}'")
+        else:
+            rows = self.sql(f"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'")
+        return rows[0][0] != "0"
+
+    def columns(self, table):
+        """The table's columns in their declared order."""
+        if self.mysql:
+            rows = self.sql("SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                            f"DATABASE() AND table_name = '{table}' ORDER BY ordinal_position")
+        else:
+            rows = self.sql(f"SELECT name FROM pragma_table_info('{table}') ORDER BY cid")
+        return [r[0] for r in rows]
+
+    def row_text_hex(self, cols):
+        """SQL for the hex of one row's text over `cols`, each column quoted so NULL and '' (and
+        1 and '1') differ; hex so tabs and newlines in values survive the command-line client."""
+        if self.mysql:
+            return "HEX(CONCAT_WS(',', " + ", ".join(f"QUOTE({self.q(c)})" for c in cols) + "))"
+        return "hex(" + " || ',' || ".join(f"quote({self.q(c)})" for c in cols) + ")"
+
+    def wait_idle(self, timeout=15):
+        """MariaDB: waits until no other connection uses this database, i.e. the server noticed a
+        killed client, rolled back its open transaction and freed its job lock (GET_LOCK)."""
+        if not self.mysql:
+            return
+        deadline = time.monotonic() + timeout
+        while True:
+            n = self.sql("SELECT COUNT(*) FROM information_schema.processlist WHERE db = DATABASE() "
+                         "AND id <> CONNECTION_ID()")[0][0]
+            if n == "0":
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{n} connection(s) of a killed process still open after {timeout}s")
+            time.sleep(0.05)
+
+    def cleanup(self):
+        if self.mysql:
+            subprocess.run(["mariadb", "--no-defaults", f"--socket={self.socket}", "-uroot", "-e",
+                            f"DROP DATABASE IF EXISTS `{self.name}`"], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def dirty(crm, pad_where, upper_where):
+    """Makes work for standardize: pads first names with spaces and uppercases emails."""
+    pad = "CONCAT('  ', first_name, '  ')" if crm.mysql else "'  ' || first_name || '  '"
+    crm.sql(f"UPDATE contacts SET first_name = {pad} WHERE first_name IS NOT NULL AND ({pad_where})")
+    if upper_where:
+        crm.sql(f"UPDATE contacts SET email = UPPER(email) WHERE email IS NOT NULL AND ({upper_where})")
+
+
+def crash_crm(backend):
+    """A fresh CRM for the kill -9 test: 300 contacts, ~100 rows to standardize."""
+    crm = CrashCrm(backend, CRASH_CONTACTS)
+    dirty(crm, "id % 10 = 7", "id % 10 = 3")
+    return crm, crm.config(JOB.format(batch=10))
+
+
+def snapshot(crm):
+    """Every column of every generic table, as {table: {id: row text}} read in id order."""
+    out = {}
+    for table in GENERIC_TABLES:
+        expr = crm.row_text_hex(crm.columns(table))
+        rows = crm.sql(f"SELECT id, {expr} FROM {crm.q(table)} ORDER BY id")
+        out[table] = {r[0]: bytes.fromhex(r[1]).decode() for r in rows}
+    return out
+
+
+def checksum(snap):
+    """One SHA-256 over a snapshot: tables in a fixed order, rows in id order."""
+    h = hashlib.sha256()
+    for table in GENERIC_TABLES:
+        h.update(f"\x00table {table}\x00".encode())
+        for row_id, text in snap[table].items():
+            h.update(f"{row_id}\x01{text}\x02".encode())
+    return h.hexdigest()
+
+
+def server_checksums(crm):
+    """MariaDB's own CHECKSUM TABLE per generic table (None on SQLite), a second opinion."""
+    if not crm.mysql:
+        return None
+    rows = crm.sql("CHECKSUM TABLE " + ", ".join(crm.q(t) for t in GENERIC_TABLES))
+    return {r[0]: r[1] for r in rows}
+
+
+def read_trace(path):
+    """The statements of a CRM_HYGIENE_SQL_TRACE file, statement 1 first."""
+    out = []
+    with open(path) as f:
+        for line in f:
+            n, _, text = line.rstrip("\n").partition("\t")
+            if int(n) != len(out) + 1:
+                raise AssertionError(f"{path}: statement {n} out of sequence after {len(out)}")
+            out.append(text)
+    return out
+
+
+def journal(crm):
+    """{run_id: (kind, status, message)} straight from the journal table (none if not created)."""
+    if not crm.table_exists("crmh_runs"):
+        return {}
+    hexed = "HEX(COALESCE(message, ''))" if crm.mysql else "hex(COALESCE(message, ''))"
+    return {r[0]: (r[1], r[2], bytes.fromhex(r[3] if len(r) > 3 else "").decode())
+            for r in crm.sql(f"SELECT run_id, kind, status, {hexed} FROM crmh_runs")}
+
+
+def verify_no_partial_set(test, crm, base):
+    """Asserts no row was lost or half-changed after a destructive run that may have died:
+    the ledger's before/after images come in pairs for exactly the ledger's operations, every
+    before-image equals the baseline, each contacts row touched by the ledger is at its
+    after-image and every other row (and every other table) at the baseline.
+    Returns the ledger as {run_id: [(set_no, op_no, row_id), ...]} (only committed sets are
+    visible, since a set's ledger rows commit with it)."""
+    ledger = {}
+    if crm.table_exists("crmh_ledger"):
+        for run_id, set_no, op_no, table, row_id in crm.sql(
+                "SELECT run_id, set_no, op_no, table_name, row_id FROM crmh_ledger "
+                "ORDER BY run_id, set_no, op_no"):
+            test.assertEqual(table, "contacts")
+            ledger.setdefault(run_id, []).append((int(set_no), int(op_no), row_id))
+    images = {}
+    if crm.table_exists("crmh_bk_contacts"):
+        cols = crm.columns("contacts")
+        for run_id, set_no, op_no, image, row_id, text in crm.sql(
+                f"SELECT crmh_run_id, crmh_set, crmh_op, crmh_image, id, {crm.row_text_hex(cols)} "
+                "FROM crmh_bk_contacts"):
+            key = (run_id, int(set_no), int(op_no), image)
+            test.assertNotIn(key, images, f"two images for {key}")
+            images[key] = (row_id, bytes.fromhex(text).decode())
+    # Images exist for exactly the ledger's operations (a rolled-back set leaves neither).
+    expected_keys = {(r, s, o, img) for r, ops in ledger.items() for s, o, _ in ops for img in "ba"}
+    test.assertEqual(set(images), expected_keys, "backup images do not match the ledger")
+    after = {}
+    for run_id, ops in ledger.items():
+        for s, o, row_id in ops:
+            b_id, b_text = images[(run_id, s, o, "b")]
+            a_id, a_text = images[(run_id, s, o, "a")]
+            test.assertEqual((b_id, a_id), (row_id, row_id))
+            test.assertEqual(b_text, base["contacts"][row_id], f"before-image of contact {row_id}")
+            test.assertNotIn(row_id, after, f"contact {row_id} changed twice")
+            after[row_id] = a_text
+    now = snapshot(crm)
+    for table in GENERIC_TABLES:
+        if table != "contacts":
+            test.assertEqual(now[table], base[table], f"{table} changed")
+    test.assertEqual(set(now["contacts"]), set(base["contacts"]), "contacts rows lost or added")
+    wrong = [row_id for row_id, text in now["contacts"].items()
+             if text != after.get(row_id, base["contacts"][row_id])]
+    test.assertEqual(wrong, [], "contacts neither at the baseline nor at a committed after-image")
+    return ledger
+
+
+class Reference:
+    """One traced, uncrashed run on a fresh CRM: its statements (1-based numbers), where each
+    change set's transaction begins and commits, where the journal row is opened and closed,
+    and the ledger it wrote."""
+
+    def __init__(self, test, backend):
+        crm, path = crash_crm(backend)
+        test.addCleanup(crm.cleanup)
+        base = snapshot(crm)
+        trace_path = os.path.join(crm.dir, "reference.trace")
+        p = run("run", "std", "--json", config=path, env=clean_env(CRM_HYGIENE_SQL_TRACE=trace_path),
+                check=0)
+        self.report = json.loads(p.stdout)
+        test.assertEqual(self.report["status"], "ok")
+        self.trace = read_trace(trace_path)
+        numbered = list(enumerate(self.trace, start=1))
+        self.begins = [n for n, s in numbered if s in ("START TRANSACTION", "BEGIN IMMEDIATE")]
+        self.commits = [n for n, s in numbered if s == "COMMIT"]
+        self.updates = [n for n, s in numbered if re.match(r'UPDATE [`"]contacts[`"] SET', s)]
+        test.assertFalse([s for s in self.trace if s == "ROLLBACK"], "the reference run rolled back")
+        self.open = next(n for n, s in numbered if s.startswith("INSERT INTO") and "crmh_runs" in s)
+        self.close = next(n for n, s in numbered
+                          if s.startswith("UPDATE") and "crmh_runs" in s and "SET status" in s)
+        sets = self.report["counts"]["change_sets_applied"]
+        test.assertGreaterEqual(sets, 8, "too little work for a multi-set crash test")
+        test.assertEqual((len(self.begins), len(self.commits)), (sets, sets))
+        test.assertTrue(all(b < c for b, c in zip(self.begins, self.commits)))
+        test.assertTrue(all(c < b for c, b in zip(self.commits, self.begins[1:])))
+        test.assertTrue(self.open < self.begins[0] and self.commits[-1] < self.close)
+        self.ledger = verify_no_partial_set(test, crm, base)[self.report["run_id"]]
+        test.assertEqual(len(self.ledger), self.report["counts"]["rows_changed"])
+
+    def phase(self, n):
+        """The phase a crash after statement n falls in."""
+        if n < self.begins[0]:
+            return "planning"
+        if any(b <= n < c for b, c in zip(self.begins, self.commits)):
+            return "in_transaction"
+        if n >= self.commits[-1]:
+            return "after_last_commit"
+        return "between_sets"
+
+    def committed_sets(self, n):
+        """How many change sets had committed when the process died after statement n."""
+        return sum(1 for c in self.commits if c <= n)
+
+    def crash_points(self):
+        """≥ 20 statement numbers spread over the phases: the edges and middles of planning
+        (including either side of opening the journal row), several places inside first, second,
+        middle and last change sets (just begun, half backed up, backed up but nothing applied,
+        one row applied, all applied without after-images, all but the COMMIT), right after
+        several COMMITs (and after the lock re-check that follows on MariaDB), and every
+        statement after the last COMMIT that still has a successor."""
+        b0, total = self.begins[0], len(self.trace)
+        points = {1, b0 // 2, self.open - 1, self.open, (self.open + b0) // 2, b0 - 1}
+        txs = []
+        for b, c in zip(self.begins, self.commits):
+            ups = [u for u in self.updates if b < u < c]
+            txs.append((b, c, ups))
+        (b, c, ups) = txs[0]
+        points |= {b, ups[0] - 1, ups[0]}
+        (b, c, ups) = txs[1]
+        points |= {ups[-1], c - 1}
+        (b, c, ups) = txs[len(txs) // 2]
+        points |= {(b + ups[0]) // 2, ups[len(ups) // 2]}
+        (b, c, ups) = txs[-1]
+        points |= {b, ups[0], c - 1}
+        mid = len(self.commits) // 2
+        points |= {self.commits[0], self.commits[1], self.commits[mid], self.commits[-2]}
+        if self.commits[0] + 1 < self.begins[1]:
+            points.add(self.commits[0] + 1)
+        points |= set(range(self.commits[-1], total))  # a crash needs a next statement
+        return sorted((n, self.phase(n)) for n in points if 1 <= n < total)
+
+
+class CrashTest(unittest.TestCase):
+    @classmethod
+    def tearDownClass(cls):
+        if SUMMARY:
+            print("\ncrash_test summary:\n  " + "\n  ".join(SUMMARY), flush=True)
+
+    def test_checksum_sees_one_byte_and_null_versus_empty(self):
+        for backend in backends():
+            with self.subTest(backend):
+                crm = CrashCrm(backend, 20)
+                self.addCleanup(crm.cleanup)
+                base = checksum(snapshot(crm))
+                row_id, name = crm.sql("SELECT id, last_name FROM contacts WHERE last_name IS NOT NULL "
+                                       "AND notes IS NULL ORDER BY id LIMIT 1")[0]
+                crm.sql(f"UPDATE contacts SET notes = '' WHERE id = {row_id}")
+                self.assertNotEqual(checksum(snapshot(crm)), base, "NULL → '' not seen")
+                crm.sql(f"UPDATE contacts SET notes = NULL WHERE id = {row_id}")
+                self.assertEqual(checksum(snapshot(crm)), base)
+                flipped = name[:-1] + ("x" if name[-1] != "x" else "y")
+                crm.sql(f"UPDATE contacts SET last_name = '{flipped}' WHERE id = {row_id}")
+                self.assertNotEqual(checksum(snapshot(crm)), base, "a one-byte change not seen")
+                crm.sql(f"UPDATE contacts SET last_name = '{name}' WHERE id = {row_id}")
+                self.assertEqual(checksum(snapshot(crm)), base)
+
+    def test_kill_9_at_every_phase_of_a_run(self):
+        for backend in backends():
+            with self.subTest(backend):
+                started = time.monotonic()
+                ref = Reference(self, backend)
+                points = ref.crash_points()
+                phases = {}
+                for n, phase in points:
+                    phases[phase] = phases.get(phase, 0) + 1
+                self.assertGreaterEqual(len(points), 20, points)
+                for phase in ("planning", "in_transaction", "between_sets"):
+                    self.assertGreaterEqual(phases.get(phase, 0), 3, (phase, points))
+                self.assertGreaterEqual(phases.get("after_last_commit", 0), 1, points)
+                for n, phase in points:
+                    with self.subTest(backend=backend, crash_after_stmt=n, phase=phase):
+                        self.crash_and_recover(backend, ref, n)
+                SUMMARY.append(
+                    f"kill -9 [{backend}]: {len(points)} crash points over {len(ref.trace)} statements, "
+                    f"{len(ref.commits)} change sets — " +
+                    ", ".join(f"{p} {phases.get(p, 0)}" for p in
+                              ("planning", "in_transaction", "between_sets", "after_last_commit")) +
+                    f" — {time.monotonic() - started:.1f}s")
+
+    def crash_and_recover(self, backend, ref, n):
+        """One crash point on a fresh CRM: kill -9 after statement n, check the rows and the
+        ledger, run again, restore both runs newest first, compare with the baseline."""
+        crm, path = crash_crm(backend)
+        self.addCleanup(crm.cleanup)
+        base = snapshot(crm)
+        base_sum, base_server = checksum(base), server_checksums(crm)
+        trace_path = os.path.join(crm.dir, "crash.trace")
+        p = run("run", "std", config=path, timeout=60,
+                env=clean_env(CRM_HYGIENE_FAULT=f"crash_after_stmt:{n}", CRM_HYGIENE_SQL_TRACE=trace_path))
+        self.assertEqual(p.returncode, -9, f"not killed after statement {n}: {p.stdout}{p.stderr}")
+        # The same statements as the reference up to the one the hook killed it at: the crash
+        # point is where we meant it to be.
+        got = read_trace(trace_path)
+        self.assertEqual(len(got), n + 1)
+        diverged = next((i + 1 for i, (a, b) in enumerate(zip(got, ref.trace)) if a != b), None)
+        self.assertIsNone(diverged, f"statement {diverged} differs from the reference run")
+        crm.wait_idle()
+
+        committed = ref.committed_sets(n)
+        runs = journal(crm)
+        if n < ref.open:
+            self.assertEqual(runs, {}, "a journal row before the run was opened")
+            crashed = None
+        else:
+            self.assertEqual(len(runs), 1, runs)
+            crashed = next(iter(runs))
+            self.assertEqual(runs[crashed][1], "running" if n < ref.close else "ok")
+
+        ledger = verify_no_partial_set(self, crm, base)
+        want = [op for op in ref.ledger if op[0] <= committed]
+        self.assertEqual(ledger.get(crashed, []) if crashed else [], want,
+                         f"ledger after a crash with {committed} set(s) committed")
+        self.assertEqual(set(ledger) - {crashed}, set(), "ledger rows of another run")
+
+        # The next run marks the dead one interrupted and finishes the job.
+        rep = json.loads(run("run", "std", "--json", config=path, env=clean_env(), check=0).stdout)
+        self.assertEqual(rep["status"], "ok", rep)
+        self.assertEqual(rep["counts"]["rows_changed"], len(ref.ledger) - len(want), rep)
+        if crashed:
+            self.assertEqual(journal(crm)[crashed][1], "interrupted" if n < ref.close else "ok")
+
+        # Restore newest first; a run that changed nothing has nothing to restore.
+        if rep["counts"]["rows_changed"]:
+            run("restore", rep["run_id"], config=path, env=clean_env(), check=0)
+        if want:
+            run("restore", crashed, config=path, env=clean_env(), check=0)
+        after = snapshot(crm)
+        for table in GENERIC_TABLES:
+            self.assertEqual(after[table], base[table], f"{table} differs from the baseline")
+        self.assertEqual(checksum(after), base_sum)
+        self.assertEqual(server_checksums(crm), base_server)
+
+    def test_database_restart_mid_run(self):
+        mariadb_required(self)
+        started = time.monotonic()
+        server = tempfile.mkdtemp(prefix="crmh_restart_")
+        script = os.path.join(SRC, "tests", "mariadb.sh")
+
+        def mariadb(cmd):
+            p = subprocess.run(["bash", script, cmd, server], capture_output=True, text=True)
+            if p.returncode != 0:
+                raise AssertionError(f"mariadb.sh {cmd}: {p.stderr}")
+            return p.stdout.strip()
+
+        self.addCleanup(shutil.rmtree, server, ignore_errors=True)
+        socket = mariadb("start")
+        self.addCleanup(mariadb, "stop")
+        crm = CrashCrm("mysql", RESTART_CONTACTS, socket=socket)
+        self.addCleanup(crm.cleanup)
+        dirty(crm, "1 = 1", None)
+        path = crm.config(JOB.format(batch=1))
+        base = snapshot(crm)
+        base_sum, base_server = checksum(base), server_checksums(crm)
+
+        proc = subprocess.Popen([BIN, "--config", path, "run", "std", "--json"], env=clean_env(),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            # Let some change sets commit, then take the server away under the running job.
+            deadline = time.monotonic() + 30
+            while True:
+                self.assertIsNone(proc.poll(), "the run ended before the server was stopped")
+                self.assertLess(time.monotonic(), deadline, "no change set committed within 30s")
+                if crm.table_exists("crmh_ledger") and int(crm.sql("SELECT COUNT(*) FROM crmh_ledger")[0][0]) >= 20:
+                    break
+                time.sleep(0.02)
+            mariadb("stop")
+            # While the server is down the run cannot record its outcome: it must keep retrying.
+            with self.assertRaises(subprocess.TimeoutExpired, msg="the run gave up while the server was down"):
+                proc.wait(timeout=2)
+            mariadb("start")
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        self.assertIn(proc.returncode, (1, 3), f"stdout:{out}\nstderr:{err}")
+        rep = json.loads(out)
+        self.assertEqual(rep["status"], "failed", rep)
+        self.assertIn("database went away", rep["message"])
+        kind, status, message = journal(crm)[rep["run_id"]]
+        self.assertEqual(status, "failed")  # recorded after reconnecting
+        self.assertIn("database went away", message)
+
+        ledger = verify_no_partial_set(self, crm, base)
+        self.assertEqual(list(ledger), [rep["run_id"]])
+        sets = [s for s, _, _ in ledger[rep["run_id"]]]
+        self.assertEqual(sets, list(range(1, len(sets) + 1)), "committed sets are not 1..k")
+        planned = rep["counts"]["rows_planned"]
+        self.assertLess(len(sets), planned, "every set committed: the restart came too late")
+
+        again = json.loads(run("run", "std", "--json", config=path, env=clean_env(), check=0).stdout)
+        self.assertEqual(again["status"], "ok", again)
+        self.assertEqual(again["counts"]["rows_changed"], planned - len(sets))
+        run("restore", again["run_id"], config=path, env=clean_env(), check=0)
+        run("restore", rep["run_id"], config=path, env=clean_env(), check=0)
+        after = snapshot(crm)
+        self.assertEqual(checksum(after), base_sum)
+        self.assertEqual(server_checksums(crm), base_server)
+        SUMMARY.append(f"database restart [mysql]: {len(sets)} of {planned} sets committed before the "
+                       f"stop, run exited {proc.returncode} ({status}) — {time.monotonic() - started:.1f}s")
+
+
+if __name__ == "__main__":
+    main()
