@@ -115,6 +115,7 @@ struct JobConfig {
   long long max_rows = 5000;   // 0 = no limit
   double max_fraction = 0.25;  // of each touched table's rows; 0 = no limit
   int batch_size = 100;        // rows per change set (one transaction each)
+  bool dump = false;           // a verified logical dump of the touched tables before changing
   // Kind-specific options.
   std::vector<std::string> mandatory;  // audit: mandatory logical fields
   std::map<std::string, double> weights;  // audit: "critical" field weights

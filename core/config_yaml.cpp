@@ -401,6 +401,7 @@ void ParseJob(const std::string& name, const YAML::Node& node, std::string_view 
     if (j.max_fraction < 0 || j.max_fraction > 1) r.Fail(mf, "'max_fraction' must be between 0 and 1");
   }
   j.batch_size = static_cast<int>(r.Int("batch_size", j.batch_size, 1, 100000));
+  j.dump = r.Bool("dump", false);
   if (!j.schedule.empty()) {
     auto s = calendar::Schedule::Parse(j.schedule);
     if (!s) r.Fail(sched, fmt::format("job '{}': {}", name, s.error().message));

@@ -7,6 +7,8 @@
 
 #include "core/time_util.h"
 #include "crm/ledger.h"
+#include "jobs/dump.h"
+#include "jobs/job.h"
 
 namespace crmh::jobs {
 namespace {
@@ -237,6 +239,28 @@ Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
     }
   }
   return stats;
+}
+
+Status ApplyGuarded(RunContext& ctx, const std::vector<ChangeSet>& plan, RunReport& report) {
+  if (Status st = CheckLimits(ctx.db, plan, {ctx.job.max_rows, ctx.job.max_fraction}); !st) {
+    return st;
+  }
+  if (ctx.job.dump && !plan.empty()) {
+    std::set<std::string> tables;
+    for (const auto& cs : plan) {
+      for (const auto& op : cs.ops) tables.insert(op.table);
+    }
+    auto dump = VerifiedDump(ctx, {tables.begin(), tables.end()});
+    if (!dump) return dump.error();
+    report.details["dump"] = *dump;
+  }
+  auto stats = ApplyPlan(ctx.db, ctx.run_id, plan, ctx.lock, ctx.stop_requested);
+  if (!stats) return stats.error();
+  report.counts["change_sets_applied"] = stats->sets_applied;
+  report.counts["rows_changed"] = stats->rows_changed;
+  report.counts["changed_since_plan"] = stats->changed_since_plan;
+  report.counts["rows_by_table"] = stats->rows_by_table;
+  return Status::Ok();
 }
 
 nlohmann::json DescribePlan(const std::vector<ChangeSet>& plan, size_t sample) {

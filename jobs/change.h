@@ -64,6 +64,13 @@ Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
                              const std::vector<ChangeSet>& plan, crm::JobLock* lock,
                              const std::atomic<bool>* stop);
 
+struct RunContext;
+struct RunReport;
+
+// What every destructive job's Apply does: check the limits, take the verified dump if the job
+// asks for one (`dump: true`), apply the plan, and report the counts.
+Status ApplyGuarded(RunContext& ctx, const std::vector<ChangeSet>& plan, RunReport& report);
+
 // Counts per table and a sample of before → after, for reports and dry runs.
 nlohmann::json DescribePlan(const std::vector<ChangeSet>& plan, size_t sample = 10);
 

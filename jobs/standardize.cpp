@@ -172,14 +172,12 @@ Status StandardizeJob::Plan(RunContext& ctx, RunReport& report) {
 }
 
 Status StandardizeJob::Apply(RunContext& ctx, RunReport& report) {
-  auto stats = ApplyPlan(ctx.db, ctx.run_id, plan_, ctx.lock, ctx.stop_requested);
-  if (!stats) return stats.error();
-  report.counts["change_sets_applied"] = stats->sets_applied;
-  report.counts["rows_changed"] = stats->rows_changed;
-  report.counts["changed_since_plan"] = stats->changed_since_plan;
+  if (Status st = ApplyGuarded(ctx, plan_, report); !st) return st;
   report.message = fmt::format("{} row(s) standardized in {} change set(s); {} set(s) skipped "
                                "because a row changed since the plan",
-                               stats->rows_changed, stats->sets_applied, stats->changed_since_plan);
+                               report.counts["rows_changed"].get<long long>(),
+                               report.counts["change_sets_applied"].get<long long>(),
+                               report.counts["changed_since_plan"].get<long long>());
   return Status::Ok();
 }
 

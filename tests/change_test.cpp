@@ -216,6 +216,34 @@ TEST_CASE("engine: delete and soft delete come back exactly, with their original
   }
 }
 
+TEST_CASE("dump: true takes a verified dump before the first change; an unverifiable one refuses") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b);
+    Dirty(f);
+    f.AddJob("std", "standardize").dump = true;
+    auto run = f.Run("std");
+    REQUIRE_MESSAGE(run.status == "ok", run.message);
+    const auto& dump = run.details["dump"];
+    long long live = -1;
+    f.t.Session()->operator<<("SELECT COUNT(*) FROM contacts"), soci::into(live);
+    CHECK(dump["rows"]["contacts"].get<long long>() == live);
+    CHECK(std::filesystem::file_size(dump["path"].get<std::string>()) > 1000);
+
+    // A dump that cannot be written refuses the run before anything changes.
+    DemoCrm g(b);
+    Dirty(g);
+    g.AddJob("std", "standardize").dump = true;
+    g.cfg.state.directory = "/proc/crm-hygiene-cannot-write-here";
+    auto before = g.Checksums();
+    auto refused = g.Run("std");
+    CHECK(refused.status == "refused");
+    CHECK(refused.exit == Exit::kRefused);
+    CHECK(refused.message.find("dump") != std::string::npos);
+    CHECK(g.Checksums() == before);
+  }
+}
+
 TEST_CASE("a failing statement inside a change set rolls the whole set back") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));

@@ -27,6 +27,12 @@ struct DemoCrm {
     cfg.instance_id = "test";
     cfg.system_user = summary.system_user_id;
     cfg.mapping = *BuiltinProfile("generic");
+    state_dir = std::filesystem::temp_directory_path() / UniqueName("crmh_state_");
+    cfg.state.directory = state_dir.string();
+  }
+  ~DemoCrm() {
+    std::error_code ec;
+    std::filesystem::remove_all(state_dir, ec);
   }
 
   JobConfig& AddJob(const std::string& name, const std::string& kind) {
@@ -94,6 +100,7 @@ struct DemoCrm {
   }
 
   TempDb t;
+  std::filesystem::path state_dir;
   Config cfg;
   demo::DemoDataSummary summary;
   FakeClock clock{*ParseRfc3339("2026-11-23T06:00:00Z")};
