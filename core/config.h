@@ -116,6 +116,7 @@ struct JobConfig {
   double max_fraction = 0.25;  // of each touched table's rows; 0 = no limit
   int batch_size = 100;        // rows per change set (one transaction each)
   bool dump = false;           // a verified logical dump of the touched tables before changing
+  int retention_days = 30;     // retention: ledger entries and dumps older than this are purged
   // Kind-specific options.
   std::vector<std::string> mandatory;  // audit: mandatory logical fields
   std::map<std::string, double> weights;  // audit: "critical" field weights

@@ -375,8 +375,10 @@ void ParseJob(const std::string& name, const YAML::Node& node, std::string_view 
   MapReader r(node, file, fmt::format("job '{}'", name));
   j.name = name;
   j.config_line = Where(file, node.Mark());
-  j.kind = r.OneOf("kind", "", {"audit", "standardize"});
-  if (j.kind.empty()) r.Fail(node, fmt::format("job '{}' needs a kind (audit, standardize)", name));
+  j.kind = r.OneOf("kind", "", {"audit", "standardize", "retention"});
+  if (j.kind.empty()) {
+    r.Fail(node, fmt::format("job '{}' needs a kind (audit, standardize, retention)", name));
+  }
   j.enabled = r.Bool("enabled", true);
   YAML::Node sched = r.Get("schedule");
   j.schedule = r.Str("schedule");
@@ -433,6 +435,9 @@ void ParseJob(const std::string& name, const YAML::Node& node, std::string_view 
           j.weights[f] = w.Double(kv.second, f);
         }
       }
+    }
+    if (j.kind == "retention") {
+      j.retention_days = static_cast<int>(o.Int("retention_days", 30, 1, 3650));
     }
     if (j.kind == "standardize") {
       YAML::Node rules = o.Get("rules");

@@ -28,8 +28,9 @@ commands:
   calendar EXPR... [--tz Z] [--after TIME] [--count N] [--dst-gap skip|run_at_transition] [--json]
   restore RUN_ID [--dry-run] [--force] [--json]
                                   undo a run exactly (refuses, exit 4, if its rows changed since)
+  forget CONTACT_ID [--json]      erase a person from every backup crm-hygiene keeps
   demo [--dir DIR]                make a dirty demo CRM in SQLite, run every job, show the results
-  review, notices, rescue, forget, digest: not in this version yet (see docs/cli.md)
+  review, notices, rescue, digest: not in this version yet (see docs/cli.md)
 
 --config defaults to $CRM_HYGIENE_CONFIG, then /etc/crm-hygiene/crm-hygiene.yaml.
 exit codes: 0 ok, 1 job failed, 2 usage/config error, 3 database unreachable, 4 refused.
@@ -50,6 +51,7 @@ const std::map<std::string, CommandSpec>& Commands() {
       {"runs", {{"json"}, {"job", "limit"}, 0, 0}},
       {"schedule", {{"json"}, {}, 0, 0}},
       {"restore", {{"dry-run", "force", "json"}, {}, 1, 1}},
+      {"forget", {{"json"}, {}, 1, 1}},
       {"demo", {{"json"}, {"dir", "contacts"}, 0, 0}},
   };
   return k;
@@ -57,7 +59,6 @@ const std::map<std::string, CommandSpec>& Commands() {
 
 const std::map<std::string, std::string>& Planned() {
   static const std::map<std::string, std::string> k = {
-      {"forget", "the safe-change engine (issue 3)"},
       {"review", "dedup (issue 4)"},                   {"notices", "prune (issue 5)"},
       {"rescue", "prune (issue 5)"},                   {"digest", "the digest (issue 7)"},
   };
@@ -186,6 +187,7 @@ int CliMain(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (a.command == "schedule") return CmdSchedule(a, out, err);
   if (a.command == "demo") return CmdDemo(a, out, err);
   if (a.command == "restore") return CmdRestore(a, out, err);
+  if (a.command == "forget") return CmdForget(a, out, err);
   return 2;
 }
 

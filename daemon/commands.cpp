@@ -7,6 +7,7 @@
 #include "crm/db.h"
 #include "crm/lock.h"
 #include "jobs/change.h"
+#include "jobs/retention.h"
 #include "crm/schema.h"
 #include "crm/state.h"
 #include "daemon/scheduler.h"
@@ -209,6 +210,42 @@ int CmdRestore(const Args& a, std::ostream& out, std::ostream& err) {
                            ? ""
                            : fmt::format("; {} conflicting row(s) overwritten (--force)",
                                          res->conflicts.size()));
+  }
+  return 0;
+}
+
+int CmdForget(const Args& a, std::ostream& out, std::ostream& err) {
+  auto cfg = LoadConfigFile(a.config_path);
+  if (!cfg) return Fail(err, cfg.error());
+  auto db = OpenState(*cfg);
+  if (!db) return Fail(err, db.error());
+  auto stats = jobs::ForgetContact(**db, *cfg, a.positional[0]);
+  if (!stats) return Fail(err, stats.error());
+  SystemClock clock;
+  crm::RunRow row;
+  row.run_id = crm::NewRunId(clock.Now());
+  row.job = "forget";
+  row.kind = "forget";
+  row.instance_id = cfg->instance_id;
+  row.started_at = clock.Now();
+  row.finished_at = clock.Now();
+  row.status = "ok";
+  row.config_hash = cfg->hash;
+  nlohmann::json counts{{"ledger_rows_erased", stats->ledger_rows},
+                        {"images_erased", stats->images},
+                        {"dumps_deleted", stats->dumps}};
+  row.counts_json = counts.dump();
+  // The journal keeps that an erasure happened, not whom it was about.
+  row.message = "erased a contact from the ledger and dumps (data-protection request)";
+  if (auto c = crm::OpenRun(**db, row); !c) return Fail(err, c.error());
+  if (Status s = crm::CloseRun(**db, row); !s) return Fail(err, s.error());
+  if (a.json) {
+    counts["run_id"] = row.run_id;
+    out << counts.dump(2) << "\n";
+  } else {
+    out << fmt::format("erased: {} ledger row(s), {} row image(s); {} dump(s) deleted; journaled "
+                       "as {}\n",
+                       stats->ledger_rows, stats->images, stats->dumps, row.run_id);
   }
   return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "crm/schema.h"
 #include "jobs/audit.h"
+#include "jobs/retention.h"
 #include "jobs/standardize.h"
 
 namespace crmh::jobs {
@@ -35,6 +36,7 @@ bool IsDestructiveKind(std::string_view kind) {
 Result<std::unique_ptr<JobKind>> MakeJob(const JobConfig& job) {
   if (job.kind == "audit") return std::unique_ptr<JobKind>(std::make_unique<AuditJob>());
   if (job.kind == "standardize") return std::unique_ptr<JobKind>(std::make_unique<StandardizeJob>());
+  if (job.kind == "retention") return std::unique_ptr<JobKind>(std::make_unique<RetentionJob>());
   return Error::Config(fmt::format("job '{}': kind '{}' is not available in this version",
                                    job.name, job.kind));
 }

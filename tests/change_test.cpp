@@ -5,6 +5,7 @@
 #include "crm/ledger.h"
 #include "demo_fixture.h"
 #include "jobs/change.h"
+#include "jobs/retention.h"
 #include "jobs/standardize.h"
 
 namespace crmh {
@@ -241,6 +242,63 @@ TEST_CASE("dump: true takes a verified dump before the first change; an unverifi
     CHECK(refused.exit == Exit::kRefused);
     CHECK(refused.message.find("dump") != std::string::npos);
     CHECK(g.Checksums() == before);
+  }
+}
+
+TEST_CASE("forget erases a contact from the ledger; the rest of the run still restores") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b);
+    Dirty(f);
+    f.AddJob("std", "standardize").dump = true;
+    auto run = f.Run("std");
+    REQUIRE(run.status == "ok");
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    auto count = [&](const std::string& sql) {
+      long long n = -1;
+      (*db)->sql() << sql, soci::into(n);
+      return n;
+    };
+    CHECK(count("SELECT COUNT(*) FROM crmh_bk_contacts WHERE id = 1") == 2);  // before + after
+    auto stats = jobs::ForgetContact(**db, f.cfg, "1");
+    REQUIRE(stats.ok());
+    CHECK(stats->images == 2);
+    CHECK(stats->ledger_rows == 1);
+    CHECK(stats->dumps == 1);
+    CHECK(count("SELECT COUNT(*) FROM crmh_bk_contacts WHERE id = 1") == 0);
+    CHECK(count("SELECT COUNT(*) FROM crmh_ledger WHERE table_name = 'contacts' AND row_id = '1'") == 0);
+    CHECK_FALSE(std::filesystem::exists(f.state_dir / "dumps" / run.run_id));
+    auto restored = jobs::RestoreRun(**db, run.run_id, {});
+    REQUIRE(restored.ok());
+    CHECK(restored->rows_restored == run.counts["rows_changed"].get<long long>() - 1);
+    std::string first;
+    (*db)->sql() << "SELECT first_name FROM contacts WHERE id = 1", soci::into(first);
+    CHECK(first == "Anna Maria");  // forgotten: no longer restorable
+  }
+}
+
+TEST_CASE("retention purges ledger entries and dumps older than retention_days") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b);
+    Dirty(f);
+    f.AddJob("std", "standardize").dump = true;
+    auto run = f.Run("std");
+    REQUIRE(run.status == "ok");
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    SysSeconds now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    auto none = jobs::PurgeOlderThan(**db, f.cfg, now - std::chrono::hours(24));
+    REQUIRE(none.ok());
+    CHECK(none->runs == 0);  // a fresh run is kept
+    auto purged = jobs::PurgeOlderThan(**db, f.cfg, now + std::chrono::hours(1));
+    REQUIRE(purged.ok());
+    CHECK(purged->runs == 1);
+    CHECK(purged->ledger_rows == run.counts["rows_changed"].get<long long>());
+    CHECK(purged->images == 2 * purged->ledger_rows);
+    CHECK(purged->dumps == 1);
+    auto restore = jobs::RestoreRun(**db, run.run_id, {});
+    REQUIRE_FALSE(restore.ok());
+    CHECK(restore.error().exit == Exit::kUsage);
   }
 }
 

@@ -1,0 +1,153 @@
+#include "jobs/retention.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <set>
+
+#include "crm/ledger.h"
+
+namespace crmh::jobs {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path DumpRoot(const Config& cfg) { return fs::path(cfg.state.directory) / "dumps"; }
+
+// Deletes one run's ledger rows and images, in one transaction.
+Status PurgeRun(crm::Db& db, const std::string& run_id, PurgeStats& stats) {
+  return crm::Guard(fmt::format("purging run {}", run_id), [&] {
+    std::vector<std::string> tables;
+    soci::rowset<soci::row> rs =
+        (db.sql().prepare << fmt::format("SELECT DISTINCT table_name FROM {} WHERE run_id = :r",
+                                         db.State("ledger")),
+         soci::use(run_id));
+    for (const auto& r : rs) tables.push_back(crm::CellText(r, 0));
+    soci::transaction tx(db.sql());
+    for (const auto& t : tables) {
+      soci::statement s = (db.sql().prepare << fmt::format("DELETE FROM {} WHERE crmh_run_id = :r",
+                                                           db.State("bk_" + t)),
+                           soci::use(run_id));
+      s.execute(true);
+      stats.images += s.get_affected_rows();
+    }
+    soci::statement s = (db.sql().prepare << fmt::format("DELETE FROM {} WHERE run_id = :r",
+                                                         db.State("ledger")),
+                         soci::use(run_id));
+    s.execute(true);
+    stats.ledger_rows += s.get_affected_rows();
+    tx.commit();
+    ++stats.runs;
+  });
+}
+
+long long RetentionDays(const JobConfig& job) { return job.retention_days; }
+
+}  // namespace
+
+Result<PurgeStats> PurgeOlderThan(crm::Db& db, const Config& cfg, SysSeconds cutoff) {
+  PurgeStats stats;
+  std::vector<std::string> runs;
+  std::string cut = FormatSqlTime(cutoff);
+  Status st = crm::Guard("finding expired runs", [&] {
+    soci::rowset<soci::row> rs =
+        (db.sql().prepare << fmt::format("SELECT run_id FROM {} GROUP BY run_id HAVING "
+                                         "MAX(created_at) < :c",
+                                         db.State("ledger")),
+         soci::use(cut));
+    for (const auto& r : rs) runs.push_back(crm::CellText(r, 0));
+  });
+  if (!st) return st.error();
+  for (const auto& run : runs) {
+    if (Status p = PurgeRun(db, run, stats); !p) return p.error();
+  }
+  std::error_code ec;
+  if (fs::is_directory(DumpRoot(cfg), ec)) {
+    auto cutoff_file = fs::file_time_type::clock::now() -
+                       (std::chrono::system_clock::now() - std::chrono::system_clock::time_point(cutoff));
+    for (const auto& entry : fs::directory_iterator(DumpRoot(cfg), ec)) {
+      if (entry.is_directory() && entry.last_write_time() < cutoff_file) {
+        fs::remove_all(entry.path(), ec);
+        ++stats.dumps;
+      }
+    }
+  }
+  return stats;
+}
+
+Result<PurgeStats> ForgetContact(crm::Db& db, const Config& cfg, const std::string& contact_id) {
+  PurgeStats stats;
+  const Mapping& m = cfg.mapping;
+  Status st = crm::Guard("erasing the contact from the ledger", [&] {
+    soci::transaction tx(db.sql());
+    // The rows to erase: the contact itself, and child rows that pointed at it when imaged.
+    std::vector<std::pair<std::string, std::string>> rows{{m.contacts_table, contact_id}};
+    std::set<std::string> tables_in_ledger;
+    soci::rowset<soci::row> ts = db.sql().prepare << fmt::format(
+        "SELECT DISTINCT table_name FROM {}", db.State("ledger"));
+    for (const auto& r : ts) tables_in_ledger.insert(crm::CellText(r, 0));
+    for (const auto& c : m.children) {
+      if (!tables_in_ledger.count(c.table)) continue;
+      std::string where = fmt::format("{} = :c", db.Q(c.column));
+      if (!c.type_column.empty()) {
+        where += fmt::format(" AND {} = {}", db.Q(c.type_column), db.Literal(c.type_value));
+      }
+      soci::rowset<soci::row> rs =
+          (db.sql().prepare << fmt::format("SELECT DISTINCT CAST({} AS CHAR) FROM {} WHERE {}",
+                                           db.Q(c.id_column), db.State("bk_" + c.table), where),
+           soci::use(contact_id));
+      for (const auto& r : rs) rows.emplace_back(c.table, crm::CellText(r, 0));
+    }
+    for (const auto& [table, id] : rows) {
+      if (!tables_in_ledger.count(table)) continue;
+      std::string id_column = table == m.contacts_table ? m.id_column : "id";
+      for (const auto& c : m.children) {
+        if (c.table == table) id_column = c.id_column;
+      }
+      soci::statement img =
+          (db.sql().prepare << fmt::format("DELETE FROM {} WHERE {} = :id", db.State("bk_" + table),
+                                           db.Q(id_column)),
+           soci::use(id));
+      img.execute(true);
+      stats.images += img.get_affected_rows();
+      soci::statement led =
+          (db.sql().prepare << fmt::format("DELETE FROM {} WHERE table_name = :t AND row_id = :id",
+                                           db.State("ledger")),
+           soci::use(table), soci::use(id));
+      led.execute(true);
+      stats.ledger_rows += led.get_affected_rows();
+    }
+    tx.commit();
+  });
+  if (!st) return st.error();
+  std::error_code ec;
+  if (fs::is_directory(DumpRoot(cfg), ec)) {
+    for (const auto& entry : fs::directory_iterator(DumpRoot(cfg), ec)) {
+      if (entry.is_directory()) {
+        fs::remove_all(entry.path(), ec);
+        ++stats.dumps;
+      }
+    }
+  }
+  return stats;
+}
+
+Status RetentionJob::Plan(RunContext& ctx, RunReport& report) {
+  report.counts["retention_days"] = RetentionDays(ctx.job);
+  return Status::Ok();
+}
+
+Status RetentionJob::Apply(RunContext& ctx, RunReport& report) {
+  SysSeconds cutoff = ctx.clock.Now() - std::chrono::hours(24 * RetentionDays(ctx.job));
+  auto stats = PurgeOlderThan(ctx.db, ctx.cfg, cutoff);
+  if (!stats) return stats.error();
+  report.counts["runs_purged"] = stats->runs;
+  report.counts["ledger_rows_purged"] = stats->ledger_rows;
+  report.counts["images_purged"] = stats->images;
+  report.counts["dumps_purged"] = stats->dumps;
+  report.message = fmt::format("purged {} run(s) older than {} days ({} row images, {} dumps)",
+                               stats->runs, RetentionDays(ctx.job), stats->images, stats->dumps);
+  return Status::Ok();
+}
+
+}  // namespace crmh::jobs
