@@ -22,7 +22,7 @@ class CliTest(unittest.TestCase):
         self.assertIn("did you mean 'check'", p.stderr)
         self.assertEqual(run("run").returncode, 2)  # missing JOB
         self.assertEqual(run("runs", "--bogus").returncode, 2)
-        p = run("forget", "42")
+        p = run("digest")
         self.assertEqual(p.returncode, 2)
         self.assertIn("not in this version", p.stderr)
 
