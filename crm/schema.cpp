@@ -21,6 +21,23 @@ Result<std::set<std::string>> ListColumns(Db& db, const std::string& table) {
   return cols;
 }
 
+Status ProbeWriteGrants(Db& db, const std::string& table, const std::string& id_column,
+                        bool deletes) {
+  Status st = Guard("", [&] {
+    soci::transaction tx(db.sql());
+    db.sql() << fmt::format("UPDATE {} SET {} = {} WHERE 1 = 0", db.Q(table), db.Q(id_column),
+                            db.Q(id_column));
+    if (deletes) db.sql() << fmt::format("DELETE FROM {} WHERE 1 = 0", db.Q(table));
+    tx.rollback();
+  });
+  if (!st) {
+    if (st.error().exit == Exit::kDbUnreachable) return st;
+    return Error::Config(fmt::format("no grant to {} {}: {}", deletes ? "UPDATE/DELETE" : "UPDATE",
+                                     table, st.error().message));
+  }
+  return Status::Ok();
+}
+
 std::vector<std::string> ContactColumns(const Mapping& m) {
   std::vector<std::string> cols{m.id_column};
   for (const auto& [name, f] : m.fields) {

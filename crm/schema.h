@@ -23,6 +23,12 @@ struct SchemaCheck {
 // session may SELECT them. Error::Config (exit 2) naming each missing table/column.
 Result<SchemaCheck> VerifyMapping(Db& db, const Mapping& m);
 
+// Proves the session may UPDATE (and, with `deletes`, DELETE from) `table` without changing a
+// row: statements matching nothing, inside a transaction that is rolled back. Error::Config
+// naming the grant otherwise.
+Status ProbeWriteGrants(Db& db, const std::string& table, const std::string& id_column,
+                        bool deletes);
+
 // The contact columns the mapping reads from the contacts table itself (id first).
 std::vector<std::string> ContactColumns(const Mapping& m);
 

@@ -210,9 +210,10 @@ Result<std::unique_ptr<Db>> Open(const DatabaseConfig& db, const StateConfig& st
     if (db.backend == Backend::kSqlite || LooksUnreachable(msg)) {
       return Error::Db(fmt::format("database unreachable at {}: {}", where, msg));
     }
+    // The server answered and said no: a configuration problem (exit 2, no restart loop).
     if (msg.find("Unknown database") != std::string::npos ||
         msg.find("Access denied") != std::string::npos) {
-      return Error::Db(fmt::format("cannot open database '{}' at {}: {}", db.name, where, msg));
+      return Error::Config(fmt::format("cannot open database '{}' at {}: {}", db.name, where, msg));
     }
     return Error::Db(fmt::format("database error at {}: {}", where, msg));
   }

@@ -77,7 +77,20 @@ int CmdCheck(const Args& a, std::ostream& out, std::ostream& err) {
                        have < crm::kStateSchemaVersion ? "; the daemon will migrate on start" : "");
   }
   if (Status w = crm::ProbeStateWrite(**db); !w) return Fail(err, w.error());
-  if (!a.json) out << "grants    SELECT on every mapped table; create/write on the state tables\n";
+  bool writes = false;
+  for (const auto& j : cfg->jobs) writes = writes || (j.enabled && jobs::IsDestructiveKind(j.kind));
+  if (writes) {
+    // Destructive jobs rewrite contacts (later kinds also child rows).
+    if (Status w = crm::ProbeWriteGrants(**db, cfg->mapping.contacts_table, cfg->mapping.id_column,
+                                         false);
+        !w) {
+      return Fail(err, w.error());
+    }
+  }
+  if (!a.json) {
+    out << fmt::format("grants    SELECT on every mapped table; create/write on the state tables{}\n",
+                       writes ? "; UPDATE on " + cfg->mapping.contacts_table : "");
+  }
   for (const auto& j : cfg->jobs) {
     auto kind = jobs::MakeJob(j);
     if (!kind) return Fail(err, kind.error());

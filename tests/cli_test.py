@@ -130,6 +130,37 @@ class CliTest(unittest.TestCase):
                 self.assertEqual(run("restore", "no-such-run", config=path).returncode, 2)
                 self.assertIn("restore", [r["kind"] for r in crm.runs(path)])
 
+    def test_check_names_a_missing_write_grant_and_reads_the_password_file(self):
+        if "mysql" not in backends():
+            self.skipTest("needs the harness's MariaDB")
+        crm = Crm("mysql", contacts=20)
+        root_cfg = crm.config("jobs:\n  std:\n    kind: standardize\n")
+        run("check", config=root_cfg, check=0)
+        run("runs", config=root_cfg, check=0)  # migrates the state tables as root
+        user = f"ro{os.getpid()}"
+        crm.sql(f"CREATE USER '{user}'@'localhost' IDENTIFIED BY 's3cret pw'")
+        try:
+            crm.sql(f"GRANT SELECT ON `{crm.name}`.* TO '{user}'@'localhost'")
+            crm.sql(f"GRANT INSERT ON `{crm.name}`.`crmh_runs` TO '{user}'@'localhost'")
+            pw = os.path.join(crm.dir, "db-password")
+            with open(pw, "w") as f:
+                f.write("s3cret pw\n")
+            cfg = os.path.join(crm.dir, "ro.yaml")
+            with open(cfg, "w") as f:
+                f.write(f"database:\n  backend: mysql\n  socket: {os.environ['CRMH_TEST_MYSQL_SOCKET']}\n"
+                        f"  user: {user}\n  name: {crm.name}\n  password_file: {pw}\n"
+                        "jobs:\n  std:\n    kind: standardize\n")
+            p = run("check", config=cfg)
+            self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+            self.assertIn("no grant to UPDATE contacts", p.stderr)
+            with open(pw, "w") as f:
+                f.write("wrong\n")
+            p = run("check", config=cfg)
+            self.assertEqual(p.returncode, 2, p.stderr)  # the server said no: a config error, not "down"
+            self.assertIn("Access denied", p.stderr)
+        finally:
+            crm.sql(f"DROP USER '{user}'@'localhost'")
+
 
 if __name__ == "__main__":
     main()
