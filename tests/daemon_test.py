@@ -51,7 +51,7 @@ class DaemonTest(unittest.TestCase):
                     if kv.get("WATCHDOG") == "1":
                         pings.append(notify.messages[-1][0])
                 gaps = [b - a for a, b in zip(pings, pings[1:])]
-                self.assertTrue(all(0.7 < g < 1.6 for g in gaps), gaps)
+                self.assertTrue(all(0.5 < g < 2.0 for g in gaps), gaps)  # 1 s apart, loaded CI allowed
 
                 # Jobs fire on their slots; each journal row names its slot and starts on time.
                 time.sleep(5)
@@ -61,7 +61,7 @@ class DaemonTest(unittest.TestCase):
                     self.assertIsNotNone(r["slot"])
                     self.assertEqual(parse(r["slot"]).second % 2, 0)
                     lag = (parse(r["started_at"]) - parse(r["slot"])).total_seconds()
-                    self.assertTrue(0 <= lag <= 1, r)
+                    self.assertTrue(0 <= lag <= 2, r)
                 self.assertEqual(len({r["slot"] for r in runs}), len(runs))  # one run per slot
 
                 # SIGHUP with broken YAML: RELOADING, then READY again on the old config.
