@@ -1,1 +1,680 @@
-int main() { return 0; }
+// engine_bench: what the safe-change engine's ledger costs (issue 3, "Benchmark").
+//
+// Builds a fresh contacts table of the requested size (the demo CRM generator for a seed of
+// contacts, then multiplied server-side with INSERT … SELECT, ids renumbered), dirties
+// first_name with surrounding spaces, and then measures in one process, on one session:
+//
+//   single   N change sets of one row through jobs::ApplyPlan (ledger on)  vs
+//            the same N UPDATEs without the ledger, one transaction per row
+//   batched  M change sets of K rows through jobs::ApplyPlan               vs
+//            the same M×K UPDATEs without the ledger, K per transaction
+//   restore  jobs::RestoreRun of the ledger runs above
+//
+// The change is what standardize's trim_whitespace does: first_name = trimmed value,
+// modified_by = the system user, updated_at = now. The plain UPDATE is built exactly as the
+// engine builds its own (same statement text, same SOCI binding, same BEGIN/COMMIT), so the
+// difference is the ledger: lock + re-read and compare, before-image copy and verify, ledger
+// row, after-image.
+//
+// Fairness: the four workloads use interleaved ids (workload w takes ids 1 + w + 4j), so they
+// touch the same pages of the table; plans (row text `expect`, new values) come from one batched
+// read per workload before anything is timed; the measured time is ApplyPlan vs the plain loop
+// only. The work is split into rounds; each round runs a slice of every workload, and the order
+// of ledger/plain alternates per round, so background flushing or a growing ledger weighs on
+// both sides alike. Each round is its own run (run ids bench-…-single-R / -batched-R).
+//
+// After applying, every touched row is checked (first_name trimmed); after restore, every
+// restored row's text must equal its plan-time text exactly.
+//
+// Exit: 0 ok, 1 a step failed, 2 usage.
+#include <soci/mysql/soci-mysql.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+#include <spdlog/spdlog.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fmt/format.h>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/config.h"
+#include "core/time_util.h"
+#include "crm/db.h"
+#include "crm/ledger.h"
+#include "crm/state.h"
+#include "daemon/demo_data.h"
+#include "jobs/change.h"
+#include "jobs/standardize.h"
+
+namespace {
+
+using namespace crmh;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr int kWorkloads = 4;  // ledger single, plain single, ledger batched, plain batched
+enum Workload { kLedgerSingle = 0, kPlainSingle = 1, kLedgerBatched = 2, kPlainBatched = 3 };
+const char* const kTable = "contacts";
+
+void PrintUsage(std::FILE* out) {
+  std::fputs(
+      "usage: engine_bench (--mysql-socket PATH | --sqlite PATH) [options]\n"
+      "\n"
+      "  --mysql-socket PATH  MariaDB/MySQL unix socket; connects as root, creates a new database\n"
+      "                       crmh_bench_<pid>_<time> (dropped at the end unless --keep)\n"
+      "  --sqlite PATH        SQLite file to create (must not exist; removed unless --keep)\n"
+      "                       Both may be given: the same sizes run on each in turn.\n"
+      "  --contacts N         contacts in the table (default 1000000)\n"
+      "  --seed-contacts N    contacts made by the demo generator before multiplying\n"
+      "                       server-side (default 20000, at most --contacts)\n"
+      "  --single N           single-row change sets (default 100000)\n"
+      "  --batched MxK        M change sets of K rows (default 1000x100)\n"
+      "  --rounds R           slices; each round runs a slice of every workload, alternating\n"
+      "                       which of ledger/plain goes first (default 10)\n"
+      "  --keep               keep the database / file afterwards\n"
+      "  --help               this text\n"
+      "\n"
+      "Each workload takes every 4th id, so --contacts must be >= 4 x max(N, M x K).\n"
+      "Prints a human summary and Markdown table rows for docs/benchmarks.md.\n",
+      out);
+}
+
+struct Options {
+  std::string mysql_socket;
+  std::string sqlite_path;
+  long long contacts = 1'000'000;
+  long long seed_contacts = 20'000;
+  long long single = 100'000;
+  long long batches = 1'000;
+  long long batch_rows = 100;
+  long long rounds = 10;
+  bool keep = false;
+};
+
+std::optional<long long> ParseCount(const std::string& s) {
+  if (s.empty() || s.size() > 12) return std::nullopt;
+  long long v = 0;
+  for (char c : s) {
+    if (c == '_' || c == ',') continue;
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+// nullopt = usage error (already reported).
+std::optional<Options> ParseArgs(int argc, char** argv) {
+  Options o;
+  auto fail = [](const std::string& msg) -> std::optional<Options> {
+    std::fprintf(stderr, "engine_bench: %s\n\n", msg.c_str());
+    PrintUsage(stderr);
+    return std::nullopt;
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i], v;
+    if (a == "--help" || a == "-h") {
+      PrintUsage(stdout);
+      std::exit(0);
+    }
+    if (a == "--keep") {
+      o.keep = true;
+      continue;
+    }
+    if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
+      v = a.substr(eq + 1);
+      a = a.substr(0, eq);
+    } else if (a.rfind("--", 0) == 0) {
+      if (i + 1 >= argc) return fail(a + " needs a value");
+      v = argv[++i];
+    } else {
+      return fail("unexpected argument '" + a + "'");
+    }
+    auto count = [&](long long& into, long long min) -> bool {
+      auto n = ParseCount(v);
+      if (!n || *n < min) return false;
+      into = *n;
+      return true;
+    };
+    if (a == "--mysql-socket") {
+      if (v.empty()) return fail("--mysql-socket needs a path");
+      o.mysql_socket = v;
+    } else if (a == "--sqlite") {
+      if (v.empty()) return fail("--sqlite needs a path");
+      o.sqlite_path = v;
+    } else if (a == "--contacts") {
+      if (!count(o.contacts, 1) || o.contacts > 100'000'000) return fail("bad --contacts '" + v + "'");
+    } else if (a == "--seed-contacts") {
+      if (!count(o.seed_contacts, 1) || o.seed_contacts > 2'000'000) {
+        return fail("bad --seed-contacts '" + v + "' (1 .. 2000000)");
+      }
+    } else if (a == "--single") {
+      if (!count(o.single, 1)) return fail("bad --single '" + v + "'");
+    } else if (a == "--batched") {
+      auto x = v.find_first_of("xX");
+      auto m = x == std::string::npos ? std::nullopt : ParseCount(v.substr(0, x));
+      auto k = x == std::string::npos ? std::nullopt : ParseCount(v.substr(x + 1));
+      if (!m || !k || *m < 1 || *k < 1) return fail("bad --batched '" + v + "' (want MxK, e.g. 1000x100)");
+      o.batches = *m;
+      o.batch_rows = *k;
+    } else if (a == "--rounds") {
+      if (!count(o.rounds, 1)) return fail("bad --rounds '" + v + "'");
+    } else {
+      return fail("unknown option " + a);
+    }
+  }
+  if (o.mysql_socket.empty() && o.sqlite_path.empty()) return fail("give --mysql-socket or --sqlite");
+  o.seed_contacts = std::min(o.seed_contacts, o.contacts);
+  long long need = kWorkloads * std::max(o.single, o.batches * o.batch_rows);
+  if (need > o.contacts) {
+    return fail(fmt::format("--contacts {} is too small: the workloads need {} (4 x max(single, M x K))",
+                            o.contacts, need));
+  }
+  o.rounds = std::min({o.rounds, o.single, o.batches});
+  return o;
+}
+
+double Secs(SteadyClock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+std::string Machine() {
+  utsname u{};
+  ::uname(&u);
+  return fmt::format("{}, {} cores", u.machine, std::thread::hardware_concurrency());
+}
+
+std::string Today() {
+  std::time_t t = std::time(nullptr);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", std::gmtime(&t));
+  return buf;
+}
+
+std::string Thousands(long long v) {
+  std::string s = std::to_string(v < 0 ? -v : v), out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i > 0 && (s.size() - i) % 3 == 0) out += ',';
+    out += s[i];
+  }
+  return (v < 0 ? "-" : "") + out;
+}
+
+template <class T>
+T Must(Result<T> r, const std::string& what) {
+  if (!r) throw std::runtime_error(what + ": " + r.error().message);
+  return std::move(*r);
+}
+void Must(const Status& st, const std::string& what) {
+  if (!st) throw std::runtime_error(what + ": " + st.error().message);
+}
+
+// --- the same transaction statements the engine uses (jobs/change.cpp) ---
+void Begin(crm::Db& db) { db.sql() << (db.mysql() ? "START TRANSACTION" : "BEGIN IMMEDIATE"); }
+void Commit(crm::Db& db) { db.sql() << "COMMIT"; }
+
+// The engine's UPDATE for a RowOp, built and bound the same way (jobs/change.cpp, ApplySet).
+void PlainUpdate(crm::Db& db, const jobs::RowOp& op) {
+  std::string assign;
+  std::vector<std::string> values;
+  std::vector<soci::indicator> inds;
+  values.reserve(op.set.size());
+  inds.reserve(op.set.size());
+  for (const auto& [col, v] : op.set) {
+    assign += fmt::format("{}{} = :v{}", assign.empty() ? "" : ", ", db.Q(col), values.size());
+    values.push_back(v.value_or(""));
+    inds.push_back(v ? soci::i_ok : soci::i_null);
+  }
+  soci::statement s(db.sql());
+  for (size_t k = 0; k < values.size(); ++k) s.exchange(soci::use(values[k], inds[k]));
+  s.exchange(soci::use(op.id));
+  s.alloc();
+  s.prepare(fmt::format("UPDATE {} SET {} WHERE {} = :id", db.Q(op.table), assign,
+                        db.Q(op.id_column)));
+  s.define_and_bind();
+  s.execute(true);
+}
+
+// One planned row: what the plan saw and what it writes.
+struct Planned {
+  long long id = 0;
+  std::string expect;
+  std::string first_name;
+};
+
+std::string WorkloadWhere(int w, long long n) {
+  return fmt::format("id BETWEEN 1 AND {} AND (id - 1) % {} = {}", kWorkloads * n, kWorkloads, w);
+}
+
+// One batched read: the rows of workload `w` (its first n ids), in id order.
+std::vector<Planned> ReadWorkload(crm::Db& db, const std::vector<std::string>& cols, int w,
+                                  long long n) {
+  std::vector<Planned> out;
+  out.reserve(static_cast<size_t>(n));
+  Must(crm::Guard("reading the plan", [&] {
+         soci::rowset<soci::row> rs = db.sql().prepare << fmt::format(
+             "SELECT id, {}, first_name FROM {} WHERE {} ORDER BY id",
+             crm::RowTextExpr(db, cols, ""), db.Q(kTable), WorkloadWhere(w, n));
+         for (const auto& r : rs) {
+           out.push_back({crm::CellInt(r, 0), crm::CellText(r, 1), crm::CellText(r, 2)});
+         }
+       }),
+       "planning");
+  if (static_cast<long long>(out.size()) != n) {
+    throw std::runtime_error(fmt::format("workload {} expected {} rows, read {}", w, n, out.size()));
+  }
+  return out;
+}
+
+struct Bench {
+  Options opt;
+  Backend backend;
+  std::unique_ptr<crm::Db> db;
+  std::string name;  // mysql database / sqlite file
+  std::string system_user;
+  std::string now;
+  std::vector<std::string> cols;
+  std::string setup_note;
+
+  jobs::RowOp Op(const Planned& p) const {
+    jobs::RowOp op;
+    op.kind = jobs::OpKind::kUpdate;
+    op.table = kTable;
+    op.id_column = "id";
+    op.id = std::to_string(p.id);
+    std::string after = jobs::TrimWhitespace(p.first_name);
+    op.set = {{"first_name", after}, {"modified_by", system_user}, {"updated_at", now}};
+    op.expect = p.expect;
+    op.note = fmt::format("trim_whitespace(first_name) '{}' → '{}'", p.first_name, after);
+    return op;
+  }
+};
+
+// --- setup -------------------------------------------------------------------------------------
+
+void Exec(crm::Db& db, const std::string& sql) {
+  Must(crm::Guard(sql.substr(0, 60), [&] { db.sql() << sql; }), "setup");
+}
+
+long long Scalar(crm::Db& db, const std::string& sql) {
+  long long v = 0;
+  Must(crm::Guard(sql.substr(0, 60), [&] { db.sql() << sql, soci::into(v); }), "query");
+  return v;
+}
+
+void Setup(Bench& b) {
+  const Options& o = b.opt;
+  DatabaseConfig dc;
+  StateConfig sc;  // state tables in the CRM database itself, prefix crmh_
+  sc.directory = std::filesystem::temp_directory_path().string();
+  dc.backend = b.backend;
+  if (b.backend == Backend::kMysql) {
+    b.name = fmt::format("crmh_bench_{}_{}", ::getpid(), std::time(nullptr));
+    soci::session s(soci::mysql, "unix_socket=" + o.mysql_socket + " user=root charset=utf8mb4");
+    s << "CREATE DATABASE `" + b.name + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci";
+    dc.socket = o.mysql_socket;
+    dc.user = "root";
+    dc.name = b.name;
+  } else {
+    b.name = o.sqlite_path;
+    if (std::filesystem::exists(b.name)) {
+      throw std::runtime_error(b.name + " exists: give a new file (engine_bench creates it)");
+    }
+    soci::session s(soci::sqlite3, "db=" + b.name);  // creates the file
+    dc.path = b.name;
+  }
+  b.db = Must(crm::Open(dc, sc), "opening the database");
+  crm::Db& db = *b.db;
+
+  auto t0 = SteadyClock::now();
+  demo::DemoDataOptions dopt;
+  dopt.contacts = static_cast<int>(o.seed_contacts);
+  auto made = Must(demo::CreateDemoCrm(db.sql(), db.mysql() ? "mysql" : "sqlite", dopt),
+                   "generating the demo CRM");
+  b.system_user = made.system_user_id;
+  auto t1 = SteadyClock::now();
+  std::fprintf(stderr, "demo CRM: %s contacts generated in %.1f s\n",
+               Thousands(made.contacts).c_str(), Secs(t1 - t0));
+  long long have = Scalar(db, "SELECT COUNT(*) FROM contacts");
+  if (have != o.seed_contacts || Scalar(db, "SELECT MAX(id) FROM contacts") != have) {
+    throw std::runtime_error("the demo contacts are not ids 1..N");
+  }
+
+  // Multiply server-side: copy the seed rows (ids 1..S) into ids off+1..off+S, off = S, 2S, …
+  // From a copy of the seed, so no statement reads the table it writes (MariaDB would need an
+  // implicit temporary table for that).
+  b.cols = Must(crm::OrderedColumns(db, kTable), "reading the columns");
+  std::string list, select;
+  for (const auto& c : b.cols) {
+    list += (list.empty() ? "" : ", ") + db.Q(c);
+    select += (select.empty() ? "" : ", ") + (c == "id" ? std::string("id + {off}") : db.Q(c));
+  }
+  const long long chunk = 100'000;
+  Exec(db, "CREATE TABLE bench_seed AS SELECT * FROM contacts");
+  if (!db.mysql()) Exec(db, "BEGIN");
+  long long cur = have;
+  while (cur < o.contacts) {
+    long long n = std::min(have, o.contacts - cur);
+    Exec(db, fmt::format(fmt::runtime("INSERT INTO contacts (" + list + ") SELECT " + select +
+                                      " FROM bench_seed WHERE id <= {n}"),
+                         fmt::arg("off", cur), fmt::arg("n", n)));
+    cur += n;
+  }
+  if (!db.mysql()) Exec(db, "COMMIT");
+  Exec(db, "DROP TABLE bench_seed");
+  auto t2 = SteadyClock::now();
+  std::fprintf(stderr, "multiplied to %s contacts in %.1f s\n", Thousands(cur).c_str(),
+               Secs(t2 - t1));
+
+  // Dirty first_name on every id a workload will touch: what trim_whitespace then fixes.
+  long long max_id = kWorkloads * std::max(o.single, o.batches * o.batch_rows);
+  std::string dirty = db.mysql() ? "CONCAT('  ', COALESCE(first_name, 'Ann'), ' ')"
+                                 : "'  ' || COALESCE(first_name, 'Ann') || ' '";
+  if (!db.mysql()) Exec(db, "BEGIN");
+  for (long long lo = 1; lo <= max_id; lo += chunk) {
+    Exec(db, fmt::format("UPDATE contacts SET first_name = {} WHERE id BETWEEN {} AND {}", dirty,
+                         lo, std::min(max_id, lo + chunk - 1)));
+  }
+  if (!db.mysql()) Exec(db, "COMMIT");
+  Must(crm::Migrate(db), "creating the state tables");
+  Must(crm::EnsureShadow(db, kTable), "creating the shadow table");
+  if (db.mysql()) {
+    Exec(db, "ANALYZE TABLE contacts");
+  } else {
+    Exec(db, "ANALYZE");
+    Exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  auto t3 = SteadyClock::now();
+  std::fprintf(stderr, "dirtied %s rows, state tables ready in %.1f s\n",
+               Thousands(max_id).c_str(), Secs(t3 - t2));
+
+  if (db.mysql()) {
+    std::string version;
+    long long pool = 0, flush = 0;
+    db.sql() << "SELECT VERSION()", soci::into(version);
+    db.sql() << "SELECT @@innodb_buffer_pool_size", soci::into(pool);
+    db.sql() << "SELECT @@innodb_flush_log_at_trx_commit", soci::into(flush);
+    b.setup_note = fmt::format("MariaDB {}, unix socket, innodb_buffer_pool_size={} MiB, "
+                               "innodb_flush_log_at_trx_commit={}",
+                               version, pool >> 20, flush);
+  } else {
+    std::string mode, version;
+    long long sync = 0;
+    db.sql() << "PRAGMA journal_mode", soci::into(mode);
+    db.sql() << "PRAGMA synchronous", soci::into(sync);
+    db.sql() << "SELECT sqlite_version()", soci::into(version);
+    b.setup_note = fmt::format("SQLite {}, journal_mode={}, synchronous={}", version, mode, sync);
+  }
+  b.now = FormatSqlTime(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+}
+
+// --- measurement -------------------------------------------------------------------------------
+
+struct Totals {
+  double secs[kWorkloads] = {0, 0, 0, 0};
+  long long rows[kWorkloads] = {0, 0, 0, 0};
+  double restore_secs[2] = {0, 0};  // single, batched
+  long long restore_rows[2] = {0, 0};
+  double setup_secs = 0;
+};
+
+// Ledger: `sets` change sets of the planned rows [from, to), `per` rows each.
+double ApplyLedger(Bench& b, const std::string& run_id, const std::vector<Planned>& rows,
+                   size_t from, size_t to, size_t per) {
+  std::vector<jobs::ChangeSet> plan;
+  for (size_t i = from; i < to; i += per) {
+    jobs::ChangeSet cs;
+    for (size_t k = i; k < std::min(to, i + per); ++k) cs.ops.push_back(b.Op(rows[k]));
+    cs.label = fmt::format("contacts {}..{} ({} rows)", cs.ops.front().id, cs.ops.back().id,
+                           cs.ops.size());
+    plan.push_back(std::move(cs));
+  }
+  auto t0 = SteadyClock::now();
+  auto stats = jobs::ApplyPlan(*b.db, run_id, plan, nullptr, nullptr);
+  auto t1 = SteadyClock::now();
+  if (!stats) throw std::runtime_error("ApplyPlan " + run_id + ": " + stats.error().message);
+  if (stats->rows_changed != static_cast<long long>(to - from) || stats->changed_since_plan != 0) {
+    throw std::runtime_error(fmt::format("ApplyPlan {}: {} rows changed, {} sets changed since "
+                                         "plan (expected {} rows, 0)",
+                                         run_id, stats->rows_changed, stats->changed_since_plan,
+                                         to - from));
+  }
+  return Secs(t1 - t0);
+}
+
+// Plain: the same UPDATEs, `per` rows per transaction, no ledger.
+double ApplyPlain(Bench& b, const std::vector<Planned>& rows, size_t from, size_t to, size_t per) {
+  std::vector<jobs::RowOp> ops;
+  ops.reserve(to - from);
+  for (size_t k = from; k < to; ++k) ops.push_back(b.Op(rows[k]));
+  crm::Db& db = *b.db;
+  auto t0 = SteadyClock::now();
+  Must(crm::Guard("plain updates", [&] {
+         for (size_t i = 0; i < ops.size(); i += per) {
+           Begin(db);
+           for (size_t k = i; k < std::min(ops.size(), i + per); ++k) PlainUpdate(db, ops[k]);
+           Commit(db);
+         }
+       }),
+       "plain updates");
+  return Secs(SteadyClock::now() - t0);
+}
+
+// Every row of workload w: first_name trimmed (after apply) / text equal to the plan (after
+// restore).
+void CheckApplied(Bench& b, int w, const std::vector<Planned>& rows) {
+  auto now = ReadWorkload(*b.db, b.cols, w, static_cast<long long>(rows.size()));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (now[i].first_name != jobs::TrimWhitespace(rows[i].first_name)) {
+      throw std::runtime_error(fmt::format("workload {}: contact {} first_name '{}' not applied", w,
+                                           rows[i].id, now[i].first_name));
+    }
+  }
+}
+void CheckRestored(Bench& b, int w, const std::vector<Planned>& rows) {
+  auto now = ReadWorkload(*b.db, b.cols, w, static_cast<long long>(rows.size()));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (now[i].expect != rows[i].expect) {
+      throw std::runtime_error(fmt::format("workload {}: contact {} not restored exactly:\n  now  "
+                                           "{}\n  want {}",
+                                           w, rows[i].id, now[i].expect, rows[i].expect));
+    }
+  }
+}
+
+Totals Measure(Bench& b) {
+  const Options& o = b.opt;
+  Totals t;
+  crm::Db& db = *b.db;
+  const long long n[kWorkloads] = {o.single, o.single, o.batches * o.batch_rows,
+                                   o.batches * o.batch_rows};
+  std::vector<Planned> rows[kWorkloads];
+  auto p0 = SteadyClock::now();
+  for (int w = 0; w < kWorkloads; ++w) rows[w] = ReadWorkload(db, b.cols, w, n[w]);
+  std::fprintf(stderr, "plans read (4 batched reads, %s rows) in %.1f s\n",
+               Thousands(n[0] + n[1] + n[2] + n[3]).c_str(), Secs(SteadyClock::now() - p0));
+
+  std::string tag = fmt::format("bench-{}", std::time(nullptr));
+  std::vector<std::string> runs_single, runs_batched;
+  const auto R = static_cast<size_t>(o.rounds);
+  const auto S = static_cast<size_t>(o.single), M = static_cast<size_t>(o.batches),
+             K = static_cast<size_t>(o.batch_rows);
+  for (size_t r = 0; r < R; ++r) {
+    // This round's slice: single sets [s0, s1), batched sets [m0, m1).
+    size_t s0 = S * r / R, s1 = S * (r + 1) / R, m0 = M * r / R, m1 = M * (r + 1) / R;
+    std::string rs = fmt::format("{}-single-{}", tag, r + 1), rb = fmt::format("{}-batched-{}", tag, r + 1);
+    runs_single.push_back(rs);
+    runs_batched.push_back(rb);
+    double d[kWorkloads] = {0, 0, 0, 0};
+    bool ledger_first = r % 2 == 0;
+    for (int step = 0; step < 2; ++step) {
+      if ((step == 0) == ledger_first) {
+        d[kLedgerSingle] = ApplyLedger(b, rs, rows[kLedgerSingle], s0, s1, 1);
+        d[kLedgerBatched] = ApplyLedger(b, rb, rows[kLedgerBatched], m0 * K, m1 * K, K);
+      } else {
+        d[kPlainSingle] = ApplyPlain(b, rows[kPlainSingle], s0, s1, 1);
+        d[kPlainBatched] = ApplyPlain(b, rows[kPlainBatched], m0 * K, m1 * K, K);
+      }
+    }
+    long long rs_rows = static_cast<long long>(s1 - s0), rb_rows = static_cast<long long>((m1 - m0) * K);
+    t.secs[kLedgerSingle] += d[kLedgerSingle];
+    t.secs[kPlainSingle] += d[kPlainSingle];
+    t.secs[kLedgerBatched] += d[kLedgerBatched];
+    t.secs[kPlainBatched] += d[kPlainBatched];
+    t.rows[kLedgerSingle] += rs_rows;
+    t.rows[kPlainSingle] += rs_rows;
+    t.rows[kLedgerBatched] += rb_rows;
+    t.rows[kPlainBatched] += rb_rows;
+    std::fprintf(stderr,
+                 "round %zu/%zu (%s first): single %lld rows ledger %.2f s / plain %.2f s (%.2fx); "
+                 "batched %lld rows ledger %.2f s / plain %.2f s (%.2fx)\n",
+                 r + 1, R, ledger_first ? "ledger" : "plain", rs_rows, d[kLedgerSingle],
+                 d[kPlainSingle], d[kLedgerSingle] / d[kPlainSingle], rb_rows, d[kLedgerBatched],
+                 d[kPlainBatched], d[kLedgerBatched] / d[kPlainBatched]);
+  }
+  for (int w = 0; w < kWorkloads; ++w) CheckApplied(b, w, rows[w]);
+  std::fprintf(stderr, "all %s updated rows checked\n",
+               Thousands(t.rows[0] + t.rows[1] + t.rows[2] + t.rows[3]).c_str());
+
+  // Restore, newest run first.
+  auto restore = [&](const std::vector<std::string>& runs, int slot, long long want) {
+    for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
+      auto t0 = SteadyClock::now();
+      auto res = jobs::RestoreRun(db, *it, {});
+      t.restore_secs[slot] += Secs(SteadyClock::now() - t0);
+      if (!res) throw std::runtime_error("RestoreRun " + *it + ": " + res.error().message);
+      if (!res->conflicts.empty()) throw std::runtime_error("RestoreRun " + *it + ": conflicts");
+      t.restore_rows[slot] += res->rows_restored;
+    }
+    if (t.restore_rows[slot] != want) {
+      throw std::runtime_error(fmt::format("restored {} rows, expected {}", t.restore_rows[slot], want));
+    }
+  };
+  restore(runs_batched, 1, t.rows[kLedgerBatched]);
+  std::fprintf(stderr, "restored %s batched rows in %.1f s\n",
+               Thousands(t.restore_rows[1]).c_str(), t.restore_secs[1]);
+  restore(runs_single, 0, t.rows[kLedgerSingle]);
+  std::fprintf(stderr, "restored %s single rows in %.1f s\n",
+               Thousands(t.restore_rows[0]).c_str(), t.restore_secs[0]);
+  CheckRestored(b, kLedgerSingle, rows[kLedgerSingle]);
+  CheckRestored(b, kLedgerBatched, rows[kLedgerBatched]);
+  std::fprintf(stderr, "all restored rows equal their plan-time text exactly\n");
+  return t;
+}
+
+void Cleanup(Bench& b) {
+  if (b.opt.keep) {
+    std::fprintf(stderr, "kept %s %s\n", b.backend == Backend::kMysql ? "database" : "file",
+                 b.name.c_str());
+    return;
+  }
+  try {
+    if (b.backend == Backend::kMysql) {
+      if (!b.name.empty()) {
+        b.db.reset();
+        soci::session s(soci::mysql, "unix_socket=" + b.opt.mysql_socket + " user=root");
+        s << "DROP DATABASE IF EXISTS `" + b.name + "`";
+      }
+    } else if (!b.name.empty() && b.db) {
+      b.db.reset();
+      for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(b.name + suffix);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cleanup failed: %s\n", e.what());
+  }
+}
+
+std::string Rate(long long rows, double secs) {
+  return secs > 0 ? Thousands(static_cast<long long>(rows / secs + 0.5)) : "-";
+}
+
+void Report(const Bench& b, const Totals& t) {
+  const Options& o = b.opt;
+  const bool my = b.backend == Backend::kMysql;
+  double ov_single = t.secs[kLedgerSingle] / t.secs[kPlainSingle];
+  double ov_batched = t.secs[kLedgerBatched] / t.secs[kPlainBatched];
+  std::printf("\n== engine_bench: %s, %s contacts (%s) ==\n", my ? "MariaDB" : "SQLite",
+              Thousands(o.contacts).c_str(), b.setup_note.c_str());
+  std::printf("machine: %s; %lld rounds, ledger/plain order alternating\n", Machine().c_str(),
+              o.rounds);
+  auto line = [&](const char* what, int w) {
+    std::printf("  %-34s %9s rows in %8.2f s = %9s rows/s\n", what, Thousands(t.rows[w]).c_str(),
+                t.secs[w], Rate(t.rows[w], t.secs[w]).c_str());
+  };
+  std::string single = fmt::format("{} single-row sets", Thousands(o.single));
+  std::string batched = fmt::format("{} sets of {} rows", Thousands(o.batches), o.batch_rows);
+  std::printf("%s:\n", single.c_str());
+  line("ApplyPlan (ledger)", kLedgerSingle);
+  line("plain UPDATE, 1 per transaction", kPlainSingle);
+  std::printf("  ledger overhead: %.2fx the plain time (target <= 2x: %s)\n", ov_single,
+              ov_single <= 2.0 ? "met" : "NOT met");
+  std::printf("%s:\n", batched.c_str());
+  line("ApplyPlan (ledger)", kLedgerBatched);
+  line(fmt::format("plain UPDATE, {} per transaction", o.batch_rows).c_str(), kPlainBatched);
+  std::printf("  ledger overhead: %.2fx the plain time (target <= 2x: %s)\n", ov_batched,
+              ov_batched <= 2.0 ? "met" : "NOT met");
+  std::printf("restore (RestoreRun):\n");
+  std::printf("  %-34s %9s rows in %8.2f s = %9s rows/s\n", "single-row runs",
+              Thousands(t.restore_rows[0]).c_str(), t.restore_secs[0],
+              Rate(t.restore_rows[0], t.restore_secs[0]).c_str());
+  std::printf("  %-34s %9s rows in %8.2f s = %9s rows/s\n", "batched runs",
+              Thousands(t.restore_rows[1]).c_str(), t.restore_secs[1],
+              Rate(t.restore_rows[1], t.restore_secs[1]).c_str());
+  std::printf("setup (generate, multiply, dirty): %.1f s\n\n", t.setup_secs);
+
+  std::printf("| date | backend | machine | contacts | single sets | ledger rows/s | plain rows/s "
+              "| overhead | batched sets | ledger rows/s | plain rows/s | overhead | restore "
+              "rows/s (single / batched) |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("| %s | %s | %s | %s | %s | %s | %s | %.2f× | %s×%lld | %s | %s | %.2f× | %s / %s |\n",
+              Today().c_str(), my ? "MariaDB" : "SQLite", Machine().c_str(),
+              Thousands(o.contacts).c_str(), Thousands(o.single).c_str(),
+              Rate(t.rows[kLedgerSingle], t.secs[kLedgerSingle]).c_str(),
+              Rate(t.rows[kPlainSingle], t.secs[kPlainSingle]).c_str(), ov_single,
+              Thousands(o.batches).c_str(), o.batch_rows,
+              Rate(t.rows[kLedgerBatched], t.secs[kLedgerBatched]).c_str(),
+              Rate(t.rows[kPlainBatched], t.secs[kPlainBatched]).c_str(), ov_batched,
+              Rate(t.restore_rows[0], t.restore_secs[0]).c_str(),
+              Rate(t.restore_rows[1], t.restore_secs[1]).c_str());
+  std::fflush(stdout);
+}
+
+int RunOne(const Options& o, Backend backend) {
+  Bench b;
+  b.opt = o;
+  b.backend = backend;
+  int rc = 0;
+  try {
+    auto t0 = SteadyClock::now();
+    Setup(b);
+    double setup = Secs(SteadyClock::now() - t0);
+    Totals t = Measure(b);
+    t.setup_secs = setup;
+    Report(b, t);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "engine_bench (%s): %s\n", backend == Backend::kMysql ? "MariaDB" : "SQLite",
+                 e.what());
+    rc = 1;
+  }
+  Cleanup(b);
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto opt = ParseArgs(argc, argv);
+  if (!opt) return 2;
+  spdlog::set_level(spdlog::level::warn);
+  int rc = 0;
+  if (!opt->mysql_socket.empty()) rc = std::max(rc, RunOne(*opt, Backend::kMysql));
+  if (!opt->sqlite_path.empty()) rc = std::max(rc, RunOne(*opt, Backend::kSqlite));
+  return rc;
+}

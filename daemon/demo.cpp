@@ -142,21 +142,26 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
                              smp["after"].get<std::string>());
         }
       }
-      out << fmt::format("  undo it exactly: crm-hygiene --config {} restore {}\n",
-                         cfg_path.string(), rep.run_id);
+      out << fmt::format("  undo it exactly: {} --config {} restore {}\n",
+                         fs::read_symlink("/proc/self/exe", ec).string(), cfg_path.string(),
+                         rep.run_id);
     }
     if (rep.exit != Exit::kOk) exit_code = static_cast<int>(rep.exit);
   }
+  // Name the binary as it can be run from here (it is usually not on PATH after a build).
+  std::string self = fs::read_symlink("/proc/self/exe", ec).string();
+  if (ec || self.empty()) self = "crm-hygiene";
   out << fmt::format(R"(
 where to look:
   CRM database   {db}   (sqlite3 {db} 'SELECT * FROM contacts LIMIT 5')
   configuration  {cfg}
-  run journal    crm-hygiene --config {cfg} runs
-  schedule       crm-hygiene --config {cfg} schedule
-  run a job      crm-hygiene --config {cfg} run weekly-audit --json
-  the daemon     crm-hygiene --config {cfg} daemon
+  run journal    {bin} --config {cfg} runs
+  schedule       {bin} --config {cfg} schedule
+  run a job      {bin} --config {cfg} run weekly-audit --json
+  the daemon     {bin} --config {cfg} daemon
 )",
-                     fmt::arg("db", db_path.string()), fmt::arg("cfg", cfg_path.string()));
+                     fmt::arg("db", db_path.string()), fmt::arg("cfg", cfg_path.string()),
+                     fmt::arg("bin", self));
   return exit_code;
 }
 

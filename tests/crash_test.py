@@ -187,6 +187,15 @@ def server_checksums(crm):
     return {r[0]: r[1] for r in rows}
 
 
+def brief(out, err):
+    """A run's outcome in one line: status, message and stderr (not the whole JSON report)."""
+    try:
+        rep = json.loads(out)
+        return f"status={rep.get('status')!r} message={rep.get('message')!r} stderr={err.strip()[-2000:]!r}"
+    except ValueError:
+        return f"stdout={out[-2000:]!r} stderr={err[-2000:]!r}"
+
+
 def read_trace(path):
     """The statements of a CRM_HYGIENE_SQL_TRACE file, statement 1 first."""
     out = []
@@ -471,7 +480,7 @@ class CrashTest(unittest.TestCase):
             else:
                 out, err = proc.communicate()
                 self.fail(f"the run ended (exit {proc.returncode}) while the server was down, without "
-                          f"recording its outcome:\nstdout:{out}\nstderr:{err}\njournal after restart: "
+                          f"recording its outcome: {brief(out, err)}; journal after a restart: "
                           f"{(mariadb('start'), journal(crm))[1]}")
             mariadb("start")
             out, err = proc.communicate(timeout=60)
@@ -479,7 +488,7 @@ class CrashTest(unittest.TestCase):
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-        self.assertIn(proc.returncode, (1, 3), f"stdout:{out}\nstderr:{err}")
+        self.assertIn(proc.returncode, (1, 3), brief(out, err))
         rep = json.loads(out)
         self.assertEqual(rep["status"], "failed", rep)
         self.assertIn("database went away", rep["message"])
