@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -46,6 +47,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/config.h"
@@ -82,6 +84,9 @@ void PrintUsage(std::FILE* out) {
       "  --rounds R           slices; each round runs a slice of every workload, alternating\n"
       "                       which of ledger/plain goes first (default 10)\n"
       "  --keep               keep the database / file afterwards\n"
+      "  --profile            also time every SQL statement the session sends (client-observed:\n"
+      "                       from its start to the next statement's start) and print where\n"
+      "                       each workload's time goes, by statement kind (adds a few us each)\n"
       "  --help               this text\n"
       "\n"
       "Each workload takes every 4th id, so --contacts must be >= 4 x max(N, M x K).\n"
@@ -99,6 +104,7 @@ struct Options {
   long long batch_rows = 100;
   long long rounds = 10;
   bool keep = false;
+  bool profile = false;
 };
 
 std::optional<long long> ParseCount(const std::string& s) {
@@ -128,6 +134,10 @@ std::optional<Options> ParseArgs(int argc, char** argv) {
     }
     if (a == "--keep") {
       o.keep = true;
+      continue;
+    }
+    if (a == "--profile") {
+      o.profile = true;
       continue;
     }
     if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
@@ -242,6 +252,124 @@ void PlainUpdate(crm::Db& db, const jobs::RowOp& op) {
   s.execute(true);
 }
 
+// --- --profile: where the time goes, by statement kind ---------------------------------------
+
+// "SELECT contacts FOR UPDATE [28 cols]", "INSERT crmh_bk_contacts <- contacts", "COMMIT": the
+// statement's verb, the tables it names, and how many columns it quotes into row text.
+std::string Label(const std::string& q) {
+  auto upper = [](std::string w) {
+    for (char& c : w) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return w;
+  };
+  std::vector<std::string> words;
+  std::string w;
+  for (char c : q) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '`' || c == '"' || c == '.') {
+      w += c;
+    } else {
+      if (!w.empty()) words.push_back(w);
+      w.clear();
+    }
+  }
+  if (!w.empty()) words.push_back(w);
+  if (words.empty()) return "?";
+  std::string verb = upper(words[0]);
+  if (verb == "START" || verb == "BEGIN") return "BEGIN";
+  std::string out = verb;
+  std::string sep = " ";
+  for (size_t i = 0; i + 1 < words.size(); ++i) {
+    std::string k = upper(words[i]);
+    if ((k == "FROM" || k == "INTO" || k == "JOIN" || (k == "UPDATE" && i == 0))) {
+      std::string t = words[i + 1];
+      t.erase(std::remove_if(t.begin(), t.end(), [](char c) { return c == '`' || c == '"'; }),
+              t.end());
+      if (upper(t) == "SELECT") continue;
+      out += sep + t;
+      sep = verb == "INSERT" ? " <- " : " + ";
+    }
+  }
+  const std::string uq = upper(q);
+  size_t quotes = 0;
+  for (size_t pos = 0; (pos = uq.find("QUOTE(", pos)) != std::string::npos; ++pos) ++quotes;
+  if (uq.find("FOR UPDATE") != std::string::npos) out += " FOR UPDATE";
+  if (quotes > 0) out += fmt::format(" [row text, {} col{}]", quotes, quotes == 1 ? "" : "s");
+  return out;
+}
+
+struct Profile {
+  struct Cell {
+    long long n = 0;
+    double secs = 0;
+  };
+  bool on = false;
+  std::string bucket;
+  std::string* in_flight = nullptr;  // label of the statement running now
+  SteadyClock::time_point since;
+  std::map<std::string, std::map<std::string, Cell>> cells;  // bucket → label → cell
+  std::map<std::string, double> bucket_secs;
+  std::map<std::string, long long> bucket_rows;
+  std::unordered_map<std::string, std::string> labels;  // query text → label
+  SteadyClock::time_point bucket_start;
+
+  void Query(const std::string& q) {
+    if (!on) return;
+    auto now = SteadyClock::now();
+    Close(now);
+    auto it = labels.find(q);
+    if (it == labels.end()) it = labels.emplace(q, Label(q)).first;
+    in_flight = &it->second;
+    cells[bucket][*in_flight].n += 1;
+    since = now;
+  }
+  void Close(SteadyClock::time_point now) {
+    if (in_flight) cells[bucket][*in_flight].secs += Secs(now - since);
+    in_flight = nullptr;
+  }
+  void Begin(const std::string& b) {
+    bucket = b;
+    on = true;
+    bucket_start = SteadyClock::now();
+  }
+  void End(long long rows) {
+    auto now = SteadyClock::now();
+    Close(now);
+    bucket_secs[bucket] += Secs(now - bucket_start);
+    bucket_rows[bucket] += rows;
+    on = false;
+  }
+};
+
+class ProfileLogger final : public soci::logger_impl {
+ public:
+  explicit ProfileLogger(Profile* p) : p_(p) {}
+  void start_query(std::string const& query) override { p_->Query(query); }
+
+ private:
+  logger_impl* do_clone() const override { return new ProfileLogger(p_); }
+  Profile* p_;
+};
+
+void PrintProfile(const Profile& p) {
+  std::printf("\nprofile (client-observed: each statement from its start to the next one's start):\n");
+  for (const auto& [bucket, labels] : p.cells) {
+    double total = p.bucket_secs.at(bucket);
+    long long rows = p.bucket_rows.at(bucket);
+    std::printf("  %s: %.2f s, %lld rows, %.0f us/row\n", bucket.c_str(), total, rows,
+                1e6 * total / static_cast<double>(rows));
+    std::vector<std::pair<std::string, Profile::Cell>> v(labels.begin(), labels.end());
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second.secs > b.second.secs; });
+    double sum = 0;
+    for (const auto& [label, c] : v) {
+      sum += c.secs;
+      std::printf("    %5.1f%%  %9lld x %7.1f us = %7.0f us/row  %s\n", 100 * c.secs / total, c.n,
+                  1e6 * c.secs / static_cast<double>(c.n), 1e6 * c.secs / static_cast<double>(rows),
+                  label.c_str());
+    }
+    std::printf("    %5.1f%%  outside statements (client work before the first one)\n",
+                100 * (total - sum) / total);
+  }
+}
+
 // One planned row: what the plan saw and what it writes.
 struct Planned {
   long long id = 0;
@@ -282,6 +410,8 @@ struct Bench {
   std::string now;
   std::vector<std::string> cols;
   std::string setup_note;
+  Profile* profile = nullptr;  // --profile
+  int server_pid = 0;          // MariaDB on this host: for its CPU time
 
   jobs::RowOp Op(const Planned& p) const {
     jobs::RowOp op;
@@ -401,6 +531,15 @@ void Setup(Bench& b) {
     db.sql() << "SELECT VERSION()", soci::into(version);
     db.sql() << "SELECT @@innodb_buffer_pool_size", soci::into(pool);
     db.sql() << "SELECT @@innodb_flush_log_at_trx_commit", soci::into(flush);
+    std::string pid_file;
+    db.sql() << "SELECT @@pid_file", soci::into(pid_file);
+    if (std::FILE* f = std::fopen(pid_file.c_str(), "r")) {
+      if (std::fscanf(f, "%d", &b.server_pid) != 1) b.server_pid = 0;
+      std::fclose(f);
+    }
+    if (b.server_pid > 0 && !std::filesystem::exists(fmt::format("/proc/{}/stat", b.server_pid))) {
+      b.server_pid = 0;
+    }
     b.setup_note = fmt::format("MariaDB {}, unix socket, innodb_buffer_pool_size={} MiB, "
                                "innodb_flush_log_at_trx_commit={}",
                                version, pool >> 20, flush);
@@ -417,17 +556,67 @@ void Setup(Bench& b) {
 
 // --- measurement -------------------------------------------------------------------------------
 
+// CPU seconds of this process and (MariaDB on this host) of the server process, all threads:
+// a second, load-independent view of the cost (wall time on a shared machine is noisy).
+struct Cpu {
+  double client = 0, server = 0;
+};
+Cpu SampleCpu(int server_pid) {
+  Cpu c;
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  c.client = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  if (server_pid > 0) {
+    std::FILE* f = std::fopen(fmt::format("/proc/{}/stat", server_pid).c_str(), "r");
+    if (f) {
+      char buf[1024] = {};
+      size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+      std::fclose(f);
+      std::string stat(buf, n);
+      // Fields after the ")" closing the command name: state is field 3; utime, stime 14, 15.
+      auto close = stat.rfind(')');
+      if (close != std::string::npos) {
+        std::vector<std::string> fields;
+        std::string cur;
+        for (char ch : stat.substr(close + 2)) {
+          if (ch == ' ') {
+            fields.push_back(cur);
+            cur.clear();
+          } else {
+            cur += ch;
+          }
+        }
+        if (fields.size() > 12) {
+          double tck = static_cast<double>(::sysconf(_SC_CLK_TCK));
+          c.server = (std::stod(fields[11]) + std::stod(fields[12])) / tck;
+        }
+      }
+    }
+  }
+  return c;
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
 struct Totals {
   double secs[kWorkloads] = {0, 0, 0, 0};
   long long rows[kWorkloads] = {0, 0, 0, 0};
+  Cpu cpu[kWorkloads];
+  std::vector<double> round_ratio[2];  // per round: ledger ÷ plain time (single, batched)
+  double load_before = 0, load_after = 0;
   double restore_secs[2] = {0, 0};  // single, batched
   long long restore_rows[2] = {0, 0};
   double setup_secs = 0;
 };
 
 // Ledger: `sets` change sets of the planned rows [from, to), `per` rows each.
-double ApplyLedger(Bench& b, const std::string& run_id, const std::vector<Planned>& rows,
-                   size_t from, size_t to, size_t per) {
+double ApplyLedger(Bench& b, const char* bucket, const std::string& run_id,
+                   const std::vector<Planned>& rows, size_t from, size_t to, size_t per) {
   std::vector<jobs::ChangeSet> plan;
   for (size_t i = from; i < to; i += per) {
     jobs::ChangeSet cs;
@@ -436,9 +625,11 @@ double ApplyLedger(Bench& b, const std::string& run_id, const std::vector<Planne
                            cs.ops.size());
     plan.push_back(std::move(cs));
   }
+  if (b.profile) b.profile->Begin(bucket);
   auto t0 = SteadyClock::now();
   auto stats = jobs::ApplyPlan(*b.db, run_id, plan, nullptr, nullptr);
   auto t1 = SteadyClock::now();
+  if (b.profile) b.profile->End(static_cast<long long>(to - from));
   if (!stats) throw std::runtime_error("ApplyPlan " + run_id + ": " + stats.error().message);
   if (stats->rows_changed != static_cast<long long>(to - from) || stats->changed_since_plan != 0) {
     throw std::runtime_error(fmt::format("ApplyPlan {}: {} rows changed, {} sets changed since "
@@ -450,11 +641,13 @@ double ApplyLedger(Bench& b, const std::string& run_id, const std::vector<Planne
 }
 
 // Plain: the same UPDATEs, `per` rows per transaction, no ledger.
-double ApplyPlain(Bench& b, const std::vector<Planned>& rows, size_t from, size_t to, size_t per) {
+double ApplyPlain(Bench& b, const char* bucket, const std::vector<Planned>& rows, size_t from,
+                  size_t to, size_t per) {
   std::vector<jobs::RowOp> ops;
   ops.reserve(to - from);
   for (size_t k = from; k < to; ++k) ops.push_back(b.Op(rows[k]));
   crm::Db& db = *b.db;
+  if (b.profile) b.profile->Begin(bucket);
   auto t0 = SteadyClock::now();
   Must(crm::Guard("plain updates", [&] {
          for (size_t i = 0; i < ops.size(); i += per) {
@@ -464,7 +657,9 @@ double ApplyPlain(Bench& b, const std::vector<Planned>& rows, size_t from, size_
          }
        }),
        "plain updates");
-  return Secs(SteadyClock::now() - t0);
+  double secs = Secs(SteadyClock::now() - t0);
+  if (b.profile) b.profile->End(static_cast<long long>(to - from));
+  return secs;
 }
 
 // Every row of workload w: first_name trimmed (after apply) / text equal to the plan (after
@@ -502,6 +697,8 @@ Totals Measure(Bench& b) {
                Thousands(n[0] + n[1] + n[2] + n[3]).c_str(), Secs(SteadyClock::now() - p0));
 
   std::string tag = fmt::format("bench-{}", std::time(nullptr));
+  double load[3] = {0, 0, 0};
+  if (::getloadavg(load, 3) > 0) t.load_before = load[0];
   std::vector<std::string> runs_single, runs_batched;
   const auto R = static_cast<size_t>(o.rounds);
   const auto S = static_cast<size_t>(o.single), M = static_cast<size_t>(o.batches),
@@ -513,16 +710,33 @@ Totals Measure(Bench& b) {
     runs_single.push_back(rs);
     runs_batched.push_back(rb);
     double d[kWorkloads] = {0, 0, 0, 0};
+    auto timed = [&](int w, const auto& fn) {
+      Cpu c0 = SampleCpu(b.server_pid);
+      d[w] = fn();
+      Cpu c1 = SampleCpu(b.server_pid);
+      t.cpu[w].client += c1.client - c0.client;
+      t.cpu[w].server += c1.server - c0.server;
+    };
     bool ledger_first = r % 2 == 0;
     for (int step = 0; step < 2; ++step) {
       if ((step == 0) == ledger_first) {
-        d[kLedgerSingle] = ApplyLedger(b, rs, rows[kLedgerSingle], s0, s1, 1);
-        d[kLedgerBatched] = ApplyLedger(b, rb, rows[kLedgerBatched], m0 * K, m1 * K, K);
+        timed(kLedgerSingle, [&] {
+          return ApplyLedger(b, "ledger single", rs, rows[kLedgerSingle], s0, s1, 1);
+        });
+        timed(kLedgerBatched, [&] {
+          return ApplyLedger(b, "ledger batched", rb, rows[kLedgerBatched], m0 * K, m1 * K, K);
+        });
       } else {
-        d[kPlainSingle] = ApplyPlain(b, rows[kPlainSingle], s0, s1, 1);
-        d[kPlainBatched] = ApplyPlain(b, rows[kPlainBatched], m0 * K, m1 * K, K);
+        timed(kPlainSingle, [&] {
+          return ApplyPlain(b, "plain single", rows[kPlainSingle], s0, s1, 1);
+        });
+        timed(kPlainBatched, [&] {
+          return ApplyPlain(b, "plain batched", rows[kPlainBatched], m0 * K, m1 * K, K);
+        });
       }
     }
+    t.round_ratio[0].push_back(d[kLedgerSingle] / d[kPlainSingle]);
+    t.round_ratio[1].push_back(d[kLedgerBatched] / d[kPlainBatched]);
     long long rs_rows = static_cast<long long>(s1 - s0), rb_rows = static_cast<long long>((m1 - m0) * K);
     t.secs[kLedgerSingle] += d[kLedgerSingle];
     t.secs[kPlainSingle] += d[kPlainSingle];
@@ -539,6 +753,7 @@ Totals Measure(Bench& b) {
                  d[kPlainSingle], d[kLedgerSingle] / d[kPlainSingle], rb_rows, d[kLedgerBatched],
                  d[kPlainBatched], d[kLedgerBatched] / d[kPlainBatched]);
   }
+  if (::getloadavg(load, 3) > 0) t.load_after = load[0];
   for (int w = 0; w < kWorkloads; ++w) CheckApplied(b, w, rows[w]);
   std::fprintf(stderr, "all %s updated rows checked\n",
                Thousands(t.rows[0] + t.rows[1] + t.rows[2] + t.rows[3]).c_str());
@@ -546,10 +761,12 @@ Totals Measure(Bench& b) {
   // Restore, newest run first.
   auto restore = [&](const std::vector<std::string>& runs, int slot, long long want) {
     for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
+      if (b.profile) b.profile->Begin(slot == 0 ? "restore single" : "restore batched");
       auto t0 = SteadyClock::now();
       auto res = jobs::RestoreRun(db, *it, {});
       t.restore_secs[slot] += Secs(SteadyClock::now() - t0);
       if (!res) throw std::runtime_error("RestoreRun " + *it + ": " + res.error().message);
+      if (b.profile) b.profile->End(res->rows_restored);
       if (!res->conflicts.empty()) throw std::runtime_error("RestoreRun " + *it + ": conflicts");
       t.restore_rows[slot] += res->rows_restored;
     }
@@ -598,28 +815,42 @@ std::string Rate(long long rows, double secs) {
 void Report(const Bench& b, const Totals& t) {
   const Options& o = b.opt;
   const bool my = b.backend == Backend::kMysql;
-  double ov_single = t.secs[kLedgerSingle] / t.secs[kPlainSingle];
-  double ov_batched = t.secs[kLedgerBatched] / t.secs[kPlainBatched];
+  const bool server_cpu = b.server_pid > 0;
+  auto cpu_us = [&](int w) {
+    return 1e6 * (t.cpu[w].client + t.cpu[w].server) / static_cast<double>(t.rows[w]);
+  };
+  double ov[2] = {t.secs[kLedgerSingle] / t.secs[kPlainSingle],
+                  t.secs[kLedgerBatched] / t.secs[kPlainBatched]};
+  double med[2] = {Median(t.round_ratio[0]), Median(t.round_ratio[1])};
+  double cpu_ov[2] = {cpu_us(kLedgerSingle) / cpu_us(kPlainSingle),
+                      cpu_us(kLedgerBatched) / cpu_us(kPlainBatched)};
   std::printf("\n== engine_bench: %s, %s contacts (%s) ==\n", my ? "MariaDB" : "SQLite",
               Thousands(o.contacts).c_str(), b.setup_note.c_str());
-  std::printf("machine: %s; %lld rounds, ledger/plain order alternating\n", Machine().c_str(),
-              o.rounds);
-  auto line = [&](const char* what, int w) {
-    std::printf("  %-34s %9s rows in %8.2f s = %9s rows/s\n", what, Thousands(t.rows[w]).c_str(),
-                t.secs[w], Rate(t.rows[w], t.secs[w]).c_str());
+  std::printf("machine: %s, load average %.2f before / %.2f after the apply phases; %lld rounds, "
+              "ledger/plain order alternating\n",
+              Machine().c_str(), t.load_before, t.load_after, o.rounds);
+  auto line = [&](const std::string& what, int w) {
+    std::printf("  %-34s %9s rows in %8.2f s = %9s rows/s; CPU %6.0f us/row (client %.0f + %s %.0f)\n",
+                what.c_str(), Thousands(t.rows[w]).c_str(), t.secs[w],
+                Rate(t.rows[w], t.secs[w]).c_str(), cpu_us(w),
+                1e6 * t.cpu[w].client / static_cast<double>(t.rows[w]),
+                server_cpu ? "server" : "server n/a", 1e6 * t.cpu[w].server / static_cast<double>(t.rows[w]));
   };
-  std::string single = fmt::format("{} single-row sets", Thousands(o.single));
-  std::string batched = fmt::format("{} sets of {} rows", Thousands(o.batches), o.batch_rows);
-  std::printf("%s:\n", single.c_str());
+  auto overhead = [&](int i) {
+    std::printf("  ledger overhead: %.2fx the plain time (median of rounds %.2fx, min %.2fx, max "
+                "%.2fx; CPU %.2fx) -- target <= 2x: %s\n",
+                ov[i], med[i], *std::min_element(t.round_ratio[i].begin(), t.round_ratio[i].end()),
+                *std::max_element(t.round_ratio[i].begin(), t.round_ratio[i].end()), cpu_ov[i],
+                ov[i] <= 2.0 ? "met" : "NOT met");
+  };
+  std::printf("%s single-row change sets:\n", Thousands(o.single).c_str());
   line("ApplyPlan (ledger)", kLedgerSingle);
   line("plain UPDATE, 1 per transaction", kPlainSingle);
-  std::printf("  ledger overhead: %.2fx the plain time (target <= 2x: %s)\n", ov_single,
-              ov_single <= 2.0 ? "met" : "NOT met");
-  std::printf("%s:\n", batched.c_str());
+  overhead(0);
+  std::printf("%s change sets of %lld rows:\n", Thousands(o.batches).c_str(), o.batch_rows);
   line("ApplyPlan (ledger)", kLedgerBatched);
-  line(fmt::format("plain UPDATE, {} per transaction", o.batch_rows).c_str(), kPlainBatched);
-  std::printf("  ledger overhead: %.2fx the plain time (target <= 2x: %s)\n", ov_batched,
-              ov_batched <= 2.0 ? "met" : "NOT met");
+  line(fmt::format("plain UPDATE, {} per transaction", o.batch_rows), kPlainBatched);
+  overhead(1);
   std::printf("restore (RestoreRun):\n");
   std::printf("  %-34s %9s rows in %8.2f s = %9s rows/s\n", "single-row runs",
               Thousands(t.restore_rows[0]).c_str(), t.restore_secs[0],
@@ -629,20 +860,21 @@ void Report(const Bench& b, const Totals& t) {
               Rate(t.restore_rows[1], t.restore_secs[1]).c_str());
   std::printf("setup (generate, multiply, dirty): %.1f s\n\n", t.setup_secs);
 
-  std::printf("| date | backend | machine | contacts | single sets | ledger rows/s | plain rows/s "
-              "| overhead | batched sets | ledger rows/s | plain rows/s | overhead | restore "
-              "rows/s (single / batched) |\n");
+  std::printf("| date | backend | contacts | single sets | ledger rows/s | plain rows/s | overhead "
+              "(median round; CPU) | batched sets | ledger rows/s | plain rows/s | overhead "
+              "(median round; CPU) | restore rows/s (single / batched) | load |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-  std::printf("| %s | %s | %s | %s | %s | %s | %s | %.2f× | %s×%lld | %s | %s | %.2f× | %s / %s |\n",
-              Today().c_str(), my ? "MariaDB" : "SQLite", Machine().c_str(),
-              Thousands(o.contacts).c_str(), Thousands(o.single).c_str(),
-              Rate(t.rows[kLedgerSingle], t.secs[kLedgerSingle]).c_str(),
-              Rate(t.rows[kPlainSingle], t.secs[kPlainSingle]).c_str(), ov_single,
+  std::printf("| %s | %s | %s | %s | %s | %s | %.2f× (%.2f×; %.2f×) | %s×%lld | %s | %s | %.2f× "
+              "(%.2f×; %.2f×) | %s / %s | %.1f–%.1f |\n",
+              Today().c_str(), my ? "MariaDB" : "SQLite", Thousands(o.contacts).c_str(),
+              Thousands(o.single).c_str(), Rate(t.rows[kLedgerSingle], t.secs[kLedgerSingle]).c_str(),
+              Rate(t.rows[kPlainSingle], t.secs[kPlainSingle]).c_str(), ov[0], med[0], cpu_ov[0],
               Thousands(o.batches).c_str(), o.batch_rows,
               Rate(t.rows[kLedgerBatched], t.secs[kLedgerBatched]).c_str(),
-              Rate(t.rows[kPlainBatched], t.secs[kPlainBatched]).c_str(), ov_batched,
+              Rate(t.rows[kPlainBatched], t.secs[kPlainBatched]).c_str(), ov[1], med[1], cpu_ov[1],
               Rate(t.restore_rows[0], t.restore_secs[0]).c_str(),
-              Rate(t.restore_rows[1], t.restore_secs[1]).c_str());
+              Rate(t.restore_rows[1], t.restore_secs[1]).c_str(),
+              std::min(t.load_before, t.load_after), std::max(t.load_before, t.load_after));
   std::fflush(stdout);
 }
 
@@ -655,9 +887,15 @@ int RunOne(const Options& o, Backend backend) {
     auto t0 = SteadyClock::now();
     Setup(b);
     double setup = Secs(SteadyClock::now() - t0);
+    Profile profile;
+    if (o.profile) {
+      b.profile = &profile;
+      b.db->sql().set_logger(new ProfileLogger(&profile));
+    }
     Totals t = Measure(b);
     t.setup_secs = setup;
     Report(b, t);
+    if (o.profile) PrintProfile(profile);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "engine_bench (%s): %s\n", backend == Backend::kMysql ? "MariaDB" : "SQLite",
                  e.what());

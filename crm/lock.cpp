@@ -58,7 +58,11 @@ class MysqlLock final : public JobLock {
       db_->sql() << "SELECT IS_USED_LOCK(:n) = CONNECTION_ID()", soci::use(name_),
           soci::into(mine, ind);
     });
-    if (!st) return Error::Refused(fmt::format("lost the job lock {}: {}", name_, st.error().message));
+    if (!st) {
+      // A server that went away is "unreachable" (exit 3), not a safety refusal.
+      if (st.error().exit == Exit::kDbUnreachable) return st;
+      return Error::Refused(fmt::format("lost the job lock {}: {}", name_, st.error().message));
+    }
     if (ind != soci::i_ok || mine != 1) {
       return Error::Refused(fmt::format("lost the job lock {} (connection dropped?)", name_));
     }

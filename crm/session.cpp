@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -139,10 +140,14 @@ class FaultLogger final : public soci::logger_impl {
 
 // The MySQL connector's messages for "can't reach the server" (2002, 2003, 2005, 2006, 2013).
 bool LooksUnreachable(const std::string& msg) {
-  for (const char* s : {"Can't connect", "Unknown MySQL server host", "server has gone away",
-                        "Lost connection", "Can't connect to local", "Connection refused",
-                        "Unknown server host"}) {
-    if (msg.find(s) != std::string::npos) return true;
+  // libmariadb and libmysqlclient word these differently ("Server has gone away" vs "MySQL
+  // server has gone away"): compare lowercase.
+  std::string m = msg;
+  for (char& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* s : {"can't connect", "unknown mysql server host", "server has gone away",
+                        "lost connection", "connection refused", "unknown server host",
+                        "connection was killed", "server shutdown in progress"}) {
+    if (m.find(s) != std::string::npos) return true;
   }
   return false;
 }

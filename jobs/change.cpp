@@ -134,7 +134,11 @@ SetOutcome ApplySet(crm::Db& db, Columns& columns, const std::string& run_id, in
     if (op.kind == OpKind::kDelete) continue;
     auto copied = crm::CopyImage(db, **columns.Get(op.table), {op.table, op.id_column, op.id},
                                  {run_id, set_no, static_cast<int>(i), 'a'});
-    if (!copied || *copied != 1) throw std::runtime_error("recording the after-image failed");
+    if (!copied) throw copied.error();  // keep the cause (e.g. the database went away)
+    if (*copied != 1) {
+      throw std::runtime_error(fmt::format("recording the after-image of {} {} copied {} rows",
+                                           op.table, op.id, *copied));
+    }
   }
   return {true, static_cast<long long>(cs.ops.size())};
 }
@@ -203,6 +207,7 @@ Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
     if (stop && stop->load()) {
       spdlog::info("[{}] stop requested: ending at a change-set boundary ({} of {} applied)",
                    run_id, stats.sets_applied, plan.size());
+      stats.stopped = true;
       break;
     }
     if (lock) {
@@ -260,6 +265,7 @@ Status ApplyGuarded(RunContext& ctx, const std::vector<ChangeSet>& plan, RunRepo
   report.counts["rows_changed"] = stats->rows_changed;
   report.counts["changed_since_plan"] = stats->changed_since_plan;
   report.counts["rows_by_table"] = stats->rows_by_table;
+  report.interrupted = stats->stopped;
   return Status::Ok();
 }
 

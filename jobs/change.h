@@ -55,6 +55,7 @@ struct ApplyStats {
   long long changed_since_plan = 0;
   long long rows_changed = 0;
   std::map<std::string, long long> rows_by_table;
+  bool stopped = false;  // a stop request ended the run at a set boundary; the rest is unplanned
 };
 
 // Applies the plan set by set; returns what happened. An Error means the set in progress was

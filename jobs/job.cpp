@@ -137,7 +137,9 @@ RunReport ExecuteRun(const RunRequest& req, const crm::DbFactory& open_db) {
   Status st = kind.value()->Plan(ctx, rep);
   if (st && !req.dry_run) st = kind.value()->Apply(ctx, rep);
   if (st && !req.dry_run) st = kind.value()->Record(ctx, rep);
-  if (st) {
+  if (st && rep.interrupted) {
+    finish(Exit::kOk, "interrupted", rep.message + " (stopped at a change-set boundary)");
+  } else if (st) {
     finish(Exit::kOk, "ok", rep.message);
   } else {
     finish(st.error().exit, StatusFor(st.error().exit), st.error().message);

@@ -46,6 +46,10 @@ struct RunReport {
   nlohmann::json details = nlohmann::json::object();  // kind-specific (audit: per field/owner)
   std::string message;
   Exit exit = Exit::kOk;
+  // The kind stopped at a batch boundary because a stop was requested (SIGTERM): the run is
+  // journaled `interrupted`; what it committed stays (and can be restored), the rest is planned
+  // again by the next run.
+  bool interrupted = false;
 
   nlohmann::json ToJson() const;
 };

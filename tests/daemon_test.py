@@ -140,6 +140,46 @@ class DaemonTest(unittest.TestCase):
         crashed = [r for r in crm.runs(path) if r["run_id"] == "crashed-1"][0]
         self.assertEqual(crashed["status"], "interrupted")
 
+    def test_sigterm_mid_run_stops_at_a_change_set_boundary(self):
+        crm = Crm("sqlite", contacts=2000)
+        # Every live contact gets trailing spaces: thousands of one-row change sets to apply.
+        crm.sql("UPDATE contacts SET first_name = COALESCE(first_name, 'x') || '   ' WHERE deleted = 0")
+        path = crm.config("jobs:\n  std:\n    kind: standardize\n    schedule: '*:*:0/5'\n"
+                          "    max_rows: 0\n    max_fraction: 0\n    batch_size: 1\n")
+        notify = NotifySocket(crm.dir)
+        log_path = os.path.join(crm.dir, "daemon.log")
+        with open(log_path, "w") as log:
+            proc = start(path, notify, log=log)
+            try:
+                notify.wait_for("READY", "1", timeout=20)
+                deadline = time.monotonic() + 15
+                while time.monotonic() < deadline and "starting (slot" not in open(log_path).read():
+                    time.sleep(0.05)
+                time.sleep(0.5)  # into the change sets
+                proc.send_signal(signal.SIGTERM)
+                notify.wait_for("STOPPING", "1", timeout=10)
+                self.assertEqual(proc.wait(timeout=60), 0)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                notify.close()
+        runs = crm.runs(path)
+        self.assertEqual(len(runs), 1, runs)
+        r = runs[0]
+        self.assertEqual(r["status"], "interrupted", r)
+        planned = r["counts"]["rows_planned"]
+        applied = r["counts"]["change_sets_applied"]
+        self.assertGreater(applied, 0, r)
+        self.assertLess(applied, planned, r)
+        # Exactly the applied sets changed: no half-applied set, and the ledger agrees.
+        padded = int(crm.sql("SELECT COUNT(*) FROM contacts WHERE deleted = 0 AND first_name LIKE '%   '")[0][0])
+        self.assertEqual(padded, planned - applied)
+        self.assertEqual(int(crm.sql("SELECT COUNT(*) FROM crmh_ledger")[0][0]), applied)
+        # What it committed can be undone exactly.
+        p = run("restore", r["run_id"], config=path, check=0)
+        padded = int(crm.sql("SELECT COUNT(*) FROM contacts WHERE deleted = 0 AND first_name LIKE '%   '")[0][0])
+        self.assertEqual(padded, planned)
+
     def test_persistent_job_catches_up_once_at_start(self):
         crm = Crm("sqlite", contacts=50)
         path = crm.config("jobs:\n  nightly:\n    kind: audit\n    schedule: '*-*-* 00:00:00'\n"
