@@ -1,8 +1,8 @@
 // engine_bench: what the safe-change engine's ledger costs (issue 3, "Benchmark").
 //
 // Builds a fresh contacts table of the requested size (the demo CRM generator for a seed of
-// contacts, then multiplied server-side with INSERT … SELECT, ids renumbered), dirties
-// first_name with surrounding spaces, and then measures in one process, on one session:
+// contacts, then copies of the seed appended server-side with INSERT … SELECT, ids renumbered),
+// dirties first_name with surrounding spaces, and then measures in one process, on one session:
 //
 //   single   N change sets of one row through jobs::ApplyPlan (ledger on)  vs
 //            the same N UPDATEs without the ledger, one transaction per row
@@ -20,13 +20,17 @@
 // touch the same pages of the table; plans (row text `expect`, new values) come from one batched
 // read per workload before anything is timed; the measured time is ApplyPlan vs the plain loop
 // only. The work is split into rounds; each round runs a slice of every workload, and the order
-// of ledger/plain alternates per round, so background flushing or a growing ledger weighs on
-// both sides alike. Each round is its own run (run ids bench-…-single-R / -batched-R).
+// of ledger/plain alternates per round, so background flushing, a growing ledger or a noisy
+// neighbour weighs on both sides alike. Each round is its own run (run ids
+// bench-…-single-R / -batched-R). Besides wall time it records CPU time (this process, and the
+// MariaDB server process when it runs on this host), a cost that load on a shared machine
+// disturbs much less; --profile adds a per-statement-kind breakdown.
 //
 // After applying, every touched row is checked (first_name trimmed); after restore, every
 // restored row's text must equal its plan-time text exactly.
 //
 // Exit: 0 ok, 1 a step failed, 2 usage.
+#include <fmt/format.h>
 #include <soci/mysql/soci-mysql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
@@ -41,7 +45,6 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
-#include <fmt/format.h>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -144,6 +147,11 @@ std::optional<Options> ParseArgs(int argc, char** argv) {
       v = a.substr(eq + 1);
       a = a.substr(0, eq);
     } else if (a.rfind("--", 0) == 0) {
+      static const char* const kValued[] = {"--mysql-socket", "--sqlite", "--contacts",
+                                            "--seed-contacts", "--single", "--batched", "--rounds"};
+      if (std::find(std::begin(kValued), std::end(kValued), a) == std::end(kValued)) {
+        return fail("unknown option " + a);
+      }
       if (i + 1 >= argc) return fail(a + " needs a value");
       v = argv[++i];
     } else {

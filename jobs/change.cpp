@@ -329,29 +329,40 @@ Result<RestoreResult> RestoreRun(crm::Db& db, const std::string& run_id,
     return result;
   }
   Columns columns(db);
-  // Conflicts: each touched row must still be exactly as this run left it (its newest image).
-  std::set<std::pair<std::string, std::string>> seen;
-  for (const Entry* e : pending) {
-    if (!seen.insert({e->table, e->row_id}).second) continue;  // an older op on the same row
-    auto cols = columns.Get(e->table);
+  // A conflict: the row is not exactly as this run left it (its newest image), or a row the run
+  // deleted is back. `for_update` locks the row (inside a restore transaction).
+  auto conflict = [&](const Entry& e, bool for_update) -> Result<std::optional<std::string>> {
+    auto cols = columns.Get(e.table);
     if (!cols) return cols.error();
-    crm::RowRef row{e->table, e->id_column, e->row_id};
-    auto live = crm::LiveRowText(db, **cols, row, false);
+    crm::RowRef row{e.table, e.id_column, e.row_id};
+    auto live = crm::LiveRowText(db, **cols, row, for_update);
     if (!live) return live.error();
-    if (e->op == "delete") {
+    if (e.op == "delete") {
       if (live->has_value()) {
-        result.conflicts.push_back(fmt::format("{} {}: deleted by run {} but present again",
-                                               e->table, e->row_id, run_id));
+        return std::optional<std::string>(
+            fmt::format("{} {}: deleted by run {} but present again", e.table, e.row_id, run_id));
       }
-      continue;
+      return std::optional<std::string>();
     }
-    auto after = crm::ImageText(db, **cols, row, {run_id, e->set_no, e->op_no, 'a'});
+    auto after = crm::ImageText(db, **cols, row, {run_id, e.set_no, e.op_no, 'a'});
     if (!after) return after.error();
     if (!live->has_value()) {
-      result.conflicts.push_back(fmt::format("{} {}: deleted since run {}", e->table, e->row_id, run_id));
-    } else if (!after->has_value() || **after != **live) {
-      result.conflicts.push_back(fmt::format("{} {}: changed since run {}", e->table, e->row_id, run_id));
+      return std::optional<std::string>(
+          fmt::format("{} {}: deleted since run {}", e.table, e.row_id, run_id));
     }
+    if (!after->has_value() || **after != **live) {
+      return std::optional<std::string>(
+          fmt::format("{} {}: changed since run {}", e.table, e.row_id, run_id));
+    }
+    return std::optional<std::string>();
+  };
+  // Only a row's newest op (the first met, newest-first) must match the live row.
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const Entry* e : pending) {
+    if (!seen.insert({e->table, e->row_id}).second) continue;
+    auto c = conflict(*e, false);
+    if (!c) return c.error();
+    if (*c) result.conflicts.push_back(**c);
   }
   if (!result.conflicts.empty() && !opt.force) {
     std::string list;
@@ -368,35 +379,52 @@ Result<RestoreResult> RestoreRun(crm::Db& db, const std::string& run_id,
     result.sets_restored = static_cast<long long>(sets.size());
     return result;
   }
-  // Newest set first, each in its own transaction.
+  if (opt.after_check) opt.after_check();
+  // Newest set first, each in its own transaction. Each row is checked again under its lock:
+  // a user's edit that landed after the check above is never overwritten (unless --force).
+  std::set<std::pair<std::string, std::string>> locked;
   size_t i = 0;
   while (i < pending.size()) {
     int set_no = pending[i]->set_no;
-    Status tx = crm::Guard(fmt::format("restoring change set {} of run {}", set_no, run_id), [&] {
+    std::optional<Error> failed;
+    try {
       Begin(db);
-      try {
-        std::string now = NowSql();
-        for (; i < pending.size() && pending[i]->set_no == set_no; ++i) {
-          const Entry* e = pending[i];
-          auto cols = columns.Get(e->table);
-          if (!cols) throw std::runtime_error(cols.error().message);
-          Status put = crm::PutBack(db, **cols, {e->table, e->id_column, e->row_id},
-                                    {run_id, e->set_no, e->op_no, 'b'});
-          if (!put) throw std::runtime_error(put.error().message);
-          int op_no = e->op_no;
-          db.sql() << fmt::format("UPDATE {} SET restored_at = :n WHERE run_id = :r AND set_no = "
-                                  ":s AND op_no = :o",
-                                  db.State("ledger")),
-              soci::use(now), soci::use(run_id), soci::use(set_no), soci::use(op_no);
-          ++result.rows_restored;
+      std::string now = NowSql();
+      for (; i < pending.size() && pending[i]->set_no == set_no; ++i) {
+        const Entry* e = pending[i];
+        if (!opt.force && locked.insert({e->table, e->row_id}).second) {
+          auto c = conflict(*e, /*for_update=*/true);
+          if (!c) throw c.error();
+          if (*c) {
+            throw Error::Refused(fmt::format(
+                "restore of run {} stopped: {} (changed during the restore); {} change set(s) "
+                "were restored, the rest are untouched — check the row and run restore again",
+                run_id, **c, result.sets_restored));
+          }
         }
-        Commit(db);
-      } catch (...) {
-        Rollback(db);
-        throw;
+        auto cols = columns.Get(e->table);
+        if (!cols) throw cols.error();
+        Status put = crm::PutBack(db, **cols, {e->table, e->id_column, e->row_id},
+                                  {run_id, e->set_no, e->op_no, 'b'});
+        if (!put) throw put.error();
+        int op_no = e->op_no;
+        db.sql() << fmt::format("UPDATE {} SET restored_at = :n WHERE run_id = :r AND set_no = "
+                                ":s AND op_no = :o",
+                                db.State("ledger")),
+            soci::use(now), soci::use(run_id), soci::use(set_no), soci::use(op_no);
+        ++result.rows_restored;
       }
-    });
-    if (!tx) return tx.error();
+      Commit(db);
+    } catch (const Error& e) {
+      Rollback(db);
+      failed = e;
+    } catch (const std::exception& e) {
+      Rollback(db);
+      Status wrapped = crm::Guard(fmt::format("restoring change set {} of run {}", set_no, run_id),
+                                  [&] { throw std::runtime_error(e.what()); });
+      failed = wrapped.error();
+    }
+    if (failed) return *failed;
     ++result.sets_restored;
   }
   return result;

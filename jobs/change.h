@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -78,6 +79,7 @@ nlohmann::json DescribePlan(const std::vector<ChangeSet>& plan, size_t sample = 
 struct RestoreOptions {
   bool dry_run = false;
   bool force = false;
+  std::function<void()> after_check;  // test seam: runs between the conflict check and applying
 };
 
 struct RestoreResult {

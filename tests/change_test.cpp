@@ -185,6 +185,30 @@ TEST_CASE("restore refuses (exit 4) when a touched row changed since, listing it
   }
 }
 
+TEST_CASE("an edit landing between restore's check and its transaction is not overwritten") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b);
+    Dirty(f);
+    f.AddJob("std", "standardize").batch_size = 1;
+    auto run = f.Run("std");
+    REQUIRE(run.status == "ok");
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    jobs::RestoreOptions opt;
+    opt.after_check = [&] {
+      auto s = f.t.Session();  // "a user", after the check passed
+      *s << "UPDATE contacts SET city = 'Late edit' WHERE id = 1";
+    };
+    auto res = jobs::RestoreRun(**db, run.run_id, opt);
+    REQUIRE_FALSE(res.ok());
+    CHECK(res.error().exit == Exit::kRefused);
+    CHECK(res.error().message.find("contacts 1: changed since run") != std::string::npos);
+    std::string city;
+    (*db)->sql() << "SELECT city FROM contacts WHERE id = 1", soci::into(city);
+    CHECK(city == "Late edit");
+  }
+}
+
 TEST_CASE("engine: delete and soft delete come back exactly, with their original ids") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
