@@ -205,6 +205,106 @@ Status PutBack(Db& db, const std::vector<std::string>& cols, const RowRef& row,
   });
 }
 
+namespace {
+
+// ":p0, :p1, …" and the binds for a list of values (kept alive by the caller's vector).
+std::string Placeholders(const std::string& prefix, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += fmt::format("{}:{}{}", i ? ", " : "", prefix, i);
+  return out;
+}
+
+}  // namespace
+
+Result<std::map<std::string, std::string>> LiveRowTexts(Db& db, const std::vector<std::string>& cols,
+                                                         const std::string& table,
+                                                         const std::string& id_column,
+                                                         const std::vector<std::string>& ids,
+                                                         bool for_update) {
+  std::map<std::string, std::string> out;
+  Status st = Guard(fmt::format("reading {} rows of {}", ids.size(), table), [&] {
+    soci::statement s(db.sql());
+    std::string id, text;
+    soci::indicator id_ind = soci::i_ok, text_ind = soci::i_ok;
+    for (const auto& v : ids) s.exchange(soci::use(v));
+    s.exchange(soci::into(id, id_ind));
+    s.exchange(soci::into(text, text_ind));
+    s.alloc();
+    s.prepare(fmt::format("SELECT CAST({} AS CHAR), {} FROM {} WHERE {} IN ({}){}",
+                          db.Q(id_column), RowTextExpr(db, cols, ""), db.Q(table), db.Q(id_column),
+                          Placeholders("i", ids.size()),
+                          for_update && db.mysql() ? " FOR UPDATE" : ""));
+    s.define_and_bind();
+    for (bool got = s.execute(true); got; got = s.fetch()) out[id] = text;
+  });
+  if (!st) return st.error();
+  return out;
+}
+
+Result<long long> CopyImages(Db& db, const std::vector<std::string>& cols, const std::string& table,
+                             const std::string& id_column,
+                             const std::vector<std::pair<std::string, int>>& id_ops,
+                             const std::string& run_id, int set_no, char image) {
+  long long copied = 0;
+  Status st = Guard(fmt::format("backing up {} rows of {}", id_ops.size(), table), [&] {
+    std::string list;
+    for (const auto& c : cols) list += (list.empty() ? "" : ", ") + db.Q(c);
+    std::string cases;
+    std::vector<std::string> ids;
+    std::vector<int> ops;
+    ids.reserve(id_ops.size());
+    ops.reserve(id_ops.size());
+    for (size_t i = 0; i < id_ops.size(); ++i) {
+      cases += fmt::format(" WHEN :w{} THEN :o{}", i, i);
+      ids.push_back(id_ops[i].first);
+      ops.push_back(id_ops[i].second);
+    }
+    std::string img(1, image);
+    soci::statement s(db.sql());
+    s.exchange(soci::use(run_id));
+    s.exchange(soci::use(set_no));
+    for (size_t i = 0; i < ids.size(); ++i) {
+      s.exchange(soci::use(ids[i]));
+      s.exchange(soci::use(ops[i]));
+    }
+    s.exchange(soci::use(img));
+    for (const auto& v : ids) s.exchange(soci::use(v));
+    s.alloc();
+    s.prepare(fmt::format("INSERT INTO {} (crmh_run_id, crmh_set, crmh_op, crmh_image, {}) SELECT "
+                          ":run, :set, CASE CAST({} AS CHAR){} END, :img, {} FROM {} WHERE {} IN "
+                          "({})",
+                          Shadow(db, table), list, db.Q(id_column), cases, list, db.Q(table),
+                          db.Q(id_column), Placeholders("i", ids.size())));
+    s.define_and_bind();
+    s.execute(true);
+    copied = s.get_affected_rows();
+  });
+  if (!st) return st.error();
+  return copied;
+}
+
+Result<long long> CountImagesEqualLive(Db& db, const std::vector<std::string>& cols,
+                                       const std::string& table, const std::string& id_column,
+                                       const std::string& run_id, int set_no, char image) {
+  long long n = 0;
+  Status st = Guard(fmt::format("verifying the backup of {}", table), [&] {
+    std::string img(1, image);
+    // BINARY: a collation must not call 'A' and 'a', or 'x' and 'x ', equal.
+    std::string b = RowTextExpr(db, cols, "b"), t = RowTextExpr(db, cols, "t");
+    if (db.mysql()) {
+      b = "BINARY " + b;
+      t = "BINARY " + t;
+    }
+    db.sql() << fmt::format("SELECT COUNT(*) FROM {} b JOIN {} t ON t.{} = b.{} WHERE "
+                            "b.crmh_run_id = :run AND b.crmh_set = :set AND b.crmh_image = :img "
+                            "AND {} = {}",
+                            Shadow(db, table), db.Q(table), db.Q(id_column), db.Q(id_column), b, t),
+        soci::use(run_id), soci::use(set_no), soci::use(img), soci::into(n);
+  });
+  if (!st) return st.error();
+  return n;
+}
+
 Status DeleteImages(Db& db, const std::string& table, const std::string& run_id) {
   return Guard("deleting backup images", [&] {
     db.sql() << fmt::format("DELETE FROM {} WHERE crmh_run_id = :run", Shadow(db, table)),

@@ -9,6 +9,7 @@
 // joined, so a comparison is exact and needs no client-side type conversion.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +54,23 @@ Result<std::optional<std::string>> ImageText(Db& db, const std::vector<std::stri
 // Puts the stored image back: UPDATE the live row from it, or INSERT it if the row is gone.
 Status PutBack(Db& db, const std::vector<std::string>& cols, const RowRef& row,
                const ImageKey& key);
+// Set-at-a-time forms (one statement for many rows of one table; the engine's fast path).
+// The live rows' texts keyed by their id as text; `for_update` locks them (MySQL).
+Result<std::map<std::string, std::string>> LiveRowTexts(Db& db, const std::vector<std::string>& cols,
+                                                         const std::string& table,
+                                                         const std::string& id_column,
+                                                         const std::vector<std::string>& ids,
+                                                         bool for_update);
+// Copies the rows' images under (run, set, op of each id, image); returns rows copied.
+Result<long long> CopyImages(Db& db, const std::vector<std::string>& cols, const std::string& table,
+                             const std::string& id_column,
+                             const std::vector<std::pair<std::string, int>>& id_ops,
+                             const std::string& run_id, int set_no, char image);
+// How many of this set's stored images of `table` equal their live rows, byte for byte.
+Result<long long> CountImagesEqualLive(Db& db, const std::vector<std::string>& cols,
+                                       const std::string& table, const std::string& id_column,
+                                       const std::string& run_id, int set_no, char image);
+
 // Removes images (retention, forget).
 Status DeleteImages(Db& db, const std::string& table, const std::string& run_id);
 

@@ -58,9 +58,46 @@ struct SetOutcome {
   long long rows = 0;
 };
 
-// One change set in one transaction. Throws on failure (the caller rolls back).
-SetOutcome ApplySet(crm::Db& db, Columns& columns, const std::string& run_id, int set_no,
-                    const ChangeSet& cs, std::map<std::string, long long>& by_table) {
+// The changes themselves, one statement per row (values differ per row).
+void ApplyChanges(crm::Db& db, const ChangeSet& cs, std::map<std::string, long long>& by_table) {
+  for (const RowOp& op : cs.ops) {
+    if (op.kind == OpKind::kDelete) {
+      soci::statement s = (db.sql().prepare << fmt::format("DELETE FROM {} WHERE {} = :id",
+                                                           db.Q(op.table), db.Q(op.id_column)),
+                           soci::use(op.id));
+      s.execute(true);
+      if (s.get_affected_rows() != 1) {
+        throw std::runtime_error(fmt::format("deleting {} {} removed {} rows", op.table, op.id,
+                                             s.get_affected_rows()));
+      }
+    } else {
+      std::string assign;
+      std::vector<std::string> values;
+      std::vector<soci::indicator> inds;
+      values.reserve(op.set.size());
+      inds.reserve(op.set.size());
+      for (const auto& [col, v] : op.set) {
+        assign += fmt::format("{}{} = :v{}", assign.empty() ? "" : ", ", db.Q(col), values.size());
+        values.push_back(v.value_or(""));
+        inds.push_back(v ? soci::i_ok : soci::i_null);
+      }
+      soci::statement s(db.sql());
+      for (size_t k = 0; k < values.size(); ++k) s.exchange(soci::use(values[k], inds[k]));
+      s.exchange(soci::use(op.id));
+      s.alloc();
+      s.prepare(fmt::format("UPDATE {} SET {} WHERE {} = :id", db.Q(op.table), assign,
+                            db.Q(op.id_column)));
+      s.define_and_bind();
+      s.execute(true);
+    }
+    by_table[op.table] += 1;
+  }
+}
+
+// One change set in one transaction, a statement per row and step: the path for a set that
+// touches one row twice. Throws on failure (the caller rolls back).
+SetOutcome ApplySetRowByRow(crm::Db& db, Columns& columns, const std::string& run_id, int set_no,
+                             const ChangeSet& cs, std::map<std::string, long long>& by_table) {
   std::vector<std::string> live_text(cs.ops.size());
   for (size_t i = 0; i < cs.ops.size(); ++i) {
     const RowOp& op = cs.ops[i];
@@ -95,39 +132,7 @@ SetOutcome ApplySet(crm::Db& db, Columns& columns, const std::string& run_id, in
         soci::use(op.id_column), soci::use(op.id), soci::use(op_name), soci::use(note),
         soci::use(now);
   }
-  // The change itself.
-  for (const RowOp& op : cs.ops) {
-    if (op.kind == OpKind::kDelete) {
-      soci::statement s = (db.sql().prepare << fmt::format("DELETE FROM {} WHERE {} = :id",
-                                                           db.Q(op.table), db.Q(op.id_column)),
-                           soci::use(op.id));
-      s.execute(true);
-      if (s.get_affected_rows() != 1) {
-        throw std::runtime_error(fmt::format("deleting {} {} removed {} rows", op.table, op.id,
-                                             s.get_affected_rows()));
-      }
-    } else {
-      std::string assign;
-      std::vector<std::string> values;
-      std::vector<soci::indicator> inds;
-      values.reserve(op.set.size());
-      inds.reserve(op.set.size());
-      for (const auto& [col, v] : op.set) {
-        assign += fmt::format("{}{} = :v{}", assign.empty() ? "" : ", ", db.Q(col), values.size());
-        values.push_back(v.value_or(""));
-        inds.push_back(v ? soci::i_ok : soci::i_null);
-      }
-      soci::statement s(db.sql());
-      for (size_t k = 0; k < values.size(); ++k) s.exchange(soci::use(values[k], inds[k]));
-      s.exchange(soci::use(op.id));
-      s.alloc();
-      s.prepare(fmt::format("UPDATE {} SET {} WHERE {} = :id", db.Q(op.table), assign,
-                            db.Q(op.id_column)));
-      s.define_and_bind();
-      s.execute(true);
-    }
-    by_table[op.table] += 1;
-  }
+  ApplyChanges(db, cs, by_table);
   // After-images: what restore expects to find (anything else means someone changed it since).
   for (size_t i = 0; i < cs.ops.size(); ++i) {
     const RowOp& op = cs.ops[i];
@@ -138,6 +143,100 @@ SetOutcome ApplySet(crm::Db& db, Columns& columns, const std::string& run_id, in
     if (*copied != 1) {
       throw std::runtime_error(fmt::format("recording the after-image of {} {} copied {} rows",
                                            op.table, op.id, *copied));
+    }
+  }
+  return {true, static_cast<long long>(cs.ops.size())};
+}
+
+// One change set in one transaction, a statement per table and step (not per row): lock and
+// compare the rows, copy the before-images, verify them against the live rows, write the ledger,
+// change the rows, copy the after-images. Throws on failure (the caller rolls back).
+SetOutcome ApplySet(crm::Db& db, Columns& columns, const std::string& run_id, int set_no,
+                    const ChangeSet& cs, std::map<std::string, long long>& by_table) {
+  // Ops grouped by table, in plan order; a row met twice takes the row-by-row path.
+  std::map<std::string, std::vector<size_t>> groups;
+  std::set<std::pair<std::string, std::string>> rows;
+  for (size_t i = 0; i < cs.ops.size(); ++i) {
+    if (!rows.insert({cs.ops[i].table, cs.ops[i].id}).second) {
+      return ApplySetRowByRow(db, columns, run_id, set_no, cs, by_table);
+    }
+    groups[cs.ops[i].table].push_back(i);
+  }
+  auto must = [](auto result) {
+    if (!result) throw result.error();  // keeps the cause (e.g. the database went away)
+    return std::move(*result);
+  };
+  for (const auto& [table, idx] : groups) {
+    const auto& cols = *must(columns.Get(table));
+    const std::string& id_column = cs.ops[idx.front()].id_column;
+    std::vector<std::string> ids;
+    std::vector<std::pair<std::string, int>> id_ops;
+    for (size_t i : idx) {
+      ids.push_back(cs.ops[i].id);
+      id_ops.emplace_back(cs.ops[i].id, static_cast<int>(i));
+    }
+    auto live = must(crm::LiveRowTexts(db, cols, table, id_column, ids, /*for_update=*/true));
+    for (size_t i : idx) {
+      auto it = live.find(cs.ops[i].id);
+      if (it == live.end() || it->second != cs.ops[i].expect) return {};  // a user changed it
+    }
+    long long copied = must(crm::CopyImages(db, cols, table, id_column, id_ops, run_id, set_no, 'b'));
+    long long verified =
+        must(crm::CountImagesEqualLive(db, cols, table, id_column, run_id, set_no, 'b'));
+    if (copied != static_cast<long long>(idx.size()) || verified != copied) {
+      throw Error::Refused(fmt::format(
+          "the backup of {} rows of {} could not be verified ({} copied, {} equal to the live rows)",
+          idx.size(), table, copied, verified));
+    }
+  }
+  // The ledger: one multi-row INSERT.
+  {
+    std::string now = NowSql();
+    std::vector<int> op_nos;
+    std::vector<std::string> names, notes;
+    op_nos.reserve(cs.ops.size());
+    names.reserve(cs.ops.size());
+    notes.reserve(cs.ops.size());
+    soci::statement s(db.sql());
+    std::string values;
+    for (size_t i = 0; i < cs.ops.size(); ++i) {
+      const RowOp& op = cs.ops[i];
+      op_nos.push_back(static_cast<int>(i));
+      names.emplace_back(OpName(op.kind));
+      notes.push_back(Truncate(op.note, 255));
+      values += fmt::format("{1}(:r{0}, :s{0}, :o{0}, :t{0}, :c{0}, :id{0}, :op{0}, :l{0}, :n{0})",
+                            i, i ? ", " : "");
+      s.exchange(soci::use(run_id));
+      s.exchange(soci::use(set_no));
+      s.exchange(soci::use(op_nos.back()));
+      s.exchange(soci::use(op.table));
+      s.exchange(soci::use(op.id_column));
+      s.exchange(soci::use(op.id));
+      s.exchange(soci::use(names.back()));
+      s.exchange(soci::use(notes.back()));
+      s.exchange(soci::use(now));
+    }
+    s.alloc();
+    s.prepare(fmt::format("INSERT INTO {} (run_id, set_no, op_no, table_name, id_column, row_id, op, "
+                          "label, created_at) VALUES {}",
+                          db.State("ledger"), values));
+    s.define_and_bind();
+    s.execute(true);
+  }
+  ApplyChanges(db, cs, by_table);
+  // After-images: what restore expects to find (anything else means someone changed it since).
+  for (const auto& [table, idx] : groups) {
+    std::vector<std::pair<std::string, int>> id_ops;
+    for (size_t i : idx) {
+      if (cs.ops[i].kind != OpKind::kDelete) id_ops.emplace_back(cs.ops[i].id, static_cast<int>(i));
+    }
+    if (id_ops.empty()) continue;
+    const auto& cols = *must(columns.Get(table));
+    long long copied = must(crm::CopyImages(db, cols, table, cs.ops[idx.front()].id_column, id_ops,
+                                            run_id, set_no, 'a'));
+    if (copied != static_cast<long long>(id_ops.size())) {
+      throw std::runtime_error(fmt::format("recording the after-images of {} copied {} of {} rows",
+                                           table, copied, id_ops.size()));
     }
   }
   return {true, static_cast<long long>(cs.ops.size())};

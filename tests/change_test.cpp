@@ -326,6 +326,33 @@ TEST_CASE("retention purges ledger entries and dumps older than retention_days")
   }
 }
 
+TEST_CASE("engine: a set that touches one row twice takes the row-by-row path and restores") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b);
+    auto before = f.Checksums();
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(crm::Migrate(**db).ok());
+    auto cols = crm::OrderedColumns(**db, "contacts");
+    std::string expect = **crm::LiveRowText(**db, *cols, {"contacts", "id", "8"}, false);
+    jobs::ChangeSet cs;
+    cs.label = "contact 8 twice";
+    cs.ops.push_back({jobs::OpKind::kUpdate, "contacts", "id", "8", {{"city", "Lyon"}}, expect});
+    jobs::RowOp second{jobs::OpKind::kSoftDelete, "contacts", "id", "8", {{"deleted", "1"}}, expect};
+    cs.ops.push_back(second);
+    auto stats = jobs::ApplyPlan(**db, "run-twice", {cs}, nullptr, nullptr);
+    REQUIRE_MESSAGE(stats.ok(), (stats.ok() ? "" : stats.error().message));
+    std::string city;
+    int deleted = 0;
+    (*db)->sql() << "SELECT city, deleted FROM contacts WHERE id = 8", soci::into(city), soci::into(deleted);
+    CHECK(city == "Lyon");
+    CHECK(deleted == 1);
+    auto restored = jobs::RestoreRun(**db, "run-twice", {});
+    REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+    CHECK(f.Checksums() == before);
+  }
+}
+
 TEST_CASE("a failing statement inside a change set rolls the whole set back") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
