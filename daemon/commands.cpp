@@ -49,6 +49,28 @@ Result<std::unique_ptr<crm::Db>> OpenState(const Config& cfg) {
   return db;
 }
 
+// Journals a command that acted on the state or the CRM outside a scheduled job (restore,
+// forget): one finished row. Returns its run id.
+Result<std::string> JournalAction(crm::Db& db, const Config& cfg, const std::string& job,
+                                  const std::string& kind, const nlohmann::json& counts,
+                                  const std::string& message) {
+  SystemClock clock;
+  crm::RunRow row;
+  row.run_id = crm::NewRunId(clock.Now());
+  row.job = job;
+  row.kind = kind;
+  row.instance_id = cfg.instance_id;
+  row.started_at = clock.Now();
+  row.finished_at = clock.Now();
+  row.status = "ok";
+  row.config_hash = cfg.hash;
+  row.counts_json = counts.dump();
+  row.message = message;
+  if (auto c = crm::OpenRun(db, row); !c) return c.error();
+  if (Status st = crm::CloseRun(db, row); !st) return st.error();
+  return row.run_id;
+}
+
 }  // namespace
 
 int CmdCheck(const Args& a, std::ostream& out, std::ostream& err) {
@@ -186,24 +208,13 @@ int CmdRestore(const Args& a, std::ostream& out, std::ostream& err) {
   jobs::RestoreOptions opt{a.Flag("dry-run"), a.Flag("force")};
   auto res = jobs::RestoreRun(**db, run_id, opt);
   if (!res) return Fail(err, res.error());
-  SystemClock clock;
   if (!opt.dry_run && !res->already_restored) {
-    crm::RunRow row;
-    row.run_id = crm::NewRunId(clock.Now());
-    row.job = job;
-    row.kind = "restore";
-    row.instance_id = cfg->instance_id;
-    row.started_at = clock.Now();
-    row.finished_at = clock.Now();
-    row.status = "ok";
-    row.config_hash = cfg->hash;
-    row.counts_json = nlohmann::json{{"rows_restored", res->rows_restored},
-                                     {"change_sets_restored", res->sets_restored},
-                                     {"conflicts_overwritten", res->conflicts.size()}}
-                          .dump();
-    row.message = fmt::format("restored run {}", run_id);
-    if (auto c = crm::OpenRun(**db, row); !c) return Fail(err, c.error());
-    if (Status s = crm::CloseRun(**db, row); !s) return Fail(err, s.error());
+    auto journaled = JournalAction(**db, *cfg, job, "restore",
+                                   {{"rows_restored", res->rows_restored},
+                                    {"change_sets_restored", res->sets_restored},
+                                    {"conflicts_overwritten", res->conflicts.size()}},
+                                   fmt::format("restored run {}", run_id));
+    if (!journaled) return Fail(err, journaled.error());
   }
   nlohmann::json j{{"run_id", run_id},
                    {"dry_run", opt.dry_run},
@@ -234,31 +245,20 @@ int CmdForget(const Args& a, std::ostream& out, std::ostream& err) {
   if (!db) return Fail(err, db.error());
   auto stats = jobs::ForgetContact(**db, *cfg, a.positional[0]);
   if (!stats) return Fail(err, stats.error());
-  SystemClock clock;
-  crm::RunRow row;
-  row.run_id = crm::NewRunId(clock.Now());
-  row.job = "forget";
-  row.kind = "forget";
-  row.instance_id = cfg->instance_id;
-  row.started_at = clock.Now();
-  row.finished_at = clock.Now();
-  row.status = "ok";
-  row.config_hash = cfg->hash;
   nlohmann::json counts{{"ledger_rows_erased", stats->ledger_rows},
                         {"images_erased", stats->images},
                         {"dumps_deleted", stats->dumps}};
-  row.counts_json = counts.dump();
   // The journal keeps that an erasure happened, not whom it was about.
-  row.message = "erased a contact from the ledger and dumps (data-protection request)";
-  if (auto c = crm::OpenRun(**db, row); !c) return Fail(err, c.error());
-  if (Status s = crm::CloseRun(**db, row); !s) return Fail(err, s.error());
+  auto run_id = JournalAction(**db, *cfg, "forget", "forget", counts,
+                              "erased a contact from the ledger and dumps (data-protection request)");
+  if (!run_id) return Fail(err, run_id.error());
   if (a.json) {
-    counts["run_id"] = row.run_id;
+    counts["run_id"] = *run_id;
     out << counts.dump(2) << "\n";
   } else {
     out << fmt::format("erased: {} ledger row(s), {} row image(s); {} dump(s) deleted; journaled "
                        "as {}\n",
-                       stats->ledger_rows, stats->images, stats->dumps, row.run_id);
+                       stats->ledger_rows, stats->images, stats->dumps, *run_id);
   }
   return 0;
 }

@@ -129,6 +129,14 @@ class CliTest(unittest.TestCase):
                 self.assertTrue(again["already_restored"])
                 self.assertEqual(run("restore", "no-such-run", config=path).returncode, 2)
                 self.assertIn("restore", [r["kind"] for r in crm.runs(path)])
+                # Erasure: the contact's images leave the ledger; the journal does not name it.
+                images = int(crm.sql("SELECT COUNT(*) FROM crmh_bk_contacts WHERE id = 1")[0][0])
+                self.assertGreater(images, 0)
+                gone = json.loads(run("forget", "1", "--json", config=path, check=0).stdout)
+                self.assertEqual(gone["images_erased"], images)
+                self.assertEqual(crm.sql("SELECT COUNT(*) FROM crmh_bk_contacts WHERE id = 1"), [["0"]])
+                forget_row = [r for r in crm.runs(path) if r["kind"] == "forget"][0]
+                self.assertNotIn("1", forget_row["message"])
 
     def test_check_names_a_missing_write_grant_and_reads_the_password_file(self):
         if "mysql" not in backends():
