@@ -145,7 +145,7 @@ Result<std::chrono::seconds> ParseDuration(std::string_view text) {
   while (i < text.size()) {
     size_t start = i;
     while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
-    if (i == start) break;
+    if (i == start || i - start > 9) break;  // no digits, or absurdly many (no stoll overflow)
     long long n = std::stoll(std::string(text.substr(start, i - start)));
     size_t ustart = i;
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;

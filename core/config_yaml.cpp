@@ -590,6 +590,9 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view file_nam
     return Error::Config(e.message);
   } catch (const YAML::Exception& e) {
     return Error::Config(fmt::format("{}: {}", Where(file_name, e.mark), e.msg));
+  } catch (const std::exception& e) {
+    // A safety net: bad input must be an error message, never a crash.
+    return Error::Config(fmt::format("{}: {}", file_name, e.what()));
   }
 }
 

@@ -52,7 +52,7 @@ const std::map<std::string, CommandSpec>& Commands() {
       {"schedule", {{"json"}, {}, 0, 0}},
       {"restore", {{"dry-run", "force", "json"}, {}, 1, 1}},
       {"forget", {{"json"}, {}, 1, 1}},
-      {"demo", {{"json"}, {"dir", "contacts"}, 0, 0}},
+      {"demo", {{}, {"dir", "contacts"}, 0, 0}},
   };
   return k;
 }

@@ -159,11 +159,10 @@ int CmdRuns(const Args& a, std::ostream& out, std::ostream& err) {
   if (!db) return Fail(err, db.error());
   int limit = 100;
   if (a.options.count("limit")) {
-    try {
-      limit = std::stoi(a.options.at("limit"));
-    } catch (const std::exception&) {
-      limit = -1;
-    }
+    const std::string& v = a.options.at("limit");
+    char* end = nullptr;
+    long n = std::strtol(v.c_str(), &end, 10);
+    limit = v.empty() || *end != '\0' || n > 1'000'000 ? -1 : static_cast<int>(n);
     if (limit < 1) return Fail(err, Error::Usage("--limit must be a positive number"));
   }
   auto runs = crm::ListRuns(**db, a.options.count("job") ? a.options.at("job") : "", limit);

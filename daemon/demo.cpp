@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -81,7 +82,16 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
     fs::remove(db_path.string() + suffix, ec);
   }
   demo::DemoDataOptions opt;
-  if (a.options.count("contacts")) opt.contacts = std::stoi(a.options.at("contacts"));
+  if (a.options.count("contacts")) {
+    const std::string& v = a.options.at("contacts");
+    char* end = nullptr;
+    long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || n < 1 || n > 2'000'000) {
+      err << "crm-hygiene demo: --contacts must be a number from 1 to 2000000, not '" << v << "'\n";
+      return 2;
+    }
+    opt.contacts = static_cast<int>(n);
+  }
   opt.now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   std::string system_user;
   try {

@@ -22,6 +22,9 @@ class CliTest(unittest.TestCase):
         self.assertIn("did you mean 'check'", p.stderr)
         self.assertEqual(run("run").returncode, 2)  # missing JOB
         self.assertEqual(run("runs", "--bogus").returncode, 2)
+        p = run("demo", "--contacts", "lots")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--contacts must be a number", p.stderr)
         p = run("digest")
         self.assertEqual(p.returncode, 2)
         self.assertIn("not in this version", p.stderr)

@@ -149,6 +149,7 @@ TEST_CASE("durations") {
   CHECK_FALSE(ParseDuration("5 minutes").ok());
   CHECK_FALSE(ParseDuration("").ok());
   CHECK_FALSE(ParseDuration("m").ok());
+  CHECK_FALSE(ParseDuration("99999999999999999999999s").ok());  // an error, not an exception
 }
 
 TEST_CASE("suggestions pick the closest known word, or none") {
