@@ -4,7 +4,7 @@ import os
 import re
 import unittest
 
-from proc_util import BIN, Crm, backends, main, run
+from proc_util import BIN, SRC, Crm, backends, main, run
 
 JOB = """jobs:
   audit:
@@ -46,6 +46,33 @@ class CliTest(unittest.TestCase):
                 self.assertRegex(p.stderr, re.escape(path) + r":\d+:\d+: ")
                 self.assertIn(expect, p.stderr)
                 self.assertEqual(before, crm.sql("SELECT COUNT(*) FROM sqlite_master"))  # nothing created
+
+    def test_mutated_configs_never_crash(self):
+        """Seeded mutations of the shipped example: every answer is an exit code, never a signal."""
+        import random
+        rng = random.Random(20261122)
+        base = open(os.path.join(SRC, "config", "crm-hygiene.example.yaml")).read()
+        d = Crm("sqlite", contacts=1)
+        junk = [":", "-", "[", "]", "{", "}", "'", '"', "&a", "*a", "!!int", "\t", "\n", "  ", "#",
+                "99999999999999999999", "~", "%", "@", "é", "null", "yes"]
+        for i in range(150):
+            text = list(base)
+            for _ in range(rng.randint(1, 4)):
+                pos = rng.randrange(len(text))
+                op = rng.random()
+                if op < 0.4:
+                    text[pos:pos] = list(rng.choice(junk))
+                elif op < 0.7:
+                    del text[pos:pos + rng.randint(1, 8)]
+                else:
+                    text[pos] = rng.choice(junk)
+            path = os.path.join(d.dir, f"m{i}.yaml")
+            with open(path, "w") as f:
+                f.write("".join(text))
+            p = run("check", config=path, timeout=30)
+            self.assertIn(p.returncode, (0, 2, 3), f"{path}: {p.returncode} {p.stderr[-300:]}")
+            if p.returncode == 2:
+                self.assertTrue(p.stderr.strip(), path)
 
     def test_bad_calendar_expression(self):
         p = run("calendar", "Mon *-*-* 25:00")
