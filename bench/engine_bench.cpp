@@ -238,27 +238,8 @@ void Must(const Status& st, const std::string& what) {
 void Begin(crm::Db& db) { db.sql() << (db.mysql() ? "START TRANSACTION" : "BEGIN IMMEDIATE"); }
 void Commit(crm::Db& db) { db.sql() << "COMMIT"; }
 
-// The engine's UPDATE for a RowOp, built and bound the same way (jobs/change.cpp, ApplySet).
-void PlainUpdate(crm::Db& db, const jobs::RowOp& op) {
-  std::string assign;
-  std::vector<std::string> values;
-  std::vector<soci::indicator> inds;
-  values.reserve(op.set.size());
-  inds.reserve(op.set.size());
-  for (const auto& [col, v] : op.set) {
-    assign += fmt::format("{}{} = :v{}", assign.empty() ? "" : ", ", db.Q(col), values.size());
-    values.push_back(v.value_or(""));
-    inds.push_back(v ? soci::i_ok : soci::i_null);
-  }
-  soci::statement s(db.sql());
-  for (size_t k = 0; k < values.size(); ++k) s.exchange(soci::use(values[k], inds[k]));
-  s.exchange(soci::use(op.id));
-  s.alloc();
-  s.prepare(fmt::format("UPDATE {} SET {} WHERE {} = :id", db.Q(op.table), assign,
-                        db.Q(op.id_column)));
-  s.define_and_bind();
-  s.execute(true);
-}
+// The baseline: exactly the engine's own UPDATE for a RowOp, without check, backup or ledger.
+void PlainUpdate(crm::Db& db, const jobs::RowOp& op) { jobs::ExecuteRowOp(db, op); }
 
 // --- --profile: where the time goes, by statement kind ---------------------------------------
 

@@ -61,35 +61,7 @@ struct SetOutcome {
 // The changes themselves, one statement per row (values differ per row).
 void ApplyChanges(crm::Db& db, const ChangeSet& cs, std::map<std::string, long long>& by_table) {
   for (const RowOp& op : cs.ops) {
-    if (op.kind == OpKind::kDelete) {
-      soci::statement s = (db.sql().prepare << fmt::format("DELETE FROM {} WHERE {} = :id",
-                                                           db.Q(op.table), db.Q(op.id_column)),
-                           soci::use(op.id));
-      s.execute(true);
-      if (s.get_affected_rows() != 1) {
-        throw std::runtime_error(fmt::format("deleting {} {} removed {} rows", op.table, op.id,
-                                             s.get_affected_rows()));
-      }
-    } else {
-      std::string assign;
-      std::vector<std::string> values;
-      std::vector<soci::indicator> inds;
-      values.reserve(op.set.size());
-      inds.reserve(op.set.size());
-      for (const auto& [col, v] : op.set) {
-        assign += fmt::format("{}{} = :v{}", assign.empty() ? "" : ", ", db.Q(col), values.size());
-        values.push_back(v.value_or(""));
-        inds.push_back(v ? soci::i_ok : soci::i_null);
-      }
-      soci::statement s(db.sql());
-      for (size_t k = 0; k < values.size(); ++k) s.exchange(soci::use(values[k], inds[k]));
-      s.exchange(soci::use(op.id));
-      s.alloc();
-      s.prepare(fmt::format("UPDATE {} SET {} WHERE {} = :id", db.Q(op.table), assign,
-                            db.Q(op.id_column)));
-      s.define_and_bind();
-      s.execute(true);
-    }
+    ExecuteRowOp(db, op);
     by_table[op.table] += 1;
   }
 }
@@ -243,6 +215,38 @@ SetOutcome ApplySet(crm::Db& db, Columns& columns, const std::string& run_id, in
 }
 
 }  // namespace
+
+void ExecuteRowOp(crm::Db& db, const RowOp& op) {
+  if (op.kind == OpKind::kDelete) {
+    soci::statement s = (db.sql().prepare << fmt::format("DELETE FROM {} WHERE {} = :id",
+                                                         db.Q(op.table), db.Q(op.id_column)),
+                         soci::use(op.id));
+    s.execute(true);
+    if (s.get_affected_rows() != 1) {
+      throw std::runtime_error(fmt::format("deleting {} {} removed {} rows", op.table, op.id,
+                                           s.get_affected_rows()));
+    }
+    return;
+  }
+  std::string assign;
+  std::vector<std::string> values;
+  std::vector<soci::indicator> inds;
+  values.reserve(op.set.size());
+  inds.reserve(op.set.size());
+  for (const auto& [col, v] : op.set) {
+    assign += fmt::format("{}{} = :v{}", assign.empty() ? "" : ", ", db.Q(col), values.size());
+    values.push_back(v.value_or(""));
+    inds.push_back(v ? soci::i_ok : soci::i_null);
+  }
+  soci::statement s(db.sql());
+  for (size_t k = 0; k < values.size(); ++k) s.exchange(soci::use(values[k], inds[k]));
+  s.exchange(soci::use(op.id));
+  s.alloc();
+  s.prepare(fmt::format("UPDATE {} SET {} WHERE {} = :id", db.Q(op.table), assign,
+                        db.Q(op.id_column)));
+  s.define_and_bind();
+  s.execute(true);
+}
 
 const char* OpName(OpKind k) {
   switch (k) {

@@ -42,6 +42,10 @@ struct ChangeSet {
   std::vector<RowOp> ops;
 };
 
+// The bare change of one row — no check, no backup, no transaction. The engine's apply step
+// (inside its transaction) and the benchmark's baseline both use it. Throws SOCI errors.
+void ExecuteRowOp(crm::Db& db, const RowOp& op);
+
 struct Limits {
   long long max_rows = 0;     // 0 = no limit
   double max_fraction = 0.0;  // of each table's rows; 0 = no limit
