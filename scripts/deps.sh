@@ -6,7 +6,7 @@ pkgs=(
   build-essential cmake ninja-build pkg-config git
   libboost-dev libsoci-dev libsqlite3-dev libmariadb-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev doctest-dev libsystemd-dev
-  libhowardhinnant-date-dev nlohmann-json3-dev tzdata
+  libhowardhinnant-date-dev nlohmann-json3-dev tzdata libicu-dev libphonenumber-dev
   sqlite3 mariadb-server mariadb-client python3 python3-croniter systemd
 )
 missing=()
