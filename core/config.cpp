@@ -39,7 +39,7 @@ Mapping GenericProfile() {
   m.children = {
       {"activities", "activities", "parent_id", "parent_type", "Contacts", "id", "deleted", {}},
       {"deals", "deals", "contact_id", "", "", "id", "deleted", {}},
-      {"tags", "contact_tags", "contact_id", "", "", "id", "deleted", {"tag"}},
+      {"tags", "contact_tags", "contact_id", "", "", "id", "deleted", {"tag"}, "dedupe"},
   };
   m.activity = {{"last_contacted_at", ""}, {"occurred_at", "activities"}};
   m.users_table = "users";
@@ -85,13 +85,13 @@ Mapping SuiteCrmProfile() {
       "", RelatedField{"accounts", "name", "id", "accounts_contacts", "contact_id", "account_id",
                        {{"deleted", "0"}}}};
   m.children = {
-      {"accounts", "accounts_contacts", "contact_id", "", "", "id", "deleted", {"account_id"}},
-      {"calls_rel", "calls_contacts", "contact_id", "", "", "id", "deleted", {"call_id"}},
-      {"meetings_rel", "meetings_contacts", "contact_id", "", "", "id", "deleted", {"meeting_id"}},
+      {"accounts", "accounts_contacts", "contact_id", "", "", "id", "deleted", {"account_id"}, "dedupe"},
+      {"calls_rel", "calls_contacts", "contact_id", "", "", "id", "deleted", {"call_id"}, "dedupe"},
+      {"meetings_rel", "meetings_contacts", "contact_id", "", "", "id", "deleted", {"meeting_id"}, "dedupe"},
       {"opportunities", "opportunities_contacts", "contact_id", "", "", "id", "deleted",
-       {"opportunity_id"}},
+       {"opportunity_id"}, "dedupe"},
       {"emails_rel", "email_addr_bean_rel", "bean_id", "bean_module", "Contacts", "id", "deleted",
-       {"email_address_id"}},
+       {"email_address_id"}, "dedupe", "primary_address"},
       {"calls", "calls", "parent_id", "parent_type", "Contacts", "id", "deleted", {}},
       {"meetings", "meetings", "parent_id", "parent_type", "Contacts", "id", "deleted", {}},
       {"notes", "notes", "parent_id", "parent_type", "Contacts", "id", "deleted", {}},

@@ -72,6 +72,14 @@ struct ChildRef {
   std::string id_column = "id";
   std::string soft_delete;            // the child's own deleted flag, if any
   std::vector<std::string> unique_key;  // logical unique key (columns besides `column`)
+  // A merge re-points the losers' child rows to the survivor. When the survivor already has a
+  // child with the same unique_key: dedupe (remove the loser's copy: soft-delete if the child
+  // has a flag, else delete — backed up like every change), keep_both (re-point anyway; only
+  // where the database enforces no such key), or block (the cluster goes to review instead).
+  std::string on_conflict = "block";
+  // A "primary" flag among a contact's children (SuiteCRM email_addr_bean_rel.primary_address):
+  // a re-pointed child is demoted (set to 0) when the survivor already has a primary one.
+  std::string primary_flag;
 };
 
 struct ActivitySource {
@@ -100,9 +108,24 @@ struct Mapping {
 
 enum class Overlap { kSkip, kQueue };
 
+// dedup: matching thresholds and merge rules (docs/dedup.md).
+struct DedupOptions {
+  double auto_threshold = 0.99;    // match probability: at or above, merge automatically
+  double review_threshold = 0.80;  // at or above (below auto): wait for a human in `review`
+  bool auto_merge = true;          // false: every cluster waits for review
+  std::string survivor = "most_complete";  // most_complete | oldest | most_recent_activity
+  std::string default_region = "US";       // phone numbers written without a country code
+  bool email_provider_rules = true;        // gmail: dots and +tags do not make a new address
+  int max_block = 200;                     // blocking: larger blocks are capped and reported
+  int threads = 2;
+  int page_size = 10000;                   // contacts read per keyset page
+  // Pinned m/u probabilities (field → level → value); everything else is estimated by EM.
+  std::map<std::string, std::map<int, double>> m, u;
+};
+
 struct JobConfig {
   std::string name;
-  std::string kind;  // audit (dedup, prune, standardize, score, digest, retention later)
+  std::string kind;  // audit | standardize | retention | dedup (prune, score, digest later)
   bool enabled = true;
   std::string schedule;  // OnCalendar or cron expression; empty = only `run JOB`
   std::string time_zone = "UTC";
@@ -122,6 +145,7 @@ struct JobConfig {
   std::map<std::string, double> weights;  // audit: "critical" field weights
   std::vector<std::string> rules;   // standardize: trim_whitespace, lowercase_email
   std::vector<std::string> fields;  // standardize: logical fields to touch (default: all text)
+  DedupOptions dedup;
   std::string config_line;  // "file:line:col" where the job was defined, for later errors
 };
 

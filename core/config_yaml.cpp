@@ -327,6 +327,8 @@ void ParseMapping(const YAML::Node& node, std::string_view file, Mapping& m) {
       YAML::Node uk = c.Get("unique_key");
       ref.unique_key = c.StrList("unique_key");
       for (const auto& u : ref.unique_key) CheckIdent(c, uk, "unique_key column", u);
+      ref.on_conflict = c.OneOf("on_conflict", "block", {"dedupe", "keep_both", "block"});
+      ref.primary_flag = Ident(c, "primary_flag");
       c.Finish();
       if (ref.table.empty() || ref.column.empty()) c.Fail(item, "a child reference needs table and column");
       if (ref.type_column.empty() != ref.type_value.empty()) {
@@ -370,14 +372,70 @@ void ParseMapping(const YAML::Node& node, std::string_view file, Mapping& m) {
   }
 }
 
+void ParseDedupOptions(MapReader& o, const std::string& name, DedupOptions& d) {
+  auto probability = [&](const char* key, double def) {
+    if (!o.Has(key)) return def;
+    YAML::Node n = o.Get(key);
+    double v = o.Double(n, key);
+    if (v <= 0 || v >= 1) o.Fail(n, fmt::format("job '{}': '{}' must be between 0 and 1", name, key));
+    return v;
+  };
+  d.auto_threshold = probability("auto_threshold", d.auto_threshold);
+  d.review_threshold = probability("review_threshold", d.review_threshold);
+  if (d.review_threshold > d.auto_threshold) {
+    YAML::Node at = o.node()["review_threshold"];
+    if (!at.IsDefined()) at = o.node()["auto_threshold"];
+    o.Fail(at, fmt::format("job '{}': review_threshold {} is above auto_threshold {}", name,
+                       d.review_threshold, d.auto_threshold));
+  }
+  d.auto_merge = o.Bool("auto_merge", d.auto_merge);
+  d.survivor = o.OneOf("survivor", d.survivor, {"most_complete", "oldest", "most_recent_activity"});
+  if (o.Has("default_region")) {
+    YAML::Node n = o.Get("default_region");
+    d.default_region = o.Str("default_region");
+    if (d.default_region.size() != 2 || !std::isupper(static_cast<unsigned char>(d.default_region[0])) ||
+        !std::isupper(static_cast<unsigned char>(d.default_region[1]))) {
+      o.Fail(n, fmt::format("job '{}': default_region '{}' must be an ISO 3166 code such as US or DE",
+                            name, d.default_region));
+    }
+  }
+  d.email_provider_rules = o.Bool("email_provider_rules", d.email_provider_rules);
+  d.max_block = static_cast<int>(o.Int("max_block", d.max_block, 2, 100000));
+  d.threads = static_cast<int>(o.Int("threads", d.threads, 1, 64));
+  d.page_size = static_cast<int>(o.Int("page_size", d.page_size, 100, 1000000));
+  for (const char* which : {"m", "u"}) {
+    if (!o.Has(which)) continue;
+    MapReader fields(o.Get(which), o.file(), fmt::format("job '{}' options.{}", name, which));
+    for (const auto& kv : fields.node()) {
+      std::string field = kv.first.Scalar();
+      fields.Get(field);
+      MapReader levels(kv.second, o.file(), fmt::format("options.{}.{}", which, field));
+      for (const auto& lv : levels.node()) {
+        std::string level = lv.first.Scalar();
+        levels.Get(level);
+        if (level.empty() || level.size() > 1 || level[0] < '1' || level[0] > '9') {
+          levels.Fail(lv.first, fmt::format("options.{}.{}: level '{}' must be 1..9", which,
+                                            field, level));
+        }
+        double v = levels.Double(lv.second, level);
+        if (v <= 0 || v >= 1) {
+          levels.Fail(lv.second, fmt::format("options.{}.{}.{} must be between 0 and 1", which,
+                                             field, level));
+        }
+        (std::string(which) == "m" ? d.m : d.u)[field][level[0] - '0'] = v;
+      }
+    }
+  }
+}
+
 void ParseJob(const std::string& name, const YAML::Node& node, std::string_view file,
               JobConfig& j) {
   MapReader r(node, file, fmt::format("job '{}'", name));
   j.name = name;
   j.config_line = Where(file, node.Mark());
-  j.kind = r.OneOf("kind", "", {"audit", "standardize", "retention"});
+  j.kind = r.OneOf("kind", "", {"audit", "standardize", "retention", "dedup"});
   if (j.kind.empty()) {
-    r.Fail(node, fmt::format("job '{}' needs a kind (audit, standardize, retention)", name));
+    r.Fail(node, fmt::format("job '{}' needs a kind (audit, standardize, retention, dedup)", name));
   }
   j.enabled = r.Bool("enabled", true);
   YAML::Node sched = r.Get("schedule");
@@ -436,6 +494,7 @@ void ParseJob(const std::string& name, const YAML::Node& node, std::string_view 
         }
       }
     }
+    if (j.kind == "dedup") ParseDedupOptions(o, name, j.dedup);
     if (j.kind == "retention") {
       j.retention_days = static_cast<int>(o.Int("retention_days", 30, 1, 3650));
     }

@@ -79,8 +79,49 @@ std::vector<std::string> V2(Db& db) {
   };
 }
 
+// The dedup review queue and the pairs humans rejected (crm/review.h).
+std::vector<std::string> V3(Db& db) {
+  const bool my = db.mysql();
+  const char* ts = my ? "DATETIME" : "TEXT";
+  const char* engine = my ? " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" : "";
+  const char* id = my ? "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
+  return {
+      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
+                  "id {id},"
+                  "job VARCHAR(64) NOT NULL,"
+                  "cluster_key VARCHAR(64) NOT NULL,"
+                  // job + cluster_key while the item is open or approved, NULL after: a cluster
+                  // is never queued twice, and may be queued again once decided.
+                  "open_key VARCHAR(140) NULL,"
+                  "survivor VARCHAR(64) NOT NULL,"
+                  "members TEXT NOT NULL,"
+                  "score DOUBLE NOT NULL,"
+                  "matched TEXT NULL,"
+                  "why TEXT NULL,"
+                  "status VARCHAR(16) NOT NULL,"
+                  "created_run VARCHAR(64) NOT NULL,"
+                  "seen_run VARCHAR(64) NOT NULL,"
+                  "created_at {ts} NOT NULL,"
+                  "decided_at {ts} NULL,"
+                  "decided_by VARCHAR(128) NULL,"
+                  "merged_run VARCHAR(64) NULL,"
+                  "note TEXT NULL,"
+                  "UNIQUE (open_key)){engine}",
+                  db.State("review"), fmt::arg("id", id), fmt::arg("ts", ts),
+                  fmt::arg("engine", engine)),
+      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
+                  "id_a VARCHAR(64) NOT NULL,"
+                  "id_b VARCHAR(64) NOT NULL,"
+                  "review_id BIGINT NULL,"
+                  "rejected_at {ts} NOT NULL,"
+                  "rejected_by VARCHAR(128) NULL,"
+                  "PRIMARY KEY (id_a, id_b)){engine}",
+                  db.State("rejected_pairs"), fmt::arg("ts", ts), fmt::arg("engine", engine)),
+  };
+}
+
 const std::vector<Migration>& Migrations() {
-  static const std::vector<Migration> k = {{1, &V1}, {2, &V2}};
+  static const std::vector<Migration> k = {{1, &V1}, {2, &V2}, {3, &V3}};
   return k;
 }
 

@@ -15,7 +15,7 @@
 
 namespace crmh::crm {
 
-inline constexpr int kStateSchemaVersion = 2;
+inline constexpr int kStateSchemaVersion = 3;
 
 // Creates/upgrades the state tables. Safe to call concurrently from several daemons (every
 // step is idempotent) and on every start.

@@ -29,8 +29,10 @@ commands:
   restore RUN_ID [--dry-run] [--force] [--json]
                                   undo a run exactly (refuses, exit 4, if its rows changed since)
   forget CONTACT_ID [--json]      erase a person from every backup crm-hygiene keeps
+  review list [--status S] [--json] | approve ID [--now] | reject ID
+                                  the dedup review queue: clusters waiting for a human
   demo [--dir DIR]                make a dirty demo CRM in SQLite, run every job, show the results
-  review, notices, rescue, digest: not in this version yet (see docs/cli.md)
+  notices, rescue, digest: not in this version yet (see docs/cli.md)
 
 --config defaults to $CRM_HYGIENE_CONFIG, then /etc/crm-hygiene/crm-hygiene.yaml.
 exit codes: 0 ok, 1 job failed, 2 usage/config error, 3 database unreachable, 4 refused.
@@ -53,14 +55,16 @@ const std::map<std::string, CommandSpec>& Commands() {
       {"restore", {{"dry-run", "force", "json"}, {}, 1, 1}},
       {"forget", {{"json"}, {}, 1, 1}},
       {"demo", {{}, {"dir", "contacts"}, 0, 0}},
+      {"review", {{"json", "now"}, {"status", "limit"}, 1, 2}},
   };
   return k;
 }
 
 const std::map<std::string, std::string>& Planned() {
   static const std::map<std::string, std::string> k = {
-      {"review", "dedup (issue 4)"},                   {"notices", "prune (issue 5)"},
-      {"rescue", "prune (issue 5)"},                   {"digest", "the digest (issue 7)"},
+      {"notices", "prune (issue 5)"},
+      {"rescue", "prune (issue 5)"},
+      {"digest", "the digest (issue 7)"},
   };
   return k;
 }
@@ -188,6 +192,7 @@ int CliMain(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (a.command == "demo") return CmdDemo(a, out, err);
   if (a.command == "restore") return CmdRestore(a, out, err);
   if (a.command == "forget") return CmdForget(a, out, err);
+  if (a.command == "review") return CmdReview(a, out, err);
   return 2;
 }
 

@@ -6,6 +6,7 @@
 #include "core/config.h"
 #include "crm/db.h"
 #include "crm/lock.h"
+#include "crm/review.h"
 #include "jobs/change.h"
 #include "jobs/retention.h"
 #include "crm/schema.h"
@@ -311,6 +312,135 @@ int CmdSchedule(const Args& a, std::ostream& out, std::ostream& err) {
                        e["next"].is_null() ? "-" : e["next"].get<std::string>(), last);
   }
   return 0;
+}
+
+}  // namespace crmh
+
+namespace crmh {
+namespace {
+
+nlohmann::json ReviewJson(const crm::ReviewItem& it) {
+  return {{"id", std::to_string(it.id)}, {"job", it.job},         {"status", it.status},
+          {"survivor", it.survivor},      {"members", it.members}, {"score", it.score},
+          {"matched", it.matched},        {"why", it.why},         {"created_run", it.created_run},
+          {"seen_run", it.seen_run},      {"created_at", it.created_at},
+          {"decided_at", it.decided_at},  {"decided_by", it.decided_by},
+          {"merged_run", it.merged_run},  {"note", it.note}};
+}
+
+std::string Operator() {
+  for (const char* v : {"SUDO_USER", "USER", "LOGNAME"}) {
+    if (const char* s = std::getenv(v); s && *s) return s;
+  }
+  return "cli";
+}
+
+}  // namespace
+
+int CmdReview(const Args& a, std::ostream& out, std::ostream& err) {
+  const std::string& sub = a.positional[0];
+  const bool list = sub == "list";
+  if (!list && sub != "approve" && sub != "reject") {
+    return Fail(err, Error::Usage(fmt::format("review: unknown action '{}' (list, approve ID, reject ID)", sub)));
+  }
+  if (list != (a.positional.size() == 1)) {
+    return Fail(err, Error::Usage(list ? "review list takes no ID" : "review " + sub + " needs an item ID"));
+  }
+  if (a.Flag("now") && sub != "approve") return Fail(err, Error::Usage("--now goes with review approve"));
+  if (!list && (a.options.count("status") || a.options.count("limit"))) {
+    return Fail(err, Error::Usage("--status and --limit go with review list"));
+  }
+  auto cfg = LoadConfigFile(a.config_path);
+  if (!cfg) return Fail(err, cfg.error());
+  auto db = OpenState(*cfg);
+  if (!db) return Fail(err, db.error());
+  SystemClock clock;
+  const SysSeconds now = std::chrono::floor<std::chrono::seconds>(clock.Now());
+
+  if (list) {
+    std::string status = a.options.count("status") ? a.options.at("status") : "open";
+    if (status == "all") status.clear();
+    int limit = 1000;
+    if (a.options.count("limit")) {
+      const std::string& l = a.options.at("limit");
+      if (l.empty() || l.size() > 7 || l.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoi(l) < 1) {
+        return Fail(err, Error::Usage("--limit must be a positive number"));
+      }
+      limit = std::stoi(l);
+    }
+    auto items = crm::ListReview(**db, status, limit);
+    if (!items) return Fail(err, items.error());
+    if (a.json) {
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& it : *items) j.push_back(ReviewJson(it));
+      out << j.dump(2) << "\n";
+      return 0;
+    }
+    if (items->empty()) out << "no review items" << (status.empty() ? "" : " with status " + status) << "\n";
+    for (const auto& it : *items) {
+      std::string members;
+      for (const auto& m : it.members) members += (members.empty() ? "" : ", ") + m;
+      out << fmt::format("#{} [{}] job {}: survivor {} ← {{{}}} score {:.3f}\n", it.id, it.status,
+                         it.job, it.survivor, members, it.score);
+      if (!it.why.empty()) out << "    why: " << it.why << "\n";
+      if (!it.note.empty()) out << "    note: " << it.note << "\n";
+    }
+    if (status == "open" && !items->empty()) {
+      out << "approve: crm-hygiene review approve ID [--now]    reject: crm-hygiene review reject ID\n";
+    }
+    return 0;
+  }
+
+  const std::string& id_text = a.positional[1];
+  if (id_text.empty() || id_text.size() > 18 ||
+      id_text.find_first_not_of("0123456789") != std::string::npos) {
+    return Fail(err, Error::Usage(fmt::format("review item ID must be a number, not '{}'", id_text)));
+  }
+  const long long id = std::stoll(id_text);
+  auto item = crm::GetReview(**db, id);
+  if (!item) return Fail(err, item.error());
+  if (!item->has_value()) return Fail(err, Error::Usage(fmt::format("no review item {}", id)));
+  if (sub == "reject") {
+    if (Status st = crm::RejectReview(**db, id, Operator(), now); !st) return Fail(err, st.error());
+    auto j = JournalAction(**db, *cfg, (*item)->job, "review", {{"rejected", id}},
+                           fmt::format("review item {} rejected by {}", id, Operator()));
+    if (!j) return Fail(err, j.error());
+    out << fmt::format("review item {} rejected: its {} contacts will not be proposed together "
+                       "again\n",
+                       id, (*item)->members.size());
+    return 0;
+  }
+  const JobConfig* job = cfg->FindJob((*item)->job);
+  if (!job || job->kind != "dedup") {
+    return Fail(err, Error::Config(fmt::format("review item {} belongs to job '{}', which is not a "
+                                               "dedup job in {}",
+                                               id, (*item)->job, a.config_path)));
+  }
+  const bool already = (*item)->status == "approved" && a.Flag("now");
+  if (!already) {
+    if (Status st = crm::ApproveReview(**db, id, Operator(), now); !st) return Fail(err, st.error());
+  }
+  if (!a.Flag("now")) {
+    auto j = JournalAction(**db, *cfg, (*item)->job, "review", {{"approved", id}},
+                           fmt::format("review item {} approved by {}", id, Operator()));
+    if (!j) return Fail(err, j.error());
+    out << fmt::format("review item {} approved: the next run of job '{}' merges it (or use "
+                       "--now)\n",
+                       id, job->name);
+    return 0;
+  }
+  db->reset();  // the run opens its own sessions (and takes the job lock)
+  jobs::RunRequest req{&*cfg, job, std::nullopt, false, &clock, nullptr};
+  req.review_now = id;
+  jobs::RunReport rep = jobs::ExecuteRun(req, crm::MakeFactory(*cfg));
+  if (a.json) {
+    out << rep.ToJson().dump(2) << "\n";
+  } else {
+    out << fmt::format("run {}: review item {} {}: {}\n", rep.run_id, id, rep.status, rep.message);
+  }
+  if (rep.exit != Exit::kOk && !a.json) err << "crm-hygiene: " << rep.message << "\n";
+  return static_cast<int>(rep.exit);
 }
 
 }  // namespace crmh

@@ -25,6 +25,7 @@ int CmdRuns(const Args& a, std::ostream& out, std::ostream& err);
 int CmdSchedule(const Args& a, std::ostream& out, std::ostream& err);
 int CmdRestore(const Args& a, std::ostream& out, std::ostream& err);
 int CmdForget(const Args& a, std::ostream& out, std::ostream& err);
+int CmdReview(const Args& a, std::ostream& out, std::ostream& err);
 int CmdDemo(const Args& a, std::ostream& out, std::ostream& err);
 
 }  // namespace crmh

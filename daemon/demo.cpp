@@ -59,6 +59,18 @@ jobs:
     batch_size: 100               # rows per change set (one transaction each)
     options:
       rules: [trim_whitespace, lowercase_email]
+
+  nightly-dedup:
+    kind: dedup                   # finds duplicates; sure ones are merged (one change set per
+    schedule: "*-*-* 03:00"       # cluster, restorable), uncertain ones wait in `review list`
+    time_zone: Europe/Berlin
+    max_rows: 2000
+    max_fraction: 0.5
+    options:
+      auto_threshold: 0.99        # match probability for merging without asking
+      review_threshold: 0.80      # between the two: a human decides
+      survivor: most_complete     # most_complete | oldest | most_recent_activity
+      default_region: US
 )",
                      fmt::arg("system_user", system_user), fmt::arg("db", (dir / "crm.db").string()),
                      fmt::arg("state", (dir / "state").string()));
@@ -78,7 +90,8 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
   fs::path db_path = dir / "crm.db";
   // The demo is disposable: start from a fresh file every time.
   for (const char* suffix : {"", "-wal", "-shm", ".crm-hygiene.weekly-audit.lock",
-                             ".crm-hygiene.nightly-standardize.lock"}) {
+                             ".crm-hygiene.nightly-standardize.lock",
+                             ".crm-hygiene.nightly-dedup.lock"}) {
     fs::remove(db_path.string() + suffix, ec);
   }
   demo::DemoDataOptions opt;
@@ -155,6 +168,21 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
       out << fmt::format("  undo it exactly: {} --config {} restore {}\n",
                          fs::read_symlink("/proc/self/exe", ec).string(), cfg_path.string(),
                          rep.run_id);
+    }
+    if (rep.kind == "dedup" && rep.status == "ok") {
+      int shown = 0;
+      for (const auto& c : rep.clusters) {
+        if (++shown > 5) break;
+        std::string members;
+        for (const auto& m : c["members"]) members += (members.empty() ? "" : ", ") + m.get<std::string>();
+        out << fmt::format("    {:<6} {{{}}} score {:.3f}\n", c["decision"].get<std::string>(),
+                           members, c["score"].get<double>());
+      }
+      std::string bin = fs::read_symlink("/proc/self/exe", ec).string();
+      out << fmt::format("  decide the uncertain: {} --config {} review list\n", bin,
+                         cfg_path.string());
+      out << fmt::format("  undo the merges exactly: {} --config {} restore {}\n", bin,
+                         cfg_path.string(), rep.run_id);
     }
     if (rep.exit != Exit::kOk) exit_code = static_cast<int>(rep.exit);
   }

@@ -7,6 +7,7 @@
 
 #include "crm/schema.h"
 #include "jobs/audit.h"
+#include "jobs/dedup.h"
 #include "jobs/retention.h"
 #include "jobs/standardize.h"
 
@@ -25,6 +26,7 @@ nlohmann::json RunReport::ToJson() const {
   j["finished_at"] = FormatRfc3339(finished_at);
   j["counts"] = counts;
   if (!details.empty()) j["details"] = details;
+  if (!clusters.is_null()) j["clusters"] = clusters;
   if (!message.empty()) j["message"] = message;
   return j;
 }
@@ -37,6 +39,7 @@ Result<std::unique_ptr<JobKind>> MakeJob(const JobConfig& job) {
   if (job.kind == "audit") return std::unique_ptr<JobKind>(std::make_unique<AuditJob>());
   if (job.kind == "standardize") return std::unique_ptr<JobKind>(std::make_unique<StandardizeJob>());
   if (job.kind == "retention") return std::unique_ptr<JobKind>(std::make_unique<RetentionJob>());
+  if (job.kind == "dedup") return std::unique_ptr<JobKind>(std::make_unique<DedupJob>());
   return Error::Config(fmt::format("job '{}': kind '{}' is not available in this version",
                                    job.name, job.kind));
 }
@@ -133,7 +136,7 @@ RunReport ExecuteRun(const RunRequest& req, const crm::DbFactory& open_db) {
   }
 
   RunContext ctx{**db, *req.cfg, job, clock, rep.run_id, req.dry_run, lock->get(),
-                 req.stop_requested};
+                 req.stop_requested, req.review_now};
   Status st = kind.value()->Plan(ctx, rep);
   if (st && !req.dry_run) st = kind.value()->Apply(ctx, rep);
   if (st && !req.dry_run) st = kind.value()->Record(ctx, rep);

@@ -29,6 +29,7 @@ struct RunContext {
   bool dry_run = false;
   crm::JobLock* lock = nullptr;                   // re-check before each destructive batch
   const std::atomic<bool>* stop_requested = nullptr;  // reach a batch boundary and return
+  std::optional<long long> review_now;  // dedup: merge only this approved review item
 };
 
 // What a run reports (`run --json`, the journal's counts column).
@@ -44,6 +45,7 @@ struct RunReport {
   SysSeconds finished_at{};
   nlohmann::json counts = nlohmann::json::object();
   nlohmann::json details = nlohmann::json::object();  // kind-specific (audit: per field/owner)
+  nlohmann::json clusters;  // dedup: [{"survivor", "members", "decision", "score", "matched"}]
   std::string message;
   Exit exit = Exit::kOk;
   // The kind stopped at a batch boundary because a stop was requested (SIGTERM): the run is
@@ -78,6 +80,7 @@ struct RunRequest {
   const Clock* clock = nullptr;
   const std::atomic<bool>* stop_requested = nullptr;
   std::string run_id;  // empty: ExecuteRun makes one (the daemon makes it first, to log with it)
+  std::optional<long long> review_now;  // dedup: `review approve ID --now`
 };
 
 // The one path every run takes, scheduled or manual:

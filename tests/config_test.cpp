@@ -125,6 +125,30 @@ TEST_CASE("bad input is answered with file:line:column and changes nothing") {
       {"activity names an unknown child",
        "database: {backend: sqlite, path: /x}\nmapping:\n  activity:\n    - child: callz\n      column: d\n",
        "mapping.activity names child 'callz'"},
+      {"dedup: thresholds the wrong way round",
+       "database: {backend: sqlite, path: /x}\njobs:\n  d:\n    kind: dedup\n    options:\n"
+       "      auto_threshold: 0.8\n      review_threshold: 0.9\n",
+       "crm.yaml:7:25: job 'd': review_threshold 0.9 is above auto_threshold 0.8"},
+      {"dedup: unknown option",
+       "database: {backend: sqlite, path: /x}\njobs:\n  d:\n    kind: dedup\n    options:\n"
+       "      survivr: oldest\n",
+       "unknown key 'survivr' in job 'd' options (did you mean 'survivor'?)"},
+      {"dedup: unknown survivor rule",
+       "database: {backend: sqlite, path: /x}\njobs:\n  d:\n    kind: dedup\n    options:\n"
+       "      survivor: newest\n",
+       "'survivor' must be one of most_complete, oldest, most_recent_activity"},
+      {"dedup: bad m probability",
+       "database: {backend: sqlite, path: /x}\njobs:\n  d:\n    kind: dedup\n    options:\n"
+       "      m: {email: {3: 1.5}}\n",
+       "options.m.email.3 must be between 0 and 1"},
+      {"dedup: bad region",
+       "database: {backend: sqlite, path: /x}\njobs:\n  d:\n    kind: dedup\n    options:\n"
+       "      default_region: usa\n",
+       "default_region 'usa' must be an ISO 3166 code"},
+      {"child on_conflict",
+       "database: {backend: sqlite, path: /x}\nmapping:\n  children:\n    - {name: t, table: t, "
+       "column: c, on_conflict: merge}\n",
+       "'on_conflict' must be one of dedupe, keep_both, block"},
       {"sqlite without a path", "database:\n  backend: sqlite\n", "crm.yaml:2:3: database.path is required"},
       {"empty file", "", "crm.yaml:1:1: the configuration file is empty"},
       {"not a mapping", "- a\n- b\n", "crm.yaml:1:1: the top level must be a mapping"},
@@ -138,6 +162,28 @@ TEST_CASE("bad input is answered with file:line:column and changes nothing") {
     CHECK(c.error().message.find(tc.expect) != std::string::npos);
     CHECK(c.error().message.rfind("crm.yaml:", 0) == 0);
   }
+}
+
+TEST_CASE("dedup options parse with their defaults and overrides") {
+  auto c = ParseConfig(std::string(kMinimal) +
+                           "  dedup:\n    kind: dedup\n    options:\n      auto_threshold: 0.995\n"
+                           "      survivor: oldest\n      default_region: DE\n"
+                           "      m: {email: {3: 0.9}}\n      u: {last_name: {1: 0.2}}\n",
+                       "crm.yaml");
+  REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.error().message));
+  const JobConfig* j = c->FindJob("dedup");
+  REQUIRE(j != nullptr);
+  CHECK(j->dedup.auto_threshold == doctest::Approx(0.995));
+  CHECK(j->dedup.review_threshold == doctest::Approx(0.80));
+  CHECK(j->dedup.survivor == "oldest");
+  CHECK(j->dedup.default_region == "DE");
+  CHECK(j->dedup.m.at("email").at(3) == doctest::Approx(0.9));
+  CHECK(j->dedup.u.at("last_name").at(1) == doctest::Approx(0.2));
+  CHECK(j->dedup.auto_merge);
+  // The generic profile's tags dedupe on conflict; SuiteCRM's email links demote "primary".
+  bool tags_dedupe = false;
+  for (const auto& ch : c->mapping.children) tags_dedupe |= ch.name == "tags" && ch.on_conflict == "dedupe";
+  CHECK(tags_dedupe);
 }
 
 TEST_CASE("durations") {

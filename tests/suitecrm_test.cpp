@@ -7,6 +7,8 @@
 
 #include "crm/schema.h"
 #include "demo_fixture.h"
+#include "crm/review.h"
+#include "crm/state.h"
 #include "jobs/change.h"
 
 namespace crmh {
@@ -124,6 +126,97 @@ TEST_CASE("suitecrm: standardize on UUID ids restores to the exact pre-run check
     CHECK(date_modified.rfind("2026-11-23 06:00:00", 0) == 0);
     CHECK(f.Checksums() != before);
     auto db = crm::Open(f.cfg.database, f.cfg.state);
+    auto restored = jobs::RestoreRun(**db, run.run_id, {});
+    REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+    CHECK(f.Checksums() == before);
+  }
+}
+
+TEST_CASE("suitecrm: a merge re-points relations, demotes the second primary email, ORs the "
+          "shared email opt-out, and restores exactly") {
+  const std::string kJohn = "0a1b2c3d-0000-4000-8000-000000000002";  // opted out, do_not_call
+  const std::string kJohn2 = "0a1b2c3d-0000-4000-8000-000000000006";
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    SuiteCrm f(b);
+    {
+      auto s = f.t.Session();
+      *s << "INSERT INTO contacts (id, date_entered, date_modified, modified_user_id, created_by, "
+            "deleted, assigned_user_id, first_name, last_name, phone_work, phone_mobile, "
+            "primary_address_street, primary_address_city, primary_address_country, do_not_call) "
+            "VALUES ('" + kJohn2 + "', '2023-01-01 10:00:00', '2025-01-01 10:00:00', '1', '1', 0, "
+            "'1', 'John', 'Smith', NULL, NULL, NULL, NULL, NULL, 0)";
+      *s << "INSERT INTO email_addresses (id, email_address, email_address_caps, opt_out, "
+            "date_created, deleted) VALUES ('e0000000-0000-4000-8000-000000000006', "
+            "'jsmith@work.example', 'JSMITH@WORK.EXAMPLE', 0, '2023-01-01 10:00:00', 0)";
+      *s << "INSERT INTO email_addr_bean_rel (id, email_address_id, bean_id, bean_module, "
+            "primary_address, deleted) VALUES ('r0000000-0000-4000-8000-000000000006', "
+            "'e0000000-0000-4000-8000-000000000006', '" + kJohn2 + "', 'Contacts', 1, 0)";
+      // Both linked to the same account: the loser's link is a duplicate (dedupe).
+      *s << "INSERT INTO accounts_contacts (id, contact_id, account_id, deleted) VALUES "
+            "('ac000000-0000-4000-8000-000000000002', '" + kJohn + "', "
+            "'a0000000-0000-4000-8000-000000000001', 0), ('ac000000-0000-4000-8000-000000000006', '" +
+            kJohn2 + "', 'a0000000-0000-4000-8000-000000000001', 0)";
+    }
+    JobConfig dedup;
+    dedup.name = "dedup";
+    dedup.kind = "dedup";
+    dedup.max_rows = 0;
+    dedup.max_fraction = 0;
+    f.cfg.jobs.push_back(dedup);
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(db.ok());
+    REQUIRE(crm::Migrate(**db).ok());
+    crm::ReviewItem item;
+    item.job = "dedup";
+    item.members = {kJohn2, kJohn};  // survivor first: the record that is not opted out
+    item.survivor = kJohn2;
+    item.cluster_key = crm::ClusterKey(item.members);
+    item.seen_run = "test";
+    REQUIRE(crm::QueueReview(**db, item, f.clock.Now()).ok());
+    auto open = crm::ListReview(**db, "open");
+    REQUIRE(open.ok());
+    REQUIRE(open->size() == 1);
+    REQUIRE(crm::ApproveReview(**db, open->front().id, "tester", f.clock.Now()).ok());
+    auto before = f.Checksums();
+
+    jobs::RunRequest req{&f.cfg, f.cfg.FindJob("dedup"), std::nullopt, false, &f.clock, nullptr};
+    req.review_now = open->front().id;
+    jobs::RunReport run = jobs::ExecuteRun(req, crm::MakeFactory(f.cfg));
+    REQUIRE_MESSAGE(run.status == "ok", run.message);
+    CHECK(run.counts["contacts_merged"].get<long long>() == 1);
+
+    auto s = f.t.Session();
+    auto text = [&](const std::string& sql) {
+      soci::row r;
+      *s << sql, soci::into(r);
+      return crm::CellText(r, 0);
+    };
+    CHECK(text("SELECT CAST(deleted AS CHAR) FROM contacts WHERE id = '" + kJohn + "'") == "1");
+    CHECK(text("SELECT CAST(do_not_call AS CHAR) FROM contacts WHERE id = '" + kJohn2 + "'") == "1");
+    CHECK(text("SELECT phone_work FROM contacts WHERE id = '" + kJohn2 + "'") == "(415) 555-0132");
+    CHECK(text("SELECT primary_address_city FROM contacts WHERE id = '" + kJohn2 + "'") ==
+          "San  Francisco");
+    CHECK(text("SELECT modified_user_id FROM contacts WHERE id = '" + kJohn2 + "'") ==
+          f.cfg.system_user);
+    // The loser's email link now belongs to the survivor, no longer primary.
+    CHECK(text("SELECT bean_id FROM email_addr_bean_rel WHERE id = "
+               "'r0000000-0000-4000-8000-000000000002'") == kJohn2);
+    CHECK(text("SELECT CAST(primary_address AS CHAR) FROM email_addr_bean_rel WHERE id = "
+               "'r0000000-0000-4000-8000-000000000002'") == "0");
+    // The survivor's own address takes the opt-out (most restrictive consent).
+    CHECK(text("SELECT CAST(opt_out AS CHAR) FROM email_addresses WHERE id = "
+               "'e0000000-0000-4000-8000-000000000006'") == "1");
+    // Calls follow the survivor (polymorphic parent and the relation table).
+    CHECK(text("SELECT parent_id FROM calls WHERE id = 'ca000000-0000-4000-8000-000000000001'") == kJohn2);
+    CHECK(text("SELECT contact_id FROM calls_contacts WHERE id = "
+               "'cc000000-0000-4000-8000-000000000001'") == kJohn2);
+    // The duplicate account link is soft-deleted in place, not lost.
+    CHECK(text("SELECT CAST(deleted AS CHAR) FROM accounts_contacts WHERE id = "
+               "'ac000000-0000-4000-8000-000000000002'") == "1");
+    CHECK(text("SELECT contact_id FROM accounts_contacts WHERE id = "
+               "'ac000000-0000-4000-8000-000000000002'") == kJohn);
+
     auto restored = jobs::RestoreRun(**db, run.run_id, {});
     REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
     CHECK(f.Checksums() == before);

@@ -1,0 +1,825 @@
+#include "jobs/dedup.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <variant>
+#include <cmath>
+
+#include "crm/ledger.h"
+#include "match/matcher.h"
+
+namespace crmh::jobs {
+namespace {
+
+// Logical fields the matcher compares (match::RawRecord), in a fixed order.
+const std::vector<std::string>& MatchFields() {
+  static const std::vector<std::string> k = {
+      "first_name", "last_name", "email",    "email2",   "phone",  "mobile",  "company",
+      "address1",   "address2",  "city",     "postcode", "region", "country", "birthdate"};
+  return k;
+}
+// Filled from one loser as a whole, or not at all: never a street from one record and a city
+// from another.
+const std::vector<std::string>& AddressGroup() {
+  static const std::vector<std::string> k = {"address1", "address2", "city",
+                                             "postcode", "region",   "country"};
+  return k;
+}
+bool InAddressGroup(const std::string& f) {
+  const auto& g = AddressGroup();
+  return std::find(g.begin(), g.end(), f) != g.end();
+}
+
+bool Empty(const std::string& v) {
+  return v.find_first_not_of(" \t\r\n") == std::string::npos;
+}
+bool Truthy(const std::string& v) { return !Empty(v) && v != "0"; }
+
+// A value read for one logical field: the SQL that yields it as text for contact alias c.
+struct Slot {
+  std::string name;    // logical field, or the extra column's name
+  std::string expr;    // SQL (text)
+  std::string column;  // the contacts column when the field lives there ("" = related table)
+};
+
+std::string RelatedExpr(const crm::Db& db, const Mapping& m, const RelatedField& r) {
+  std::string where;
+  for (const auto& [col, v] : r.where) {
+    where += fmt::format(" AND l.{} = {}", db.Q(col), db.Literal(v));
+  }
+  return fmt::format("(SELECT CAST(MIN(t.{}) AS CHAR) FROM {} l JOIN {} t ON t.{} = l.{} WHERE "
+                     "l.{} = c.{}{})",
+                     db.Q(r.column), db.Q(r.link_table), db.Q(r.table), db.Q(r.key),
+                     db.Q(r.link_target), db.Q(r.link_contact), db.Q(m.id_column), where);
+}
+
+Slot MakeSlot(const crm::Db& db, const Mapping& m, const std::string& name, const FieldMap& f) {
+  if (f.related) return {name, RelatedExpr(db, m, *f.related), ""};
+  return {name, fmt::format("CAST(c.{} AS CHAR)", db.Q(f.column)), f.column};
+}
+
+// What the matcher sees (fields + extras), then what the merge needs besides.
+struct Slots {
+  std::vector<Slot> match;  // MatchFields() that are mapped, then mapping.extra
+  int created = -1, updated = -1, opt_out = -1, do_not_call = -1;  // indexes into meta
+  std::vector<int> activity;                                       // direct activity columns
+  std::vector<Slot> meta;
+
+  std::string SelectList() const {
+    std::string s;
+    for (const auto& v : match) s += ", " + v.expr;
+    for (const auto& v : meta) s += ", " + v.expr;
+    return s;
+  }
+  size_t size() const { return match.size() + meta.size(); }
+};
+
+Slots MakeSlots(const crm::Db& db, const Mapping& m) {
+  Slots s;
+  for (const auto& f : MatchFields()) {
+    auto it = m.fields.find(f);
+    if (it != m.fields.end()) s.match.push_back(MakeSlot(db, m, f, it->second));
+  }
+  for (const auto& col : m.extra) s.match.push_back(MakeSlot(db, m, col, FieldMap{col, {}}));
+  auto meta = [&](const char* name, int& index) {
+    auto it = m.fields.find(name);
+    if (it == m.fields.end()) return;
+    index = static_cast<int>(s.meta.size());
+    s.meta.push_back(MakeSlot(db, m, name, it->second));
+  };
+  meta("created_at", s.created);
+  meta("updated_at", s.updated);
+  meta("opt_out", s.opt_out);
+  meta("do_not_call", s.do_not_call);
+  for (const auto& a : m.activity) {
+    if (!a.child.empty()) continue;
+    s.activity.push_back(static_cast<int>(s.meta.size()));
+    s.meta.push_back(MakeSlot(db, m, a.column, FieldMap{a.column, {}}));
+  }
+  return s;
+}
+
+// What the survivor rule needs of each record, kept for every contact read.
+struct Meta {
+  std::string id;
+  uint64_t hash = 0;  // of the matched fields' values: a changed contact is not merged blindly
+  int filled = 0;
+  std::string created;
+  std::string active;  // latest activity (direct columns, child tables), or updated_at
+};
+
+uint64_t HashValues(const std::vector<std::string>& values, size_t n) {
+  uint64_t h = 1469598103934665603ULL;
+  for (size_t i = 0; i < n; ++i) {
+    for (unsigned char c : values[i]) h = (h ^ c) * 1099511628211ULL;
+    h = (h ^ 0x1f) * 1099511628211ULL;
+  }
+  return h;
+}
+
+std::string WhereActive(const crm::Db& db, const Mapping& m) {
+  return m.soft_delete.empty() ? "1 = 1" : fmt::format("COALESCE(c.{}, 0) = 0", db.Q(m.soft_delete));
+}
+
+std::string InList(const crm::Db& db, const std::vector<std::string>& ids) {
+  std::string s;
+  for (const auto& id : ids) s += (s.empty() ? "" : ", ") + db.Literal(id);
+  return s;
+}
+
+std::string NowSql(const Clock& clock) {
+  return FormatSqlTime(std::chrono::floor<std::chrono::seconds>(clock.Now()));
+}
+
+std::string Show(const std::string& v) {
+  return "'" + (v.size() > 40 ? v.substr(0, 40) + "…" : v) + "'";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Planning one merge: read the members and their child rows again (with their row text, which
+// the engine re-checks inside the apply transaction), and build the change set.
+// ---------------------------------------------------------------------------------------------
+class MergePlanner {
+ public:
+  MergePlanner(RunContext& ctx, const Slots& slots, match::Normalizer& norm)
+      : ctx_(ctx), db_(ctx.db), m_(ctx.cfg.mapping), slots_(slots), norm_(norm) {}
+
+  // `expect_hash`: the members' hashes when they were matched (empty: an approved review item,
+  // re-checked for existence only). Returns the plan, or a reason it cannot be merged.
+  Result<std::variant<MergePlan, std::string>> Plan(
+      const std::string& survivor, const std::vector<std::string>& losers,
+      const std::map<std::string, uint64_t>& expect_hash) {
+    std::variant<MergePlan, std::string> out = std::string();
+    Status st = crm::Guard("planning a merge", [&] { out = PlanOrThrow(survivor, losers, expect_hash); });
+    if (!st) return st.error();
+    return out;
+  }
+
+ private:
+  struct Member {
+    std::string row_text;
+    std::vector<std::string> values;  // slots_.match then slots_.meta
+  };
+
+  const std::vector<std::string>& Cols(const std::string& table) {
+    auto it = cols_.find(table);
+    if (it != cols_.end()) return it->second;
+    auto cols = crm::OrderedColumns(db_, table);
+    if (!cols) throw std::runtime_error(cols.error().message);
+    if (cols->empty()) throw std::runtime_error(fmt::format("table {} does not exist", table));
+    return cols_[table] = std::move(*cols);
+  }
+
+  int MatchIndex(const std::string& name) const {
+    for (size_t i = 0; i < slots_.match.size(); ++i) {
+      if (slots_.match[i].name == name) return static_cast<int>(i);
+    }
+    return -1;
+  }
+
+  std::string Value(const Member& mem, const std::string& name) const {
+    int i = MatchIndex(name);
+    return i < 0 ? std::string() : mem.values[i];
+  }
+
+  std::variant<MergePlan, std::string> PlanOrThrow(const std::string& survivor,
+                                                   const std::vector<std::string>& losers,
+                                                   const std::map<std::string, uint64_t>& expect) {
+    std::vector<std::string> ids = {survivor};
+    ids.insert(ids.end(), losers.begin(), losers.end());
+    const auto& ccols = Cols(m_.contacts_table);
+    std::map<std::string, Member> members;
+    {
+      soci::rowset<soci::row> rs = db_.sql().prepare << fmt::format(
+          "SELECT CAST(c.{id} AS CHAR), {text}{list} FROM {t} c WHERE c.{id} IN ({in}) AND {act}",
+          fmt::arg("id", db_.Q(m_.id_column)), fmt::arg("text", crm::RowTextExpr(db_, ccols, "c")),
+          fmt::arg("list", slots_.SelectList()), fmt::arg("t", db_.Q(m_.contacts_table)),
+          fmt::arg("in", InList(db_, ids)), fmt::arg("act", WhereActive(db_, m_)));
+      for (const auto& r : rs) {
+        Member mem;
+        mem.row_text = crm::CellText(r, 1);
+        for (size_t i = 0; i < slots_.size(); ++i) mem.values.push_back(crm::CellText(r, 2 + i));
+        members[crm::CellText(r, 0)] = std::move(mem);
+      }
+    }
+    for (const auto& id : ids) {
+      if (!members.count(id)) return fmt::format("contact {} no longer exists or was deleted", id);
+      auto e = expect.find(id);
+      if (e != expect.end() && HashValues(members[id].values, slots_.match.size()) != e->second) {
+        return fmt::format("contact {} changed since it was read", id);
+      }
+    }
+
+    MergePlan plan;
+    plan.survivor = survivor;
+    plan.losers = losers;
+    const std::string now = NowSql(ctx_.clock);
+    Member& s = members[survivor];
+
+    // --- the survivor: fill what is empty, keep extra emails/phones where a slot is free,
+    // consent OR-ed. Never replace a non-empty value.
+    RowOp sop{OpKind::kUpdate, m_.contacts_table, m_.id_column, survivor, {}, s.row_text, ""};
+    std::string note;
+    auto set_col = [&](const std::string& column, const std::string& value, const std::string& why) {
+      sop.set.emplace_back(column, value);
+      note += (note.empty() ? "" : ", ") + why;
+    };
+    std::map<std::string, std::string> now_value;  // logical → value after the merge
+    for (const auto& slot : slots_.match) now_value[slot.name] = Value(s, slot.name);
+
+    // Multi-value slots: email/email2, phone/mobile.
+    auto multi = [&](std::vector<std::string> fields, auto key_of) {
+      fields.erase(std::remove_if(fields.begin(), fields.end(),
+                                  [&](const std::string& f) {
+                                    int i = MatchIndex(f);
+                                    return i < 0 || slots_.match[i].column.empty();
+                                  }),
+                   fields.end());
+      if (fields.empty()) return;
+      std::set<std::string> have;
+      for (const auto& f : fields) {
+        if (!Empty(now_value[f])) have.insert(key_of(now_value[f]));
+      }
+      for (const auto& l : losers) {
+        for (const auto& f : fields) {
+          std::string v = Value(members[l], f);
+          if (Empty(v)) continue;
+          std::string k = key_of(v);
+          if (have.count(k)) continue;
+          have.insert(k);
+          auto free = std::find_if(fields.begin(), fields.end(),
+                                   [&](const std::string& g) { return Empty(now_value[g]); });
+          if (free == fields.end()) {
+            plan.values_not_kept.push_back(
+                fmt::format("{} {} of contact {}: no free field on the survivor", f, Show(v), l));
+            continue;
+          }
+          now_value[*free] = v;
+          set_col(slots_.match[MatchIndex(*free)].column, v,
+                  fmt::format("{} {} from {}", *free, Show(v), l));
+        }
+      }
+    };
+    multi({"email", "email2"}, [&](const std::string& v) {
+      std::string k = norm_.Email(v);
+      return k.empty() ? v : k;
+    });
+    multi({"phone", "mobile"}, [&](const std::string& v) {
+      std::string k = norm_.PhoneKey(v);
+      return k.empty() ? v : k;
+    });
+    // The address as a whole, from the first loser that has one, if the survivor has none.
+    bool survivor_has_address = false;
+    for (const auto& f : AddressGroup()) survivor_has_address |= !Empty(now_value[f]);
+    if (!survivor_has_address) {
+      for (const auto& l : losers) {
+        bool has = false;
+        for (const auto& f : AddressGroup()) has |= !Empty(Value(members[l], f));
+        if (!has) continue;
+        for (const auto& f : AddressGroup()) {
+          int i = MatchIndex(f);
+          std::string v = Value(members[l], f);
+          if (i < 0 || slots_.match[i].column.empty() || Empty(v)) continue;
+          now_value[f] = v;
+          set_col(slots_.match[i].column, v, fmt::format("{} {} from {}", f, Show(v), l));
+        }
+        break;
+      }
+    }
+    // Everything else: the first loser (in survivor-rule order) with a value.
+    for (const auto& slot : slots_.match) {
+      const std::string& f = slot.name;
+      if (slot.column.empty() || InAddressGroup(f) || f == "email" || f == "email2" ||
+          f == "phone" || f == "mobile" || !Empty(now_value[f])) {
+        continue;
+      }
+      for (const auto& l : losers) {
+        std::string v = Value(members[l], f);
+        if (Empty(v)) continue;
+        now_value[f] = v;
+        set_col(slot.column, v, fmt::format("{} {} from {}", f, Show(v), l));
+        break;
+      }
+    }
+    // Consent: the most restrictive value wins.
+    std::string related_opt_out;  // the value to write on the survivor's related row
+    for (int meta : {slots_.opt_out, slots_.do_not_call}) {
+      if (meta < 0) continue;
+      const Slot& slot = slots_.meta[meta];
+      const std::string& mine = s.values[slots_.match.size() + meta];
+      if (Truthy(mine)) continue;
+      for (const auto& l : losers) {
+        const std::string& theirs = members[l].values[slots_.match.size() + meta];
+        if (!Truthy(theirs)) continue;
+        if (!slot.column.empty()) {
+          set_col(slot.column, theirs, fmt::format("{} from {} (most restrictive)", slot.name, l));
+        } else {
+          related_opt_out = theirs;
+        }
+        break;
+      }
+    }
+    auto modified_by = m_.fields.find("modified_by");
+    if (modified_by != m_.fields.end() && !modified_by->second.related &&
+        !ctx_.cfg.system_user.empty()) {
+      sop.set.emplace_back(modified_by->second.column, ctx_.cfg.system_user);
+    }
+    auto updated_at = m_.fields.find("updated_at");
+    if (updated_at != m_.fields.end() && !updated_at->second.related) {
+      sop.set.emplace_back(updated_at->second.column, now);
+    }
+    std::string loser_list;
+    for (const auto& l : losers) loser_list += (loser_list.empty() ? "" : ",") + l;
+    sop.note = fmt::format("merge survivor of {}{}{}", loser_list, note.empty() ? "" : ": ", note);
+    if (sop.set.empty()) {
+      // Nothing to write on the survivor, but it is still checked and backed up: the decision
+      // to merge was made on its values.
+      sop.set.emplace_back(m_.id_column, survivor);
+    }
+    plan.set.ops.push_back(std::move(sop));
+
+    // --- child rows: re-point to the survivor, unique conflicts by policy.
+    for (const auto& ref : m_.children) {
+      std::string blocked = PlanChildren(ref, survivor, losers, plan);
+      if (!blocked.empty()) return blocked;
+    }
+
+    // --- consent on a related row (SuiteCRM: the survivor's primary email_addresses row).
+    if (!related_opt_out.empty()) PlanRelatedOptOut(survivor, related_opt_out, plan);
+
+    // --- the losers, removed the CRM's way; delete also removes their extension rows.
+    if (m_.soft_delete.empty() && !m_.extension_table.empty()) {
+      const auto& ecols = Cols(m_.extension_table);
+      soci::rowset<soci::row> rs = db_.sql().prepare << fmt::format(
+          "SELECT CAST(e.{id} AS CHAR), {text} FROM {t} e WHERE e.{id} IN ({in})",
+          fmt::arg("id", db_.Q(m_.extension_id)), fmt::arg("text", crm::RowTextExpr(db_, ecols, "e")),
+          fmt::arg("t", db_.Q(m_.extension_table)), fmt::arg("in", InList(db_, losers)));
+      for (const auto& r : rs) {
+        plan.set.ops.push_back({OpKind::kDelete, m_.extension_table, m_.extension_id,
+                                crm::CellText(r, 0), {}, crm::CellText(r, 1),
+                                fmt::format("merged into {}", survivor)});
+      }
+    }
+    for (const auto& l : losers) {
+      RowOp op{m_.soft_delete.empty() ? OpKind::kDelete : OpKind::kSoftDelete,
+               m_.contacts_table, m_.id_column, l, {}, members[l].row_text,
+               fmt::format("merged into {}", survivor)};
+      if (!m_.soft_delete.empty()) {
+        op.set.emplace_back(m_.soft_delete, "1");
+        if (modified_by != m_.fields.end() && !modified_by->second.related &&
+            !ctx_.cfg.system_user.empty()) {
+          op.set.emplace_back(modified_by->second.column, ctx_.cfg.system_user);
+        }
+        if (updated_at != m_.fields.end() && !updated_at->second.related) {
+          op.set.emplace_back(updated_at->second.column, now);
+        }
+      }
+      plan.set.ops.push_back(std::move(op));
+    }
+    plan.set.label = fmt::format("merge {} ← {}", survivor, loser_list);
+    return plan;
+  }
+
+  // Returns "" or why the merge is blocked.
+  std::string PlanChildren(const ChildRef& ref, const std::string& survivor,
+                           const std::vector<std::string>& losers, MergePlan& plan) {
+    const auto& cols = Cols(ref.table);
+    std::string extra;
+    for (const auto& u : ref.unique_key) extra += fmt::format(", CAST(ch.{} AS CHAR)", db_.Q(u));
+    extra += ref.soft_delete.empty() ? ", '0'" : fmt::format(", CAST(ch.{} AS CHAR)", db_.Q(ref.soft_delete));
+    extra += ref.primary_flag.empty() ? ", '0'" : fmt::format(", CAST(ch.{} AS CHAR)", db_.Q(ref.primary_flag));
+    std::string type_filter = ref.type_column.empty()
+                                  ? ""
+                                  : fmt::format(" AND ch.{} = {}", db_.Q(ref.type_column),
+                                                db_.Literal(ref.type_value));
+    std::vector<std::string> ids = {survivor};
+    ids.insert(ids.end(), losers.begin(), losers.end());
+    struct Child {
+      std::string id, text, owner, key;
+      bool deleted = false, primary = false;
+    };
+    std::vector<Child> rows;
+    soci::rowset<soci::row> rs = db_.sql().prepare << fmt::format(
+        "SELECT CAST(ch.{id} AS CHAR), {text}, CAST(ch.{col} AS CHAR){extra} FROM {t} ch "
+        "WHERE ch.{col} IN ({in}){type} ORDER BY ch.{id}",
+        fmt::arg("id", db_.Q(ref.id_column)), fmt::arg("text", crm::RowTextExpr(db_, cols, "ch")),
+        fmt::arg("col", db_.Q(ref.column)), fmt::arg("extra", extra), fmt::arg("t", db_.Q(ref.table)),
+        fmt::arg("in", InList(db_, ids)), fmt::arg("type", type_filter));
+    for (const auto& r : rs) {
+      Child c;
+      c.id = crm::CellText(r, 0);
+      c.text = crm::CellText(r, 1);
+      c.owner = crm::CellText(r, 2);
+      size_t k = 3;
+      for (size_t u = 0; u < ref.unique_key.size(); ++u) c.key += crm::CellText(r, k++) + '\x1f';
+      c.deleted = Truthy(crm::CellText(r, k++));
+      c.primary = Truthy(crm::CellText(r, k++));
+      rows.push_back(std::move(c));
+    }
+    std::set<std::string> keys;
+    bool has_primary = false;
+    for (const auto& c : rows) {
+      if (c.owner != survivor) continue;
+      keys.insert(c.key);
+      has_primary |= c.primary && !c.deleted;
+    }
+    for (const auto& l : losers) {
+      for (const auto& c : rows) {
+        if (c.owner != l) continue;
+        bool conflict = !ref.unique_key.empty() && keys.count(c.key);
+        if (conflict && ref.on_conflict == "block") {
+          return fmt::format("{} row {} of contact {} duplicates one the survivor {} already has "
+                             "(on_conflict: block)",
+                             ref.name, c.id, l, survivor);
+        }
+        if (conflict && ref.on_conflict == "dedupe") {
+          if (c.deleted) continue;  // already gone from the CRM's view; leave it where it is
+          RowOp op{ref.soft_delete.empty() ? OpKind::kDelete : OpKind::kSoftDelete, ref.table,
+                   ref.id_column, c.id, {}, c.text,
+                   fmt::format("{}: duplicate of the survivor {}'s row (merge of {})", ref.name,
+                               survivor, l)};
+          if (!ref.soft_delete.empty()) op.set.emplace_back(ref.soft_delete, "1");
+          plan.set.ops.push_back(std::move(op));
+          ++plan.children_deduped;
+          continue;
+        }
+        RowOp op{OpKind::kUpdate, ref.table, ref.id_column, c.id, {{ref.column, survivor}}, c.text,
+                 fmt::format("{}: re-pointed {} → {}", ref.name, l, survivor)};
+        if (c.primary && !c.deleted) {
+          if (has_primary) {
+            op.set.emplace_back(ref.primary_flag, "0");
+          } else {
+            has_primary = true;
+          }
+        }
+        keys.insert(c.key);
+        plan.set.ops.push_back(std::move(op));
+        ++plan.children_repointed;
+      }
+    }
+    return "";
+  }
+
+  void PlanRelatedOptOut(const std::string& survivor, const std::string& value, MergePlan& plan) {
+    auto it = m_.fields.find("opt_out");
+    if (it == m_.fields.end() || !it->second.related) return;
+    const RelatedField& r = *it->second.related;
+    const auto& cols = Cols(r.table);
+    std::string where;
+    for (const auto& [col, v] : r.where) where += fmt::format(" AND l.{} = {}", db_.Q(col), db_.Literal(v));
+    soci::rowset<soci::row> rs = db_.sql().prepare << fmt::format(
+        "SELECT DISTINCT CAST(t.{key} AS CHAR), {text} FROM {link} l JOIN {t} t ON t.{key} = "
+        "l.{target} WHERE l.{contact} = {sid}{where}",
+        fmt::arg("key", db_.Q(r.key)), fmt::arg("text", crm::RowTextExpr(db_, cols, "t")),
+        fmt::arg("link", db_.Q(r.link_table)), fmt::arg("t", db_.Q(r.table)),
+        fmt::arg("target", db_.Q(r.link_target)), fmt::arg("contact", db_.Q(r.link_contact)),
+        fmt::arg("sid", db_.Literal(survivor)), fmt::arg("where", where));
+    for (const auto& row : rs) {
+      plan.set.ops.push_back({OpKind::kUpdate, r.table, r.key, crm::CellText(row, 0),
+                              {{r.column, value}}, crm::CellText(row, 1),
+                              fmt::format("{} of merged contact {} (most restrictive; shared by "
+                                          "every record with this address)",
+                                          r.column, survivor)});
+    }
+  }
+
+  RunContext& ctx_;
+  crm::Db& db_;
+  const Mapping& m_;
+  const Slots& slots_;
+  match::Normalizer& norm_;
+  std::map<std::string, std::vector<std::string>> cols_;
+};
+
+nlohmann::json ClusterJson(const std::vector<std::string>& members, const std::string& decision,
+                           double score, const std::vector<std::string>& matched,
+                           const std::string& why) {
+  nlohmann::json j = {{"survivor", members.front()}, {"members", members},
+                      {"decision", decision},      {"score", score},
+                      {"matched", matched}};
+  if (!why.empty()) j["why"] = why;
+  return j;
+}
+
+}  // namespace
+
+Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
+  crm::Db& db = ctx.db;
+  const Mapping& m = ctx.cfg.mapping;
+  const DedupOptions& opt = ctx.job.dedup;
+  merges_.clear();
+  to_queue_.clear();
+  review_stale_.clear();
+  report.clusters = nlohmann::json::array();
+
+  const Slots slots = MakeSlots(db, m);
+  match::NormalizeOptions nopt{opt.default_region, opt.email_provider_rules};
+  match::Normalizer planner_norm(nopt);
+  MergePlanner planner(ctx, slots, planner_norm);
+  std::set<std::string> taken;  // contacts already in a planned merge
+  long long blocked = 0, changed_since_read = 0;
+
+  auto add_merge = [&](MergePlan&& p) {
+    taken.insert(p.survivor);
+    for (const auto& l : p.losers) taken.insert(l);
+    merges_.push_back(std::move(p));
+  };
+
+  // --- approved review items first (or only the one `review approve --now` names).
+  auto approved = crm::ApprovedItems(db, ctx.job.name);
+  if (!approved) return approved.error();
+  for (const auto& item : *approved) {
+    if (ctx.review_now && item.id != *ctx.review_now) continue;
+    std::vector<std::string> losers(item.members.begin() + 1, item.members.end());
+    auto planned = planner.Plan(item.survivor, losers, {});
+    if (!planned) return planned.error();
+    if (auto* why = std::get_if<std::string>(&*planned)) {
+      review_stale_.emplace_back(item.id, *why);
+      continue;
+    }
+    MergePlan p = std::get<MergePlan>(std::move(*planned));
+    p.review_id = item.id;
+    report.clusters.push_back(ClusterJson(item.members, "approved", item.score, item.matched, ""));
+    add_merge(std::move(p));
+  }
+  if (ctx.review_now) {
+    if (merges_.empty() && review_stale_.empty()) {
+      return Error::Config(fmt::format("review item {} is not approved for job '{}'",
+                                       *ctx.review_now, ctx.job.name));
+    }
+  } else {
+    full_scan_ = true;
+    // --- read every active contact, page by page (keyset on the primary key).
+    const auto started = std::chrono::steady_clock::now();
+    long long total = 0;
+    if (Status st = crm::Guard("counting contacts", [&] {
+          db.sql() << fmt::format("SELECT COUNT(*) FROM {} c WHERE {}", db.Q(m.contacts_table),
+                                  WhereActive(db, m)),
+              soci::into(total);
+        });
+        !st) {
+      return st;
+    }
+    std::vector<match::Record> records;
+    std::vector<Meta> meta;
+    records.reserve(static_cast<size_t>(total));
+    meta.reserve(static_cast<size_t>(total));
+    const int threads = std::max(1, opt.threads);
+    std::vector<std::unique_ptr<match::Normalizer>> norms;
+    for (int t = 0; t < threads; ++t) norms.push_back(std::make_unique<match::Normalizer>(nopt));
+    std::string last;
+    bool first_page = true;
+    for (;;) {
+      std::vector<match::RawRecord> raw;
+      std::vector<Meta> page_meta;
+      Status st = crm::Guard("reading contacts", [&] {
+        std::string sql = fmt::format(
+            "SELECT CAST(c.{id} AS CHAR){list} FROM {t} c WHERE {act}{after} ORDER BY c.{id} "
+            "LIMIT {n}",
+            fmt::arg("id", db.Q(m.id_column)), fmt::arg("list", slots.SelectList()),
+            fmt::arg("t", db.Q(m.contacts_table)), fmt::arg("act", WhereActive(db, m)),
+            fmt::arg("after", first_page ? "" : fmt::format(" AND c.{} > :last", db.Q(m.id_column))),
+            fmt::arg("n", opt.page_size));
+        auto consume = [&](soci::rowset<soci::row>& rs) {
+          for (const auto& r : rs) {
+            match::RawRecord rr;
+            rr.id = crm::CellText(r, 0);
+            std::vector<std::string> values;
+            values.reserve(slots.size());
+            for (size_t i = 0; i < slots.size(); ++i) values.push_back(crm::CellText(r, 1 + i));
+            Meta mt;
+            mt.id = rr.id;
+            mt.hash = HashValues(values, slots.match.size());
+            for (size_t i = 0; i < slots.match.size(); ++i) {
+              if (Empty(values[i])) continue;
+              ++mt.filled;
+              rr.fields[slots.match[i].name] = values[i];
+            }
+            const size_t base = slots.match.size();
+            if (slots.created >= 0) mt.created = values[base + slots.created];
+            for (int a : slots.activity) mt.active = std::max(mt.active, values[base + a]);
+            if (mt.active.empty() && slots.updated >= 0) mt.active = values[base + slots.updated];
+            raw.push_back(std::move(rr));
+            page_meta.push_back(std::move(mt));
+          }
+        };
+        if (first_page) {
+          soci::rowset<soci::row> rs = db.sql().prepare << sql;
+          consume(rs);
+        } else {
+          soci::rowset<soci::row> rs = (db.sql().prepare << sql, soci::use(last));
+          consume(rs);
+        }
+      });
+      if (!st) return st;
+      if (raw.empty()) break;
+      first_page = false;
+      last = raw.back().id;
+      // Normalize on every core: each thread its own Normalizer (ICU objects are not shared).
+      std::vector<match::Record> prepared(raw.size());
+      std::vector<std::thread> pool;
+      const size_t chunk = (raw.size() + threads - 1) / threads;
+      for (int t = 0; t < threads; ++t) {
+        size_t from = t * chunk, to = std::min(raw.size(), from + chunk);
+        if (from >= to) break;
+        pool.emplace_back([&, t, from, to] {
+          for (size_t i = from; i < to; ++i) prepared[i] = match::Prepare(*norms[t], raw[i]);
+        });
+      }
+      for (auto& th : pool) th.join();
+      for (auto& r : prepared) records.push_back(std::move(r));
+      for (auto& mt : page_meta) meta.push_back(std::move(mt));
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      double rate = secs > 0 ? static_cast<double>(records.size()) / secs : 0;
+      spdlog::info("[{}] dedup: read {} of {} contacts ({:.0f}/s, ETA {:.0f}s for reading)",
+                   ctx.run_id, records.size(), total, rate,
+                   rate > 0 ? static_cast<double>(std::max<long long>(0, total - static_cast<long long>(records.size()))) / rate : 0.0);
+      if (static_cast<int>(raw.size()) < opt.page_size) break;
+      if (ctx.stop_requested && ctx.stop_requested->load()) {
+        report.interrupted = true;
+        report.message = "stopped while reading contacts; nothing was planned";
+        return Status::Ok();
+      }
+    }
+
+    // --- match.
+    match::MatchOptions mo;
+    mo.auto_threshold = opt.auto_threshold;
+    mo.review_threshold = opt.review_threshold;
+    mo.max_block = static_cast<size_t>(opt.max_block);
+    mo.threads = threads;
+    mo.overrides.m = opt.m;
+    mo.overrides.u = opt.u;
+    mo.extra_fields = m.extra;
+    auto rejected = crm::RejectedPairs(db);
+    if (!rejected) return rejected.error();
+    mo.rejected = std::move(*rejected);
+    const std::string rule = opt.survivor;
+    auto better = [&](uint32_t a, uint32_t b) {
+      const Meta& x = meta[a];
+      const Meta& y = meta[b];
+      if (rule == "most_complete" && x.filled != y.filled) return x.filled > y.filled;
+      if (rule == "most_recent_activity" && x.active != y.active) return x.active > y.active;
+      // oldest, and the tie-break of every rule: created first, then the smaller id.
+      if (x.created != y.created && !x.created.empty() && !y.created.empty()) {
+        return x.created < y.created;
+      }
+      if (x.id.size() != y.id.size()) return x.id.size() < y.id.size();  // numeric ids as text
+      return x.id < y.id;
+    };
+    match::MatchResult res = match::FindDuplicates(records, mo, better);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    spdlog::info("[{}] dedup: {} contacts, {} candidate pairs (reduction {:.5f}), {} links, {} "
+                 "clusters in {:.1f}s",
+                 ctx.run_id, records.size(), res.stats.candidate_pairs, res.stats.reduction_ratio,
+                 res.links.size(), res.clusters.size(), secs);
+    report.counts["contacts_read"] = static_cast<long long>(records.size());
+    report.counts["candidate_pairs"] = res.stats.candidate_pairs;
+    report.counts["reduction_ratio"] = res.stats.reduction_ratio;
+    report.counts["blocks_capped"] = res.stats.blocks_capped;
+    report.counts["em_iterations"] = res.model.em_iterations;
+    report.counts["links"] = static_cast<long long>(res.links.size());
+    report.counts["sweep_seconds"] = std::round(secs * 10) / 10;
+
+    long long n_auto = 0, n_review = 0;
+    for (const auto& c : res.clusters) {
+      std::vector<std::string> ids;
+      std::map<std::string, uint64_t> hashes;
+      for (uint32_t i : c.members) {
+        ids.push_back(meta[i].id);
+        hashes[meta[i].id] = meta[i].hash;
+      }
+      bool overlaps = false;
+      for (const auto& id : ids) overlaps |= taken.count(id) > 0;
+      if (overlaps) continue;  // part of an approved merge this run; seen again next run
+      std::string why = c.why;
+      bool is_auto = c.decision == match::Decision::kAuto && opt.auto_merge;
+      if (c.decision == match::Decision::kAuto && !opt.auto_merge) why = "auto_merge is off";
+      if (is_auto) {
+        std::vector<std::string> losers(ids.begin() + 1, ids.end());
+        auto planned = planner.Plan(ids.front(), losers, hashes);
+        if (!planned) return planned.error();
+        if (auto* reason = std::get_if<std::string>(&*planned)) {
+          if (reason->find("changed since") != std::string::npos ||
+              reason->find("no longer exists") != std::string::npos) {
+            ++changed_since_read;  // the next run sees the new values
+            continue;
+          }
+          ++blocked;
+          is_auto = false;
+          why = *reason;
+        } else {
+          ++n_auto;
+          report.clusters.push_back(ClusterJson(ids, "auto", c.score, c.matched, ""));
+          add_merge(std::get<MergePlan>(std::move(*planned)));
+          continue;
+        }
+      }
+      ++n_review;
+      report.clusters.push_back(ClusterJson(ids, "review", c.score, c.matched, why));
+      crm::ReviewItem item;
+      item.job = ctx.job.name;
+      item.cluster_key = crm::ClusterKey(ids);
+      item.survivor = ids.front();
+      item.members = ids;
+      item.score = c.score;
+      item.matched = c.matched;
+      item.why = why;
+      item.seen_run = ctx.run_id;
+      to_queue_.push_back(std::move(item));
+    }
+    report.counts["clusters"] = static_cast<long long>(res.clusters.size());
+    report.counts["clusters_auto"] = n_auto;
+    report.counts["clusters_review"] = n_review;
+    report.counts["merges_blocked"] = blocked;
+    report.counts["changed_since_read"] = changed_since_read;
+  }
+
+  std::vector<ChangeSet> sets;
+  long long losers = 0, repointed = 0, deduped = 0, not_kept = 0;
+  for (const auto& p : merges_) {
+    sets.push_back(p.set);
+    losers += static_cast<long long>(p.losers.size());
+    repointed += p.children_repointed;
+    deduped += p.children_deduped;
+    not_kept += static_cast<long long>(p.values_not_kept.size());
+  }
+  report.counts["merges_planned"] = static_cast<long long>(merges_.size());
+  report.counts["contacts_to_merge"] = losers;
+  report.counts["children_to_repoint"] = repointed;
+  report.counts["children_to_dedupe"] = deduped;
+  report.counts["values_without_a_free_field"] = not_kept;
+  report.counts["review_items"] = static_cast<long long>(to_queue_.size());
+  if (!review_stale_.empty()) report.counts["approved_not_mergeable"] = static_cast<long long>(review_stale_.size());
+  report.details["plan"] = DescribePlan(sets);
+  report.message = fmt::format("{} merge(s) planned ({} contact(s) into survivors), {} cluster(s) "
+                               "for review",
+                               merges_.size(), losers, to_queue_.size());
+  return CheckLimits(db, sets, {ctx.job.max_rows, ctx.job.max_fraction});
+}
+
+Status DedupJob::Apply(RunContext& ctx, RunReport& report) {
+  std::vector<ChangeSet> sets;
+  sets.reserve(merges_.size());
+  for (const auto& p : merges_) sets.push_back(p.set);
+  if (Status st = ApplyGuarded(ctx, sets, report); !st) return st;
+  // Which merges committed: the ledger knows (set numbers are 1-based plan positions).
+  applied_sets_.clear();
+  Status st = crm::Guard("reading the ledger", [&] {
+    soci::rowset<int> rs = (ctx.db.sql().prepare << fmt::format(
+                                "SELECT DISTINCT set_no FROM {} WHERE run_id = :r",
+                                ctx.db.State("ledger")),
+                            soci::use(ctx.run_id));
+    for (int s : rs) applied_sets_.push_back(s);
+  });
+  if (!st) return st;
+  long long merged = 0;
+  for (int s : applied_sets_) {
+    if (s >= 1 && s <= static_cast<int>(merges_.size())) merged += static_cast<long long>(merges_[s - 1].losers.size());
+  }
+  report.counts["merges_applied"] = static_cast<long long>(applied_sets_.size());
+  report.counts["contacts_merged"] = merged;
+  report.message = fmt::format("{} merge(s) applied ({} contact(s) merged into survivors); {} "
+                               "skipped because a row changed since the plan; {} cluster(s) for "
+                               "review",
+                               applied_sets_.size(), merged,
+                               report.counts.value("changed_since_plan", 0LL), to_queue_.size());
+  return Status::Ok();
+}
+
+Status DedupJob::Record(RunContext& ctx, RunReport& report) {
+  crm::Db& db = ctx.db;
+  const SysSeconds now = std::chrono::floor<std::chrono::seconds>(ctx.clock.Now());
+  std::set<int> applied(applied_sets_.begin(), applied_sets_.end());
+  for (size_t i = 0; i < merges_.size(); ++i) {
+    if (merges_[i].review_id == 0 || !applied.count(static_cast<int>(i) + 1)) continue;
+    if (Status st = crm::CloseReview(db, merges_[i].review_id, "merged", ctx.run_id, "", now); !st) {
+      return st;
+    }
+  }
+  for (const auto& [id, why] : review_stale_) {
+    if (Status st = crm::CloseReview(db, id, "stale", ctx.run_id, why, now); !st) return st;
+  }
+  long long queued = 0;
+  for (const auto& item : to_queue_) {
+    auto added = crm::QueueReview(db, item, now);
+    if (!added) return added.error();
+    queued += *added ? 1 : 0;
+  }
+  report.counts["review_items_new"] = queued;
+  if (full_scan_ && !report.interrupted) {
+    auto stale = crm::StaleUnseen(db, ctx.job.name, ctx.run_id, now);
+    if (!stale) return stale.error();
+    report.counts["review_items_stale"] = *stale;
+  }
+  return Status::Ok();
+}
+
+}  // namespace crmh::jobs
