@@ -7,6 +7,7 @@ pkgs=(
   libboost-dev libsoci-dev libsqlite3-dev libmariadb-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev doctest-dev libsystemd-dev
   libhowardhinnant-date-dev nlohmann-json3-dev tzdata libicu-dev libphonenumber-dev
+  libprotobuf-dev libabsl-dev
   sqlite3 mariadb-server mariadb-client python3 python3-croniter systemd
 )
 missing=()

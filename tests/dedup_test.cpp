@@ -63,6 +63,13 @@ long long Approve(DemoCrm& f, const std::string& job, std::vector<std::string> m
   return id;
 }
 
+// `review approve ID --now`: a run of the dedup job that merges only this approved item.
+jobs::RunReport MergeNow(DemoCrm& f, long long item) {
+  jobs::RunRequest req{&f.cfg, f.cfg.FindJob("dedup"), std::nullopt, false, &f.clock, nullptr};
+  req.review_now = item;
+  return jobs::ExecuteRun(req, crm::MakeFactory(f.cfg));
+}
+
 struct Row {
   std::string first, email, email2, phone, address1, city, country, company;
   int opt_out = 0, dnc = 0, deleted = 0;
@@ -111,9 +118,7 @@ TEST_CASE("dedup merge: nothing lost — values filled, consent OR-ed, every chi
     long long item = Approve(f, "dedup", {"9001", "9002", "9003"});
     auto before = f.Checksums();
 
-    jobs::RunRequest req{&f.cfg, f.cfg.FindJob("dedup"), std::nullopt, false, &f.clock, nullptr};
-    req.review_now = item;
-    jobs::RunReport run = jobs::ExecuteRun(req, crm::MakeFactory(f.cfg));
+    jobs::RunReport run = MergeNow(f, item);
     REQUIRE_MESSAGE(run.status == "ok", run.message);
     CHECK(run.counts["merges_applied"].get<long long>() == 1);
     CHECK(run.counts["contacts_merged"].get<long long>() == 2);
@@ -202,9 +207,7 @@ TEST_CASE("dedup: an approved item whose contact is gone is closed stale, nothin
       *s << "UPDATE contacts SET deleted = 1 WHERE id = 9002";
     }
     auto before = f.Checksums();
-    jobs::RunRequest req{&f.cfg, f.cfg.FindJob("dedup"), std::nullopt, false, &f.clock, nullptr};
-    req.review_now = item;
-    jobs::RunReport run = jobs::ExecuteRun(req, crm::MakeFactory(f.cfg));
+    jobs::RunReport run = MergeNow(f, item);
     REQUIRE_MESSAGE(run.status == "ok", run.message);
     CHECK(run.counts["merges_planned"].get<long long>() == 0);
     CHECK(f.Checksums() == before);
@@ -227,9 +230,7 @@ TEST_CASE("dedup: a child conflict under on_conflict: block sends the cluster to
     f.AddJob("dedup", "dedup");
     long long item = Approve(f, "dedup", {"9001", "9002"});
     auto before = f.Checksums();
-    jobs::RunRequest req{&f.cfg, f.cfg.FindJob("dedup"), std::nullopt, false, &f.clock, nullptr};
-    req.review_now = item;
-    jobs::RunReport run = jobs::ExecuteRun(req, crm::MakeFactory(f.cfg));
+    jobs::RunReport run = MergeNow(f, item);
     REQUIRE_MESSAGE(run.status == "ok", run.message);
     CHECK(f.Checksums() == before);
     auto db = crm::Open(f.cfg.database, f.cfg.state);
