@@ -110,9 +110,15 @@ enum class Overlap { kSkip, kQueue };
 
 // dedup: matching thresholds and merge rules (docs/dedup.md).
 struct DedupOptions {
-  double auto_threshold = 0.99;    // match probability: at or above, merge automatically
+  double auto_threshold = 0.95;    // match probability: at or above, merge automatically
   double review_threshold = 0.80;  // at or above (below auto): wait for a human in `review`
   bool auto_merge = true;          // false: every cluster waits for review
+  // A member whose given name differs from the survivor's, with no email or birthdate in common,
+  // waits for review (a spouse or child at the same address is not a duplicate).
+  bool household_guard = true;
+  // A member that shares no email, phone, birthdate, street or extra identifier with the
+  // survivor waits for review, whatever its score.
+  bool require_identifier = true;
   std::string survivor = "most_complete";  // most_complete | oldest | most_recent_activity
   std::string default_region = "US";       // phone numbers written without a country code
   bool email_provider_rules = true;        // gmail: dots and +tags do not make a new address
@@ -143,8 +149,14 @@ struct JobConfig {
   // Kind-specific options.
   std::vector<std::string> mandatory;  // audit: mandatory logical fields
   std::map<std::string, double> weights;  // audit: "critical" field weights
-  std::vector<std::string> rules;   // standardize: trim_whitespace, lowercase_email
-  std::vector<std::string> fields;  // standardize: logical fields to touch (default: all text)
+  // standardize: rules by name (jobs/standardize.h; default trim_whitespace, lowercase_email; they
+  // run in a fixed order per field, whatever the order here), the logical fields to touch
+  // (default: all text), the region for numbers written without a country code, and whether to
+  // validate into the flags table.
+  std::vector<std::string> rules;
+  std::vector<std::string> fields;
+  std::string default_region = "US";
+  bool flags = true;
   DedupOptions dedup;
   std::string config_line;  // "file:line:col" where the job was defined, for later errors
 };

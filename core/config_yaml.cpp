@@ -389,6 +389,8 @@ void ParseDedupOptions(MapReader& o, const std::string& name, DedupOptions& d) {
                        d.review_threshold, d.auto_threshold));
   }
   d.auto_merge = o.Bool("auto_merge", d.auto_merge);
+  d.household_guard = o.Bool("household_guard", d.household_guard);
+  d.require_identifier = o.Bool("require_identifier", d.require_identifier);
   d.survivor = o.OneOf("survivor", d.survivor, {"most_complete", "oldest", "most_recent_activity"});
   if (o.Has("default_region")) {
     YAML::Node n = o.Get("default_region");
@@ -501,16 +503,32 @@ void ParseJob(const std::string& name, const YAML::Node& node, std::string_view 
     if (j.kind == "standardize") {
       YAML::Node rules = o.Get("rules");
       j.rules = o.StrList("rules");
-      const std::vector<std::string> known_rules = {"trim_whitespace", "lowercase_email"};
+      // Keep in step with jobs::StandardizeRules() (config_test checks it).
+      const std::vector<std::string> known_rules = {"trim_whitespace",   "lowercase_email",
+                                                    "phone_e164",        "country_canonical",
+                                                    "name_case",         "company_suffix"};
       for (const auto& rule : j.rules) {
         if (std::find(known_rules.begin(), known_rules.end(), rule) == known_rules.end()) {
           std::string hint = Suggest(rule, known_rules);
           o.Fail(rules, fmt::format("job '{}': unknown rule '{}'{} (rules: trim_whitespace, "
-                                    "lowercase_email)",
+                                    "lowercase_email, phone_e164, country_canonical, name_case, "
+                                    "company_suffix)",
                                     name, rule,
                                     hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
         }
       }
+      if (o.Has("default_region")) {
+        YAML::Node n = o.Get("default_region");
+        j.default_region = o.Str("default_region");
+        if (j.default_region.size() != 2 ||
+            !std::isupper(static_cast<unsigned char>(j.default_region[0])) ||
+            !std::isupper(static_cast<unsigned char>(j.default_region[1]))) {
+          o.Fail(n, fmt::format("job '{}': default_region '{}' must be an ISO 3166 code such as "
+                                "US or DE",
+                                name, j.default_region));
+        }
+      }
+      j.flags = o.Bool("flags", j.flags);
       YAML::Node fields = o.Get("fields");
       j.fields = o.StrList("fields");
       const auto& known = LogicalFields();

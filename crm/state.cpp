@@ -120,8 +120,41 @@ std::vector<std::string> V3(Db& db) {
   };
 }
 
+// Validation flags (crm/flags.h): one row per (contact, field, code) episode. open_key is
+// contact|field|code while the flag is open and NULL once it cleared, so a flag is open at most
+// once and may open again later as a new row (the history stays).
+std::vector<std::string> V4(Db& db) {
+  const bool my = db.mysql();
+  const char* ts = my ? "DATETIME" : "TEXT";
+  const char* engine = my ? " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" : "";
+  const char* id = my ? "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
+  const std::string& prefix = db.state_config().table_prefix;
+  return {
+      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
+                  "id {id},"
+                  "contact_id VARCHAR(64) NOT NULL,"
+                  "field VARCHAR(64) NOT NULL,"
+                  "code VARCHAR(32) NOT NULL,"
+                  "detail VARCHAR(255) NULL,"
+                  "open_key VARCHAR(200) NULL,"
+                  "first_seen_run VARCHAR(64) NOT NULL,"
+                  "last_seen_run VARCHAR(64) NOT NULL,"
+                  "cleared_run VARCHAR(64) NULL,"
+                  "opened_at {ts} NOT NULL,"
+                  "last_seen_at {ts} NOT NULL,"
+                  "cleared_at {ts} NULL,"
+                  "UNIQUE (open_key)){engine}",
+                  db.State("flags"), fmt::arg("id", id), fmt::arg("ts", ts),
+                  fmt::arg("engine", engine)),
+      fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} (contact_id)",
+                  db.Q(prefix + "flags_contact"), db.State("flags")),
+      fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} (code, cleared_at)",
+                  db.Q(prefix + "flags_code"), db.State("flags")),
+  };
+}
+
 const std::vector<Migration>& Migrations() {
-  static const std::vector<Migration> k = {{1, &V1}, {2, &V2}, {3, &V3}};
+  static const std::vector<Migration> k = {{1, &V1}, {2, &V2}, {3, &V3}, {4, &V4}};
   return k;
 }
 

@@ -67,7 +67,7 @@ jobs:
     max_rows: 2000
     max_fraction: 0.5
     options:
-      auto_threshold: 0.99        # match probability for merging without asking
+      auto_threshold: 0.95        # match probability for merging without asking
       review_threshold: 0.80      # between the two: a human decides
       survivor: most_complete     # most_complete | oldest | most_recent_activity
       default_region: US

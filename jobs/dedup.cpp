@@ -658,6 +658,8 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     mo.overrides.m = opt.m;
     mo.overrides.u = opt.u;
     mo.extra_fields = m.extra;
+    mo.review_different_given_names = opt.household_guard;
+    mo.require_identifier = opt.require_identifier;
     auto rejected = crm::RejectedPairs(db);
     if (!rejected) return rejected.error();
     mo.rejected = std::move(*rejected);

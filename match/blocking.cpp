@@ -1,2 +1,184 @@
-// placeholder: being written
+// Blocking: the candidate pairs are the union of the pairs proposed by several keys (records
+// sharing a key value form a block; every pair inside a block is proposed) plus a sorted
+// neighbourhood on the names. docs/dedup.md lists the keys and why each exists.
+#include <algorithm>
+#include <cstdint>
+#include <numeric>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "match/matcher.h"
+
+namespace crmh::match {
+namespace {
+
+using Entry = std::pair<std::string, uint32_t>;  // key value, record index
+
+uint64_t PairKey(uint32_t i, uint32_t j) {
+  if (i > j) std::swap(i, j);
+  return (static_cast<uint64_t>(i) << 32) | j;
+}
+
+void SortUnique(std::vector<uint64_t>& v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+// All pairs inside each block of `entries`; blocks over max_block are skipped and counted.
+std::vector<uint64_t> BlockPairs(std::vector<Entry>& entries, size_t max_block,
+                                 CandidateStats& stats) {
+  std::sort(entries.begin(), entries.end());
+  entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
+  std::vector<uint64_t> pairs;
+  for (size_t b = 0; b < entries.size();) {
+    size_t e = b + 1;
+    while (e < entries.size() && entries[e].first == entries[b].first) ++e;
+    const size_t size = e - b;
+    stats.largest_block = std::max<long long>(stats.largest_block, static_cast<long long>(size));
+    if (size > max_block) {
+      ++stats.blocks_capped;
+    } else {
+      for (size_t i = b; i < e; ++i) {
+        for (size_t j = i + 1; j < e; ++j)
+          pairs.push_back(PairKey(entries[i].second, entries[j].second));
+      }
+    }
+    b = e;
+  }
+  SortUnique(pairs);
+  return pairs;
+}
+
+// Surname without spaces, for the phonetic key ("van der berg" → "vanderberg").
+std::string Squash(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c != ' ') out.push_back(c);
+  }
+  return out;
+}
+
+std::string_view LocalPart(std::string_view email) {
+  size_t at = email.find('@');
+  return at == std::string_view::npos ? std::string_view() : email.substr(0, at);
+}
+
+// The first `n` space-separated tokens of s (fewer if s has fewer).
+std::string_view FirstTokens(std::string_view s, int n) {
+  size_t end = 0;
+  for (int k = 0; k < n; ++k) {
+    size_t next = s.find(' ', end == 0 ? 0 : end + 1);
+    if (next == std::string_view::npos) return s;
+    end = next;
+  }
+  return s.substr(0, end);
+}
+
+const std::string& RawFirst(const Record& r) {
+  return r.first_raw_ascii.empty() ? r.first : r.first_raw_ascii;
+}
+
+}  // namespace
+
+std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Record>& records,
+                                                          const MatchOptions& opt,
+                                                          CandidateStats* stats_out) {
+  CandidateStats stats;
+  const auto n = static_cast<uint32_t>(records.size());
+  stats.records = n;
+  stats.total_pairs = static_cast<long long>(n) * (static_cast<long long>(n) - 1) / 2;
+
+  std::vector<Entry> email, phone, phonetic, local, company, postcode, birthdate, extra;
+  std::vector<Entry> postcode_street, street_prefix;
+  for (uint32_t i = 0; i < n; ++i) {
+    const Record& r = records[i];
+    for (const auto& e : r.emails) {
+      email.emplace_back(e, i);
+      std::string_view lp = LocalPart(e);
+      if (lp.size() >= 4) local.emplace_back(std::string(lp), i);
+    }
+    for (const auto& p : r.phones) phone.emplace_back(p, i);
+    if (!r.last.empty() && !r.first.empty()) {
+      std::string pl = PhoneticKey(Squash(r.last));
+      if (!pl.empty()) phonetic.emplace_back(pl + '|' + r.first[0], i);
+      // Given name and surname swapped: the same key from the other side.
+      std::string pf = PhoneticKey(Squash(RawFirst(r)));
+      if (!pf.empty()) phonetic.emplace_back(pf + '|' + r.last[0], i);
+    }
+    if (!r.company.empty() && !r.last.empty()) company.emplace_back(r.company + '|' + r.last, i);
+    if (!r.postcode.empty() && !r.last.empty()) {
+      postcode.emplace_back(r.postcode + '|' + r.last[0], i);
+    }
+    if (r.birthdate.size() >= 6) birthdate.emplace_back(r.birthdate, i);
+    // Address keys catch a changed surname at the same address: postcode + the street's first
+    // token (usually the house number), and the street's first two tokens.
+    const std::string_view t1 = FirstTokens(r.street, 1), t2 = FirstTokens(r.street, 2);
+    if (!r.postcode.empty() && !t1.empty()) {
+      postcode_street.emplace_back(r.postcode + '|' + std::string(t1), i);
+    }
+    if (t2.size() > t1.size()) street_prefix.emplace_back(std::string(t2), i);
+    for (const auto& f : opt.extra_fields) {
+      auto it = r.extra.find(f);
+      if (it != r.extra.end()) extra.emplace_back(f + '=' + it->second, i);
+    }
+  }
+
+  std::vector<std::pair<const char*, std::vector<uint64_t>>> proposed;
+  proposed.emplace_back("email", BlockPairs(email, opt.max_block, stats));
+  proposed.emplace_back("phone", BlockPairs(phone, opt.max_block, stats));
+  proposed.emplace_back("phonetic_name", BlockPairs(phonetic, opt.max_block, stats));
+  proposed.emplace_back("email_local", BlockPairs(local, opt.max_block, stats));
+  proposed.emplace_back("company_last", BlockPairs(company, opt.max_block, stats));
+  proposed.emplace_back("postcode_last", BlockPairs(postcode, opt.max_block, stats));
+  proposed.emplace_back("birthdate", BlockPairs(birthdate, opt.max_block, stats));
+  proposed.emplace_back("postcode_street", BlockPairs(postcode_street, opt.max_block, stats));
+  proposed.emplace_back("street_prefix", BlockPairs(street_prefix, opt.max_block, stats));
+  proposed.emplace_back("extra", BlockPairs(extra, opt.max_block, stats));
+
+  // Sorted neighbourhood on "last first" and on "first last" (a typo late in one name still
+  // sorts near; a typo early in the last name is caught by the second order).
+  std::vector<uint64_t> sn;
+  if (opt.sn_window > 1 && n > 1) {
+    std::vector<std::string> keys(n);
+    std::vector<uint32_t> order(n);
+    for (int pass = 0; pass < 2; ++pass) {
+      for (uint32_t i = 0; i < n; ++i) {
+        const Record& r = records[i];
+        keys[i] = pass == 0 ? r.last + ' ' + r.first : r.first + ' ' + r.last;
+      }
+      std::iota(order.begin(), order.end(), 0u);
+      std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
+        return keys[x] != keys[y] ? keys[x] < keys[y] : x < y;
+      });
+      for (size_t p = 0; p < order.size(); ++p) {
+        if (keys[order[p]] == " ") continue;  // both names empty: nothing to sort by
+        for (size_t q = p + 1; q < order.size() && q < p + opt.sn_window; ++q) {
+          if (keys[order[q]] == " ") continue;
+          sn.push_back(PairKey(order[p], order[q]));
+        }
+      }
+    }
+    SortUnique(sn);
+  }
+  proposed.emplace_back("sorted_neighbourhood", std::move(sn));
+
+  std::vector<uint64_t> all;
+  for (auto& [name, pairs] : proposed) {
+    stats.pairs_by_key[name] = static_cast<long long>(pairs.size());
+    all.insert(all.end(), pairs.begin(), pairs.end());
+  }
+  SortUnique(all);
+
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  out.reserve(all.size());
+  for (uint64_t k : all) out.emplace_back(static_cast<uint32_t>(k >> 32), static_cast<uint32_t>(k));
+  stats.candidate_pairs = static_cast<long long>(out.size());
+  stats.reduction_ratio = stats.total_pairs > 0 ? 1.0 - static_cast<double>(stats.candidate_pairs) /
+                                                            static_cast<double>(stats.total_pairs)
+                                                : 0.0;
+  if (stats_out) *stats_out = std::move(stats);
+  return out;
+}
+
+}  // namespace crmh::match

@@ -1,2 +1,362 @@
-// placeholder: being written
+// Clusters from scored links (union-find with the rejected-pair guard, survivor, chaining
+// guard) and the whole FindDuplicates pipeline.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <numeric>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
 #include "match/matcher.h"
+
+namespace crmh::match {
+namespace {
+
+// The household guard: a member whose given name disagrees with the survivor's (both present) is
+// likely a spouse, parent or child at the same address — unless a personal identifier agrees:
+// the same email address, the same birthdate, or an exact extra identifier (FEBRL's soc_sec_id).
+bool HouseholdRisk(const ComparisonVector& v, const MatchOptions& opt) {
+  static const auto index = [](const MatchOptions& o, const char* name) {
+    const auto fields = ComparedFields(o);
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (fields[i].name == name) return std::make_pair(i, fields[i].levels - 1);
+    }
+    return std::make_pair(fields.size(), 0);
+  };
+  const auto [first, first_top] = index(opt, "first_name");
+  if (first >= v.levels.size() || v.levels[first] != 1) return false;  // 1 = "else"
+  (void)first_top;
+  {
+    const auto [i, top] = index(opt, "email");
+    if (i < v.levels.size() && v.levels[i] == top) return false;
+  }
+  {
+    // A birthdate one typo or a day/month swap away still says "the same person".
+    const auto [i, top] = index(opt, "birthdate");
+    if (i < v.levels.size() && top >= 2 && v.levels[i] >= 2) return false;
+  }
+  const size_t fixed = ComparedFields(opt).size() - opt.extra_fields.size();
+  for (size_t i = fixed; i < v.levels.size(); ++i) {
+    if (v.levels[i] == 2) return false;  // extra fields: missing | else | exact
+  }
+  return true;
+}
+
+// Evidence beyond names and places: the same email address or phone, a (near-)identical birthdate
+// or street, or an exact extra identifier. Without one, even a high score goes to review: a
+// rare name in the same postcode is not yet the same person.
+bool SharesIdentifier(const ComparisonVector& v, const MatchOptions& opt) {
+  const auto fields = ComparedFields(opt);
+  const size_t fixed = fields.size() - opt.extra_fields.size();
+  for (size_t i = 0; i < v.levels.size() && i < fields.size(); ++i) {
+    const std::string& name = fields[i].name;
+    const int top = fields[i].levels - 1;
+    if (i >= fixed && v.levels[i] == top) return true;
+    if ((name == "email" || name == "phone") && v.levels[i] == top) return true;
+    if ((name == "birthdate" || name == "street") && v.levels[i] >= 2) return true;
+  }
+  return false;
+}
+
+uint64_t PairKey(uint32_t i, uint32_t j) {
+  if (i > j) std::swap(i, j);
+  return (static_cast<uint64_t>(i) << 32) | j;
+}
+
+// Runs fn(begin, end) over [0, n) in contiguous chunks on up to `threads` threads (the calling
+// thread takes the last chunk).
+template <class Fn>
+void ParallelChunks(size_t n, int threads, Fn fn) {
+  const size_t workers =
+      std::max<size_t>(1, std::min<size_t>(threads > 0 ? threads : 1, n / 1024 + 1));
+  if (workers == 1) {
+    fn(size_t{0}, n);
+    return;
+  }
+  std::vector<std::thread> pool;
+  const size_t chunk = (n + workers - 1) / workers;
+  for (size_t w = 0; w + 1 < workers; ++w) {
+    const size_t b = w * chunk, e = std::min(n, b + chunk);
+    pool.emplace_back([&fn, b, e] { fn(b, e); });
+  }
+  fn(std::min(n, (workers - 1) * chunk), n);
+  for (auto& t : pool) t.join();
+}
+
+class DisjointSets {
+ public:
+  explicit DisjointSets(size_t n) : parent_(n), size_(n, 1) {
+    std::iota(parent_.begin(), parent_.end(), 0u);
+  }
+  uint32_t Find(uint32_t x) {
+    while (parent_[x] != x) {
+      parent_[x] = parent_[parent_[x]];
+      x = parent_[x];
+    }
+    return x;
+  }
+  // Joins the sets of roots ra and rb; returns the new root.
+  uint32_t Join(uint32_t ra, uint32_t rb) {
+    if (size_[ra] < size_[rb]) std::swap(ra, rb);
+    parent_[rb] = ra;
+    size_[ra] += size_[rb];
+    return ra;
+  }
+
+ private:
+  std::vector<uint32_t> parent_;
+  std::vector<uint32_t> size_;
+};
+
+// Rejected pairs as record indexes: partner lists per record.
+std::unordered_map<uint32_t, std::vector<uint32_t>> RejectedPartners(
+    const std::vector<Record>& records, const MatchOptions& opt) {
+  std::unordered_map<uint32_t, std::vector<uint32_t>> partners;
+  if (opt.rejected.empty()) return partners;
+  std::unordered_map<std::string, std::vector<uint32_t>> by_id;
+  for (uint32_t i = 0; i < records.size(); ++i) by_id[records[i].id].push_back(i);
+  for (const auto& [x, y] : opt.rejected) {
+    auto ix = by_id.find(x), iy = by_id.find(y);
+    if (ix == by_id.end() || iy == by_id.end()) continue;
+    for (uint32_t a : ix->second) {
+      for (uint32_t b : iy->second) {
+        if (a == b) continue;
+        partners[a].push_back(b);
+        partners[b].push_back(a);
+      }
+    }
+  }
+  return partners;
+}
+
+bool IsRejected(const std::vector<Record>& records, const MatchOptions& opt, uint32_t a,
+                uint32_t b) {
+  if (opt.rejected.empty()) return false;
+  const std::string& x = records[a].id;
+  const std::string& y = records[b].id;
+  return x < y ? opt.rejected.count({x, y}) > 0 : opt.rejected.count({y, x}) > 0;
+}
+
+std::string Prob(double p) { return fmt::format("{:.4f}", p); }
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+}  // namespace
+
+std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Model& model,
+                                   const std::vector<Link>& links, const MatchOptions& opt,
+                                   const std::function<bool(uint32_t, uint32_t)>& better) {
+  const auto n = static_cast<uint32_t>(records.size());
+  const auto partners = RejectedPartners(records, opt);
+
+  std::vector<size_t> order;
+  std::unordered_map<uint64_t, const Link*> by_pair;
+  by_pair.reserve(links.size());
+  for (size_t i = 0; i < links.size(); ++i) {
+    const Link& l = links[i];
+    if (l.a >= n || l.b >= n || l.a == l.b) continue;
+    by_pair.emplace(PairKey(l.a, l.b), &l);
+    if (l.score.probability >= opt.review_threshold) order.push_back(i);
+  }
+  std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+    const Link& lx = links[x];
+    const Link& ly = links[y];
+    if (lx.score.probability != ly.score.probability) {
+      return lx.score.probability > ly.score.probability;
+    }
+    if (lx.score.weight != ly.score.weight) return lx.score.weight > ly.score.weight;
+    return PairKey(lx.a, lx.b) < PairKey(ly.a, ly.b);
+  });
+
+  // Union-find in descending score order. Each root keeps the members that have rejected
+  // partners, so a union that would join a rejected pair is refused.
+  DisjointSets sets(n);
+  std::unordered_map<uint32_t, std::vector<uint32_t>> guarded;  // root → members with partners
+  for (const auto& [member, unused] : partners) guarded[member].push_back(member);
+  for (size_t i : order) {
+    const Link& l = links[i];
+    uint32_t ra = sets.Find(l.a), rb = sets.Find(l.b);
+    if (ra == rb) continue;
+    bool refused = false;
+    auto ga = guarded.find(ra);
+    if (ga != guarded.end()) {
+      for (uint32_t x : ga->second) {
+        for (uint32_t y : partners.at(x)) {
+          if (sets.Find(y) == rb) refused = true;
+        }
+      }
+    }
+    if (refused) continue;
+    const uint32_t root = sets.Join(ra, rb);
+    const uint32_t other = root == ra ? rb : ra;
+    auto go = guarded.find(other);
+    if (go != guarded.end()) {
+      std::vector<uint32_t> moved = std::move(go->second);
+      guarded.erase(go);
+      auto& into = guarded[root];
+      into.insert(into.end(), moved.begin(), moved.end());
+    }
+  }
+
+  std::unordered_map<uint32_t, std::vector<uint32_t>> components;
+  for (uint32_t i = 0; i < n; ++i) components[sets.Find(i)].push_back(i);
+
+  std::vector<Cluster> clusters;
+  for (auto& [root, members] : components) {
+    if (members.size() < 2) continue;
+    // members are ascending (filled in index order)
+    uint32_t survivor = members[0];
+    for (uint32_t m : members) {
+      if (better(m, survivor)) survivor = m;
+    }
+    Cluster c;
+    c.members.push_back(survivor);
+    for (uint32_t m : members) {
+      if (m != survivor) c.members.push_back(m);
+    }
+    c.scores.assign(c.members.size(), 1.0);
+    c.score = 1.0;
+    std::vector<std::string> matched;
+    uint32_t weakest = survivor;
+    int below = 0;
+    std::vector<uint32_t> other_given_name;  // household guard
+    std::vector<uint32_t> no_identifier;     // names and places alone are not enough
+    for (size_t k = 1; k < c.members.size(); ++k) {
+      const uint32_t m = c.members[k];
+      Score s;
+      auto it = by_pair.find(PairKey(survivor, m));
+      if (it != by_pair.end()) {
+        s = it->second->score;
+      } else {
+        s = ScorePair(model, Compare(records[survivor], records[m], opt));
+      }
+      c.scores[k] = s.probability;
+      if (s.probability < opt.auto_threshold) ++below;
+      if (k == 1 || s.probability < c.score) {
+        c.score = s.probability;
+        weakest = m;
+      }
+      if (opt.review_different_given_names || opt.require_identifier) {
+        const ComparisonVector v = Compare(records[survivor], records[m], opt);
+        if (opt.review_different_given_names && HouseholdRisk(v, opt)) other_given_name.push_back(m);
+        if (opt.require_identifier && !SharesIdentifier(v, opt)) no_identifier.push_back(m);
+      }
+      std::sort(s.matched.begin(), s.matched.end());
+      if (k == 1) {
+        matched = std::move(s.matched);
+      } else {
+        std::vector<std::string> both;
+        std::set_intersection(matched.begin(), matched.end(), s.matched.begin(), s.matched.end(),
+                              std::back_inserter(both));
+        matched = std::move(both);
+      }
+    }
+    c.matched = std::move(matched);
+    if (below == 0 && other_given_name.empty() && no_identifier.empty()) {
+      c.decision = Decision::kAuto;
+    } else if (below > 0) {
+      c.decision = Decision::kReview;
+      c.why = fmt::format("member {} scores {} against the survivor {} (auto needs {})",
+                          records[weakest].id, Prob(c.score), records[survivor].id,
+                          Prob(opt.auto_threshold));
+      if (below > 1) c.why += fmt::format("; {} members are below", below);
+    } else if (!no_identifier.empty()) {
+      c.decision = Decision::kReview;
+      c.why = fmt::format("member {} shares no email, phone, birthdate, street or extra identifier "
+                          "with the survivor {} (names and places alone are not enough to merge)",
+                          records[no_identifier[0]].id, records[survivor].id);
+    } else {
+      c.decision = Decision::kReview;
+      c.why = fmt::format("member {} has another given name than the survivor {} (\"{}\" vs "
+                          "\"{}\"; household guard)",
+                          records[other_given_name[0]].id, records[survivor].id,
+                          records[other_given_name[0]].first_raw_ascii,
+                          records[survivor].first_raw_ascii);
+    }
+    clusters.push_back(std::move(c));
+  }
+  std::sort(clusters.begin(), clusters.end(), [](const Cluster& x, const Cluster& y) {
+    return *std::min_element(x.members.begin(), x.members.end()) <
+           *std::min_element(y.members.begin(), y.members.end());
+  });
+  return clusters;
+}
+
+MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOptions& opt,
+                           const std::function<bool(uint32_t, uint32_t)>& better) {
+  MatchResult r;
+  auto t = std::chrono::steady_clock::now();
+  const auto pairs = CandidatePairs(records, opt, &r.stats);
+  r.timings.blocking = Seconds(t);
+
+  t = std::chrono::steady_clock::now();
+  std::vector<ComparisonVector> vectors(pairs.size());
+  ParallelChunks(pairs.size(), opt.threads, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) {
+      vectors[i] = Compare(records[pairs[i].first], records[pairs[i].second], opt);
+    }
+  });
+  r.timings.compare = Seconds(t);
+
+  t = std::chrono::steady_clock::now();
+  r.model = EstimateModel(vectors, opt);
+  r.timings.em = Seconds(t);
+
+  t = std::chrono::steady_clock::now();
+  if (opt.u_sample_pairs > 0 && records.size() > 1) {
+    const auto sample = RandomPairs(records.size(), opt.u_sample_pairs);
+    std::vector<ComparisonVector> sv(sample.size());
+    ParallelChunks(sample.size(), opt.threads, [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) {
+        sv[i] = Compare(records[sample[i].first], records[sample[i].second], opt);
+      }
+    });
+    UseRandomPairU(r.model, sv, r.stats.candidate_pairs, r.stats.total_pairs, opt);
+  }
+  r.timings.u_sample = Seconds(t);
+
+  // Probabilities from a per-level weight table; the full Score (matched fields) only for
+  // the pairs that become links.
+  t = std::chrono::steady_clock::now();
+  std::vector<std::vector<double>> weight(r.model.fields.size());
+  for (size_t f = 0; f < r.model.fields.size(); ++f) {
+    const FieldModel& fm = r.model.fields[f];
+    weight[f].assign(fm.m.size(), 0.0);
+    for (size_t l = 1; l < fm.m.size(); ++l) weight[f][l] = std::log2(fm.m[l] / fm.u[l]);
+  }
+  const double lambda = std::clamp(r.model.lambda, 1e-15, 1.0 - 1e-6);  // as ScorePair
+  const double prior = std::log2(lambda / (1.0 - lambda));
+  std::vector<double> probability(pairs.size());
+  ParallelChunks(pairs.size(), opt.threads, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) {
+      double w = 0;
+      const auto& lv = vectors[i].levels;
+      for (size_t f = 0; f < weight.size() && f < lv.size(); ++f) {
+        if (lv[f] < weight[f].size()) w += weight[f][lv[f]];
+      }
+      probability[i] = 1.0 / (1.0 + std::exp2(-(prior + w)));
+    }
+  });
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    if (probability[i] < opt.review_threshold) continue;
+    const auto [a, b] = pairs[i];
+    if (IsRejected(records, opt, a, b)) continue;
+    r.links.push_back({a, b, ScorePair(r.model, vectors[i])});
+  }
+  r.timings.score = Seconds(t);
+
+  t = std::chrono::steady_clock::now();
+  r.clusters = BuildClusters(records, r.model, r.links, opt, better);
+  r.timings.cluster = Seconds(t);
+  return r;
+}
+
+}  // namespace crmh::match

@@ -11,6 +11,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "match/normalize.h"
@@ -29,17 +31,19 @@ struct RawRecord {
 // A record normalized once for comparing and blocking.
 struct Record {
   std::string id;
-  std::string first, last;      // Normalizer::GivenName / Name
-  std::string first_raw_ascii;  // before the nickname table (Jaro–Winkler on what was typed)
+  std::string first, last;          // Normalizer::GivenName / Name
+  std::string first_raw_ascii;      // before the nickname table (Jaro–Winkler on what was typed)
   std::vector<std::string> emails;  // Normalizer::Email, non-empty, deduplicated
   std::vector<std::string> phones;  // Normalizer::PhoneKey, non-empty, deduplicated
-  std::string company;          // Normalizer::Company
-  std::string street;           // Name(address1 + " " + address2)
+  std::string company;              // Normalizer::Company
+  std::string street;               // Name(address1 + " " + address2)
   std::string city, postcode, region, country;  // region/city Name(); country CountryCode()
-  std::string birthdate;        // digits only (YYYYMMDD when recognisable)
-  std::map<std::string, std::string> extra;  // exact-compared extra fields
+  std::string birthdate;                        // digits only (YYYYMMDD when recognisable)
+  std::map<std::string, std::string> extra;     // exact-compared extra fields
 };
 
+// Thread safety: Prepare uses `n` (not thread-safe); every other function here is a pure
+// function of its arguments and safe to call concurrently.
 Record Prepare(Normalizer& n, const RawRecord& raw);
 
 // --- string comparators (on normalized ASCII) ---
@@ -47,27 +51,45 @@ double JaroWinkler(std::string_view a, std::string_view b);  // 0..1
 // Optimal string alignment distance (Damerau–Levenshtein with adjacent transpositions).
 size_t DamerauLevenshtein(std::string_view a, std::string_view b);
 // Token-set similarity (companies, addresses): |A∩B| / min(|A|,|B|) blended with
-// Jaro–Winkler on the sorted token strings; 0..1.
+// Jaro–Winkler on the sorted token strings; 0..1. Tokens are space-separated; two distinct
+// tokens of ≥ 4 characters at OSA distance 1 count as 0.8 of a shared token. 1.0 only for
+// equal token sets.
 double TokenSetSimilarity(std::string_view a, std::string_view b);
 
 // --- the comparison vector ---
 // Each compared field yields a level: 0 = missing on either side (weight 0), then 1..L−1 from
-// "different" to "exact". Fields and their level rules are fixed in matcher.cpp and documented
+// "different" to "exact". Fields and their level rules are fixed in compare.cpp and documented
 // in docs/dedup.md.
 struct ComparisonVector {
-  std::vector<uint8_t> levels;  // one per Model::fields entry
+  std::vector<uint8_t> levels;  // one per ComparedFields(opt) entry (= Model::fields entry)
 };
 
+// The compared fields, in ComparisonVector order: the 11 fixed fields (first_name, last_name,
+// email, phone, company, street, city, postcode, region, country, birthdate) followed by
+// opt.extra_fields. `levels` counts level 0 (missing), so valid levels are 0..levels−1.
+struct FieldSpec {
+  std::string name;
+  int levels = 0;
+};
+struct MatchOptions;
+std::vector<FieldSpec> ComparedFields(const MatchOptions& opt);
+
 struct FieldModel {
-  std::string name;           // "first_name", "email", ...
-  std::vector<double> m, u;   // per level (index 0 unused: missing)
+  std::string name;          // "first_name", "email", ...
+  std::vector<double> m, u;  // per level (index 0 unused: missing)
 };
 
 struct Model {
   std::vector<FieldModel> fields;
-  double lambda = 0.0;  // prior share of matches among candidate pairs (EM)
+  // Prior probability that a pair is a match. After EstimateModel: the share among the
+  // candidate pairs. After UseRandomPairU: the share among all n(n−1)/2 pairs (the space u
+  // then describes).
+  double lambda = 0.0;
+  double lambda_candidates = 0.0;  // EM's share among the candidate pairs
   int em_iterations = 0;
   bool converged = false;
+  double log_likelihood = 0.0;   // of the candidate vectors under the EM parameters
+  long long u_sample_pairs = 0;  // random pairs behind u (0 = u from EM over the candidates)
 };
 
 // Config overrides: field → level → m or u (pinned during EM).
@@ -75,11 +97,23 @@ struct ModelOverrides {
   std::map<std::string, std::map<int, double>> m, u;
 };
 
+// Defaults are the thresholds frozen on FEBRL dataset1+dataset2 (docs/dedup.md).
 struct MatchOptions {
-  double auto_threshold = 0.99;    // match probability at or above → auto_merge band
+  double auto_threshold = 0.95;    // match probability at or above → auto_merge band
   double review_threshold = 0.80;  // at or above (and below auto) → review band
-  size_t max_block = 200;          // blocks larger than this are capped (and reported)
-  int threads = 2;
+  // A block (all records sharing one key value) larger than this generates no pairs at all for
+  // that key value; it is counted in CandidateStats::blocks_capped. The other keys and the
+  // sorted neighbourhood still propose pairs for its records.
+  size_t max_block = 200;
+  // Sorted neighbourhood: each record is paired with the next `sn_window − 1` records in the
+  // order of the key "last first" (and again of "first last"). 0 or 1 = off.
+  size_t sn_window = 3;
+  int threads = 2;  // compare/score workers (std::thread); ≤ 1 = the calling thread only
+  // u from this many random record pairs (all pairs if there are fewer); 0 = keep EM's u over
+  // the candidate pairs. See UseRandomPairU.
+  size_t u_sample_pairs = 200000;
+  int em_max_iterations = 100;
+  double em_tolerance = 1e-6;  // stop when no parameter moves by more than this
   ModelOverrides overrides;
   // Exact extra fields to compare (mapping `extra`); empty = none.
   std::vector<std::string> extra_fields;
@@ -88,32 +122,63 @@ struct MatchOptions {
   // (components are built from links in descending score order, refusing a union that would
   // join a rejected pair).
   std::set<std::pair<std::string, std::string>> rejected;
+  // Household guard: a cluster is never auto when a member's given name disagrees with the
+  // survivor's (first_name at level 1 "else", both present) and no personal identifier agrees
+  // (the same email address, the same birthdate, an exact extra field): same surname at one
+  // address is often a spouse or child, and the address fields outweigh the given name under
+  // conditional independence (docs/dedup.md, "Known limits"). Such clusters go to review.
+  bool review_different_given_names = true;
+  // A cluster is never auto when a member shares no identifier with the survivor beyond names and
+  // places: the same email or phone, a (near-)identical birthdate or street, an exact extra field.
+  bool require_identifier = true;
 };
 
 struct CandidateStats {
   long long records = 0;
   long long candidate_pairs = 0;
-  long long total_pairs = 0;       // n(n-1)/2
-  double reduction_ratio = 0.0;    // 1 - candidate/total
-  long long blocks_capped = 0;     // oversized blocks
-  std::map<std::string, long long> pairs_by_key;  // which blocking key proposed them
+  long long total_pairs = 0;     // n(n-1)/2
+  double reduction_ratio = 0.0;  // 1 - candidate/total
+  long long blocks_capped = 0;   // oversized blocks (skipped, see MatchOptions::max_block)
+  long long largest_block = 0;   // records in the largest block, capped or not
+  // Distinct pairs each key proposed (a pair proposed by two keys counts for both). Keys:
+  // email, phone, phonetic_name, email_local, company_last, postcode_last, birthdate,
+  // postcode_street, street_prefix, extra, sorted_neighbourhood (docs/dedup.md §3).
+  std::map<std::string, long long> pairs_by_key;
 };
 
 // Blocking: union of several keys (normalized email, phone key, phonetic last name + first
-// initial, email local part, company + last name, sorted neighbourhood on names).
-// Returns unique pairs (i < j) of indexes into `records`.
+// initial, email local part, company + last name, postcode + last initial, birthdate, postcode
+// + house number, street prefix, extra fields) and a sorted neighbourhood on the names.
+// Returns unique pairs (i < j) of indexes into `records`, sorted. `stats` may be null.
 std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Record>& records,
                                                           const MatchOptions& opt,
                                                           CandidateStats* stats);
 
 ComparisonVector Compare(const Record& a, const Record& b, const MatchOptions& opt);
 
-// EM over the comparison vectors of the candidate pairs (m/u pinned where overridden).
+// EM over the comparison vectors of the candidate pairs (m/u pinned where overridden): m, u
+// and lambda of the candidate pairs. u starts at the level frequencies of all vectors, m at
+// 0.9 for each field's top level.
 Model EstimateModel(const std::vector<ComparisonVector>& vectors, const MatchOptions& opt);
 
+// Record pairs for estimating u: `count` distinct random pairs (i < j) drawn with a fixed seed,
+// or every pair when n(n−1)/2 ≤ count. Sorted.
+std::vector<std::pair<uint32_t, uint32_t>> RandomPairs(size_t records, size_t count,
+                                                       uint64_t seed = 0x5eed);
+
+// Replaces the model's u by the level frequencies of random record pairs (`sample`, compared
+// with Compare), and lambda by the match share among all `total_pairs`
+// (= lambda_candidates · candidate_pairs / total_pairs). Blocking makes candidate non-matches
+// agree on the blocked fields far more often than non-matches in general, so EM's u
+// understates what an agreement on those fields is worth; random pairs do not. The sample
+// still holds a few true matches: their expected share (lambda · m) is subtracted.
+// Overridden u levels stay pinned.
+void UseRandomPairU(Model& model, const std::vector<ComparisonVector>& sample,
+                    long long candidate_pairs, long long total_pairs, const MatchOptions& opt);
+
 struct Score {
-  double weight = 0.0;       // log2 Bayes factor, summed over fields
-  double probability = 0.0;  // posterior with the model's lambda
+  double weight = 0.0;               // log2 Bayes factor, summed over fields
+  double probability = 0.0;          // posterior with the model's lambda
   std::vector<std::string> matched;  // fields at their top ("exact") level
 };
 Score ScorePair(const Model& model, const ComparisonVector& v);
@@ -126,26 +191,36 @@ struct Link {
 enum class Decision { kAuto, kReview };
 
 struct Cluster {
-  std::vector<uint32_t> members;  // indexes into records, survivor first
+  std::vector<uint32_t> members;  // indexes into records, survivor first, then ascending
   Decision decision = Decision::kReview;
-  double score = 0.0;  // the lowest survivor–member probability
+  double score = 0.0;                // the lowest survivor–member probability
   std::vector<std::string> matched;  // fields matched on every survivor–member pair
-  std::string why;    // for review: "member 17 links to the survivor at 0.91 only"
+  std::string why;                   // for review: "member 17 links to the survivor at 0.91 only"
+  // Survivor–member scores, parallel to members (scores[0] is the survivor itself: 1.0).
+  std::vector<double> scores;
 };
 
-// `better(a, b)`: true if record a should survive rather than b (the job's survivor rule).
-// Clusters are the connected components of the links at or above the review threshold; a cluster
+// `better(a, b)`: true if record a should survive rather than b (the job's survivor rule; must
+// be a strict weak order for a deterministic survivor).
+// Clusters are the connected components of the links at or above the review threshold (built in
+// descending probability order, refusing unions that would join a rejected pair); a cluster
 // is auto only if every member scores ≥ auto_threshold directly against the chosen survivor
-// (guard against chaining A~B~C), else review.
+// (guard against chaining A~B~C; pairs that were not candidates are compared and scored here),
+// else review. Only clusters of ≥ 2 records are returned, ordered by their smallest member.
 std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Model& model,
                                    const std::vector<Link>& links, const MatchOptions& opt,
                                    const std::function<bool(uint32_t, uint32_t)>& better);
 
+struct MatchTimings {  // wall seconds per stage of FindDuplicates
+  double blocking = 0, compare = 0, em = 0, u_sample = 0, score = 0, cluster = 0;
+};
+
 struct MatchResult {
   CandidateStats stats;
   Model model;
-  std::vector<Link> links;  // candidate pairs at or above review_threshold
+  std::vector<Link> links;  // candidate pairs at or above review_threshold, not rejected
   std::vector<Cluster> clusters;
+  MatchTimings timings;
 };
 
 // The whole pipeline: blocking → compare (both cores) → EM → score → clusters.

@@ -1,2 +1,257 @@
-// placeholder: being written
+// Fellegi–Sunter model: m/u per field level estimated by EM over the candidate pairs'
+// comparison vectors (conditional independence, missing levels skipped), and pair scoring.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "match/matcher.h"
+
+namespace crmh::match {
+namespace {
+
+constexpr double kMinP = 1e-6;
+constexpr double kMaxP = 1.0 - 1e-6;
+
+double Clamp(double p) { return std::clamp(p, kMinP, kMaxP); }
+
+// lambda over all pairs of a large CRM is far below kMinP (10,000 duplicate pairs among 10^6
+// records: 2e-8), so it has its own floor.
+constexpr double kMinLambda = 1e-15;
+double ClampLambda(double p) { return std::clamp(p, kMinLambda, kMaxP); }
+
+// Pins the overridden levels of `p` and rescales the free ones so the levels sum to 1.
+void PinAndNormalize(std::vector<double>& p, const std::map<int, double>* pinned) {
+  auto pin = [&](size_t l) -> const double* {
+    if (!pinned) return nullptr;
+    auto it = pinned->find(static_cast<int>(l));
+    return it == pinned->end() ? nullptr : &it->second;
+  };
+  double pinned_sum = 0, free_sum = 0;
+  for (size_t l = 1; l < p.size(); ++l) {
+    if (const double* v = pin(l)) {
+      p[l] = Clamp(*v);
+      pinned_sum += p[l];
+    } else {
+      free_sum += p[l];
+    }
+  }
+  const double target = std::max(0.0, 1.0 - pinned_sum);
+  for (size_t l = 1; l < p.size(); ++l) {
+    if (!pin(l) && free_sum > 0) p[l] = Clamp(p[l] / free_sum * target);
+  }
+}
+
+const std::map<int, double>* Find(const std::map<std::string, std::map<int, double>>& m,
+                                  const std::string& field) {
+  auto it = m.find(field);
+  return it == m.end() ? nullptr : &it->second;
+}
+
+}  // namespace
+
+Model EstimateModel(const std::vector<ComparisonVector>& vectors, const MatchOptions& opt) {
+  const std::vector<FieldSpec> specs = ComparedFields(opt);
+  const size_t nf = specs.size();
+
+  // The EM only needs each distinct vector once, with its count.
+  std::map<std::vector<uint8_t>, double> distinct;
+  for (const auto& v : vectors) distinct[v.levels] += 1.0;
+  std::vector<std::vector<uint8_t>> patterns;
+  std::vector<double> counts;
+  patterns.reserve(distinct.size());
+  for (auto& [p, c] : distinct) {
+    std::vector<uint8_t> levels = p;
+    levels.resize(nf, 0);
+    for (size_t f = 0; f < nf; ++f) {
+      if (levels[f] >= specs[f].levels) levels[f] = 0;  // out of range: treat as missing
+    }
+    patterns.push_back(std::move(levels));
+    counts.push_back(c);
+  }
+
+  Model model;
+  model.fields.resize(nf);
+  // Initial values: u from the level frequencies of all candidate pairs (mostly non-matches),
+  // m concentrated on the top level.
+  for (size_t f = 0; f < nf; ++f) {
+    FieldModel& fm = model.fields[f];
+    const auto levels = static_cast<size_t>(specs[f].levels);
+    fm.name = specs[f].name;
+    fm.m.assign(levels, 0.0);
+    fm.u.assign(levels, 0.0);
+    std::vector<double> freq(levels, 1.0);  // add-one smoothing
+    for (size_t p = 0; p < patterns.size(); ++p) freq[patterns[p][f]] += counts[p];
+    double total = 0;
+    for (size_t l = 1; l < levels; ++l) total += freq[l];
+    for (size_t l = 1; l < levels; ++l) fm.u[l] = Clamp(freq[l] / total);
+    const size_t top = levels - 1;
+    fm.m[top] = 0.9;
+    for (size_t l = 1; l < top; ++l)
+      fm.m[l] = 0.1 * static_cast<double>(l) / static_cast<double>(top * (top - 1) / 2);
+    if (top == 1) fm.m[top] = kMaxP;
+    PinAndNormalize(fm.m, Find(opt.overrides.m, fm.name));
+    PinAndNormalize(fm.u, Find(opt.overrides.u, fm.name));
+  }
+  model.lambda = 0.1;
+  if (patterns.empty()) return model;
+
+  std::vector<double> g(patterns.size());
+  std::vector<std::vector<double>> sm(nf), su(nf);
+  for (int it = 1; it <= std::max(1, opt.em_max_iterations); ++it) {
+    // E-step: posterior match probability of each distinct vector.
+    double ll = 0;
+    const double log_lambda = std::log(model.lambda), log_not = std::log(1.0 - model.lambda);
+    for (size_t p = 0; p < patterns.size(); ++p) {
+      double lm = log_lambda, lu = log_not;
+      for (size_t f = 0; f < nf; ++f) {
+        const uint8_t l = patterns[p][f];
+        if (l == 0) continue;
+        lm += std::log(model.fields[f].m[l]);
+        lu += std::log(model.fields[f].u[l]);
+      }
+      const double hi = std::max(lm, lu);
+      const double lse = hi + std::log(std::exp(lm - hi) + std::exp(lu - hi));
+      g[p] = std::exp(lm - lse);
+      ll += counts[p] * lse;
+    }
+    model.log_likelihood = ll;
+
+    // M-step.
+    double total = 0, matched = 0;
+    for (size_t f = 0; f < nf; ++f) {
+      sm[f].assign(model.fields[f].m.size(), 0.0);
+      su[f].assign(model.fields[f].u.size(), 0.0);
+    }
+    for (size_t p = 0; p < patterns.size(); ++p) {
+      const double wm = counts[p] * g[p], wu = counts[p] * (1.0 - g[p]);
+      total += counts[p];
+      matched += wm;
+      for (size_t f = 0; f < nf; ++f) {
+        const uint8_t l = patterns[p][f];
+        if (l == 0) continue;
+        sm[f][l] += wm;
+        su[f][l] += wu;
+      }
+    }
+    double delta = 0;
+    const double lambda = Clamp(matched / total);
+    delta = std::max(delta, std::abs(lambda - model.lambda));
+    model.lambda = lambda;
+    for (size_t f = 0; f < nf; ++f) {
+      FieldModel& fm = model.fields[f];
+      double tm = 0, tu = 0;
+      for (size_t l = 1; l < fm.m.size(); ++l) {
+        tm += sm[f][l];
+        tu += su[f][l];
+      }
+      std::vector<double> m = fm.m, u = fm.u;
+      // A field never observed (or observed only in one class) keeps its previous values.
+      if (tm > 0) {
+        for (size_t l = 1; l < m.size(); ++l) m[l] = Clamp(sm[f][l] / tm);
+      }
+      if (tu > 0) {
+        for (size_t l = 1; l < u.size(); ++l) u[l] = Clamp(su[f][l] / tu);
+      }
+      PinAndNormalize(m, Find(opt.overrides.m, fm.name));
+      PinAndNormalize(u, Find(opt.overrides.u, fm.name));
+      for (size_t l = 1; l < m.size(); ++l) {
+        delta = std::max({delta, std::abs(m[l] - fm.m[l]), std::abs(u[l] - fm.u[l])});
+      }
+      fm.m = std::move(m);
+      fm.u = std::move(u);
+    }
+    model.em_iterations = it;
+    if (delta < opt.em_tolerance) {
+      model.converged = true;
+      break;
+    }
+  }
+  model.lambda_candidates = model.lambda;
+  return model;
+}
+
+std::vector<std::pair<uint32_t, uint32_t>> RandomPairs(size_t records, size_t count,
+                                                       uint64_t seed) {
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  const auto n = static_cast<uint64_t>(records);
+  const uint64_t total = n > 1 ? n * (n - 1) / 2 : 0;
+  if (total <= count) {
+    out.reserve(total);
+    for (uint32_t i = 0; i < n; ++i) {
+      for (uint32_t j = i + 1; j < n; ++j) out.emplace_back(i, j);
+    }
+    return out;
+  }
+  std::mt19937_64 rng(seed);
+  std::vector<uint64_t> keys;
+  keys.reserve(count + count / 8);
+  while (keys.size() < count) {
+    // Draw, then drop duplicates; repeat until enough distinct pairs (count < total).
+    while (keys.size() < count + count / 16 + 1) {
+      auto i = static_cast<uint32_t>(rng() % n), j = static_cast<uint32_t>(rng() % n);
+      if (i == j) continue;
+      if (i > j) std::swap(i, j);
+      keys.push_back((static_cast<uint64_t>(i) << 32) | j);
+    }
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  }
+  keys.resize(count);  // the smallest keys of a uniform sample: still uniform over pairs
+  out.reserve(count);
+  for (uint64_t k : keys)
+    out.emplace_back(static_cast<uint32_t>(k >> 32), static_cast<uint32_t>(k));
+  return out;
+}
+
+void UseRandomPairU(Model& model, const std::vector<ComparisonVector>& sample,
+                    long long candidate_pairs, long long total_pairs, const MatchOptions& opt) {
+  if (sample.empty() || total_pairs <= 0) return;
+  const double lambda = std::clamp(model.lambda_candidates * static_cast<double>(candidate_pairs) /
+                                       static_cast<double>(total_pairs),
+                                   kMinLambda, 0.5);
+  for (size_t f = 0; f < model.fields.size(); ++f) {
+    FieldModel& fm = model.fields[f];
+    std::vector<double> count(fm.u.size(), 0.0);
+    double observed = 0;
+    for (const auto& v : sample) {
+      const uint8_t l = f < v.levels.size() ? v.levels[f] : 0;
+      if (l == 0 || l >= count.size()) continue;
+      count[l] += 1;
+      observed += 1;
+    }
+    if (observed == 0) continue;  // never observed: keep EM's u (it never scores anyway)
+    std::vector<double> u(fm.u.size(), 0.0);
+    for (size_t l = 1; l < u.size(); ++l) {
+      // sample share = lambda·m + (1 − lambda)·u, solved for u; half a count of smoothing.
+      const double share = (count[l] + 0.5) / (observed + 0.5 * static_cast<double>(u.size() - 1));
+      u[l] = Clamp((share - lambda * fm.m[l]) / (1.0 - lambda));
+    }
+    PinAndNormalize(u, Find(opt.overrides.u, fm.name));
+    fm.u = std::move(u);
+  }
+  model.lambda = lambda;
+  model.u_sample_pairs = static_cast<long long>(sample.size());
+}
+
+Score ScorePair(const Model& model, const ComparisonVector& v) {
+  Score s;
+  const size_t nf = std::min(model.fields.size(), v.levels.size());
+  for (size_t f = 0; f < nf; ++f) {
+    const FieldModel& fm = model.fields[f];
+    const uint8_t l = v.levels[f];
+    if (l == 0 || l >= fm.m.size()) continue;
+    s.weight += std::log2(fm.m[l] / fm.u[l]);
+    if (l == fm.m.size() - 1) s.matched.push_back(fm.name);
+  }
+  const double lambda = ClampLambda(model.lambda);
+  const double logit = std::log2(lambda / (1.0 - lambda)) + s.weight;
+  s.probability = 1.0 / (1.0 + std::exp2(-logit));
+  return s;
+}
+
+}  // namespace crmh::match

@@ -247,39 +247,42 @@ TEST_CASE("dedup on the demo CRM: auto merges are true duplicates; re-runs queue
     CAPTURE(test::Name(b));
     DemoCrm f(b, 600);
     JobConfig& job = f.AddJob("dedup", "dedup");
-    job.dedup.auto_merge = false;  // first: everything to review
     auto before = f.Checksums();
 
     jobs::RunReport dry = f.Run("dedup", std::nullopt, /*dry=*/true);
     REQUIRE_MESSAGE(dry.status == "ok", dry.message);
-    CHECK(f.Checksums() == before);
+    CHECK(f.Checksums() == before);  // a dry run writes nothing
     REQUIRE(dry.clusters.is_array());
     CHECK(dry.clusters.size() > 10);
     CHECK(dry.counts["reduction_ratio"].get<double>() >= 0.9);
 
-    // Every proposed cluster's members as strings; precision against the planted truth.
+    // What would be merged automatically is always one planted group (precision 1); review
+    // proposals may be wrong — that is what the humans are for.
     std::map<std::string, size_t> group_of;
     for (size_t g = 0; g < f.summary.duplicate_truth.size(); ++g) {
       for (const auto& id : f.summary.duplicate_truth[g]) group_of[id] = g;
     }
-    long long pure = 0;
+    long long autos = 0;
     for (const auto& c : dry.clusters) {
       CHECK(c["survivor"].is_string());
+      if (c["decision"] != "auto") continue;
+      ++autos;
       bool same = true;
       auto first = group_of.find(c["members"][0].get<std::string>());
       for (const auto& m : c["members"]) {
         auto it = group_of.find(m.get<std::string>());
         same = same && it != group_of.end() && first != group_of.end() && it->second == first->second;
       }
-      pure += same ? 1 : 0;
+      CHECK_MESSAGE(same, "an automatic merge of contacts that are not one planted group: " << c.dump());
     }
-    CHECK(pure >= static_cast<long long>(dry.clusters.size()) * 9 / 10);
+    CHECK(autos >= static_cast<long long>(f.summary.duplicate_truth.size()) / 2);
 
+    job.dedup.auto_merge = false;  // now: everything to review
     jobs::RunReport first = f.Run("dedup");
     REQUIRE_MESSAGE(first.status == "ok", first.message);
     CHECK(f.Checksums() == before);  // auto_merge off: nothing merged
     long long queued = first.counts["review_items_new"].get<long long>();
-    CHECK(queued == static_cast<long long>(dry.clusters.size()));
+    CHECK(queued == first.counts["clusters"].get<long long>());
     jobs::RunReport again = f.Run("dedup");
     REQUIRE_MESSAGE(again.status == "ok", again.message);
     CHECK(again.counts["review_items_new"].get<long long>() == 0);

@@ -1,0 +1,583 @@
+// The matching pipeline (match/matcher.h): comparators, comparison levels, blocking, EM,
+// clustering guards and determinism. Quality on real-looking data is measured by
+// bench/febrl_eval.cpp, not here.
+#include "match/matcher.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "match/normalize.h"
+
+namespace m = crmh::match;
+
+namespace {
+
+size_t FieldIndex(const m::MatchOptions& opt, const std::string& name) {
+  const auto specs = m::ComparedFields(opt);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (specs[i].name == name) return i;
+  }
+  FAIL("no field " << name);
+  return 0;
+}
+
+int Level(const m::Record& a, const m::Record& b, const std::string& field,
+          const m::MatchOptions& opt = {}) {
+  return m::Compare(a, b, opt).levels.at(FieldIndex(opt, field));
+}
+
+m::Record Person(std::string id, std::string first, std::string last, std::string birthdate,
+                 std::string postcode, std::string street = "", std::string city = "") {
+  m::Record r;
+  r.id = std::move(id);
+  r.first = r.first_raw_ascii = std::move(first);
+  r.last = std::move(last);
+  r.birthdate = std::move(birthdate);
+  r.postcode = std::move(postcode);
+  r.street = std::move(street);
+  r.city = std::move(city);
+  return r;
+}
+
+// A model where every field's top level is strong evidence and the bottom level strong
+// counter-evidence; used where a test needs scores without running EM.
+m::Model HandModel(const m::MatchOptions& opt) {
+  m::Model model;
+  for (const auto& spec : m::ComparedFields(opt)) {
+    m::FieldModel f;
+    f.name = spec.name;
+    const auto n = static_cast<size_t>(spec.levels);
+    f.m.assign(n, 0.0);
+    f.u.assign(n, 0.0);
+    for (size_t l = 1; l < n; ++l) {
+      f.m[l] = l == n - 1 ? 0.9 : 0.1 / static_cast<double>(n - 2);
+      f.u[l] = l == 1 ? 0.9 : 0.1 / static_cast<double>(n - 2);
+    }
+    model.fields.push_back(std::move(f));
+  }
+  model.lambda = 0.01;
+  return model;
+}
+
+// Synthetic people: `originals` distinct records, then one duplicate each for the first
+// `dups` with a single typo in one field.
+std::vector<m::Record> Synthetic(int originals, int dups, uint32_t seed) {
+  static const char* const kFirst[] = {"james",  "mary",  "john",  "patricia", "robert",
+                                       "linda",  "david", "sarah", "michael",  "karen",
+                                       "lisa",   "paul",  "nancy", "mark",     "betty",
+                                       "steven", "emily", "kevin", "laura",    "brian"};
+  static const char* const kLast[] = {"smith",  "johnson",  "williams", "brown",  "jones",
+                                      "garcia", "miller",   "davis",    "wilson", "moore",
+                                      "taylor", "thomas",   "jackson",  "white",  "harris",
+                                      "martin", "thompson", "young",    "allen",  "king"};
+  static const char* const kStreet[] = {"main street", "oak avenue",    "pine road",
+                                        "elm close",   "hill crescent", "river parade"};
+  std::mt19937 rng(seed);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint32_t>(n)); };
+  std::vector<m::Record> out;
+  for (int i = 0; i < originals; ++i) {
+    m::Record r = Person("o" + std::to_string(i), kFirst[pick(20)], kLast[pick(20)],
+                         std::to_string(1940 + pick(60)) + "0" + std::to_string(1 + pick(9)) +
+                             std::to_string(10 + pick(18)),
+                         std::to_string(2000 + pick(400)),
+                         std::to_string(1 + pick(150)) + " " + kStreet[pick(6)]);
+    r.extra["customer_no"] = std::to_string(100000 + i);
+    out.push_back(std::move(r));
+  }
+  for (int i = 0; i < dups; ++i) {
+    m::Record d = out[static_cast<size_t>(i)];
+    d.id = "d" + std::to_string(i);
+    std::string* f = nullptr;
+    switch (pick(4)) {
+      case 0:
+        f = &d.last;
+        break;
+      case 1:
+        f = &d.street;
+        break;
+      case 2:
+        f = &d.birthdate;
+        break;
+      default:
+        f = &d.first;
+        d.first_raw_ascii.clear();
+        break;
+    }
+    const size_t p = 1 + static_cast<size_t>(pick(static_cast<int>(f->size()) - 2));
+    std::swap((*f)[p], (*f)[p + 1]);  // adjacent transposition
+    if (d.first_raw_ascii.empty()) d.first_raw_ascii = d.first;
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+bool SmallerIndexSurvives(uint32_t a, uint32_t b) { return a < b; }
+
+}  // namespace
+
+TEST_CASE("matcher: Jaro-Winkler known values") {
+  struct Case {
+    const char* a;
+    const char* b;
+    double expected;
+  };
+  const Case cases[] = {
+      {"MARTHA", "MARHTA", 0.961},
+      {"DWAYNE", "DUANE", 0.840},
+      {"DIXON", "DICKSONX", 0.813},
+      {"JELLYFISH", "SMELLYFISH", 0.896},
+      {"martha", "martha", 1.0},
+      {"", "", 1.0},
+      {"abc", "", 0.0},
+      {"abc", "xyz", 0.0},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.a);
+    CAPTURE(c.b);
+    CHECK(m::JaroWinkler(c.a, c.b) == doctest::Approx(c.expected).epsilon(0.001));
+    CHECK(m::JaroWinkler(c.b, c.a) == doctest::Approx(c.expected).epsilon(0.001));
+  }
+}
+
+TEST_CASE("matcher: OSA Damerau-Levenshtein counts an adjacent transposition as one edit") {
+  struct Case {
+    const char* a;
+    const char* b;
+    size_t expected;
+  };
+  const Case cases[] = {
+      {"ca", "ac", 1},          {"abcd", "acbd", 1},   {"19800307", "19800370", 1},
+      {"kitten", "sitting", 3}, {"ca", "abc", 3},  // OSA, not unrestricted (2)
+      {"", "abc", 3},           {"abc", "abc", 0},     {"2000", "2010", 1},
+      {"martha", "marhta", 1},  {"smith", "smyth", 1},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.a);
+    CAPTURE(c.b);
+    CHECK(m::DamerauLevenshtein(c.a, c.b) == c.expected);
+    CHECK(m::DamerauLevenshtein(c.b, c.a) == c.expected);
+  }
+}
+
+TEST_CASE("matcher: token-set similarity ignores order and credits typo'd tokens") {
+  CHECK(m::TokenSetSimilarity("tullaroop street", "street tullaroop") == doctest::Approx(1.0));
+  CHECK(m::TokenSetSimilarity("acme widgets", "acme widgets") == doctest::Approx(1.0));
+  CHECK(m::TokenSetSimilarity("6 tullaroop street", "6 tullarop street") > 0.9);
+  CHECK(m::TokenSetSimilarity("6 tullaroop street", "8 tullaroop street") < 0.9);
+  CHECK(m::TokenSetSimilarity("6 tullaroop street", "8 tullaroop street") > 0.7);
+  CHECK(m::TokenSetSimilarity("globex", "initech") < 0.5);
+  CHECK(m::TokenSetSimilarity("", "x") == 0.0);
+}
+
+TEST_CASE("matcher: comparison levels per field") {
+  m::MatchOptions opt;
+  const auto a = Person("a", "martha", "smith", "19800307", "2000", "6 tullaroop street", "bega");
+  SUBCASE("names") {
+    CHECK(Level(a, Person("b", "martha", "smith", "", ""), "first_name") == 4);
+    CHECK(Level(a, Person("b", "marhta", "smith", "", ""), "first_name") == 3);
+    CHECK(Level(a, Person("b", "m", "smith", "", ""), "first_name") == 2);
+    CHECK(Level(a, Person("b", "zoe", "smith", "", ""), "first_name") == 1);
+    CHECK(Level(a, Person("b", "", "smith", "", ""), "first_name") == 0);
+    CHECK(Level(a, Person("b", "martha", "smyth", "", ""), "last_name") == 2);  // JW 0.893
+    CHECK(Level(a, Person("b", "martha", "smiht", "", ""), "last_name") == 3);
+  }
+  SUBCASE("nickname-canonical first names are exact") {
+    auto x = Person("x", "robert", "smith", "", "");
+    x.first_raw_ascii = "bob";
+    auto y = Person("y", "robert", "smith", "", "");
+    CHECK(Level(x, y, "first_name") == 4);
+  }
+  SUBCASE("given name and surname swapped") {
+    auto b = Person("b", "smith", "martha", "", "");
+    CHECK(Level(a, b, "first_name") == 4);
+    CHECK(Level(a, b, "last_name") == 4);
+  }
+  SUBCASE("birthdate: exact, one typo, transposition, day/month swap, else, missing") {
+    CHECK(Level(a, Person("b", "", "", "19800307", ""), "birthdate") == 3);
+    CHECK(Level(a, Person("b", "", "", "19800308", ""), "birthdate") == 2);
+    CHECK(Level(a, Person("b", "", "", "19800370", ""), "birthdate") == 2);
+    CHECK(Level(a, Person("b", "", "", "19800703", ""), "birthdate") == 2);
+    CHECK(Level(a, Person("b", "", "", "19751224", ""), "birthdate") == 1);
+    CHECK(Level(a, Person("b", "", "", "", ""), "birthdate") == 0);
+  }
+  SUBCASE("postcode, street, city") {
+    CHECK(Level(a, Person("b", "", "", "", "2000"), "postcode") == 3);
+    CHECK(Level(a, Person("b", "", "", "", "2001"), "postcode") == 2);
+    CHECK(Level(a, Person("b", "", "", "", "3100"), "postcode") == 1);
+    CHECK(Level(a, Person("b", "", "", "", "", "6 tullaroop street"), "street") == 3);
+    CHECK(Level(a, Person("b", "", "", "", "", "street tullaroop 6"), "street") == 3);
+    CHECK(Level(a, Person("b", "", "", "", "", "8 tullaroop street"), "street") == 2);
+    CHECK(Level(a, Person("b", "", "", "", "", "41 kirkcaldy place"), "street") == 1);
+    CHECK(Level(a, Person("b", "", "", "", "", "", "bgea"), "city") == 2);
+  }
+  SUBCASE("email, phone, extras") {
+    auto x = a, y = a;
+    x.emails = {"jo@example.com"};
+    y.emails = {"other@example.com", "jo@example.com"};
+    CHECK(Level(x, y, "email") == 3);
+    y.emails = {"jo@example.org"};
+    CHECK(Level(x, y, "email") == 2);
+    y.emails = {"al@example.org"};
+    CHECK(Level(x, y, "email") == 1);
+    x.phones = {"4155550100"};
+    y.phones = {"4155550100"};
+    CHECK(Level(x, y, "phone") == 2);
+    m::MatchOptions with_extra;
+    with_extra.extra_fields = {"soc_sec_id"};
+    x.extra["soc_sec_id"] = "1234567";
+    CHECK(Level(x, y, "soc_sec_id", with_extra) == 0);
+    y.extra["soc_sec_id"] = "1234567";
+    CHECK(Level(x, y, "soc_sec_id", with_extra) == 2);
+    y.extra["soc_sec_id"] = "1234576";
+    CHECK(Level(x, y, "soc_sec_id", with_extra) == 1);
+  }
+}
+
+TEST_CASE("matcher: EM recovers m and u from synthetic vectors with known parameters") {
+  m::MatchOptions opt;
+  const auto specs = m::ComparedFields(opt);
+  // Known truth for five fields (level 1..L-1); the rest stay missing.
+  struct Truth {
+    std::string field;
+    std::vector<double> m, u;  // index 0 unused
+  };
+  const std::vector<Truth> truth = {
+      {"first_name", {0, 0.05, 0.05, 0.10, 0.80}, {0, 0.85, 0.07, 0.05, 0.03}},
+      {"last_name", {0, 0.04, 0.04, 0.12, 0.80}, {0, 0.80, 0.10, 0.06, 0.04}},
+      {"postcode", {0, 0.05, 0.10, 0.85}, {0, 0.90, 0.07, 0.03}},
+      {"birthdate", {0, 0.05, 0.15, 0.80}, {0, 0.97, 0.02, 0.01}},
+      {"region", {0, 0.10, 0.90}, {0, 0.70, 0.30}},
+  };
+  const double lambda = 0.15;
+  std::mt19937 rng(42);
+  std::uniform_real_distribution<double> uni(0.0, 1.0);
+  auto draw = [&](const std::vector<double>& p) {
+    double x = uni(rng);
+    for (size_t l = 1; l < p.size(); ++l) {
+      if ((x -= p[l]) < 0) return static_cast<uint8_t>(l);
+    }
+    return static_cast<uint8_t>(p.size() - 1);
+  };
+  std::vector<m::ComparisonVector> vectors(40000);
+  for (auto& v : vectors) {
+    v.levels.assign(specs.size(), 0);
+    const bool match = uni(rng) < lambda;
+    for (const auto& t : truth) {
+      if (uni(rng) < 0.05) continue;  // some missing values
+      v.levels[FieldIndex(opt, t.field)] = draw(match ? t.m : t.u);
+    }
+  }
+  const m::Model model = m::EstimateModel(vectors, opt);
+  CHECK(model.converged);
+  CHECK(model.em_iterations <= 100);
+  CHECK(model.lambda == doctest::Approx(lambda).epsilon(0.1));
+  for (const auto& t : truth) {
+    const auto& fm = model.fields[FieldIndex(opt, t.field)];
+    CHECK(fm.name == t.field);
+    for (size_t l = 1; l < t.m.size(); ++l) {
+      CAPTURE(t.field);
+      CAPTURE(l);
+      CHECK(std::abs(fm.m[l] - t.m[l]) < 0.03);
+      CHECK(std::abs(fm.u[l] - t.u[l]) < 0.03);
+    }
+  }
+
+  SUBCASE("overrides stay pinned and the other levels still sum to 1") {
+    opt.overrides.m["region"][2] = 0.6;
+    opt.overrides.u["postcode"][3] = 0.2;
+    const m::Model pinned = m::EstimateModel(vectors, opt);
+    const auto& region = pinned.fields[FieldIndex(opt, "region")];
+    const auto& postcode = pinned.fields[FieldIndex(opt, "postcode")];
+    CHECK(region.m[2] == doctest::Approx(0.6));
+    CHECK(region.m[1] == doctest::Approx(0.4));
+    CHECK(postcode.u[3] == doctest::Approx(0.2));
+    CHECK(postcode.u[1] + postcode.u[2] == doctest::Approx(0.8));
+  }
+}
+
+TEST_CASE("matcher: probabilities are clamped and scores add log2(m/u)") {
+  m::MatchOptions opt;
+  std::vector<m::ComparisonVector> vectors(10);  // all identical: degenerate data
+  for (auto& v : vectors) v.levels.assign(m::ComparedFields(opt).size(), 0);
+  for (auto& v : vectors) v.levels[0] = 4;
+  const m::Model model = m::EstimateModel(vectors, opt);
+  for (const auto& f : model.fields) {
+    for (size_t l = 1; l < f.m.size(); ++l) {
+      CHECK(f.m[l] >= 1e-6);
+      CHECK(f.m[l] <= 1 - 1e-6);
+      CHECK(f.u[l] >= 1e-6);
+      CHECK(f.u[l] <= 1 - 1e-6);
+    }
+  }
+  const m::Model hand = HandModel(opt);
+  m::ComparisonVector v;
+  v.levels.assign(m::ComparedFields(opt).size(), 0);
+  CHECK(m::ScorePair(hand, v).weight == 0.0);  // all missing: neutral
+  v.levels[FieldIndex(opt, "region")] = 2;
+  const auto s = m::ScorePair(hand, v);
+  CHECK(s.weight == doctest::Approx(std::log2(0.9 / 0.1)));
+  CHECK(s.matched == std::vector<std::string>{"region"});
+  const double odds = 0.01 / 0.99 * 9.0;
+  CHECK(s.probability == doctest::Approx(odds / (1 + odds)));
+}
+
+TEST_CASE("matcher: blocking pairs records that differ only by email case and phone format") {
+  m::Normalizer norm;
+  std::vector<m::RawRecord> raw;
+  for (int i = 0; i < 60; ++i) {  // unrelated filler
+    raw.push_back({"f" + std::to_string(i),
+                   {{"first_name", "Person" + std::to_string(i)},
+                    {"last_name",
+                     std::string(1, static_cast<char>('a' + i % 26)) + "zzq" + std::to_string(i)},
+                    {"email", "p" + std::to_string(i) + "@example.com"}}});
+  }
+  // Two pairs, each identical except for the email's case / the phone number's format.
+  raw.push_back(
+      {"x1",
+       {{"first_name", "Ann"}, {"last_name", "Ortega"}, {"email", "Ann.Ortega@Example.COM"}}});
+  raw.push_back(
+      {"x2",
+       {{"first_name", "Ann"}, {"last_name", "Ortega"}, {"email", "ann.ortega@example.com"}}});
+  raw.push_back(
+      {"y1", {{"first_name", "Bo"}, {"last_name", "Lind"}, {"phone", "+1 (415) 555-0100"}}});
+  raw.push_back({"y2", {{"first_name", "Bo"}, {"last_name", "Lind"}, {"phone", "415.555.0100"}}});
+  std::vector<m::Record> recs;
+  for (const auto& r : raw) recs.push_back(m::Prepare(norm, r));
+  m::MatchOptions opt;
+  opt.sn_window = 0;  // only the keys
+  m::CandidateStats stats;
+  const auto pairs = m::CandidatePairs(recs, opt, &stats);
+  auto has = [&](uint32_t a, uint32_t b) {
+    return std::find(pairs.begin(), pairs.end(), std::make_pair(a, b)) != pairs.end();
+  };
+  CHECK(has(60, 61));
+  CHECK(has(62, 63));
+  CHECK(stats.pairs_by_key["email"] == 1);  // proposed by the email key itself
+  CHECK(stats.pairs_by_key["phone"] == 1);
+  CHECK(stats.records == 64);
+  CHECK(stats.total_pairs == 64 * 63 / 2);
+  CHECK(std::is_sorted(pairs.begin(), pairs.end()));
+  CHECK(std::adjacent_find(pairs.begin(), pairs.end()) == pairs.end());
+  CHECK(std::all_of(pairs.begin(), pairs.end(), [](const auto& p) { return p.first < p.second; }));
+}
+
+TEST_CASE("matcher: oversized blocks are skipped and counted") {
+  std::vector<m::Record> recs;
+  for (int i = 0; i < 30; ++i) {
+    m::Record r;
+    r.id = std::to_string(i);
+    r.emails = {"info@example.com"};
+    recs.push_back(r);
+  }
+  m::MatchOptions opt;
+  opt.max_block = 10;
+  m::CandidateStats stats;
+  auto pairs = m::CandidatePairs(recs, opt, &stats);
+  CHECK(pairs.empty());
+  CHECK(stats.blocks_capped >= 1);
+  CHECK(stats.largest_block == 30);
+  CHECK(stats.reduction_ratio == doctest::Approx(1.0));
+  opt.max_block = 30;
+  pairs = m::CandidatePairs(recs, opt, &stats);
+  CHECK(pairs.size() == 30 * 29 / 2);
+}
+
+TEST_CASE("matcher: chaining guard sends A~B~C to review when A and C differ") {
+  m::MatchOptions opt;
+  const m::Model model = HandModel(opt);
+  std::vector<m::Record> recs = {
+      Person("A", "john", "smith", "19800101", "2000", "1 main street", "bega"),
+      Person("B", "john", "smith", "", "", "", ""),
+      Person("C", "jon", "smith", "19551231", "7000", "99 other road", "perth"),
+  };
+  auto link = [](uint32_t a, uint32_t b, double p) {
+    m::Link l{a, b, {}};
+    l.score.probability = p;
+    l.score.weight = 20;
+    return l;
+  };
+  std::vector<m::Link> links = {link(0, 1, 0.999), link(1, 2, 0.999)};
+  auto clusters = m::BuildClusters(recs, model, links, opt, SmallerIndexSurvives);
+  REQUIRE(clusters.size() == 1);
+  const auto& c = clusters[0];
+  CHECK(c.members == std::vector<uint32_t>{0, 1, 2});
+  CHECK(c.decision == m::Decision::kReview);
+  CHECK(c.score < opt.auto_threshold);
+  CHECK(c.why.find("member C") != std::string::npos);
+  CHECK(c.scores.size() == 3);
+
+  SUBCASE("the survivor follows `better`") {
+    auto prefer_b = [](uint32_t a, uint32_t b) { return a == 1 && b != 1; };
+    auto cl = m::BuildClusters(recs, model, links, opt, prefer_b);
+    REQUIRE(cl.size() == 1);
+    CHECK(cl[0].members == std::vector<uint32_t>{1, 0, 2});
+    CHECK(cl[0].decision == m::Decision::kAuto);  // B~A and B~C are both direct links
+    CHECK(cl[0].score == doctest::Approx(0.999));
+  }
+}
+
+TEST_CASE("matcher: household guard sends different given names at one address to review") {
+  m::MatchOptions opt;
+  const m::Model model = HandModel(opt);
+  std::vector<m::Record> recs = {
+      Person("A", "john", "smith", "", "2000", "1 main street", "bega"),
+      Person("B", "mary", "smith", "", "2000", "1 main street", "bega"),
+  };
+  m::Link l{0, 1, {}};
+  l.score.probability = 0.999;
+  CHECK(opt.review_different_given_names);  // on by default
+  opt.review_different_given_names = false;
+  auto clusters = m::BuildClusters(recs, model, {l}, opt, SmallerIndexSurvives);
+  REQUIRE(clusters.size() == 1);
+  CHECK(clusters[0].decision == m::Decision::kAuto);
+  opt.review_different_given_names = true;
+  clusters = m::BuildClusters(recs, model, {l}, opt, SmallerIndexSurvives);
+  REQUIRE(clusters.size() == 1);
+  CHECK(clusters[0].decision == m::Decision::kReview);
+  CHECK(clusters[0].why.find("household") != std::string::npos);
+  // A personal identifier in common says "the same person" despite the given name.
+  recs[0].birthdate = recs[1].birthdate = "19800101";
+  clusters = m::BuildClusters(recs, model, {l}, opt, SmallerIndexSurvives);
+  CHECK(clusters[0].decision == m::Decision::kAuto);
+  recs[1].birthdate = "19811201";  // different people born on different days: review
+  clusters = m::BuildClusters(recs, model, {l}, opt, SmallerIndexSurvives);
+  CHECK(clusters[0].decision == m::Decision::kReview);
+  recs[1].birthdate = "";
+  recs[0].emails = recs[1].emails = {"j.smith@example.com"};
+  clusters = m::BuildClusters(recs, model, {l}, opt, SmallerIndexSurvives);
+  CHECK(clusters[0].decision == m::Decision::kAuto);
+  recs[0].emails = recs[1].emails = {};
+  recs[1].first = recs[1].first_raw_ascii = "jon";  // a typo is not another person
+  clusters = m::BuildClusters(recs, model, {l}, opt, SmallerIndexSurvives);
+  CHECK(clusters[0].decision == m::Decision::kAuto);
+}
+
+TEST_CASE("matcher: a rejected pair never ends up in one cluster") {
+  m::MatchOptions opt;
+  const m::Model model = HandModel(opt);
+  std::vector<m::Record> recs = {
+      Person("A", "john", "smith", "19800101", "2000"),
+      Person("B", "john", "smith", "19800101", "2000"),
+      Person("C", "john", "smith", "19800101", "2000"),
+      Person("D", "mary", "jones", "19700101", "3000"),
+  };
+  auto link = [](uint32_t a, uint32_t b, double p) {
+    m::Link l{a, b, {}};
+    l.score.probability = p;
+    return l;
+  };
+  const std::vector<m::Link> links = {link(0, 1, 0.999), link(1, 2, 0.998), link(0, 2, 0.997)};
+  opt.rejected = {{"A", "C"}};
+  const auto clusters = m::BuildClusters(recs, model, links, opt, SmallerIndexSurvives);
+  REQUIRE(clusters.size() == 1);
+  CHECK(clusters[0].members == std::vector<uint32_t>{0, 1});  // A~B came first (higher score)
+
+  SUBCASE("FindDuplicates drops the rejected link itself") {
+    m::MatchOptions o2;
+    o2.rejected = {{"A", "B"}, {"B", "C"}};
+    auto r = m::FindDuplicates(recs, o2, SmallerIndexSurvives);
+    for (const auto& l : r.links) {
+      CHECK_FALSE((l.a == 0 && l.b == 1));
+      CHECK_FALSE((l.a == 1 && l.b == 2));
+    }
+    for (const auto& c : r.clusters) {
+      const bool a = std::count(c.members.begin(), c.members.end(), 0u) > 0;
+      const bool b = std::count(c.members.begin(), c.members.end(), 1u) > 0;
+      const bool cc = std::count(c.members.begin(), c.members.end(), 2u) > 0;
+      CHECK_FALSE((a && b));
+      CHECK_FALSE((b && cc));
+    }
+  }
+}
+
+TEST_CASE("matcher: FindDuplicates finds synthetic duplicates and is deterministic") {
+  const auto recs = Synthetic(400, 60, 7);
+  m::MatchOptions opt;
+  opt.extra_fields = {};
+  opt.threads = 2;
+  const auto r = m::FindDuplicates(recs, opt, SmallerIndexSurvives);
+  CHECK(r.stats.candidate_pairs > 0);
+  CHECK(r.model.converged);
+  int found = 0, wrong = 0;
+  for (const auto& c : r.clusters) {
+    CHECK(c.members.size() >= 2);
+    CHECK(c.scores.size() == c.members.size());
+    for (size_t i = 1; i < c.members.size(); ++i) {
+      const auto& s = recs[c.members[0]].id;
+      const auto& o = recs[c.members[i]].id;
+      if (s.substr(1) == o.substr(1))
+        ++found;
+      else
+        ++wrong;
+    }
+  }
+  CHECK(found >= 55);
+  CHECK(wrong <= 3);
+  for (size_t i = 1; i < r.clusters.size(); ++i) {
+    CHECK(*std::min_element(r.clusters[i - 1].members.begin(), r.clusters[i - 1].members.end()) <
+          *std::min_element(r.clusters[i].members.begin(), r.clusters[i].members.end()));
+  }
+
+  opt.threads = 1;
+  const auto again = m::FindDuplicates(recs, opt, SmallerIndexSurvives);
+  CHECK(again.stats.candidate_pairs == r.stats.candidate_pairs);
+  CHECK(again.model.em_iterations == r.model.em_iterations);
+  CHECK(again.model.lambda == r.model.lambda);
+  REQUIRE(again.links.size() == r.links.size());
+  for (size_t i = 0; i < r.links.size(); ++i) {
+    CHECK(again.links[i].a == r.links[i].a);
+    CHECK(again.links[i].b == r.links[i].b);
+    CHECK(again.links[i].score.probability == r.links[i].score.probability);
+  }
+  REQUIRE(again.clusters.size() == r.clusters.size());
+  for (size_t i = 0; i < r.clusters.size(); ++i) {
+    CHECK(again.clusters[i].members == r.clusters[i].members);
+    CHECK(again.clusters[i].decision == r.clusters[i].decision);
+    CHECK(again.clusters[i].why == r.clusters[i].why);
+  }
+}
+
+TEST_CASE("matcher: random pairs for u are distinct, ordered, deterministic, exhaustive if few") {
+  const auto all = m::RandomPairs(5, 100);
+  CHECK(all.size() == 10);
+  const auto a = m::RandomPairs(1000, 5000);
+  const auto b = m::RandomPairs(1000, 5000);
+  CHECK(a.size() == 5000);
+  CHECK(a == b);
+  CHECK(std::is_sorted(a.begin(), a.end()));
+  CHECK(std::adjacent_find(a.begin(), a.end()) == a.end());
+  CHECK(std::all_of(a.begin(), a.end(),
+                    [](const auto& p) { return p.first < p.second && p.second < 1000; }));
+  CHECK(m::RandomPairs(1, 10).empty());
+}
+
+TEST_CASE("matcher: u from random pairs replaces EM's u and rescales lambda to all pairs") {
+  m::MatchOptions opt;
+  const auto specs = m::ComparedFields(opt);
+  const size_t region = FieldIndex(opt, "region");
+  m::Model model = HandModel(opt);
+  model.lambda = model.lambda_candidates = 0.1;  // 10 % of 1,000 candidates match
+  // Random pairs: region agrees on 20 % (u ≈ 0.2; the few matches in the sample are
+  // subtracted: lambda_all = 0.1 · 1000 / 100000 = 0.001).
+  std::vector<m::ComparisonVector> sample(10000);
+  for (size_t i = 0; i < sample.size(); ++i) {
+    sample[i].levels.assign(specs.size(), 0);
+    sample[i].levels[region] = i % 5 == 0 ? 2 : 1;
+  }
+  opt.overrides.u["region"];  // present but empty: nothing pinned
+  m::UseRandomPairU(model, sample, 1000, 100000, opt);
+  CHECK(model.lambda == doctest::Approx(0.001));
+  CHECK(model.lambda_candidates == doctest::Approx(0.1));
+  CHECK(model.u_sample_pairs == 10000);
+  const auto& u = model.fields[region].u;
+  CHECK(u[2] == doctest::Approx((0.2 - 0.001 * 0.9) / 0.999).epsilon(0.001));
+  CHECK(u[1] + u[2] == doctest::Approx(1.0).epsilon(0.001));
+  // A field the sample never observed keeps its u.
+  const auto& email = model.fields[FieldIndex(opt, "email")];
+  CHECK(email.u == HandModel(opt).fields[FieldIndex(opt, "email")].u);
+}
