@@ -247,7 +247,8 @@ int CmdForget(const Args& a, std::ostream& out, std::ostream& err) {
   if (!stats) return Fail(err, stats.error());
   nlohmann::json counts{{"ledger_rows_erased", stats->ledger_rows},
                         {"images_erased", stats->images},
-                        {"dumps_deleted", stats->dumps}};
+                        {"dumps_deleted", stats->dumps},
+                        {"flags_erased", stats->flags}};
   // The journal keeps that an erasure happened, not whom it was about.
   auto run_id = JournalAction(**db, *cfg, "forget", "forget", counts,
                               "erased a contact from the ledger and dumps (data-protection request)");
@@ -256,9 +257,9 @@ int CmdForget(const Args& a, std::ostream& out, std::ostream& err) {
     counts["run_id"] = *run_id;
     out << counts.dump(2) << "\n";
   } else {
-    out << fmt::format("erased: {} ledger row(s), {} row image(s); {} dump(s) deleted; journaled "
-                       "as {}\n",
-                       stats->ledger_rows, stats->images, stats->dumps, *run_id);
+    out << fmt::format("erased: {} ledger row(s), {} row image(s), {} validation flag(s); {} "
+                       "dump(s) deleted; journaled as {}\n",
+                       stats->ledger_rows, stats->images, stats->flags, stats->dumps, *run_id);
   }
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <set>
 
+#include "crm/flags.h"
 #include "crm/ledger.h"
 
 namespace crmh::jobs {
@@ -120,6 +121,9 @@ Result<PurgeStats> ForgetContact(crm::Db& db, const Config& cfg, const std::stri
     tx.commit();
   });
   if (!st) return st.error();
+  auto flags = crm::ForgetFlags(db, contact_id);
+  if (!flags) return flags.error();
+  stats.flags = *flags;
   std::error_code ec;
   if (fs::is_directory(DumpRoot(cfg), ec)) {
     for (const auto& entry : fs::directory_iterator(DumpRoot(cfg), ec)) {

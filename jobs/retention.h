@@ -18,13 +18,14 @@ struct PurgeStats {
   long long ledger_rows = 0;
   long long images = 0;
   long long dumps = 0;
+  long long flags = 0;  // forget: validation flags about the contact (they quote its values)
 };
 
 // Purges ledger entries, images and dumps of runs whose changes are older than `cutoff`.
 Result<PurgeStats> PurgeOlderThan(crm::Db& db, const Config& cfg, SysSeconds cutoff);
 
-// Erases a contact (and its child rows' images) from the ledger and deletes every dump that may
-// contain it (a dump file cannot be edited safely).
+// Erases a contact (and its child rows' images) from the ledger, its validation flags, and deletes
+// every dump that may contain it (a dump file cannot be edited safely).
 Result<PurgeStats> ForgetContact(crm::Db& db, const Config& cfg, const std::string& contact_id);
 
 class RetentionJob final : public JobKind {
