@@ -389,6 +389,7 @@ TEST_CASE("matcher: oversized blocks are skipped and counted") {
 
 TEST_CASE("matcher: chaining guard sends A~B~C to review when A and C differ") {
   m::MatchOptions opt;
+  opt.require_identifier = false;  // B has nothing but a name; this test is about chaining
   const m::Model model = HandModel(opt);
   std::vector<m::Record> recs = {
       Person("A", "john", "smith", "19800101", "2000", "1 main street", "bega"),
@@ -453,6 +454,28 @@ TEST_CASE("matcher: household guard sends different given names at one address t
   CHECK(clusters[0].decision == m::Decision::kAuto);
   recs[0].emails = recs[1].emails = {};
   recs[1].first = recs[1].first_raw_ascii = "jon";  // a typo is not another person
+  clusters = m::BuildClusters(recs, model, {l}, opt, SmallerIndexSurvives);
+  CHECK(clusters[0].decision == m::Decision::kAuto);
+}
+
+TEST_CASE("matcher: identifier guard: names and places alone never auto-merge") {
+  m::MatchOptions opt;
+  const m::Model model = HandModel(opt);
+  std::vector<m::Record> recs = {
+      Person("A", "birhanu", "", "", "1000", "", "dire dawa"),
+      Person("B", "birhanu", "", "", "1000", "", "dire dawa"),
+  };
+  m::Link l{0, 1, {}};
+  l.score.probability = 0.996;
+  auto clusters = m::BuildClusters(recs, model, {l}, opt, SmallerIndexSurvives);
+  REQUIRE(clusters.size() == 1);
+  CHECK(clusters[0].decision == m::Decision::kReview);
+  CHECK(clusters[0].why.find("shares no email, phone, birthdate, street") != std::string::npos);
+  recs[0].phones = recs[1].phones = {"251254443194"};  // the same phone: an identifier
+  clusters = m::BuildClusters(recs, model, {l}, opt, SmallerIndexSurvives);
+  CHECK(clusters[0].decision == m::Decision::kAuto);
+  opt.require_identifier = false;
+  recs[0].phones = recs[1].phones = {};
   clusters = m::BuildClusters(recs, model, {l}, opt, SmallerIndexSurvives);
   CHECK(clusters[0].decision == m::Decision::kAuto);
 }
