@@ -1,21 +1,19 @@
 #include "crm/ledger.h"
 
 #include <fmt/format.h>
+#include <soci/mysql/soci-mysql.h>
+#include <soci/sqlite3/soci-sqlite3.h>
 
+#include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <set>
-
+#include <stdexcept>
 
 namespace crmh::crm {
 namespace {
 
 std::string Shadow(const Db& db, const std::string& table) { return db.State("bk_" + table); }
-
-std::string KeyWhere(const Db& db, const std::string& alias) {
-  (void)db;
-  return fmt::format("{0}crmh_run_id = :run AND {0}crmh_set = :set AND {0}crmh_op = :op AND "
-                     "{0}crmh_image = :img",
-                     alias.empty() ? "" : alias + ".");
-}
 
 }  // namespace
 
@@ -73,11 +71,15 @@ Status EnsureShadow(Db& db, const std::string& table) {
     if (have.empty()) {
       if (db.mysql()) {
         // CREATE … SELECT copies each column's exact type (no keys, no AUTO_INCREMENT).
+        // The image key is the primary key: InnoDB keeps one B-tree per shadow table (no hidden
+        // row id plus a secondary index), and an image can exist only once. (The defaults:
+        // strict mode rejects NOT NULL columns without one in CREATE … SELECT.) Shadow tables
+        // made by earlier versions keep their nullable key columns and non-unique index.
         db.sql() << fmt::format(
-            // (Nullable: strict mode rejects NOT NULL columns without defaults in CREATE … SELECT.)
-            "CREATE TABLE IF NOT EXISTS {} (crmh_run_id VARCHAR(64) NULL, crmh_set INT NULL, "
-            "crmh_op INT NULL, crmh_image CHAR(1) NULL, KEY crmh_key (crmh_run_id, crmh_set, "
-            "crmh_op, crmh_image)) ENGINE=InnoDB SELECT * FROM {} WHERE 1 = 0",
+            "CREATE TABLE IF NOT EXISTS {} (crmh_run_id VARCHAR(64) NOT NULL DEFAULT '', "
+            "crmh_set INT NOT NULL DEFAULT 0, crmh_op INT NOT NULL DEFAULT 0, crmh_image CHAR(1) "
+            "NOT NULL DEFAULT '', PRIMARY KEY (crmh_run_id, crmh_set, crmh_op, crmh_image)) "
+            "ENGINE=InnoDB SELECT * FROM {} WHERE 1 = 0",
             Shadow(db, table), db.Q(table));
       } else {
         db.sql() << fmt::format(
@@ -122,187 +124,563 @@ Result<std::optional<std::string>> LiveRowText(Db& db, const std::vector<std::st
   return out;
 }
 
-Result<long long> CopyImage(Db& db, const std::vector<std::string>& cols, const RowRef& row,
-                            const ImageKey& key) {
-  long long copied = 0;
-  Status st = Guard(fmt::format("backing up {} {}", row.table, row.id), [&] {
-    std::string list;
-    for (const auto& c : cols) list += (list.empty() ? "" : ", ") + db.Q(c);
-    std::string img(1, key.image);
-    soci::statement s =
-        (db.sql().prepare << fmt::format("INSERT INTO {} (crmh_run_id, crmh_set, crmh_op, "
-                                         "crmh_image, {}) SELECT :run, :set, :op, :img, {} FROM "
-                                         "{} WHERE {} = :id",
-                                         Shadow(db, row.table), list, list, db.Q(row.table),
-                                         db.Q(row.id_column)),
-         soci::use(key.run_id), soci::use(key.set_no), soci::use(key.op_no), soci::use(img),
-         soci::use(row.id));
-    s.execute(true);
-    copied = s.get_affected_rows();
-  });
-  if (!st) return st.error();
-  return copied;
-}
-
-Result<std::optional<std::string>> ImageText(Db& db, const std::vector<std::string>& cols,
-                                             const RowRef& row, const ImageKey& key) {
-  std::optional<std::string> out;
-  Status st = Guard(fmt::format("reading the backup of {} {}", row.table, row.id), [&] {
-    std::string text;
-    soci::indicator ind = soci::i_null;
-    std::string img(1, key.image);
-    soci::statement s =
-        (db.sql().prepare << fmt::format("SELECT {} FROM {} WHERE {} AND {} = :id",
-                                         RowTextExpr(db, cols, ""), Shadow(db, row.table),
-                                         KeyWhere(db, ""), db.Q(row.id_column)),
-         soci::use(key.run_id), soci::use(key.set_no), soci::use(key.op_no), soci::use(img),
-         soci::use(row.id), soci::into(text, ind));
-    s.execute(true);
-    if (s.got_data()) out = ind == soci::i_null ? std::string{} : text;
-  });
-  if (!st) return st.error();
-  return out;
-}
-
-Status PutBack(Db& db, const std::vector<std::string>& cols, const RowRef& row,
-               const ImageKey& key) {
-  return Guard(fmt::format("restoring {} {}", row.table, row.id), [&] {
-    std::string img(1, key.image);
-    auto live = LiveRowText(db, {row.id_column}, row, /*for_update=*/true);
-    if (!live) throw std::runtime_error(live.error().message);
-    std::string list, assign;
-    for (const auto& c : cols) {
-      list += (list.empty() ? "" : ", ") + db.Q(c);
-      assign += fmt::format("{}{} = b.{}", assign.empty() ? "" : ", ",
-                            db.mysql() ? "t." + db.Q(c) : db.Q(c), db.Q(c));
-    }
-    std::string sql;
-    if (!live->has_value()) {
-      sql = fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} WHERE {} AND {} = :id",
-                        db.Q(row.table), list, list, Shadow(db, row.table), KeyWhere(db, ""),
-                        db.Q(row.id_column));
-    } else if (db.mysql()) {
-      sql = fmt::format("UPDATE {} t JOIN {} b ON {} AND b.{} = t.{} SET {} WHERE t.{} = :id",
-                        db.Q(row.table), Shadow(db, row.table), KeyWhere(db, "b"),
-                        db.Q(row.id_column), db.Q(row.id_column), assign, db.Q(row.id_column));
-    } else {
-      sql = fmt::format("UPDATE {} SET {} FROM {} AS b WHERE {} AND b.{} = {}.{} AND {}.{} = :id",
-                        db.Q(row.table), assign, Shadow(db, row.table), KeyWhere(db, "b"),
-                        db.Q(row.id_column), db.Q(row.table), db.Q(row.id_column),
-                        db.Q(row.table), db.Q(row.id_column));
-    }
-    soci::statement s = (db.sql().prepare << sql, soci::use(key.run_id), soci::use(key.set_no),
-                         soci::use(key.op_no), soci::use(img), soci::use(row.id));
-    s.execute(true);
-    if (s.get_affected_rows() != 1) {
-      // MySQL reports 0 affected rows when the values were already equal: re-check by text.
-      auto now_text = LiveRowText(db, cols, row, false);
-      auto want = ImageText(db, cols, row, key);
-      if (!now_text || !want || *now_text != *want) {
-        throw std::runtime_error(fmt::format("restoring {} {} did not take effect", row.table, row.id));
-      }
-    }
-  });
-}
-
 namespace {
 
-// ":p0, :p1, …" and the binds for a list of values (kept alive by the caller's vector).
+// ":p0, :p1, …".
 std::string Placeholders(const std::string& prefix, size_t n) {
   std::string out;
   for (size_t i = 0; i < n; ++i) out += fmt::format("{}:{}{}", i ? ", " : "", prefix, i);
   return out;
 }
 
-}  // namespace
-
-Result<std::map<std::string, std::string>> LiveRowTexts(Db& db, const std::vector<std::string>& cols,
-                                                         const std::string& table,
-                                                         const std::string& id_column,
-                                                         const std::vector<std::string>& ids,
-                                                         bool for_update) {
-  std::map<std::string, std::string> out;
-  Status st = Guard(fmt::format("reading {} rows of {}", ids.size(), table), [&] {
-    soci::statement s(db.sql());
-    std::string id, text;
-    soci::indicator id_ind = soci::i_ok, text_ind = soci::i_ok;
-    for (const auto& v : ids) s.exchange(soci::use(v));
-    s.exchange(soci::into(id, id_ind));
-    s.exchange(soci::into(text, text_ind));
-    s.alloc();
-    s.prepare(fmt::format("SELECT CAST({} AS CHAR), {} FROM {} WHERE {} IN ({}){}",
-                          db.Q(id_column), RowTextExpr(db, cols, ""), db.Q(table), db.Q(id_column),
-                          Placeholders("i", ids.size()),
-                          for_update && db.mysql() ? " FOR UPDATE" : ""));
-    s.define_and_bind();
-    for (bool got = s.execute(true); got; got = s.fetch()) out[id] = text;
-  });
-  if (!st) return st.error();
+std::string Hex(const std::string& s) {
+  static const char* const kDigits = "0123456789ABCDEF";
+  std::string out(2 * s.size(), '0');
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    out[2 * i] = kDigits[c >> 4];
+    out[2 * i + 1] = kDigits[c & 15];
+  }
   return out;
 }
 
-Result<long long> CopyImages(Db& db, const std::vector<std::string>& cols, const std::string& table,
-                             const std::string& id_column,
-                             const std::vector<std::pair<std::string, int>>& id_ops,
-                             const std::string& run_id, int set_no, char image) {
+// "CASE WHEN {x} = :{a}0 THEN :{b}0 … END", or ":{b}0" for one row.
+std::string CaseWhen(const std::string& x, const std::string& a, const std::string& b, size_t n) {
+  if (n == 1) return ":" + b + "0";
+  std::string out = "CASE";
+  for (size_t i = 0; i < n; ++i) out += fmt::format(" WHEN {} = :{}{} THEN :{}{}", x, a, i, b, i);
+  return out + " END";
+}
+
+// "{x} = :{p}0", or "{x} IN (:{p}0, …)".
+std::string InList(const std::string& x, const std::string& p, size_t n) {
+  if (n == 1) return fmt::format("{} = :{}0", x, p);
+  return fmt::format("{} IN ({})", x, Placeholders(p, n));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ShadowTable>> ShadowTable::Open(Db& db, const std::string& table,
+                                                       const std::string& id_column, bool ensure) {
+  if (ensure) {
+    if (Status st = EnsureShadow(db, table); !st) return st.error();
+  }
+  auto cols = OrderedColumns(db, table);
+  if (!cols) return cols.error();
+  if (cols->empty()) return Error::Config(fmt::format("table {} does not exist", table));
+  if (std::find(cols->begin(), cols->end(), id_column) == cols->end()) {
+    return Error::Config(fmt::format("table {} has no column {}", table, id_column));
+  }
+  std::unique_ptr<ShadowTable> t(new ShadowTable(db, table, id_column));
+  t->cols_ = std::move(*cols);
+  t->shadow_ = Shadow(db, table);
+  t->qtable_ = db.Q(table);
+  t->qid_ = db.Q(id_column);
+  for (const auto& c : t->cols_) t->list_ += (t->list_.empty() ? "" : ", ") + db.Q(c);
+  std::string live = RowTextExpr(db, t->cols_, "");
+  std::string b = RowTextExpr(db, t->cols_, "b"), a = RowTextExpr(db, t->cols_, "a"),
+              lt = RowTextExpr(db, t->cols_, "t");
+  if (db.mysql()) {
+    // The bytes the client receives for the row text: the server converts non-binary results
+    // to character_set_results (utf8mb4); a binary text (a BLOB/BINARY column) goes raw.
+    // And the id column's type: integer ids are bound as integers, so `id = ?` compares exactly
+    // (an integer column against a string compares as doubles, which cannot tell large ids
+    // apart).
+    std::string charset, id_type;
+    Status st = Guard(fmt::format("reading the row-text character set of {}", table), [&] {
+      soci::indicator ind = soci::i_null, type_ind = soci::i_null;
+      // (An empty derived table: the expression's type without reading a row.)
+      db.sql() << fmt::format(
+          "SELECT CHARSET(crmh_d.x), (SELECT DATA_TYPE FROM "
+          "information_schema.columns WHERE table_schema = DATABASE() AND "
+          "table_name = :t AND column_name = :c) FROM (SELECT 1 AS crmh_one) "
+          "crmh_o LEFT JOIN (SELECT {} AS x FROM {} LIMIT 0) crmh_d ON 1 = 1",
+          live, t->qtable_),
+          soci::use(table), soci::use(id_column), soci::into(charset, ind),
+          soci::into(id_type, type_ind);
+      if (ind != soci::i_ok) charset.clear();
+      if (type_ind != soci::i_ok) id_type.clear();
+    });
+    if (!st) return st.error();
+    if (charset.empty()) {
+      return Error::Db(
+          fmt::format("could not determine the character set of {}'s row text", table));
+    }
+    t->live_cmp_ = charset == "binary" || charset == "utf8mb4"
+                       ? fmt::format("CAST({} AS BINARY)", live)
+                       : fmt::format("CAST(CONVERT({} USING utf8mb4) AS BINARY)", live);
+    t->eq_bt_ = fmt::format("BINARY {} = BINARY {}", b, lt);
+    t->eq_at_ = fmt::format("BINARY {} = BINARY {}", a, lt);
+    for (const char* int_type : {"tinyint", "smallint", "mediumint", "int", "bigint"}) {
+      if (id_type == int_type) t->id_int_ = true;
+    }
+  } else {
+    t->live_cmp_ = live;
+    t->eq_bt_ = fmt::format("{} = {}", b, lt);
+    t->eq_at_ = fmt::format("{} = {}", a, lt);
+  }
+  return t;
+}
+
+SqlParam ShadowTable::Id(const std::string& id) const {
+  if (id_int_) {
+    // Only the canonical form ("42", "-7"; not "042" or "+4"), which the integer prints back as.
+    long long v = 0;
+    auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), v);
+    if (ec == std::errc() && end == id.data() + id.size() && std::to_string(v) == id) {
+      return SqlParam::Int(v);
+    }
+  }
+  return SqlParam::Text(id);
+}
+
+const std::string& ShadowTable::Text(const std::string& key,
+                                     const std::function<std::string()>& make) {
+  auto it = texts_.find(key);
+  if (it == texts_.end()) it = texts_.emplace(key, make()).first;
+  return it->second;
+}
+
+Result<long long> ShadowTable::CopyIfUnchanged(const std::vector<Planned>& rows,
+                                               const std::string& run_id, int set_no) {
+  const size_t n = rows.size();
+  if (n == 0) return 0LL;
   long long copied = 0;
-  Status st = Guard(fmt::format("backing up {} rows of {}", id_ops.size(), table), [&] {
-    std::string list;
-    for (const auto& c : cols) list += (list.empty() ? "" : ", ") + db.Q(c);
-    std::string cases;
-    std::vector<std::string> ids;
-    std::vector<int> ops;
-    ids.reserve(id_ops.size());
-    ops.reserve(id_ops.size());
-    for (size_t i = 0; i < id_ops.size(); ++i) {
-      cases += fmt::format(" WHEN :w{} THEN :o{}", i, i);
-      ids.push_back(id_ops[i].first);
-      ops.push_back(id_ops[i].second);
+  Status st = Guard(fmt::format("backing up {} row(s) of {}", n, table_), [&] {
+    const std::string& sql = Text(fmt::format("copy-b {}", n), [&] {
+      std::string expect = CaseWhen(qid_, "a", "e", n);
+      return fmt::format(
+          "INSERT INTO {} (crmh_run_id, crmh_set, crmh_op, crmh_image, {}) SELECT :run, :set, {}, "
+          "'b', {} FROM {} WHERE {} AND {} = {}{}",
+          shadow_, list_, CaseWhen(qid_, "w", "o", n), list_, qtable_, InList(qid_, "i", n),
+          live_cmp_, db_.mysql() ? "UNHEX(" + expect + ")" : expect,
+          db_.mysql() ? " FOR UPDATE" : "");
+    });
+    std::vector<std::string> expects;
+    expects.reserve(n);
+    for (const auto& r : rows) expects.push_back(db_.mysql() ? Hex(*r.expect) : *r.expect);
+    std::vector<SqlParam> p{SqlParam::Text(run_id), SqlParam::Int(set_no)};
+    if (n == 1) {
+      p.push_back(SqlParam::Int(rows[0].op_no));
+    } else {
+      for (const auto& r : rows) {
+        p.push_back(Id(r.id));
+        p.push_back(SqlParam::Int(r.op_no));
+      }
     }
-    std::string img(1, image);
-    soci::statement s(db.sql());
-    s.exchange(soci::use(run_id));
-    s.exchange(soci::use(set_no));
-    for (size_t i = 0; i < ids.size(); ++i) {
-      s.exchange(soci::use(ids[i]));
-      s.exchange(soci::use(ops[i]));
+    for (const auto& r : rows) p.push_back(Id(r.id));
+    for (size_t i = 0; i < n; ++i) {
+      if (n > 1) p.push_back(Id(rows[i].id));
+      p.push_back(SqlParam::Text(expects[i]));
     }
-    s.exchange(soci::use(img));
-    for (const auto& v : ids) s.exchange(soci::use(v));
-    s.alloc();
-    s.prepare(fmt::format("INSERT INTO {} (crmh_run_id, crmh_set, crmh_op, crmh_image, {}) SELECT "
-                          ":run, :set, CASE CAST({} AS CHAR){} END, :img, {} FROM {} WHERE {} IN "
-                          "({})",
-                          Shadow(db, table), list, db.Q(id_column), cases, list, db.Q(table),
-                          db.Q(id_column), Placeholders("i", ids.size())));
-    s.define_and_bind();
-    s.execute(true);
-    copied = s.get_affected_rows();
+    copied = stmts_.Exec(sql, p);
   });
   if (!st) return st.error();
   return copied;
 }
 
-Result<long long> CountImagesEqualLive(Db& db, const std::vector<std::string>& cols,
-                                       const std::string& table, const std::string& id_column,
-                                       const std::string& run_id, int set_no, char image) {
-  long long n = 0;
-  Status st = Guard(fmt::format("verifying the backup of {}", table), [&] {
-    std::string img(1, image);
-    // BINARY: a collation must not call 'A' and 'a', or 'x' and 'x ', equal.
-    std::string b = RowTextExpr(db, cols, "b"), t = RowTextExpr(db, cols, "t");
-    if (db.mysql()) {
-      b = "BINARY " + b;
-      t = "BINARY " + t;
+Result<long long> ShadowTable::RecordVerified(const std::vector<LedgerRow>& rows,
+                                              const std::string& run_id, int set_no,
+                                              const std::string& now) {
+  const size_t n = rows.size();
+  if (n == 0) return 0LL;
+  long long written = 0;
+  Status st = Guard(fmt::format("verifying the backup of {}", table_), [&] {
+    const std::string& sql = Text(fmt::format("ledger {}", n), [&] {
+      return fmt::format(
+          "INSERT INTO {} (run_id, set_no, op_no, table_name, id_column, row_id, op, label, "
+          "created_at) SELECT :run, :set, b.crmh_op, :t, :c, {}, {}, {}, :now FROM {} b JOIN {} t "
+          "ON t.{} = b.{} WHERE b.crmh_run_id = :run2 AND b.crmh_set = :set2 AND b.crmh_image = "
+          "'b' AND {} AND {}",
+          db_.State("ledger"), CaseWhen("b.crmh_op", "p", "r", n),
+          CaseWhen("b.crmh_op", "q", "k", n), CaseWhen("b.crmh_op", "s", "l", n), shadow_, qtable_,
+          qid_, qid_, InList("b.crmh_op", "o", n), eq_bt_);
+    });
+    std::vector<SqlParam> p{SqlParam::Text(run_id), SqlParam::Int(set_no), SqlParam::Text(table_),
+                            SqlParam::Text(id_column_)};
+    for (auto field : {&LedgerRow::row_id, &LedgerRow::op, &LedgerRow::label}) {
+      for (const auto& r : rows) {
+        if (n > 1) p.push_back(SqlParam::Int(r.op_no));
+        p.push_back(SqlParam::Text(r.*field));
+      }
     }
-    db.sql() << fmt::format("SELECT COUNT(*) FROM {} b JOIN {} t ON t.{} = b.{} WHERE "
-                            "b.crmh_run_id = :run AND b.crmh_set = :set AND b.crmh_image = :img "
-                            "AND {} = {}",
-                            Shadow(db, table), db.Q(table), db.Q(id_column), db.Q(id_column), b, t),
-        soci::use(run_id), soci::use(set_no), soci::use(img), soci::into(n);
+    p.push_back(SqlParam::Text(now));
+    p.push_back(SqlParam::Text(run_id));
+    p.push_back(SqlParam::Int(set_no));
+    for (const auto& r : rows) p.push_back(SqlParam::Int(r.op_no));
+    written = stmts_.Exec(sql, p);
   });
   if (!st) return st.error();
-  return n;
+  return written;
+}
+
+Result<long long> ShadowTable::CopyAfter(const std::vector<std::pair<std::string, int>>& id_ops,
+                                         const std::string& run_id, int set_no) {
+  const size_t n = id_ops.size();
+  if (n == 0) return 0LL;
+  long long copied = 0;
+  Status st = Guard(fmt::format("recording the after-images of {} row(s) of {}", n, table_), [&] {
+    const std::string& sql = Text(fmt::format("copy-a {}", n), [&] {
+      return fmt::format(
+          "INSERT INTO {} (crmh_run_id, crmh_set, crmh_op, crmh_image, {}) SELECT :run, :set, {}, "
+          "'a', {} FROM {} WHERE {}",
+          shadow_, list_, CaseWhen(qid_, "w", "o", n), list_, qtable_, InList(qid_, "i", n));
+    });
+    std::vector<SqlParam> p{SqlParam::Text(run_id), SqlParam::Int(set_no)};
+    if (n == 1) {
+      p.push_back(SqlParam::Int(id_ops[0].second));
+    } else {
+      for (const auto& [id, op] : id_ops) {
+        p.push_back(Id(id));
+        p.push_back(SqlParam::Int(op));
+      }
+    }
+    for (const auto& [id, op] : id_ops) p.push_back(Id(id));
+    copied = stmts_.Exec(sql, p);
+  });
+  if (!st) return st.error();
+  return copied;
+}
+
+Result<std::vector<ShadowTable::ImageState>> ShadowTable::CheckImages(const std::string& run_id,
+                                                                      std::optional<int> set_no,
+                                                                      bool for_update) {
+  std::vector<ImageState> out;
+  Status st = Guard(fmt::format("checking the rows of {} against their images", table_), [&] {
+    const std::string& sql = Text(fmt::format("check {} {}", set_no.has_value(), for_update), [&] {
+      return fmt::format(
+          "SELECT b.crmh_set, b.crmh_op, CASE WHEN t.{0} IS NULL THEN 0 ELSE 1 END, CASE WHEN "
+          "a.crmh_op IS NULL THEN 0 ELSE 1 END, CASE WHEN t.{0} IS NOT NULL AND a.crmh_op IS "
+          "NOT NULL AND {1} THEN 1 ELSE 0 END FROM {2} b LEFT JOIN {2} a ON a.crmh_run_id = "
+          "b.crmh_run_id AND a.crmh_set = b.crmh_set AND a.crmh_op = b.crmh_op AND "
+          "a.crmh_image = 'a' LEFT JOIN {3} t ON t.{0} = b.{0} WHERE b.crmh_run_id = :run{4} "
+          "AND b.crmh_image = 'b'{5}",
+          qid_, eq_at_, shadow_, qtable_, set_no ? " AND b.crmh_set = :set" : "",
+          for_update && db_.mysql() ? " FOR UPDATE" : "");
+    });
+    std::vector<SqlParam> p{SqlParam::Text(run_id)};
+    if (set_no) p.push_back(SqlParam::Int(*set_no));
+    for (const auto& r : stmts_.Query(sql, p, 5)) {
+      out.push_back(
+          {static_cast<int>(r[0]), static_cast<int>(r[1]), r[2] != 0, r[3] != 0, r[4] != 0});
+    }
+  });
+  if (!st) return st.error();
+  return out;
+}
+
+Result<long long> ShadowTable::PutBackImages(const std::string& run_id, int set_no,
+                                             const std::vector<std::pair<std::string, int>>& id_ops,
+                                             bool insert) {
+  const size_t n = id_ops.size();
+  if (n == 0) return 0LL;
+  long long done = 0;
+  Status st = Guard(fmt::format("restoring {} row(s) of {}", n, table_), [&] {
+    const std::string where =
+        fmt::format("b.crmh_run_id = :run AND b.crmh_set = :set AND b.crmh_image = 'b' AND {}",
+                    InList("b.crmh_op", "o", n));
+    std::vector<SqlParam> p{SqlParam::Text(run_id), SqlParam::Int(set_no)};
+    for (const auto& [id, op] : id_ops) p.push_back(SqlParam::Int(op));
+    if (insert) {
+      done =
+          stmts_.Exec(Text(fmt::format("insert {}", n),
+                           [&] {
+                             std::string blist;
+                             for (const auto& c : cols_)
+                               blist += (blist.empty() ? "b." : ", b.") + db_.Q(c);
+                             return fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} b WHERE {}",
+                                                qtable_, list_, blist, shadow_, where);
+                           }),
+                      p);
+      if (done != static_cast<long long>(n)) {
+        throw std::runtime_error(
+            fmt::format("restoring {} deleted row(s) of {} inserted {}", n, table_, done));
+      }
+      return;
+    }
+    // The live rows' ids too: the server then reads them first (by primary key) and updates
+    // them on the fly, instead of collecting them in a temporary table.
+    for (const auto& [id, op] : id_ops) p.push_back(Id(id));
+    const std::string live_ids = InList(db_.mysql() ? "t." + qid_ : qtable_ + "." + qid_, "i", n);
+    done = stmts_.Exec(
+        Text(fmt::format("update {}", n),
+             [&] {
+               std::string assign;
+               for (const auto& c : cols_) {
+                 assign += fmt::format("{}{}{} = b.{}", assign.empty() ? "" : ", ",
+                                       db_.mysql() ? "t." : "", db_.Q(c), db_.Q(c));
+               }
+               if (db_.mysql()) {
+                 return fmt::format("UPDATE {} t JOIN {} b ON b.{} = t.{} SET {} WHERE {} AND {}",
+                                    qtable_, shadow_, qid_, qid_, assign, where, live_ids);
+               }
+               return fmt::format(
+                   "UPDATE {0} SET {1} FROM {2} AS b WHERE {3} AND b.{4} = {0}.{4} AND {5}",
+                   qtable_, assign, shadow_, where, qid_, live_ids);
+             }),
+        p);
+    if (done != static_cast<long long>(n)) {
+      // MySQL counts only rows whose values changed: check the rest by text.
+      auto rows =
+          stmts_.Query(Text(fmt::format("restored {}", n),
+                            [&] {
+                              return fmt::format(
+                                  "SELECT COUNT(*) FROM {} b JOIN {} t ON t.{} = b.{} WHERE {} "
+                                  "AND {}",
+                                  shadow_, qtable_, qid_, qid_, where, eq_bt_);
+                            }),
+                       std::vector<SqlParam>(p.begin(), p.begin() + 2 + n), 1);
+      long long equal = rows.empty() ? 0 : rows[0][0];
+      if (equal != static_cast<long long>(n)) {
+        throw std::runtime_error(
+            fmt::format("restoring {} row(s) of {} did not take effect ({} "
+                        "equal to their images)",
+                        n, table_, equal));
+      }
+      done = equal;
+    }
+  });
+  if (!st) return st.error();
+  return done;
+}
+
+// --- Statements --------------------------------------------------------------------------------
+
+namespace {
+
+// The statement with each `:name` placeholder turned into `?` (outside quotes).
+std::string QuestionMarks(const std::string& sql) {
+  std::string out;
+  out.reserve(sql.size());
+  char quote = 0;
+  for (size_t i = 0; i < sql.size(); ++i) {
+    char c = sql[i];
+    if (quote) {
+      out += c;
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '\'' || c == '"' || c == '`') {
+      quote = c;
+      out += c;
+      continue;
+    }
+    if (c == ':' && i + 1 < sql.size() &&
+        (std::isalpha(static_cast<unsigned char>(sql[i + 1])) || sql[i + 1] == '_')) {
+      out += '?';
+      ++i;
+      while (i + 1 < sql.size() &&
+             (std::isalnum(static_cast<unsigned char>(sql[i + 1])) || sql[i + 1] == '_')) {
+        ++i;
+      }
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Statements::Native {
+  MYSQL_STMT* my = nullptr;
+  sqlite_api::sqlite3_stmt* lite = nullptr;
+  std::string text;  // as prepared, for the logger
+  ~Native() {
+    if (my) mysql_stmt_close(my);
+    if (lite) sqlite_api::sqlite3_finalize(lite);
+  }
+};
+
+Statements::Statements(Db& db) : db_(db) {}
+Statements::~Statements() = default;
+
+namespace {
+
+sqlite_api::sqlite3* SqliteConn(Db& db) {
+  return static_cast<soci::sqlite3_session_backend*>(db.sql().get_backend())->conn_;
+}
+
+MYSQL* MysqlConn(Db& db) {
+  return static_cast<soci::mysql_session_backend*>(db.sql().get_backend())->conn_;
+}
+
+}  // namespace
+
+Statements::Native* Statements::Prepare(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) return it->second.get();
+  if (cache_.size() >= 256) cache_.clear();  // many shapes (set sizes): start over
+  auto n = std::make_unique<Native>();
+  if (db_.mysql()) {
+    MYSQL* conn = MysqlConn(db_);
+    n->text = QuestionMarks(sql);
+    n->my = mysql_stmt_init(conn);
+    if (!n->my) throw std::runtime_error(mysql_error(conn));
+    if (mysql_stmt_prepare(n->my, n->text.data(), n->text.size()) != 0) {
+      throw std::runtime_error(mysql_stmt_error(n->my));
+    }
+  } else {
+    // SQLite numbers named parameters in order of first appearance; ours are all distinct.
+    n->text = sql;
+    if (sqlite_api::sqlite3_prepare_v2(SqliteConn(db_), sql.c_str(), static_cast<int>(sql.size()),
+                                       &n->lite, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(sqlite_api::sqlite3_errmsg(SqliteConn(db_)));
+    }
+  }
+  return cache_.emplace(sql, std::move(n)).first->second.get();
+}
+
+namespace {
+
+// Binds `params` to a prepared MySQL statement (the vectors keep the buffers alive).
+void BindMysql(MYSQL_STMT* stmt, const std::vector<SqlParam>& params,
+               std::vector<MYSQL_BIND>& binds, std::vector<unsigned long>& lengths,
+               std::vector<long long>& ints) {
+  if (mysql_stmt_param_count(stmt) != params.size()) {
+    throw std::logic_error(fmt::format("statement has {} placeholders, {} values given",
+                                       mysql_stmt_param_count(stmt), params.size()));
+  }
+  binds.assign(params.size(), MYSQL_BIND{});
+  lengths.assign(params.size(), 0);
+  ints.assign(params.size(), 0);
+  for (size_t i = 0; i < params.size(); ++i) {
+    MYSQL_BIND& b = binds[i];
+    if (params[i].text) {
+      b.buffer_type = MYSQL_TYPE_STRING;
+      b.buffer = const_cast<char*>(params[i].text->data());
+      b.buffer_length = params[i].text->size();
+      lengths[i] = params[i].text->size();
+      b.length = &lengths[i];
+    } else {
+      ints[i] = params[i].integer;
+      b.buffer_type = MYSQL_TYPE_LONGLONG;
+      b.buffer = &ints[i];
+    }
+  }
+  if (!params.empty() && mysql_stmt_bind_param(stmt, binds.data()) != 0) {
+    throw std::runtime_error(mysql_stmt_error(stmt));
+  }
+}
+
+// A prepared SQLite statement, bound; reset (locks released, bindings cleared) when done.
+class LiteRun {
+ public:
+  LiteRun(sqlite_api::sqlite3* conn, sqlite_api::sqlite3_stmt* stmt,
+          const std::vector<SqlParam>& params)
+      : conn_(conn), stmt_(stmt) {
+    if (sqlite_api::sqlite3_bind_parameter_count(stmt) != static_cast<int>(params.size())) {
+      throw std::logic_error(fmt::format("statement has {} placeholders, {} values given",
+                                         sqlite_api::sqlite3_bind_parameter_count(stmt),
+                                         params.size()));
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      int rc = params[i].text
+                   ? sqlite_api::sqlite3_bind_text(stmt, static_cast<int>(i + 1),
+                                                   params[i].text->data(),
+                                                   static_cast<int>(params[i].text->size()),
+                                                   SQLITE_STATIC)
+                   : sqlite_api::sqlite3_bind_int64(stmt, static_cast<int>(i + 1),
+                                                    params[i].integer);
+      if (rc != SQLITE_OK) throw std::runtime_error(sqlite_api::sqlite3_errmsg(conn));
+    }
+  }
+  ~LiteRun() {
+    sqlite_api::sqlite3_reset(stmt_);
+    sqlite_api::sqlite3_clear_bindings(stmt_);
+  }
+  LiteRun(const LiteRun&) = delete;
+  LiteRun& operator=(const LiteRun&) = delete;
+  // The next row; false when done. Throws on error.
+  bool Step() {
+    int rc = sqlite_api::sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw std::runtime_error(sqlite_api::sqlite3_errmsg(conn_));
+  }
+
+ private:
+  sqlite_api::sqlite3* conn_;
+  sqlite_api::sqlite3_stmt* stmt_;
+};
+
+}  // namespace
+
+long long Statements::Exec(const std::string& sql, const std::vector<SqlParam>& params) {
+  Native* n = Prepare(sql);
+  if (n->lite) {
+    LiteRun run(SqliteConn(db_), n->lite, params);
+    db_.sql().log_query(n->text);
+    while (run.Step()) {
+    }
+    return sqlite_api::sqlite3_changes(SqliteConn(db_));
+  }
+  std::vector<MYSQL_BIND> binds;
+  std::vector<unsigned long> lengths;
+  std::vector<long long> ints;
+  BindMysql(n->my, params, binds, lengths, ints);
+  db_.sql().log_query(n->text);
+  if (mysql_stmt_execute(n->my) != 0) throw std::runtime_error(mysql_stmt_error(n->my));
+  auto affected = static_cast<long long>(mysql_stmt_affected_rows(n->my));
+  if (mysql_stmt_field_count(n->my) > 0) mysql_stmt_free_result(n->my);
+  return affected;
+}
+
+std::vector<std::vector<long long>> Statements::Query(const std::string& sql,
+                                                      const std::vector<SqlParam>& params,
+                                                      size_t ncols) {
+  std::vector<std::vector<long long>> out;
+  Native* n = Prepare(sql);
+  if (n->lite) {
+    if (sqlite_api::sqlite3_column_count(n->lite) != static_cast<int>(ncols)) {
+      throw std::logic_error(fmt::format("query has {} columns, {} expected",
+                                         sqlite_api::sqlite3_column_count(n->lite), ncols));
+    }
+    LiteRun run(SqliteConn(db_), n->lite, params);
+    db_.sql().log_query(n->text);
+    while (run.Step()) {
+      std::vector<long long> r(ncols);
+      for (size_t i = 0; i < ncols; ++i) {
+        r[i] = sqlite_api::sqlite3_column_int64(n->lite, static_cast<int>(i));  // NULL: 0
+      }
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+  std::vector<MYSQL_BIND> binds;
+  std::vector<unsigned long> lengths;
+  std::vector<long long> ints;
+  BindMysql(n->my, params, binds, lengths, ints);
+  if (mysql_stmt_field_count(n->my) != ncols) {
+    throw std::logic_error(fmt::format("query has {} columns, {} expected",
+                                       mysql_stmt_field_count(n->my), ncols));
+  }
+  db_.sql().log_query(n->text);
+  if (mysql_stmt_execute(n->my) != 0) throw std::runtime_error(mysql_stmt_error(n->my));
+  std::vector<long long> row(ncols);
+  std::vector<my_bool> nulls(ncols);
+  std::vector<MYSQL_BIND> res(ncols, MYSQL_BIND{});
+  for (size_t i = 0; i < ncols; ++i) {
+    res[i].buffer_type = MYSQL_TYPE_LONGLONG;
+    res[i].buffer = &row[i];
+    res[i].is_null = &nulls[i];
+  }
+  struct FreeResult {
+    MYSQL_STMT* s;
+    ~FreeResult() { mysql_stmt_free_result(s); }
+  } free_result{n->my};
+  if (mysql_stmt_bind_result(n->my, res.data()) != 0 || mysql_stmt_store_result(n->my) != 0) {
+    throw std::runtime_error(mysql_stmt_error(n->my));
+  }
+  for (;;) {
+    int rc = mysql_stmt_fetch(n->my);
+    if (rc == MYSQL_NO_DATA) break;
+    if (rc != 0 && rc != MYSQL_DATA_TRUNCATED) throw std::runtime_error(mysql_stmt_error(n->my));
+    std::vector<long long> r(ncols);
+    for (size_t i = 0; i < ncols; ++i) r[i] = nulls[i] ? 0 : row[i];
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 Status DeleteImages(Db& db, const std::string& table, const std::string& run_id) {

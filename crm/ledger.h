@@ -9,7 +9,9 @@
 // joined, so a comparison is exact and needs no client-side type conversion.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,40 +40,132 @@ std::string RowTextExpr(const Db& db, const std::vector<std::string>& cols, cons
 Result<std::optional<std::string>> LiveRowText(Db& db, const std::vector<std::string>& cols,
                                                const RowRef& row, bool for_update);
 
-struct ImageKey {
-  std::string run_id;
-  int set_no = 0;
-  int op_no = 0;
-  char image = 'b';  // 'b' before, 'a' after
-};
-
-// Copies the live row into the shadow table under `key`; returns rows copied (0 or 1).
-Result<long long> CopyImage(Db& db, const std::vector<std::string>& cols, const RowRef& row,
-                            const ImageKey& key);
-// The stored image's text over `cols`; nullopt if there is no such image.
-Result<std::optional<std::string>> ImageText(Db& db, const std::vector<std::string>& cols,
-                                             const RowRef& row, const ImageKey& key);
-// Puts the stored image back: UPDATE the live row from it, or INSERT it if the row is gone.
-Status PutBack(Db& db, const std::vector<std::string>& cols, const RowRef& row,
-               const ImageKey& key);
-// Set-at-a-time forms (one statement for many rows of one table; the engine's fast path).
-// The live rows' texts keyed by their id as text; `for_update` locks them (MySQL).
-Result<std::map<std::string, std::string>> LiveRowTexts(Db& db, const std::vector<std::string>& cols,
-                                                         const std::string& table,
-                                                         const std::string& id_column,
-                                                         const std::vector<std::string>& ids,
-                                                         bool for_update);
-// Copies the rows' images under (run, set, op of each id, image); returns rows copied.
-Result<long long> CopyImages(Db& db, const std::vector<std::string>& cols, const std::string& table,
-                             const std::string& id_column,
-                             const std::vector<std::pair<std::string, int>>& id_ops,
-                             const std::string& run_id, int set_no, char image);
-// How many of this set's stored images of `table` equal their live rows, byte for byte.
-Result<long long> CountImagesEqualLive(Db& db, const std::vector<std::string>& cols,
-                                       const std::string& table, const std::string& id_column,
-                                       const std::string& run_id, int set_no, char image);
-
 // Removes images (retention, forget).
 Status DeleteImages(Db& db, const std::string& table, const std::string& run_id);
+
+// A bound value of a Statements call: text (kept alive by the caller) or an integer.
+struct SqlParam {
+  const std::string* text = nullptr;
+  long long integer = 0;
+  static SqlParam Text(const std::string& s) { return {&s, 0}; }
+  static SqlParam Int(long long v) { return {nullptr, v}; }
+};
+
+// Runs the engine's statements, each text prepared once per run on the session's own
+// connection (SOCI prepares every statement anew, and its MySQL backend sends it as text for
+// the server to parse each time). MySQL/MariaDB: server-side prepared statements (binary
+// protocol), `?` in place of each `:name`; SQLite: sqlite3_prepare_v2, reset after each use.
+// Every execution goes through the session's logger first, so the statement trace and the crash
+// hook (CRM_HYGIENE_FAULT) see it like any other statement.
+// Throws on failure (std::runtime_error with the server's message, which crm::Guard classifies).
+// Not thread-safe; the Db must outlive it.
+class Statements {
+ public:
+  explicit Statements(Db& db);
+  ~Statements();
+  Statements(const Statements&) = delete;
+  Statements& operator=(const Statements&) = delete;
+
+  // Executes a statement; returns the affected rows.
+  long long Exec(const std::string& sql, const std::vector<SqlParam>& params);
+  // Runs a query whose `ncols` columns are integers (NULL reads as 0); returns its rows.
+  std::vector<std::vector<long long>> Query(const std::string& sql,
+                                            const std::vector<SqlParam>& params, size_t ncols);
+
+ private:
+  struct Native;
+  Native* Prepare(const std::string& sql);
+  Db& db_;
+  std::map<std::string, std::unique_ptr<Native>> cache_;
+};
+
+// One CRM table as the safe-change engine and restore use it for a whole run: its columns, its
+// shadow table, and the statement texts of every step, built once per shape (step and row count)
+// and reused. Each step is one statement per table and change set, whatever the row count; a
+// single-row set costs BEGIN, CopyIfUnchanged, RecordVerified, the change, CopyAfter, COMMIT.
+//
+// Exactness: rows are compared as row text (RowTextExpr), byte for byte. CopyIfUnchanged
+// compares the live row with the planner's text inside the server: on MySQL as the bytes the
+// client would have received (the server's text converted to utf8mb4 as character_set_results
+// does, or raw when the text is binary), sent hex-encoded so no literal is reinterpreted; on
+// SQLite with `=` on text (memcmp). Images are compared with their live rows server-side with
+// BINARY (MySQL) or `=` (SQLite): no collation calls 'A' and 'a' or 'x' and 'x ' equal.
+// Not thread-safe; the Db must outlive it.
+class ShadowTable {
+ public:
+  // `ensure`: create the shadow table, or add columns the live table gained (DDL: outside any
+  // transaction). Restore passes false: it only reads and writes existing images.
+  static Result<std::unique_ptr<ShadowTable>> Open(Db& db, const std::string& table,
+                                                   const std::string& id_column, bool ensure);
+
+  const std::string& table() const { return table_; }
+  const std::string& id_column() const { return id_column_; }
+  const std::vector<std::string>& columns() const { return cols_; }
+
+  struct Planned {
+    std::string id;
+    int op_no = 0;
+    const std::string* expect = nullptr;  // the row text the plan saw
+  };
+  // Lock, compare and back up in one statement: copies into the shadow table, under
+  // (run, set, op, 'b'), each row of `rows` whose live text equals its planned text exactly,
+  // locking the rows it reads (FOR UPDATE; SQLite: the caller's BEGIN IMMEDIATE). Returns rows
+  // copied: fewer than rows.size() means a row changed since the plan or is gone. The ids must be
+  // distinct (a row met twice goes in a second call).
+  Result<long long> CopyIfUnchanged(const std::vector<Planned>& rows, const std::string& run_id,
+                                    int set_no);
+
+  struct LedgerRow {
+    int op_no = 0;
+    std::string row_id, op, label;
+  };
+  // Verification and ledger in one statement: for each of this set's before-images of this table
+  // that equals its live row byte for byte, writes the ledger row of its op (`rows`, by op_no).
+  // Returns ledger rows written: fewer than rows.size() means a backup could not be verified.
+  Result<long long> RecordVerified(const std::vector<LedgerRow>& rows, const std::string& run_id,
+                                   int set_no, const std::string& now);
+
+  // After-images of the rows (id, op_no) as they are now; returns rows copied. Ids distinct.
+  Result<long long> CopyAfter(const std::vector<std::pair<std::string, int>>& id_ops,
+                              const std::string& run_id, int set_no);
+
+  // Restore's view of one before-image: is its row live, is there an after-image, and does the
+  // live row equal it (server-side, byte for byte).
+  struct ImageState {
+    int set_no = 0;
+    int op_no = 0;
+    bool present = false;
+    bool has_after = false;
+    bool after_equals_live = false;
+  };
+  // Every before-image of the run (or of one set), one statement; `for_update` locks the live
+  // rows (and the gaps of missing ones) on MySQL.
+  Result<std::vector<ImageState>> CheckImages(const std::string& run_id, std::optional<int> set_no,
+                                              bool for_update);
+  // Puts the before-images of (run, set, op) back for the rows (id, op): `insert` for rows that
+  // are gone (they come back with their ids), else one UPDATE … JOIN. Ids distinct. Returns rows
+  // put back (UPDATE: rows verified equal to their images when MySQL reports unchanged rows as
+  // unaffected).
+  Result<long long> PutBackImages(const std::string& run_id, int set_no,
+                                  const std::vector<std::pair<std::string, int>>& id_ops,
+                                  bool insert);
+
+ private:
+  ShadowTable(Db& db, std::string table, std::string id_column)
+      : db_(db), stmts_(db), table_(std::move(table)), id_column_(std::move(id_column)) {}
+  const std::string& Text(const std::string& key, const std::function<std::string()>& make);
+  SqlParam Id(const std::string& id) const;  // an integer for an integer id column (MySQL)
+
+  Db& db_;
+  Statements stmts_;
+  std::string table_, id_column_;
+  std::vector<std::string> cols_;
+  std::string shadow_, qtable_, qid_, list_;
+  std::string live_cmp_;  // the live row's text as compared with a planned text
+  std::string eq_bt_;     // image b equal to live row t
+  std::string eq_at_;     // image a equal to live row t
+  bool id_int_ = false;   // MySQL: the id column is an integer type
+  std::map<std::string, std::string> texts_;
+};
 
 }  // namespace crmh::crm

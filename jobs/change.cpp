@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <set>
+#include <tuple>
 
 #include "core/time_util.h"
 #include "crm/ledger.h"
@@ -35,23 +36,28 @@ std::string NowSql() {
   return FormatSqlTime(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
 }
 
-// Column lists per table, read once per run.
-class Columns {
- public:
-  explicit Columns(crm::Db& db) : db_(db) {}
-  Result<const std::vector<std::string>*> Get(const std::string& table) {
-    auto it = cache_.find(table);
-    if (it != cache_.end()) return &it->second;
-    auto cols = crm::OrderedColumns(db_, table);
-    if (!cols) return cols.error();
-    if (cols->empty()) return Error::Config(fmt::format("table {} does not exist", table));
-    return &(cache_[table] = std::move(*cols));
-  }
+// The run's tables, keyed by (table, id column), each with its cached statement texts.
+using Tables = std::map<std::pair<std::string, std::string>, std::unique_ptr<crm::ShadowTable>>;
 
- private:
-  crm::Db& db_;
-  std::map<std::string, std::vector<std::string>> cache_;
-};
+Result<crm::ShadowTable*> GetTable(crm::Db& db, Tables& tables, const std::string& table,
+                                   const std::string& id_column, bool ensure) {
+  auto& slot = tables[{table, id_column}];
+  if (!slot) {
+    auto t = crm::ShadowTable::Open(db, table, id_column, ensure);
+    if (!t) {
+      tables.erase({table, id_column});
+      return t.error();
+    }
+    slot = std::move(*t);
+  }
+  return slot.get();
+}
+
+template <class T>
+T Must(Result<T> result) {
+  if (!result) throw result.error();  // keeps the cause (e.g. the database went away)
+  return std::move(*result);
+}
 
 struct SetOutcome {
   bool applied = false;
@@ -66,149 +72,93 @@ void ApplyChanges(crm::Db& db, const ChangeSet& cs, std::map<std::string, long l
   }
 }
 
-// One change set in one transaction, a statement per row and step: the path for a set that
-// touches one row twice. Throws on failure (the caller rolls back).
-SetOutcome ApplySetRowByRow(crm::Db& db, Columns& columns, const std::string& run_id, int set_no,
-                             const ChangeSet& cs, std::map<std::string, long long>& by_table) {
-  std::vector<std::string> live_text(cs.ops.size());
-  for (size_t i = 0; i < cs.ops.size(); ++i) {
-    const RowOp& op = cs.ops[i];
-    auto cols = columns.Get(op.table);
-    if (!cols) throw std::runtime_error(cols.error().message);
-    auto live = crm::LiveRowText(db, **cols, {op.table, op.id_column, op.id}, /*for_update=*/true);
-    if (!live) throw std::runtime_error(live.error().message);
-    if (!live->has_value() || **live != op.expect) return {};  // a user changed it: plan again
-    live_text[i] = **live;
+// A table's ops in a set, split so that no id appears twice in one statement: a row's first op
+// goes in layer 0, its second in layer 1, and so on. (Indexes into cs.ops, in plan order.)
+std::vector<std::vector<size_t>> Layers(const ChangeSet& cs, const std::vector<size_t>& idx) {
+  std::vector<std::vector<size_t>> layers;
+  std::map<std::string, size_t> seen;
+  for (size_t i : idx) {
+    size_t k = seen[cs.ops[i].id]++;
+    if (k >= layers.size()) layers.resize(k + 1);
+    layers[k].push_back(i);
   }
-  // Before-images, verified against the rows they protect.
-  for (size_t i = 0; i < cs.ops.size(); ++i) {
-    const RowOp& op = cs.ops[i];
-    const auto& cols = **columns.Get(op.table);
-    crm::RowRef row{op.table, op.id_column, op.id};
-    crm::ImageKey key{run_id, set_no, static_cast<int>(i), 'b'};
-    auto copied = crm::CopyImage(db, cols, row, key);
-    if (!copied) throw std::runtime_error(copied.error().message);
-    auto stored = crm::ImageText(db, cols, row, key);
-    if (!stored) throw std::runtime_error(stored.error().message);
-    if (*copied != 1 || !stored->has_value() || **stored != live_text[i]) {
-      throw Error::Refused(fmt::format("the backup of {} {} could not be verified (copied {} row(s))",
-                                       op.table, op.id, *copied));
-    }
-    std::string op_name = OpName(op.kind), now = NowSql();
-    std::string note = Truncate(op.note, 255);
-    int op_no = static_cast<int>(i);
-    db.sql() << fmt::format("INSERT INTO {} (run_id, set_no, op_no, table_name, id_column, row_id, "
-                            "op, label, created_at) VALUES (:r, :s, :o, :t, :c, :id, :op, :l, :n)",
-                            db.State("ledger")),
-        soci::use(run_id), soci::use(set_no), soci::use(op_no), soci::use(op.table),
-        soci::use(op.id_column), soci::use(op.id), soci::use(op_name), soci::use(note),
-        soci::use(now);
-  }
-  ApplyChanges(db, cs, by_table);
-  // After-images: what restore expects to find (anything else means someone changed it since).
-  for (size_t i = 0; i < cs.ops.size(); ++i) {
-    const RowOp& op = cs.ops[i];
-    if (op.kind == OpKind::kDelete) continue;
-    auto copied = crm::CopyImage(db, **columns.Get(op.table), {op.table, op.id_column, op.id},
-                                 {run_id, set_no, static_cast<int>(i), 'a'});
-    if (!copied) throw copied.error();  // keep the cause (e.g. the database went away)
-    if (*copied != 1) {
-      throw std::runtime_error(fmt::format("recording the after-image of {} {} copied {} rows",
-                                           op.table, op.id, *copied));
-    }
-  }
-  return {true, static_cast<long long>(cs.ops.size())};
+  return layers;
 }
 
-// One change set in one transaction, a statement per table and step (not per row): lock and
-// compare the rows, copy the before-images, verify them against the live rows, write the ledger,
-// change the rows, copy the after-images. Throws on failure (the caller rolls back).
-SetOutcome ApplySet(crm::Db& db, Columns& columns, const std::string& run_id, int set_no,
+// One change set in one transaction, one statement per table and step (a row met twice in the
+// set adds a statement per extra occurrence): lock, compare and copy the before-images
+// (CopyIfUnchanged); verify them against the live rows and write the ledger (RecordVerified);
+// change the rows; copy the after-images. Throws on failure (the caller rolls back).
+SetOutcome ApplySet(crm::Db& db, Tables& tables, const std::string& run_id, int set_no,
                     const ChangeSet& cs, std::map<std::string, long long>& by_table) {
-  // Ops grouped by table, in plan order; a row met twice takes the row-by-row path.
-  std::map<std::string, std::vector<size_t>> groups;
-  std::set<std::pair<std::string, std::string>> rows;
-  for (size_t i = 0; i < cs.ops.size(); ++i) {
-    if (!rows.insert({cs.ops[i].table, cs.ops[i].id}).second) {
-      return ApplySetRowByRow(db, columns, run_id, set_no, cs, by_table);
-    }
-    groups[cs.ops[i].table].push_back(i);
-  }
-  auto must = [](auto result) {
-    if (!result) throw result.error();  // keeps the cause (e.g. the database went away)
-    return std::move(*result);
-  };
-  for (const auto& [table, idx] : groups) {
-    const auto& cols = *must(columns.Get(table));
-    const std::string& id_column = cs.ops[idx.front()].id_column;
-    std::vector<std::string> ids;
-    std::vector<std::pair<std::string, int>> id_ops;
-    for (size_t i : idx) {
-      ids.push_back(cs.ops[i].id);
-      id_ops.emplace_back(cs.ops[i].id, static_cast<int>(i));
-    }
-    auto live = must(crm::LiveRowTexts(db, cols, table, id_column, ids, /*for_update=*/true));
-    for (size_t i : idx) {
-      auto it = live.find(cs.ops[i].id);
-      if (it == live.end() || it->second != cs.ops[i].expect) return {};  // a user changed it
-    }
-    long long copied = must(crm::CopyImages(db, cols, table, id_column, id_ops, run_id, set_no, 'b'));
-    long long verified =
-        must(crm::CountImagesEqualLive(db, cols, table, id_column, run_id, set_no, 'b'));
-    if (copied != static_cast<long long>(idx.size()) || verified != copied) {
-      throw Error::Refused(fmt::format(
-          "the backup of {} rows of {} could not be verified ({} copied, {} equal to the live rows)",
-          idx.size(), table, copied, verified));
-    }
-  }
-  // The ledger: one multi-row INSERT.
+  // Ops grouped by table, tables in order of first appearance, ops in plan order.
+  std::vector<std::pair<crm::ShadowTable*, std::vector<size_t>>> groups;
   {
-    std::string now = NowSql();
-    std::vector<int> op_nos;
-    std::vector<std::string> names, notes;
-    op_nos.reserve(cs.ops.size());
-    names.reserve(cs.ops.size());
-    notes.reserve(cs.ops.size());
-    soci::statement s(db.sql());
-    std::string values;
+    std::map<std::pair<std::string, std::string>, size_t> group_of;
     for (size_t i = 0; i < cs.ops.size(); ++i) {
       const RowOp& op = cs.ops[i];
-      op_nos.push_back(static_cast<int>(i));
-      names.emplace_back(OpName(op.kind));
-      notes.push_back(Truncate(op.note, 255));
-      values += fmt::format("{1}(:r{0}, :s{0}, :o{0}, :t{0}, :c{0}, :id{0}, :op{0}, :l{0}, :n{0})",
-                            i, i ? ", " : "");
-      s.exchange(soci::use(run_id));
-      s.exchange(soci::use(set_no));
-      s.exchange(soci::use(op_nos.back()));
-      s.exchange(soci::use(op.table));
-      s.exchange(soci::use(op.id_column));
-      s.exchange(soci::use(op.id));
-      s.exchange(soci::use(names.back()));
-      s.exchange(soci::use(notes.back()));
-      s.exchange(soci::use(now));
+      auto [it, added] = group_of.emplace(std::make_pair(op.table, op.id_column), groups.size());
+      if (added) groups.push_back({Must(GetTable(db, tables, op.table, op.id_column, true)), {}});
+      groups[it->second].second.push_back(i);
     }
-    s.alloc();
-    s.prepare(fmt::format("INSERT INTO {} (run_id, set_no, op_no, table_name, id_column, row_id, op, "
-                          "label, created_at) VALUES {}",
-                          db.State("ledger"), values));
-    s.define_and_bind();
-    s.execute(true);
+  }
+  // Lock + compare + before-image, one statement per table: a row that differs from the plan
+  // (or is gone) is not copied, and the set is left for the next run to plan again.
+  for (const auto& [t, idx] : groups) {
+    for (const auto& layer : Layers(cs, idx)) {
+      std::vector<crm::ShadowTable::Planned> rows;
+      rows.reserve(layer.size());
+      for (size_t i : layer) rows.push_back({cs.ops[i].id, static_cast<int>(i), &cs.ops[i].expect});
+      long long copied = Must(t->CopyIfUnchanged(rows, run_id, set_no));
+      if (copied != static_cast<long long>(rows.size())) return {};  // a user changed a row
+    }
+  }
+  // Verification + ledger, one statement per table: a ledger row only for a before-image equal
+  // to its live row byte for byte.
+  std::string now = NowSql();
+  for (const auto& [t, idx] : groups) {
+    std::vector<crm::ShadowTable::LedgerRow> rows;
+    rows.reserve(idx.size());
+    for (size_t i : idx) {
+      rows.push_back({static_cast<int>(i), cs.ops[i].id, OpName(cs.ops[i].kind),
+                      Truncate(cs.ops[i].note, 255)});
+    }
+    long long verified = Must(t->RecordVerified(rows, run_id, set_no, now));
+    if (verified != static_cast<long long>(rows.size())) {
+      throw Error::Refused(fmt::format(
+          "the backup of {} row(s) of {} could not be verified ({} equal to the live rows)",
+          rows.size(), t->table(), verified));
+    }
   }
   ApplyChanges(db, cs, by_table);
   // After-images: what restore expects to find (anything else means someone changed it since).
-  for (const auto& [table, idx] : groups) {
-    std::vector<std::pair<std::string, int>> id_ops;
-    for (size_t i : idx) {
-      if (cs.ops[i].kind != OpKind::kDelete) id_ops.emplace_back(cs.ops[i].id, static_cast<int>(i));
+  // None for a deleted row, nor for an op whose row a later op of the set deletes.
+  std::set<std::pair<std::string, std::string>> deleted_later;
+  std::vector<bool> wants_after(cs.ops.size(), false);
+  for (size_t i = cs.ops.size(); i-- > 0;) {
+    const RowOp& op = cs.ops[i];
+    std::pair<std::string, std::string> row{op.table, op.id};
+    if (op.kind == OpKind::kDelete) {
+      deleted_later.insert(row);
+    } else {
+      wants_after[i] = !deleted_later.count(row);
     }
-    if (id_ops.empty()) continue;
-    const auto& cols = *must(columns.Get(table));
-    long long copied = must(crm::CopyImages(db, cols, table, cs.ops[idx.front()].id_column, id_ops,
-                                            run_id, set_no, 'a'));
-    if (copied != static_cast<long long>(id_ops.size())) {
-      throw std::runtime_error(fmt::format("recording the after-images of {} copied {} of {} rows",
-                                           table, copied, id_ops.size()));
+  }
+  for (const auto& [t, idx] : groups) {
+    std::vector<size_t> want;
+    for (size_t i : idx) {
+      if (wants_after[i]) want.push_back(i);
+    }
+    for (const auto& layer : Layers(cs, want)) {
+      std::vector<std::pair<std::string, int>> id_ops;
+      id_ops.reserve(layer.size());
+      for (size_t i : layer) id_ops.emplace_back(cs.ops[i].id, static_cast<int>(i));
+      long long copied = Must(t->CopyAfter(id_ops, run_id, set_no));
+      if (copied != static_cast<long long>(id_ops.size())) {
+        throw std::runtime_error(
+            fmt::format("recording the after-images of {} copied {} of {} rows", t->table(), copied,
+                        id_ops.size()));
+      }
     }
   }
   return {true, static_cast<long long>(cs.ops.size())};
@@ -295,13 +245,12 @@ Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
                              const std::vector<ChangeSet>& plan, crm::JobLock* lock,
                              const std::atomic<bool>* stop) {
   ApplyStats stats;
-  Columns columns(db);
-  std::set<std::string> ensured;
+  // Every table's shadow (DDL, so before the first transaction) and statement texts.
+  Tables tables;
   for (const auto& cs : plan) {
     for (const auto& op : cs.ops) {
-      if (ensured.insert(op.table).second) {
-        if (Status st = crm::EnsureShadow(db, op.table); !st) return st.error();
-      }
+      auto t = GetTable(db, tables, op.table, op.id_column, /*ensure=*/true);
+      if (!t) return t.error();
     }
   }
   int set_no = 0;
@@ -321,7 +270,7 @@ Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
     Status st = Status::Ok();
     try {
       Begin(db);
-      out = ApplySet(db, columns, run_id, set_no, cs, by_table);
+      out = ApplySet(db, tables, run_id, set_no, cs, by_table);
       if (out.applied) {
         Commit(db);
       } else {
@@ -423,7 +372,7 @@ Result<RestoreResult> RestoreRun(crm::Db& db, const std::string& run_id,
                                     run_id));
   }
   RestoreResult result;
-  std::vector<const Entry*> pending;
+  std::vector<const Entry*> pending;  // newest set first, newest op first within a set
   for (const auto& e : entries) {
     if (!e.restored) pending.push_back(&e);
   }
@@ -431,41 +380,57 @@ Result<RestoreResult> RestoreRun(crm::Db& db, const std::string& run_id,
     result.already_restored = true;
     return result;
   }
-  Columns columns(db);
-  // A conflict: the row is not exactly as this run left it (its newest image), or a row the run
-  // deleted is back. `for_update` locks the row (inside a restore transaction).
-  auto conflict = [&](const Entry& e, bool for_update) -> Result<std::optional<std::string>> {
-    auto cols = columns.Get(e.table);
-    if (!cols) return cols.error();
-    crm::RowRef row{e.table, e.id_column, e.row_id};
-    auto live = crm::LiveRowText(db, **cols, row, for_update);
-    if (!live) return live.error();
-    if (e.op == "delete") {
-      if (live->has_value()) {
-        return std::optional<std::string>(
-            fmt::format("{} {}: deleted by run {} but present again", e.table, e.row_id, run_id));
+  Tables tables;
+  using Key = std::tuple<std::string, std::string, int, int>;  // table, id column, set, op
+  using States = std::map<Key, crm::ShadowTable::ImageState>;
+  auto key = [](const Entry& e) { return Key{e.table, e.id_column, e.set_no, e.op_no}; };
+  // Reads the state of every image of the run (set_no: of one set), one statement per table;
+  // `for_update` locks the live rows inside a restore transaction.
+  auto read_states = [&](std::optional<int> set_no, bool for_update,
+                         const std::vector<const Entry*>& of) -> Result<States> {
+    States out;
+    std::set<std::pair<std::string, std::string>> done;
+    for (const Entry* e : of) {
+      if (!done.insert({e->table, e->id_column}).second) continue;
+      auto t = GetTable(db, tables, e->table, e->id_column, /*ensure=*/false);
+      if (!t) return t.error();
+      auto states = (*t)->CheckImages(run_id, set_no, for_update);
+      if (!states) return states.error();
+      for (const auto& s : *states) out[{e->table, e->id_column, s.set_no, s.op_no}] = s;
+    }
+    for (const Entry* e : of) {
+      if (!out.count(key(*e))) {
+        return Error::Refused(fmt::format(
+            "restore of run {} refused: the backup of {} {} (change set {}, op {}) is missing",
+            run_id, e->table, e->row_id, e->set_no, e->op_no));
       }
-      return std::optional<std::string>();
     }
-    auto after = crm::ImageText(db, **cols, row, {run_id, e.set_no, e.op_no, 'a'});
-    if (!after) return after.error();
-    if (!live->has_value()) {
-      return std::optional<std::string>(
-          fmt::format("{} {}: deleted since run {}", e.table, e.row_id, run_id));
+    return out;
+  };
+  // A conflict: the row is not exactly as this run left it (the after-image of its newest op),
+  // or a row the run deleted is back.
+  auto conflict = [&](const Entry& e,
+                      const crm::ShadowTable::ImageState& s) -> std::optional<std::string> {
+    if (e.op == "delete") {
+      if (s.present)
+        return fmt::format("{} {}: deleted by run {} but present again", e.table, e.row_id, run_id);
+      return std::nullopt;
     }
-    if (!after->has_value() || **after != **live) {
-      return std::optional<std::string>(
-          fmt::format("{} {}: changed since run {}", e.table, e.row_id, run_id));
+    if (!s.present) return fmt::format("{} {}: deleted since run {}", e.table, e.row_id, run_id);
+    if (!s.has_after || !s.after_equals_live) {
+      return fmt::format("{} {}: changed since run {}", e.table, e.row_id, run_id);
     }
-    return std::optional<std::string>();
+    return std::nullopt;
   };
   // Only a row's newest op (the first met, newest-first) must match the live row.
-  std::set<std::pair<std::string, std::string>> seen;
-  for (const Entry* e : pending) {
-    if (!seen.insert({e->table, e->row_id}).second) continue;
-    auto c = conflict(*e, false);
-    if (!c) return c.error();
-    if (*c) result.conflicts.push_back(**c);
+  {
+    auto states = read_states(std::nullopt, false, pending);
+    if (!states) return states.error();
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const Entry* e : pending) {
+      if (!seen.insert({e->table, e->row_id}).second) continue;
+      if (auto c = conflict(*e, states->at(key(*e)))) result.conflicts.push_back(*c);
+    }
   }
   if (!result.conflicts.empty() && !opt.force) {
     std::string list;
@@ -483,39 +448,71 @@ Result<RestoreResult> RestoreRun(crm::Db& db, const std::string& run_id,
     return result;
   }
   if (opt.after_check) opt.after_check();
-  // Newest set first, each in its own transaction. Each row is checked again under its lock:
-  // a user's edit that landed after the check above is never overwritten (unless --force).
-  std::set<std::pair<std::string, std::string>> locked;
+  // Newest set first, each in its own transaction: lock the set's rows and check them again (an
+  // edit that landed after the check above is never overwritten, unless --force), put the
+  // before-images back a table at a time, mark the ledger rows restored.
+  std::set<std::pair<std::string, std::string>> checked;
+  crm::Statements ledger(db);
+  const std::string mark_sql = fmt::format(
+      "UPDATE {} SET restored_at = :n WHERE run_id = :r AND set_no = :s AND restored_at IS NULL",
+      db.State("ledger"));
   size_t i = 0;
   while (i < pending.size()) {
     int set_no = pending[i]->set_no;
+    std::vector<const Entry*> set;
+    for (; i < pending.size() && pending[i]->set_no == set_no; ++i) set.push_back(pending[i]);
     std::optional<Error> failed;
     try {
       Begin(db);
-      std::string now = NowSql();
-      for (; i < pending.size() && pending[i]->set_no == set_no; ++i) {
-        const Entry* e = pending[i];
-        if (!opt.force && locked.insert({e->table, e->row_id}).second) {
-          auto c = conflict(*e, /*for_update=*/true);
-          if (!c) throw c.error();
-          if (*c) {
+      States states = Must(read_states(set_no, /*for_update=*/true, set));
+      // Each row's presence now, kept current as rows come back.
+      std::map<std::pair<std::string, std::string>, bool> present;
+      for (const Entry* e : set) {
+        std::pair<std::string, std::string> row{e->table, e->row_id};
+        if (present.count(row)) continue;
+        const auto& s = states.at(key(*e));
+        present[row] = s.present;
+        if (!opt.force && checked.insert(row).second) {
+          if (auto c = conflict(*e, s)) {
             throw Error::Refused(fmt::format(
                 "restore of run {} stopped: {} (changed during the restore); {} change set(s) "
                 "were restored, the rest are untouched — check the row and run restore again",
-                run_id, **c, result.sets_restored));
+                run_id, *c, result.sets_restored));
           }
         }
-        auto cols = columns.Get(e->table);
-        if (!cols) throw cols.error();
-        Status put = crm::PutBack(db, **cols, {e->table, e->id_column, e->row_id},
-                                  {run_id, e->set_no, e->op_no, 'b'});
-        if (!put) throw put.error();
-        int op_no = e->op_no;
-        db.sql() << fmt::format("UPDATE {} SET restored_at = :n WHERE run_id = :r AND set_no = "
-                                ":s AND op_no = :o",
-                                db.State("ledger")),
-            soci::use(now), soci::use(run_id), soci::use(set_no), soci::use(op_no);
-        ++result.rows_restored;
+      }
+      // Newest op first, in runs of consecutive ops on one table (so a parent deleted after its
+      // children comes back before them). In a run, a row met twice takes its oldest op's
+      // before-image: the row as it was before the set.
+      size_t j = 0;
+      while (j < set.size()) {
+        size_t end = j;
+        while (end < set.size() && set[end]->table == set[j]->table &&
+               set[end]->id_column == set[j]->id_column) {
+          ++end;
+        }
+        std::map<std::string, int> oldest;  // row id → op
+        for (size_t k = j; k < end; ++k) oldest[set[k]->row_id] = set[k]->op_no;
+        std::vector<std::pair<std::string, int>> update_ops, insert_ops;
+        for (const auto& [row_id, op_no] : oldest) {
+          bool& here = present[{set[j]->table, row_id}];
+          (here ? update_ops : insert_ops).emplace_back(row_id, op_no);
+          here = true;
+        }
+        crm::ShadowTable* t = Must(GetTable(db, tables, set[j]->table, set[j]->id_column, false));
+        Must(t->PutBackImages(run_id, set_no, update_ops, /*insert=*/false));
+        Must(t->PutBackImages(run_id, set_no, insert_ops, /*insert=*/true));
+        j = end;
+      }
+      std::string now = NowSql();
+      long long marked = ledger.Exec(
+          mark_sql,
+          {crm::SqlParam::Text(now), crm::SqlParam::Text(run_id), crm::SqlParam::Int(set_no)});
+      if (marked != static_cast<long long>(set.size())) {
+        throw std::runtime_error(
+            fmt::format("marking change set {} restored updated {} of {} "
+                        "ledger rows (another restore at the same time?)",
+                        set_no, marked, set.size()));
       }
       Commit(db);
     } catch (const Error& e) {
@@ -528,6 +525,7 @@ Result<RestoreResult> RestoreRun(crm::Db& db, const std::string& run_id,
       failed = wrapped.error();
     }
     if (failed) return *failed;
+    result.rows_restored += static_cast<long long>(set.size());
     ++result.sets_restored;
   }
   return result;

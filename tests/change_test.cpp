@@ -1,10 +1,12 @@
 // The safe-change engine and its first consumer (standardize): backup in the same transaction,
 // limits, dry run, conflict check, exact restore — on SQLite and MariaDB.
+#include "jobs/change.h"
+
 #include <doctest/doctest.h>
+#include <soci/soci.h>
 
 #include "crm/ledger.h"
 #include "demo_fixture.h"
-#include "jobs/change.h"
 #include "jobs/retention.h"
 #include "jobs/standardize.h"
 
@@ -326,7 +328,7 @@ TEST_CASE("retention purges ledger entries and dumps older than retention_days")
   }
 }
 
-TEST_CASE("engine: a set that touches one row twice takes the row-by-row path and restores") {
+TEST_CASE("engine: a set that touches one row twice (a statement per occurrence) restores") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
     DemoCrm f(b);
@@ -373,6 +375,230 @@ TEST_CASE("a failing statement inside a change set rolls the whole set back") {
     long long ledger = -1;
     (*db)->sql() << "SELECT COUNT(*) FROM crmh_ledger WHERE run_id = 'run-fail'", soci::into(ledger);
     CHECK(ledger == 0);
+  }
+}
+
+TEST_CASE("engine: a row updated and then deleted in one set comes back exactly") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b);
+    auto before = f.Checksums();
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(crm::Migrate(**db).ok());
+    auto cols = crm::OrderedColumns(**db, "contacts");
+    std::string expect = **crm::LiveRowText(**db, *cols, {"contacts", "id", "9"}, false);
+    jobs::ChangeSet cs;
+    cs.label = "contact 9: re-point, then delete (a merge's loser)";
+    cs.ops.push_back({jobs::OpKind::kUpdate, "contacts", "id", "9", {{"city", "Lyon"}}, expect});
+    cs.ops.push_back({jobs::OpKind::kDelete, "contacts", "id", "9", {}, expect});
+    auto stats = jobs::ApplyPlan(**db, "run-upd-del", {cs}, nullptr, nullptr);
+    REQUIRE_MESSAGE(stats.ok(), (stats.ok() ? "" : stats.error().message));
+    long long n = -1;
+    (*db)->sql() << "SELECT COUNT(*) FROM contacts WHERE id = 9", soci::into(n);
+    CHECK(n == 0);
+    auto restored = jobs::RestoreRun(**db, "run-upd-del", {});
+    REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+    CHECK(restored->rows_restored == 2);
+    CHECK(f.Checksums() == before);
+  }
+}
+
+// A table with the values a lossy comparison gets wrong. On MariaDB its collation is the
+// database's utf8mb4_unicode_ci ('A' = 'a', 'x' = 'x '), and it holds a BLOB (the row text is
+// binary) with bytes that are not UTF-8; `latin` has latin1 columns (the row text is converted).
+void CreateOddTables(test::TempDb& t) {
+  auto s = t.Session();
+  bool my = t.backend() == Backend::kMysql;
+  *s << std::string("CREATE TABLE odd (id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(20), note ") +
+            "VARCHAR(20), amount DECIMAL(12,4), at " + (my ? "DATETIME(6)" : "TEXT") +
+            ", data BLOB)";
+  *s << std::string("CREATE TABLE latin (id INT NOT NULL PRIMARY KEY, name VARCHAR(20)") +
+            (my ? " CHARACTER SET latin1" : "") + ")";
+  // Ids 2^53 and 2^53 + 1 (equal as doubles) and their neighbours.
+  for (int k = 0; k < 8; ++k) {
+    std::string id = std::to_string(9007199254740992LL + k);
+    std::string name = k == 3 ? "Bob" : "Anna";
+    *s << "INSERT INTO odd (id, name, note, amount, at, data) VALUES (" + id + ", '" + name +
+              "', NULL, 1.5000, '2025-01-02 03:04:05.123456', X'00FF80C3')";
+  }
+  *s << "INSERT INTO latin (id, name) VALUES (1, 'Zoë'), (2, 'Ångström')";
+}
+
+TEST_CASE(
+    "engine: rows compare exactly (case, trailing space, NULL vs '', DECIMAL, DATETIME "
+    "fractions, BLOB bytes, latin1, ids equal as doubles)") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b);
+    CreateOddTables(f.t);
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(crm::Migrate(**db).ok());
+    auto odd_cols = *crm::OrderedColumns(**db, "odd");
+    auto latin_cols = *crm::OrderedColumns(**db, "latin");
+    auto text = [&](const std::string& table, long long id) {
+      return **crm::LiveRowText(**db, table == "odd" ? odd_cols : latin_cols,
+                                {table, "id", std::to_string(id)}, false);
+    };
+    const long long base = 9007199254740992LL;
+    // Plan: one set per edited row, then one set with the two ids that are equal as doubles,
+    // then one on the latin1 table.
+    std::vector<jobs::ChangeSet> plan;
+    for (int k = 2; k < 8; ++k) {
+      jobs::ChangeSet cs;
+      cs.label = "edited " + std::to_string(k);
+      cs.ops.push_back({jobs::OpKind::kUpdate,
+                        "odd",
+                        "id",
+                        std::to_string(base + k),
+                        {{"name", "planned"}},
+                        text("odd", base + k)});
+      plan.push_back(cs);
+    }
+    jobs::ChangeSet pair;
+    pair.label = "2^53 + 1 and 2^53";
+    for (int k : {1, 0}) {
+      pair.ops.push_back({jobs::OpKind::kUpdate,
+                          "odd",
+                          "id",
+                          std::to_string(base + k),
+                          {{"note", "op for " + std::to_string(k)}},
+                          text("odd", base + k)});
+    }
+    plan.push_back(pair);
+    jobs::ChangeSet latin;
+    latin.label = "latin1";
+    for (int id : {1, 2}) {
+      latin.ops.push_back({jobs::OpKind::kUpdate,
+                           "latin",
+                           "id",
+                           std::to_string(id),
+                           {{"name", "x"}},
+                           text("latin", id)});
+    }
+    plan.push_back(latin);
+    // And on contacts, whose row text is utf8mb4 under a case- and pad-insensitive collation.
+    auto contact_cols = *crm::OrderedColumns(**db, "contacts");
+    for (const char* id : {"13", "14"}) {
+      jobs::ChangeSet cs;
+      cs.label = std::string("contact ") + id;
+      cs.ops.push_back({jobs::OpKind::kUpdate,
+                        "contacts",
+                        "id",
+                        id,
+                        {{"city", "planned"}},
+                        **crm::LiveRowText(**db, contact_cols, {"contacts", "id", id}, false)});
+      plan.push_back(cs);
+    }
+    // "Users" edit eight rows after the plan, each in a way only an exact comparison sees.
+    {
+      auto s = f.t.Session();
+      *s << "UPDATE contacts SET last_name = UPPER(last_name) WHERE id = 13";
+      *s << std::string("UPDATE contacts SET last_name = ") +
+                (b == Backend::kMysql ? "CONCAT(last_name, ' ')" : "last_name || ' '") +
+                " WHERE id = 14";
+      auto id = [&](int k) { return std::to_string(base + k); };
+      *s << "UPDATE odd SET name = 'ANNA' WHERE id = " + id(2);
+      *s << "UPDATE odd SET name = 'Bob ' WHERE id = " + id(3);
+      *s << "UPDATE odd SET note = '' WHERE id = " + id(4);
+      *s << "UPDATE odd SET amount = 1.5001 WHERE id = " + id(5);
+      *s << "UPDATE odd SET at = '2025-01-02 03:04:05.123457' WHERE id = " + id(6);
+      *s << "UPDATE odd SET data = X'00FF80C4' WHERE id = " + id(7);
+    }
+    auto edited = test::TableChecksum(f.t, "odd", "id");
+    auto latin_before = test::TableChecksum(f.t, "latin", "id");
+    auto stats = jobs::ApplyPlan(**db, "run-odd", plan, nullptr, nullptr);
+    REQUIRE_MESSAGE(stats.ok(), (stats.ok() ? "" : stats.error().message));
+    CHECK(stats->changed_since_plan == 8);
+    CHECK(stats->sets_applied == 2);
+    CHECK(stats->rows_changed == 4);
+    // Each op's image and ledger row belong to its own row.
+    for (int k : {0, 1}) {
+      std::string note, row_id;
+      (*db)->sql() << "SELECT note FROM odd WHERE id = " + std::to_string(base + k),
+          soci::into(note);
+      CHECK(note == "op for " + std::to_string(k));
+      int op = k == 1 ? 0 : 1;
+      long long image_id = 0;
+      (*db)->sql() << "SELECT l.row_id, b.id FROM crmh_ledger l JOIN crmh_bk_odd b ON "
+                      "b.crmh_run_id = l.run_id AND b.crmh_set = l.set_no AND b.crmh_op = "
+                      "l.op_no AND b.crmh_image = 'b' WHERE l.run_id = 'run-odd' AND l.op_no = " +
+                          std::to_string(op) + " AND l.table_name = 'odd'",
+          soci::into(row_id), soci::into(image_id);
+      CHECK(row_id == std::to_string(base + k));
+      CHECK(image_id == base + k);
+    }
+    auto restored = jobs::RestoreRun(**db, "run-odd", {});
+    REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+    CHECK(restored->rows_restored == 4);
+    CHECK(test::TableChecksum(f.t, "odd", "id") == edited);
+    CHECK(test::TableChecksum(f.t, "latin", "id") == latin_before);
+  }
+}
+
+// Records every statement the session sends.
+class StatementLog final : public soci::logger_impl {
+ public:
+  explicit StatementLog(std::vector<std::string>* out) : out_(out) {}
+  void start_query(std::string const& query) override { out_->push_back(query); }
+
+ private:
+  logger_impl* do_clone() const override { return new StatementLog(out_); }
+  std::vector<std::string>* out_;
+};
+
+TEST_CASE("engine: a single-row change set is six statements, its restore five") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b);
+    auto before = f.Checksums();
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(crm::Migrate(**db).ok());
+    auto cols = *crm::OrderedColumns(**db, "contacts");
+    std::vector<jobs::ChangeSet> plan;
+    for (const char* id : {"11", "12"}) {
+      jobs::ChangeSet cs;
+      cs.ops.push_back({jobs::OpKind::kUpdate,
+                        "contacts",
+                        "id",
+                        id,
+                        {{"city", "Lyon"}},
+                        **crm::LiveRowText(**db, cols, {"contacts", "id", id}, false)});
+      plan.push_back(cs);
+    }
+    std::vector<std::string> log;
+    (*db)->sql().set_logger(new StatementLog(&log));
+    auto stats = jobs::ApplyPlan(**db, "run-six", plan, nullptr, nullptr);
+    REQUIRE_MESSAGE(stats.ok(), (stats.ok() ? "" : stats.error().message));
+    auto kinds = [&](size_t from) {
+      std::vector<std::string> out;
+      for (size_t i = from; i < log.size(); ++i) {
+        const std::string& q = log[i];
+        std::string k = q.substr(0, q.find(' '));
+        if (q.rfind("INSERT INTO", 0) == 0) k = q.find("crmh_ledger") < 40 ? "ledger" : "image";
+        if (q.rfind("BEGIN", 0) == 0) k = "START";
+        out.push_back(k);
+      }
+      return out;
+    };
+    size_t first = 0;
+    while (first < log.size() && log[first].rfind("START", 0) != 0 &&
+           log[first].rfind("BEGIN", 0) != 0) {
+      ++first;
+    }
+    std::vector<std::string> one = {"START", "image", "ledger", "UPDATE", "image", "COMMIT"};
+    std::vector<std::string> two = one;
+    two.insert(two.end(), one.begin(), one.end());
+    CHECK(kinds(first) == two);
+    log.clear();
+    auto restored = jobs::RestoreRun(**db, "run-six", {});
+    REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+    first = 0;
+    while (first < log.size() && log[first].rfind("START", 0) != 0 &&
+           log[first].rfind("BEGIN", 0) != 0) {
+      ++first;
+    }
+    CHECK(log.size() - first == 10);  // per set: BEGIN, check, put back, ledger, COMMIT
+    CHECK(f.Checksums() == before);
   }
 }
 

@@ -2,11 +2,15 @@
 MariaDB:
 
 - kill -9 (CRM_HYGIENE_FAULT=crash_after_stmt:N) at 20+ statement boundaries of a `standardize`
-  run with ten change sets, spread over its phases (planning, inside a change set's transaction,
-  between change sets, after the last commit). After each crash: no row lost or half-changed
-  (every row is at its baseline or at the after-image a committed set recorded, and the ledger
-  holds exactly the committed sets), the crashed run is `running` and the next run marks it
-  `interrupted` and completes, and restoring both runs gives back the baseline checksum.
+  run with ten or more change sets, spread over its phases (planning, inside a change set's
+  transaction, between change sets, after the last commit), for each mapping profile: the
+  generic demo CRM and the SuiteCRM 7 schema (tests/fixtures/suitecrm7.sql plus generated
+  contacts: UUID ids, contacts_cstm, shared email addresses, relation tables). After each crash:
+  no row lost or half-changed in any table of the profile (every contact is at its baseline or
+  at the after-image a committed set recorded, and the ledger holds exactly the committed sets),
+  the crashed run is `running` and the next run marks it `interrupted` and completes, and
+  restoring both runs gives back the baseline checksum (ours over every column, and CHECKSUM
+  TABLE on MariaDB).
 - a MariaDB restart in the middle of a run (a private mariadbd this test stops and starts): the
   run reconnects and records `failed` with a "database went away" message, no change set is
   half-applied, the next run completes and restore gives back the baseline.
@@ -21,6 +25,7 @@ import os
 import random
 import re
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -29,8 +34,6 @@ import unittest
 from proc_util import (BIN, FIXTURE, MYSQL_SOCKET, REQUIRE_MARIADB, SRC, Crm, backends, main,
                        run)
 
-GENERIC_TABLES = ("users", "contacts", "activities", "deals", "contact_tags")
-CRASH_CONTACTS = 300  # ~100 rows to standardize after dirty(): ten change sets of 10
 RESTART_CONTACTS = 1500  # ~1450 single-row change sets: a run of a few seconds on MariaDB
 
 JOB = """jobs:
@@ -40,6 +43,38 @@ JOB = """jobs:
     max_rows: 0
     max_fraction: 0
 """
+
+
+class Profile:
+    """A mapping profile under test: its CRM (made by crmh_fixture), the tables the checksums
+    cover ({table: id column}, in checksum order), and the crash test's run size."""
+
+    def __init__(self, name, tables, contacts, batch, mapping=""):
+        self.name, self.tables, self.contacts, self.batch = name, tables, contacts, batch
+        self.mapping = mapping
+
+    def fixture_cmd(self, backend, where, contacts):
+        """crmh_fixture's arguments for a CRM in `where` ([path] or [socket, database])."""
+        if self.name == "generic":
+            return [FIXTURE, backend] + where + [str(contacts)]
+        sql = os.path.join(SRC, "tests", "fixtures", "suitecrm7.sql")
+        return [FIXTURE, "suitecrm", backend] + where + [sql, str(contacts)]
+
+    def config_body(self, batch):
+        return self.mapping + JOB.format(batch=batch)
+
+
+# The demo CRM: 300 contacts, ~100 rows to standardize after dirty(): ten change sets of 10.
+GENERIC = Profile("generic", {t: "id" for t in
+                              ("users", "contacts", "activities", "deals", "contact_tags")}, 300, 10)
+# The SuiteCRM 7 fixture (tests/fixtures/suitecrm7.sql) plus 90 generated contacts: UUID ids, the
+# custom-field table keyed by id_c, shared email addresses, relation tables; ~45 rows to
+# standardize (the generator leaves whitespace in about every third contact), twelve sets of 4.
+SUITECRM = Profile("suitecrm", {
+    "users": "id", "contacts": "id", "contacts_cstm": "id_c", "email_addresses": "id",
+    "email_addr_bean_rel": "id", "accounts": "id", "accounts_contacts": "id", "calls": "id",
+    "calls_contacts": "id", "meetings": "id", "meetings_contacts": "id", "notes": "id",
+    "opportunities_contacts": "id"}, 90, 4, mapping="mapping:\n  profile: suitecrm\n")
 
 SUMMARY = []  # lines printed at the end
 
@@ -64,17 +99,18 @@ class CrashCrm(Crm):
     """A demo CRM like proc_util.Crm, but the MariaDB socket can be a private server's, and
     cleanup() removes it (the crash test makes dozens)."""
 
-    def __init__(self, backend, contacts, socket=None):
+    def __init__(self, backend, contacts, socket=None, profile=GENERIC):
         self.backend = backend
+        self.profile = profile
         self.socket = socket or MYSQL_SOCKET
         self.dir = tempfile.mkdtemp(prefix="crmh_crash_")
         if backend == "sqlite":
             self.path = os.path.join(self.dir, "crm.db")
-            cmd = [FIXTURE, "sqlite", self.path, str(contacts)]
+            cmd = profile.fixture_cmd("sqlite", [self.path], contacts)
             self.db_yaml = f"database:\n  backend: sqlite\n  path: {self.path}\n"
         else:
             self.name = f"crmh_c{os.getpid()}_{random.randrange(10**9)}"
-            cmd = [FIXTURE, "mysql", self.socket, self.name, str(contacts)]
+            cmd = profile.fixture_cmd("mysql", [self.socket, self.name], contacts)
             self.db_yaml = (f"database:\n  backend: mysql\n  socket: {self.socket}\n  user: root\n"
                             f"  name: {self.name}\n")
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
@@ -85,9 +121,16 @@ class CrashCrm(Crm):
         return self.backend == "mysql"
 
     def sql(self, query):
-        """Runs a query with the command-line client; returns rows as tab-separated lists."""
+        """Runs a query; returns rows as lists of strings (NULL as ''), like the command-line
+        clients print them. SQLite: in-process (python's sqlite3, autocommit, a connection per
+        query so no lock outlives it); MariaDB: the command-line client."""
         if not self.mysql:
-            return super().sql(query)
+            con = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            try:
+                rows = con.execute(query).fetchall()
+            finally:
+                con.close()
+            return [["" if v is None else str(v) for v in r] for r in rows]
         p = subprocess.run(["mariadb", "--no-defaults", f"--socket={self.socket}", "-uroot", "-N",
                             "-B", self.name, "-e", query], capture_output=True, text=True)
         if p.returncode != 0:
@@ -108,8 +151,18 @@ class CrashCrm(Crm):
                             f"name = '{table}'")
         return rows[0][0] != "0"
 
+    # (backend, profile, table) -> columns: every CRM of a profile has the same schema.
+    _columns = {}
+
     def columns(self, table):
-        """The table's columns in their declared order."""
+        """The table's columns in their declared order (read once per backend and profile: the
+        fixture's schema does not change during a test)."""
+        key = (self.backend, self.profile.name, table)
+        if key not in CrashCrm._columns:
+            CrashCrm._columns[key] = self._read_columns(table)
+        return CrashCrm._columns[key]
+
+    def _read_columns(self, table):
         if self.mysql:
             rows = self.sql("SELECT column_name FROM information_schema.columns WHERE table_schema = "
                             f"DATABASE() AND table_name = '{table}' ORDER BY ordinal_position")
@@ -156,38 +209,45 @@ def dirty(crm, pad_where, upper_where):
         crm.sql(f"UPDATE contacts SET email = UPPER(email) WHERE email IS NOT NULL AND ({upper_where})")
 
 
-def crash_crm(backend):
-    """A fresh CRM for the kill -9 test: 300 contacts, ~100 rows to standardize."""
-    crm = CrashCrm(backend, CRASH_CONTACTS)
-    dirty(crm, "id % 10 = 7", "id % 10 = 3")
-    return crm, crm.config(JOB.format(batch=10))
+def crash_crm(backend, profile):
+    """A fresh CRM for the kill -9 test, with work for ten change sets of standardize."""
+    crm = CrashCrm(backend, profile.contacts, profile=profile)
+    if profile is GENERIC:
+        dirty(crm, "id % 10 = 7", "id % 10 = 3")
+    return crm, crm.config(profile.config_body(profile.batch))
 
 
 def snapshot(crm):
-    """Every column of every generic table, as {table: {id: row text}} read in id order."""
-    out = {}
-    for table in GENERIC_TABLES:
+    """Every column of every table of the CRM's profile, as {table: {id: row text}}, tables in
+    the profile's order, rows in id order; one query for all tables."""
+    parts = []
+    for i, (table, id_col) in enumerate(crm.profile.tables.items()):
         expr = crm.row_text_hex(crm.columns(table))
-        rows = crm.sql(f"SELECT id, {expr} FROM {crm.q(table)} ORDER BY id")
-        out[table] = {r[0]: bytes.fromhex(r[1]).decode() for r in rows}
-    return out
+        parts.append(f"SELECT {i} AS t, CAST({crm.q(id_col)} AS CHAR) AS id, {expr} AS x "
+                     f"FROM {crm.q(table)}")
+    out = {table: [] for table in crm.profile.tables}
+    names = list(crm.profile.tables)
+    for t, row_id, text in crm.sql(" UNION ALL ".join(parts) + " ORDER BY 1, 2"):
+        out[names[int(t)]].append((row_id, bytes.fromhex(text).decode()))
+    return {table: dict(sorted(rows)) for table, rows in out.items()}
 
 
 def checksum(snap):
     """One SHA-256 over a snapshot: tables in a fixed order, rows in id order."""
     h = hashlib.sha256()
-    for table in GENERIC_TABLES:
+    for table, rows in snap.items():
         h.update(f"\x00table {table}\x00".encode())
-        for row_id, text in snap[table].items():
+        for row_id, text in rows.items():
             h.update(f"{row_id}\x01{text}\x02".encode())
     return h.hexdigest()
 
 
 def server_checksums(crm):
-    """MariaDB's own CHECKSUM TABLE per generic table (None on SQLite), a second opinion."""
+    """MariaDB's own CHECKSUM TABLE per table of the profile (None on SQLite), a second
+    opinion."""
     if not crm.mysql:
         return None
-    rows = crm.sql("CHECKSUM TABLE " + ", ".join(crm.q(t) for t in GENERIC_TABLES))
+    rows = crm.sql("CHECKSUM TABLE " + ", ".join(crm.q(t) for t in crm.profile.tables))
     return {r[0]: r[1] for r in rows}
 
 
@@ -258,7 +318,7 @@ def verify_no_partial_set(test, crm, base):
             test.assertNotIn(row_id, after, f"contact {row_id} changed twice")
             after[row_id] = a_text
     now = snapshot(crm)
-    for table in GENERIC_TABLES:
+    for table in crm.profile.tables:
         if table != "contacts":
             test.assertEqual(now[table], base[table], f"{table} changed")
     test.assertEqual(set(now["contacts"]), set(base["contacts"]), "contacts rows lost or added")
@@ -273,8 +333,9 @@ class Reference:
     change set's transaction begins and commits, where the journal row is opened and closed,
     and the ledger it wrote."""
 
-    def __init__(self, test, backend):
-        crm, path = crash_crm(backend)
+    def __init__(self, test, backend, profile):
+        self.profile = profile
+        crm, path = crash_crm(backend, profile)
         test.addCleanup(crm.cleanup)
         base = snapshot(crm)
         trace_path = os.path.join(crm.dir, "reference.trace")
@@ -369,10 +430,16 @@ class CrashTest(unittest.TestCase):
                 self.assertEqual(checksum(snapshot(crm)), base)
 
     def test_kill_9_at_every_phase_of_a_run(self):
+        self.kill_9_at_every_phase(GENERIC)
+
+    def test_kill_9_at_every_phase_of_a_suitecrm_run(self):
+        self.kill_9_at_every_phase(SUITECRM)
+
+    def kill_9_at_every_phase(self, profile):
         for backend in backends():
             with self.subTest(backend):
                 started = time.monotonic()
-                ref = Reference(self, backend)
+                ref = Reference(self, backend, profile)
                 points = ref.crash_points()
                 phases = {}
                 for n, phase in points:
@@ -382,10 +449,11 @@ class CrashTest(unittest.TestCase):
                     self.assertGreaterEqual(phases.get(phase, 0), 3, (phase, points))
                 self.assertGreaterEqual(phases.get("after_last_commit", 0), 1, points)
                 for n, phase in points:
-                    with self.subTest(backend=backend, crash_after_stmt=n, phase=phase):
+                    with self.subTest(profile=profile.name, backend=backend, crash_after_stmt=n,
+                                      phase=phase):
                         self.crash_and_recover(backend, ref, n)
                 SUMMARY.append(
-                    f"kill -9 [{backend}]: {len(points)} crash points over {len(ref.trace)} statements, "
+                    f"kill -9 [{profile.name}, {backend}]: {len(points)} crash points over {len(ref.trace)} statements, "
                     f"{len(ref.commits)} change sets — " +
                     ", ".join(f"{p} {phases.get(p, 0)}" for p in
                               ("planning", "in_transaction", "between_sets", "after_last_commit")) +
@@ -394,7 +462,7 @@ class CrashTest(unittest.TestCase):
     def crash_and_recover(self, backend, ref, n):
         """One crash point on a fresh CRM: kill -9 after statement n, check the rows and the
         ledger, run again, restore both runs newest first, compare with the baseline."""
-        crm, path = crash_crm(backend)
+        crm, path = crash_crm(backend, ref.profile)
         self.addCleanup(crm.cleanup)
         base = snapshot(crm)
         base_sum, base_server = checksum(base), server_checksums(crm)
@@ -440,7 +508,7 @@ class CrashTest(unittest.TestCase):
         if want:
             run("restore", crashed, config=path, env=clean_env(), check=0)
         after = snapshot(crm)
-        for table in GENERIC_TABLES:
+        for table in crm.profile.tables:
             self.assertEqual(after[table], base[table], f"{table} differs from the baseline")
         self.assertEqual(checksum(after), base_sum)
         self.assertEqual(server_checksums(crm), base_server)
@@ -463,7 +531,7 @@ class CrashTest(unittest.TestCase):
         crm = CrashCrm("mysql", RESTART_CONTACTS, socket=socket)
         self.addCleanup(crm.cleanup)
         dirty(crm, "1 = 1", None)
-        path = crm.config(JOB.format(batch=1))
+        path = crm.config(GENERIC.config_body(1))
         base = snapshot(crm)
         base_sum, base_server = checksum(base), server_checksums(crm)
 

@@ -155,7 +155,16 @@ class DaemonTest(unittest.TestCase):
                 deadline = time.monotonic() + 15
                 while time.monotonic() < deadline and "starting (slot" not in open(log_path).read():
                     time.sleep(0.05)
-                time.sleep(0.5)  # into the change sets
+                # Into the change sets: wait until the first set has committed (its ledger row
+                # is visible), however long planning took on this machine.
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:
+                    try:
+                        if int(crm.sql("SELECT COUNT(*) FROM crmh_ledger")[0][0]) > 0:
+                            break
+                    except subprocess.CalledProcessError:
+                        pass  # the state tables or the ledger do not exist yet
+                    time.sleep(0.02)
                 proc.send_signal(signal.SIGTERM)
                 notify.wait_for("STOPPING", "1", timeout=10)
                 self.assertEqual(proc.wait(timeout=60), 0)
