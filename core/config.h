@@ -123,6 +123,9 @@ struct DedupOptions {
   std::string default_region = "US";       // phone numbers written without a country code
   bool email_provider_rules = true;        // gmail: dots and +tags do not make a new address
   int max_block = 200;                     // blocking: larger blocks are capped and reported
+  // A cluster with more members is neither merged nor queued (no human reviews a thousand-member
+  // cluster; it means links chained through shared data) but counted and logged.
+  int max_cluster = 50;
   int threads = 2;
   int page_size = 10000;                   // contacts read per keyset page
   // Pinned m/u probabilities (field → level → value); everything else is estimated by EM.

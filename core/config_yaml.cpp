@@ -403,6 +403,7 @@ void ParseDedupOptions(MapReader& o, const std::string& name, DedupOptions& d) {
   }
   d.email_provider_rules = o.Bool("email_provider_rules", d.email_provider_rules);
   d.max_block = static_cast<int>(o.Int("max_block", d.max_block, 2, 100000));
+  d.max_cluster = static_cast<int>(o.Int("max_cluster", d.max_cluster, 2, 1000));
   d.threads = static_cast<int>(o.Int("threads", d.threads, 1, 64));
   d.page_size = static_cast<int>(o.Int("page_size", d.page_size, 100, 1000000));
   for (const char* which : {"m", "u"}) {

@@ -58,7 +58,8 @@ std::string CellText(const soci::row& r, std::size_t i);
 long long CellInt(const soci::row& r, std::size_t i);
 
 // Runs `fn`, turning SOCI/std exceptions into an Error with `what` as context. A lost
-// connection becomes Error::Db.
+// connection becomes Error::Db. The exception text is cut at kMaxErrorText bytes.
+inline constexpr size_t kMaxErrorText = 2000;
 Status Guard(std::string_view what, const std::function<void()>& fn);
 
 }  // namespace crmh::crm

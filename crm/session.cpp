@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "core/text.h"
 #include "crm/db.h"
 
 namespace crmh::crm {
@@ -235,7 +236,8 @@ Status Guard(std::string_view what, const std::function<void()>& fn) {
     fn();
     return Status::Ok();
   } catch (const std::exception& e) {
-    std::string msg = e.what();
+    // SOCI appends the statement and every bound value: a multi-row insert makes megabytes.
+    std::string msg = TruncateUtf8(e.what(), kMaxErrorText, " […]");
     if (LooksUnreachable(msg)) return Error::Db(fmt::format("{}: database went away: {}", what, msg));
     return Error::Failed(fmt::format("{}: {}", what, msg));
   }

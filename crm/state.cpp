@@ -5,6 +5,8 @@
 
 #include <random>
 
+#include "core/text.h"
+
 namespace crmh::crm {
 namespace {
 
@@ -197,6 +199,10 @@ bool IsDuplicateKey(const std::string& msg) {
          msg.find("UNIQUE constraint failed") != std::string::npos;
 }
 
+// The journal's message column is TEXT (64 KiB in MariaDB); an error that quotes a statement
+// with all its bound values must not stop the run from being closed.
+std::string JournalMessage(const std::string& m) { return TruncateUtf8(m, 8000, " […]"); }
+
 }  // namespace
 
 Result<int> StateVersion(Db& db) {
@@ -313,19 +319,21 @@ Result<Claim> OpenRun(Db& db, const RunRow& row) {
 Status CloseRun(Db& db, const RunRow& row) {
   return Guard("closing the run journal row", [&] {
     std::string finished = Str(row.finished_at);
+    const std::string message = JournalMessage(row.message);
     soci::indicator reason_ind = row.reason.empty() ? soci::i_null : soci::i_ok;
     db.sql() << fmt::format(
                     "UPDATE {} SET status = :st, reason = :reason, finished_at = :fin, counts = "
                     ":counts, message = :msg WHERE run_id = :id",
                     db.State("runs")),
         soci::use(row.status), soci::use(row.reason, reason_ind), soci::use(finished),
-        soci::use(row.counts_json), soci::use(row.message), soci::use(row.run_id);
+        soci::use(row.counts_json), soci::use(message), soci::use(row.run_id);
   });
 }
 
 Status RecordSkip(Db& db, const RunRow& row) {
   return Guard("recording a skipped run", [&] {
     std::string slot = Str(row.slot);
+    const std::string message = JournalMessage(row.message);
     soci::indicator slot_ind = row.slot ? soci::i_ok : soci::i_null;
     std::string started = FormatSqlTime(row.started_at);
     int dry = row.dry_run ? 1 : 0;
@@ -337,7 +345,7 @@ Status RecordSkip(Db& db, const RunRow& row) {
                     db.State("runs")),
         soci::use(row.run_id), soci::use(row.job), soci::use(row.kind), soci::use(slot, slot_ind),
         soci::use(row.instance_id), soci::use(row.reason), soci::use(dry), soci::use(started),
-        soci::use(started), soci::use(row.message), soci::use(row.config_hash);
+        soci::use(started), soci::use(message), soci::use(row.config_hash);
   });
 }
 

@@ -6,6 +6,7 @@
 #include <set>
 #include <tuple>
 
+#include "core/text.h"
 #include "core/time_util.h"
 #include "crm/ledger.h"
 #include "jobs/dump.h"
@@ -22,14 +23,6 @@ void Rollback(crm::Db& db) {
   } catch (const std::exception&) {
     // The connection is gone: the server rolls the transaction back itself.
   }
-}
-
-// At most `max` bytes, never cutting a UTF-8 sequence.
-std::string Truncate(const std::string& s, size_t max) {
-  if (s.size() <= max) return s;
-  size_t n = max;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  return s.substr(0, n);
 }
 
 std::string NowSql() {
@@ -121,7 +114,7 @@ SetOutcome ApplySet(crm::Db& db, Tables& tables, const std::string& run_id, int 
     rows.reserve(idx.size());
     for (size_t i : idx) {
       rows.push_back({static_cast<int>(i), cs.ops[i].id, OpName(cs.ops[i].kind),
-                      Truncate(cs.ops[i].note, 255)});
+                      TruncateUtf8(cs.ops[i].note, 255)});
     }
     long long verified = Must(t->RecordVerified(rows, run_id, set_no, now));
     if (verified != static_cast<long long>(rows.size())) {

@@ -12,6 +12,7 @@
 #include <variant>
 #include <cmath>
 
+#include "core/text.h"
 #include "crm/ledger.h"
 #include "match/matcher.h"
 
@@ -139,7 +140,7 @@ std::string NowSql(const Clock& clock) {
 }
 
 std::string Show(const std::string& v) {
-  return "'" + (v.size() > 40 ? v.substr(0, 40) + "…" : v) + "'";
+  return "'" + TruncateUtf8(v, 40, "…") + "'";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -690,8 +691,15 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     report.counts["links"] = static_cast<long long>(res.links.size());
     report.counts["sweep_seconds"] = std::round(secs * 10) / 10;
 
-    long long n_auto = 0, n_review = 0;
+    long long n_auto = 0, n_review = 0, n_oversized = 0;
     for (const auto& c : res.clusters) {
+      if (c.members.size() > static_cast<size_t>(opt.max_cluster)) {
+        ++n_oversized;
+        spdlog::warn("[{}] dedup: a cluster of {} contacts (around contact {}) exceeds "
+                     "max_cluster {}: neither merged nor queued for review",
+                     ctx.run_id, c.members.size(), meta[c.members.front()].id, opt.max_cluster);
+        continue;
+      }
       std::vector<std::string> ids;
       std::map<std::string, uint64_t> hashes;
       for (uint32_t i : c.members) {
@@ -740,6 +748,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     report.counts["clusters"] = static_cast<long long>(res.clusters.size());
     report.counts["clusters_auto"] = n_auto;
     report.counts["clusters_review"] = n_review;
+    report.counts["clusters_oversized"] = n_oversized;
     report.counts["merges_blocked"] = blocked;
     report.counts["changed_since_read"] = changed_since_read;
   }

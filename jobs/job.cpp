@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <new>
 #include <thread>
 
 #include "crm/schema.h"
@@ -137,9 +138,20 @@ RunReport ExecuteRun(const RunRequest& req, const crm::DbFactory& open_db) {
 
   RunContext ctx{**db, *req.cfg, job, clock, rep.run_id, req.dry_run, lock->get(),
                  req.stop_requested, req.review_now};
-  Status st = kind.value()->Plan(ctx, rep);
-  if (st && !req.dry_run) st = kind.value()->Apply(ctx, rep);
-  if (st && !req.dry_run) st = kind.value()->Record(ctx, rep);
+  // Kinds return errors as values; an exception that still escapes (std::bad_alloc while
+  // matching a huge table, say) ends the run as `failed` with a journal row, not an abort.
+  // Every committed change set is whole, so failing between sets leaves nothing half-applied.
+  Status st = Status::Ok();
+  try {
+    st = kind.value()->Plan(ctx, rep);
+    if (st && !req.dry_run) st = kind.value()->Apply(ctx, rep);
+    if (st && !req.dry_run) st = kind.value()->Record(ctx, rep);
+  } catch (const std::bad_alloc&) {
+    st = Error::Failed("out of memory (std::bad_alloc); lower the job's page_size/max_block or "
+                       "give the service more memory");
+  } catch (const std::exception& e) {
+    st = Error::Failed(fmt::format("unexpected error: {}", e.what()));
+  }
   if (st && rep.interrupted) {
     finish(Exit::kOk, "interrupted", rep.message + " (stopped at a change-set boundary)");
   } else if (st) {

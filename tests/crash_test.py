@@ -11,6 +11,10 @@ MariaDB:
   the crashed run is `running` and the next run marks it `interrupted` and completes, and
   restoring both runs gives back the baseline checksum (ours over every column, and CHECKSUM
   TABLE on MariaDB).
+- the same kill -9 sweep over a `dedup` run on the generic demo CRM (one change set per merged
+  cluster: the survivor filled, the losers soft-deleted, their activities, deals and tags
+  re-pointed or de-duplicated): every row of every table is at its baseline or at the
+  after-image of a committed set, and restore gives back the baseline.
 - a MariaDB restart in the middle of a run (a private mariadbd this test stops and starts): the
   run reconnects and records `failed` with a "database went away" message, no change set is
   half-applied, the next run completes and restore gives back the baseline.
@@ -45,13 +49,24 @@ JOB = """jobs:
 """
 
 
+DEDUP_JOB = """jobs:
+  dd:
+    kind: dedup
+    max_rows: 0
+    max_fraction: 0
+"""
+
+
 class Profile:
     """A mapping profile under test: its CRM (made by crmh_fixture), the tables the checksums
-    cover ({table: id column}, in checksum order), and the crash test's run size."""
+    cover ({table: id column}, in checksum order), the crash test's run size, and the job it
+    crashes (`job` in `job_yaml`; standardize unless given)."""
 
-    def __init__(self, name, tables, contacts, batch, mapping=""):
+    def __init__(self, name, tables, contacts, batch, mapping="", job="std", job_yaml=None,
+                 label=None):
         self.name, self.tables, self.contacts, self.batch = name, tables, contacts, batch
-        self.mapping = mapping
+        self.mapping, self.job, self.job_yaml = mapping, job, job_yaml
+        self.label = label or name
 
     def fixture_cmd(self, backend, where, contacts):
         """crmh_fixture's arguments for a CRM in `where` ([path] or [socket, database])."""
@@ -61,7 +76,11 @@ class Profile:
         return [FIXTURE, "suitecrm", backend] + where + [sql, str(contacts)]
 
     def config_body(self, batch):
-        return self.mapping + JOB.format(batch=batch)
+        return self.mapping + (self.job_yaml or JOB.format(batch=batch))
+
+    @property
+    def dedup(self):
+        return self.job_yaml is DEDUP_JOB
 
 
 # The demo CRM: 300 contacts, ~100 rows to standardize after dirty(): ten change sets of 10.
@@ -75,6 +94,10 @@ SUITECRM = Profile("suitecrm", {
     "email_addr_bean_rel": "id", "accounts": "id", "accounts_contacts": "id", "calls": "id",
     "calls_contacts": "id", "meetings": "id", "meetings_contacts": "id", "notes": "id",
     "opportunities_contacts": "id"}, 90, 4, mapping="mapping:\n  profile: suitecrm\n")
+# The demo CRM's planted duplicates: 300 contacts make about a dozen clusters the dedup job merges
+# on its own, each one change set touching contacts and their child rows.
+DEDUP = Profile("generic", GENERIC.tables, 300, 0, job="dd", job_yaml=DEDUP_JOB,
+                label="generic dedup")
 
 SUMMARY = []  # lines printed at the end
 
@@ -284,47 +307,59 @@ def journal(crm):
 
 def verify_no_partial_set(test, crm, base):
     """Asserts no row was lost or half-changed after a destructive run that may have died:
-    the ledger's before/after images come in pairs for exactly the ledger's operations, every
-    before-image equals the baseline, each contacts row touched by the ledger is at its
-    after-image and every other row (and every other table) at the baseline.
-    Returns the ledger as {run_id: [(set_no, op_no, row_id), ...]} (only committed sets are
-    visible, since a set's ledger rows commit with it)."""
-    ledger = {}
+    the ledger's before/after images come in pairs for exactly the ledger's operations (no
+    after-image for a deleted row), every before-image equals the baseline, each row the ledger
+    touched is at its after-image (or gone, if deleted) and every other row of every table of
+    the profile at the baseline.
+    Returns the ledger as {run_id: [(set_no, op_no, table, row_id), ...]} (only committed sets
+    are visible, since a set's ledger rows commit with it)."""
+    ledger, ops = {}, {}
     if crm.table_exists("crmh_ledger"):
-        for run_id, set_no, op_no, table, row_id in crm.sql(
-                "SELECT run_id, set_no, op_no, table_name, row_id FROM crmh_ledger "
+        for run_id, set_no, op_no, table, row_id, op in crm.sql(
+                "SELECT run_id, set_no, op_no, table_name, row_id, op FROM crmh_ledger "
                 "ORDER BY run_id, set_no, op_no"):
-            test.assertEqual(table, "contacts")
-            ledger.setdefault(run_id, []).append((int(set_no), int(op_no), row_id))
+            test.assertIn(table, crm.profile.tables, "the ledger names a table outside the profile")
+            ledger.setdefault(run_id, []).append((int(set_no), int(op_no), table, row_id))
+            ops[(run_id, int(set_no), int(op_no))] = op
     images = {}
-    if crm.table_exists("crmh_bk_contacts"):
-        cols = crm.columns("contacts")
+    for table, id_col in crm.profile.tables.items():
+        if not crm.table_exists(f"crmh_bk_{table}"):
+            continue
+        cols = crm.columns(table)
         for run_id, set_no, op_no, image, row_id, text in crm.sql(
-                f"SELECT crmh_run_id, crmh_set, crmh_op, crmh_image, id, {crm.row_text_hex(cols)} "
-                "FROM crmh_bk_contacts"):
+                f"SELECT crmh_run_id, crmh_set, crmh_op, crmh_image, {crm.q(id_col)}, "
+                f"{crm.row_text_hex(cols)} FROM {crm.q('crmh_bk_' + table)}"):
             key = (run_id, int(set_no), int(op_no), image)
             test.assertNotIn(key, images, f"two images for {key}")
-            images[key] = (row_id, bytes.fromhex(text).decode())
+            images[key] = (table, row_id, bytes.fromhex(text).decode())
     # Images exist for exactly the ledger's operations (a rolled-back set leaves neither).
-    expected_keys = {(r, s, o, img) for r, ops in ledger.items() for s, o, _ in ops for img in "ba"}
+    expected_keys = {(r, s, o, img) for r, rows in ledger.items() for s, o, _, _ in rows
+                     for img in ("b" if ops[(r, s, o)] == "delete" else "ba")}
     test.assertEqual(set(images), expected_keys, "backup images do not match the ledger")
-    after = {}
-    for run_id, ops in ledger.items():
-        for s, o, row_id in ops:
-            b_id, b_text = images[(run_id, s, o, "b")]
-            a_id, a_text = images[(run_id, s, o, "a")]
-            test.assertEqual((b_id, a_id), (row_id, row_id))
-            test.assertEqual(b_text, base["contacts"][row_id], f"before-image of contact {row_id}")
-            test.assertNotIn(row_id, after, f"contact {row_id} changed twice")
-            after[row_id] = a_text
+    after = {}  # (table, row id) -> text now expected, None = deleted
+    for run_id, rows in ledger.items():
+        for s, o, table, row_id in rows:
+            b_table, b_id, b_text = images[(run_id, s, o, "b")]
+            test.assertEqual((b_table, b_id), (table, row_id))
+            test.assertEqual(b_text, base[table][row_id], f"before-image of {table} {row_id}")
+            test.assertNotIn((table, row_id), after, f"{table} {row_id} changed twice")
+            if (run_id, s, o, "a") in images:
+                a_table, a_id, a_text = images[(run_id, s, o, "a")]
+                test.assertEqual((a_table, a_id), (table, row_id))
+                after[(table, row_id)] = a_text
+            else:
+                after[(table, row_id)] = None
     now = snapshot(crm)
     for table in crm.profile.tables:
-        if table != "contacts":
-            test.assertEqual(now[table], base[table], f"{table} changed")
-    test.assertEqual(set(now["contacts"]), set(base["contacts"]), "contacts rows lost or added")
-    wrong = [row_id for row_id, text in now["contacts"].items()
-             if text != after.get(row_id, base["contacts"][row_id])]
-    test.assertEqual(wrong, [], "contacts neither at the baseline nor at a committed after-image")
+        want = {}
+        for row_id, text in base[table].items():
+            expected = after.get((table, row_id), text)
+            if expected is not None:
+                want[row_id] = expected
+        test.assertEqual(set(now[table]), set(want), f"{table}: rows lost or added")
+        wrong = [row_id for row_id, text in now[table].items() if text != want[row_id]]
+        test.assertEqual(wrong, [], f"{table}: rows neither at the baseline nor at a committed "
+                                    "after-image")
     return ledger
 
 
@@ -339,15 +374,16 @@ class Reference:
         test.addCleanup(crm.cleanup)
         base = snapshot(crm)
         trace_path = os.path.join(crm.dir, "reference.trace")
-        p = run("run", "std", "--json", config=path, env=clean_env(CRM_HYGIENE_SQL_TRACE=trace_path),
-                check=0)
+        p = run("run", profile.job, "--json", config=path,
+                env=clean_env(CRM_HYGIENE_SQL_TRACE=trace_path), check=0)
         self.report = json.loads(p.stdout)
         test.assertEqual(self.report["status"], "ok")
         self.trace = read_trace(trace_path)
         numbered = list(enumerate(self.trace, start=1))
         self.begins = [n for n, s in numbered if s in ("START TRANSACTION", "BEGIN IMMEDIATE")]
         self.commits = [n for n, s in numbered if s == "COMMIT"]
-        self.updates = [n for n, s in numbered if re.match(r'UPDATE [`"]contacts[`"] SET', s)]
+        self.updates = [n for n, s in numbered
+                        if re.match(r'UPDATE [`"](?!crmh_)\w+[`"] SET', s)]
         test.assertFalse([s for s in self.trace if s == "ROLLBACK"], "the reference run rolled back")
         self.open = next(n for n, s in numbered if s.startswith("INSERT INTO") and "crmh_runs" in s)
         self.close = next(n for n, s in numbered
@@ -400,7 +436,10 @@ class Reference:
         points |= {self.commits[0], self.commits[1], self.commits[mid], self.commits[-2]}
         if self.commits[0] + 1 < self.begins[1]:
             points.add(self.commits[0] + 1)
-        points |= set(range(self.commits[-1], total))  # a crash needs a next statement
+        # After the last COMMIT (a crash needs a next statement): the journal close and, for
+        # dedup, the review queue — its first and last few statements and its middle.
+        tail = list(range(self.commits[-1], total))
+        points |= set(tail[:4] + tail[-3:] + tail[len(tail) // 2:len(tail) // 2 + 1])
         return sorted((n, self.phase(n)) for n in points if 1 <= n < total)
 
 
@@ -435,6 +474,9 @@ class CrashTest(unittest.TestCase):
     def test_kill_9_at_every_phase_of_a_suitecrm_run(self):
         self.kill_9_at_every_phase(SUITECRM)
 
+    def test_kill_9_at_every_phase_of_a_dedup_merge_run(self):
+        self.kill_9_at_every_phase(DEDUP)
+
     def kill_9_at_every_phase(self, profile):
         for backend in backends():
             with self.subTest(backend):
@@ -449,11 +491,11 @@ class CrashTest(unittest.TestCase):
                     self.assertGreaterEqual(phases.get(phase, 0), 3, (phase, points))
                 self.assertGreaterEqual(phases.get("after_last_commit", 0), 1, points)
                 for n, phase in points:
-                    with self.subTest(profile=profile.name, backend=backend, crash_after_stmt=n,
+                    with self.subTest(profile=profile.label, backend=backend, crash_after_stmt=n,
                                       phase=phase):
                         self.crash_and_recover(backend, ref, n)
                 SUMMARY.append(
-                    f"kill -9 [{profile.name}, {backend}]: {len(points)} crash points over {len(ref.trace)} statements, "
+                    f"kill -9 [{profile.label}, {backend}]: {len(points)} crash points over {len(ref.trace)} statements, "
                     f"{len(ref.commits)} change sets — " +
                     ", ".join(f"{p} {phases.get(p, 0)}" for p in
                               ("planning", "in_transaction", "between_sets", "after_last_commit")) +
@@ -467,7 +509,7 @@ class CrashTest(unittest.TestCase):
         base = snapshot(crm)
         base_sum, base_server = checksum(base), server_checksums(crm)
         trace_path = os.path.join(crm.dir, "crash.trace")
-        p = run("run", "std", config=path, timeout=60,
+        p = run("run", ref.profile.job, config=path, timeout=60,
                 env=clean_env(CRM_HYGIENE_FAULT=f"crash_after_stmt:{n}",
                               CRM_HYGIENE_SQL_TRACE=trace_path))
         self.assertEqual(p.returncode, -9, f"not killed after statement {n}: {p.stdout}{p.stderr}")
@@ -496,9 +538,16 @@ class CrashTest(unittest.TestCase):
         self.assertEqual(set(ledger) - {crashed}, set(), "ledger rows of another run")
 
         # The next run marks the dead one interrupted and finishes the job.
-        rep = json.loads(run("run", "std", "--json", config=path, env=clean_env(), check=0).stdout)
+        rep = json.loads(run("run", ref.profile.job, "--json", config=path, env=clean_env(),
+                             check=0).stdout)
         self.assertEqual(rep["status"], "ok", rep)
-        self.assertEqual(rep["counts"]["rows_changed"], len(ref.ledger) - len(want), rep)
+        if ref.profile.dedup:
+            # The next run matches again: the merged contacts are gone, so it merges what is left
+            # (the same clusters, unless a survivor's filled fields move a score across a band).
+            self.assertEqual(rep["counts"]["merges_planned"],
+                             rep["counts"]["merges_applied"], rep)
+        else:
+            self.assertEqual(rep["counts"]["rows_changed"], len(ref.ledger) - len(want), rep)
         if crashed:
             self.assertEqual(journal(crm)[crashed][1], "interrupted" if n < ref.close else "ok")
 

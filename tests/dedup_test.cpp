@@ -165,6 +165,58 @@ TEST_CASE("dedup merge: nothing lost — values filled, consent OR-ed, every chi
   }
 }
 
+// Regression: the ledger note quoted a value cut at 40 bytes, in the middle of "ề"; MariaDB
+// (utf8mb4, strict) rejected the note and the merge failed.
+TEST_CASE("dedup: a note quoting a long non-ASCII value is cut at a character boundary") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b, 30);
+    PlantPerson(f);
+    const std::string address = "Lầu 5, Tòa nhà Bitexco, 2 Hải Triều, Bến Nghé, Quận 1";
+    REQUIRE((static_cast<unsigned char>(address[40]) & 0xC0) == 0x80);  // byte 40 is mid-sequence
+    {
+      auto s = f.t.Session();
+      *s << "UPDATE contacts SET address1 = :a WHERE id = 9002", soci::use(address);
+    }
+    f.AddJob("dedup", "dedup");
+    long long item = Approve(f, "dedup", {"9001", "9002"});
+    jobs::RunReport run = MergeNow(f, item);
+    REQUIRE_MESSAGE(run.status == "ok", run.message);
+    CHECK(run.counts["merges_applied"].get<long long>() == 1);
+    CHECK(ReadContact(f, 9001).address1 == address);
+  }
+}
+
+TEST_CASE("dedup: a cluster larger than max_cluster is neither merged nor queued") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b, 600);
+    size_t big_groups = 0;
+    for (const auto& g : f.summary.duplicate_truth) big_groups += g.size() > 2 ? 1 : 0;
+    REQUIRE(big_groups > 0);
+    JobConfig& job = f.AddJob("dedup", "dedup");
+    job.dedup.max_cluster = 2;
+    auto before = f.Checksums();
+    jobs::RunReport run = f.Run("dedup");
+    REQUIRE_MESSAGE(run.status == "ok", run.message);
+    CHECK(run.counts["clusters_oversized"].get<long long>() > 0);
+    long long merged_members = 0;
+    for (const auto& c : run.clusters) {
+      CHECK(c["members"].size() <= 2);
+      if (c["decision"] == "auto") merged_members += 1;
+    }
+    CHECK(run.counts.value("contacts_merged", 0LL) == merged_members);
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(db.ok());
+    auto open = crm::ListReview(**db, "open");
+    REQUIRE(open.ok());
+    for (const auto& item : *open) CHECK(item.members.size() <= 2);
+    auto restored = jobs::RestoreRun(**db, run.run_id, {});
+    REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+    CHECK(f.Checksums() == before);
+  }
+}
+
 TEST_CASE("dedup: a user's edit between plan and apply wins; the merge waits for the next run") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));

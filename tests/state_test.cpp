@@ -21,6 +21,39 @@ Config ConfigFor(const test::TempDb& t) {
   return c;
 }
 
+// Regression: an error quoting a multi-row INSERT with every bound value made a message of
+// megabytes; closing the journal row failed and the run stayed `running`.
+TEST_CASE("journal: a huge error message is cut so the run can still be closed") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    test::TempDb t(b);
+    Config cfg = ConfigFor(t);
+    auto db = crm::Open(cfg.database, cfg.state);
+    REQUIRE(db.ok());
+    REQUIRE(crm::Migrate(**db).ok());
+    crm::RunRow r;
+    r.run_id = "run-big";
+    r.job = "dedup";
+    r.kind = "dedup";
+    r.instance_id = "host-a";
+    r.started_at = T("2026-11-23T06:00:01Z");
+    REQUIRE(*crm::OpenRun(**db, r) == crm::Claim::kClaimed);
+    r.status = "failed";
+    r.finished_at = T("2026-11-23T06:00:02Z");
+    r.message = "writing the ledger: ";
+    while (r.message.size() < 3'000'000) r.message += "Nguyễn Thị Minh Khai, ";
+    REQUIRE(crm::CloseRun(**db, r).ok());
+    auto runs = crm::ListRuns(**db, "dedup");
+    REQUIRE(runs.ok());
+    REQUIRE(runs->size() == 1);
+    CHECK(runs->front().status == "failed");
+    const std::string& m = runs->front().message;
+    CHECK(m.size() <= 8000);
+    CHECK(m.rfind("writing the ledger: Nguyễn", 0) == 0);
+    CHECK(m.find(" […]") == m.size() - std::string(" […]").size());
+  }
+}
+
 TEST_CASE("journal: migrate, claim a slot once, skip without claiming, interrupted runs") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
