@@ -123,8 +123,8 @@ struct DedupOptions {
   std::string default_region = "US";       // phone numbers written without a country code
   bool email_provider_rules = true;        // gmail: dots and +tags do not make a new address
   int max_block = 200;                     // blocking: larger blocks are capped and reported
-  // A cluster with more members is neither merged nor queued (no human reviews a thousand-member
-  // cluster; it means links chained through shared data) but counted and logged.
+  // No cluster grows beyond this (match::MatchOptions::max_cluster): links that would are dropped,
+  // weakest first, and counted.
   int max_cluster = 50;
   int threads = 2;
   int page_size = 10000;                   // contacts read per keyset page

@@ -655,6 +655,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     mo.auto_threshold = opt.auto_threshold;
     mo.review_threshold = opt.review_threshold;
     mo.max_block = static_cast<size_t>(opt.max_block);
+    mo.max_cluster = static_cast<size_t>(opt.max_cluster);
     mo.threads = threads;
     mo.overrides.m = opt.m;
     mo.overrides.u = opt.u;
@@ -691,15 +692,16 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     report.counts["links"] = static_cast<long long>(res.links.size());
     report.counts["sweep_seconds"] = std::round(secs * 10) / 10;
 
-    long long n_auto = 0, n_review = 0, n_oversized = 0;
+    report.counts["links_over_max_cluster"] = res.cluster_stats.links_over_max_cluster;
+    report.counts["review_links_to_auto_clusters"] = res.cluster_stats.review_links_to_auto;
+    if (res.cluster_stats.links_over_max_cluster > 0) {
+      spdlog::warn("[{}] dedup: {} link(s) dropped because their clusters would exceed "
+                   "max_cluster {} (links chained through shared data)",
+                   ctx.run_id, res.cluster_stats.links_over_max_cluster, opt.max_cluster);
+    }
+
+    long long n_auto = 0, n_review = 0;
     for (const auto& c : res.clusters) {
-      if (c.members.size() > static_cast<size_t>(opt.max_cluster)) {
-        ++n_oversized;
-        spdlog::warn("[{}] dedup: a cluster of {} contacts (around contact {}) exceeds "
-                     "max_cluster {}: neither merged nor queued for review",
-                     ctx.run_id, c.members.size(), meta[c.members.front()].id, opt.max_cluster);
-        continue;
-      }
       std::vector<std::string> ids;
       std::map<std::string, uint64_t> hashes;
       for (uint32_t i : c.members) {
@@ -748,7 +750,6 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     report.counts["clusters"] = static_cast<long long>(res.clusters.size());
     report.counts["clusters_auto"] = n_auto;
     report.counts["clusters_review"] = n_review;
-    report.counts["clusters_oversized"] = n_oversized;
     report.counts["merges_blocked"] = blocked;
     report.counts["changed_since_read"] = changed_since_read;
   }

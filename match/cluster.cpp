@@ -101,6 +101,7 @@ class DisjointSets {
     }
     return x;
   }
+  uint32_t Size(uint32_t root) const { return size_[root]; }
   // Joins the sets of roots ra and rb; returns the new root.
   uint32_t Join(uint32_t ra, uint32_t rb) {
     if (size_[ra] < size_[rb]) std::swap(ra, rb);
@@ -153,7 +154,11 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 
 std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Model& model,
                                    const std::vector<Link>& links, const MatchOptions& opt,
-                                   const std::function<bool(uint32_t, uint32_t)>& better) {
+                                   const std::function<bool(uint32_t, uint32_t)>& better,
+                                   ClusterStats* stats) {
+  ClusterStats local;
+  ClusterStats& st = stats ? *stats : local;
+  st = {};
   const auto n = static_cast<uint32_t>(records.size());
   const auto partners = RejectedPartners(records, opt);
 
@@ -181,10 +186,20 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
   DisjointSets sets(n);
   std::unordered_map<uint32_t, std::vector<uint32_t>> guarded;  // root → members with partners
   for (const auto& [member, unused] : partners) guarded[member].push_back(member);
+  std::vector<bool> sure(n, false);  // root → formed by an auto-band link
   for (size_t i : order) {
     const Link& l = links[i];
     uint32_t ra = sets.Find(l.a), rb = sets.Find(l.b);
     if (ra == rb) continue;
+    const bool auto_band = l.score.probability >= opt.auto_threshold;
+    if (!auto_band && (sure[ra] || sure[rb])) {
+      ++st.review_links_to_auto;
+      continue;
+    }
+    if (opt.max_cluster > 0 && sets.Size(ra) + sets.Size(rb) > opt.max_cluster) {
+      ++st.links_over_max_cluster;
+      continue;
+    }
     bool refused = false;
     auto ga = guarded.find(ra);
     if (ga != guarded.end()) {
@@ -196,6 +211,7 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
     }
     if (refused) continue;
     const uint32_t root = sets.Join(ra, rb);
+    sure[root] = auto_band || sure[ra] || sure[rb];
     const uint32_t other = root == ra ? rb : ra;
     auto go = guarded.find(other);
     if (go != guarded.end()) {
@@ -354,7 +370,7 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
   r.timings.score = Seconds(t);
 
   t = std::chrono::steady_clock::now();
-  r.clusters = BuildClusters(records, r.model, r.links, opt, better);
+  r.clusters = BuildClusters(records, r.model, r.links, opt, better, &r.cluster_stats);
   r.timings.cluster = Seconds(t);
   return r;
 }

@@ -131,6 +131,11 @@ struct MatchOptions {
   // A cluster is never auto when a member shares no identifier with the survivor beyond names and
   // places: the same email or phone, a (near-)identical birthdate or street, an exact extra field.
   bool require_identifier = true;
+  // No cluster grows beyond this many records (0 = no cap): links are joined in descending score
+  // order and a link whose union would exceed the cap is dropped, so a chain through shared data
+  // (a switchboard number, a family address) is cut at its weakest links. Nobody reviews, or
+  // should merge, a thousand-member cluster.
+  size_t max_cluster = 50;
 };
 
 struct CandidateStats {
@@ -202,14 +207,23 @@ struct Cluster {
 
 // `better(a, b)`: true if record a should survive rather than b (the job's survivor rule; must
 // be a strict weak order for a deterministic survivor).
-// Clusters are the connected components of the links at or above the review threshold (built in
-// descending probability order, refusing unions that would join a rejected pair); a cluster
-// is auto only if every member scores ≥ auto_threshold directly against the chosen survivor
-// (guard against chaining A~B~C; pairs that were not candidates are compared and scored here),
-// else review. Only clusters of ≥ 2 records are returned, ordered by their smallest member.
+// Clusters are the connected components of the links at or above the review threshold, built in
+// descending probability order: auto-band links first, then review-band links. A union is refused
+// when it would join a rejected pair, grow a cluster beyond max_cluster, or (for a review-band
+// link) touch a cluster an auto-band link already formed — a weak link must not turn a sure
+// merge into a review item (at 1M contacts, review links chained most auto clusters into one
+// component); such a record is proposed again once the sure cluster has merged. A cluster is
+// auto only if every member scores ≥ auto_threshold directly against the chosen survivor (guard
+// against chaining A~B~C; pairs that were not candidates are compared and scored here), else
+// review. Only clusters of ≥ 2 records are returned, ordered by their smallest member.
+struct ClusterStats {
+  long long links_over_max_cluster = 0;  // unions refused by max_cluster
+  long long review_links_to_auto = 0;    // review-band links that touched an auto-band cluster
+};
 std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Model& model,
                                    const std::vector<Link>& links, const MatchOptions& opt,
-                                   const std::function<bool(uint32_t, uint32_t)>& better);
+                                   const std::function<bool(uint32_t, uint32_t)>& better,
+                                   ClusterStats* stats = nullptr);
 
 struct MatchTimings {  // wall seconds per stage of FindDuplicates
   double blocking = 0, compare = 0, em = 0, u_sample = 0, score = 0, cluster = 0;
@@ -220,6 +234,7 @@ struct MatchResult {
   Model model;
   std::vector<Link> links;  // candidate pairs at or above review_threshold, not rejected
   std::vector<Cluster> clusters;
+  ClusterStats cluster_stats;
   MatchTimings timings;
 };
 

@@ -422,6 +422,69 @@ TEST_CASE("matcher: chaining guard sends A~B~C to review when A and C differ") {
   }
 }
 
+TEST_CASE("matcher: a review-band link never turns a sure cluster into a review item") {
+  m::MatchOptions opt;
+  opt.require_identifier = false;
+  opt.review_different_given_names = false;
+  const m::Model model = HandModel(opt);
+  std::vector<m::Record> recs = {
+      Person("A", "john", "smith", "19800101", "2000", "1 main street", "bega"),
+      Person("B", "john", "smith", "19800101", "2000", "1 main street", "bega"),
+      Person("C", "joan", "smyth", "", "2000", "", "bega"),
+      Person("D", "jane", "smyth", "", "2000", "", "bega"),
+  };
+  auto link = [](uint32_t a, uint32_t b, double p) {
+    m::Link l{a, b, {}};
+    l.score.probability = p;
+    l.score.weight = 20;
+    return l;
+  };
+  // A~B sure; B~C weak; C~D weak.
+  const std::vector<m::Link> links = {link(0, 1, 0.999), link(1, 2, 0.85), link(2, 3, 0.84)};
+  m::ClusterStats stats;
+  auto clusters = m::BuildClusters(recs, model, links, opt, SmallerIndexSurvives, &stats);
+  REQUIRE(clusters.size() == 2);
+  CHECK(clusters[0].members == std::vector<uint32_t>{0, 1});
+  CHECK(clusters[0].decision == m::Decision::kAuto);
+  CHECK(clusters[1].members == std::vector<uint32_t>{2, 3});  // weak links among themselves
+  CHECK(clusters[1].decision == m::Decision::kReview);
+  CHECK(stats.review_links_to_auto == 1);
+  CHECK(stats.links_over_max_cluster == 0);
+}
+
+TEST_CASE("matcher: max_cluster cuts a chain at its weakest links") {
+  m::MatchOptions opt;
+  opt.require_identifier = false;
+  opt.review_different_given_names = false;
+  const m::Model model = HandModel(opt);
+  std::vector<m::Record> recs;
+  for (int i = 0; i < 6; ++i) {
+    recs.push_back(Person(std::string(1, static_cast<char>('A' + i)), "john", "smith", "", "2000"));
+  }
+  auto link = [](uint32_t a, uint32_t b, double p) {
+    m::Link l{a, b, {}};
+    l.score.probability = p;
+    l.score.weight = 20;
+    return l;
+  };
+  // A chain A-B-C-D-E-F, strongest in the middle.
+  const std::vector<m::Link> links = {link(0, 1, 0.96), link(1, 2, 0.951), link(2, 3, 0.999),
+                                      link(3, 4, 0.99), link(4, 5, 0.955)};
+  opt.max_cluster = 3;
+  m::ClusterStats stats;
+  auto clusters = m::BuildClusters(recs, model, links, opt, SmallerIndexSurvives, &stats);
+  // Joined in score order: C~D, D~E (CDE = 3), A~B; then F~E and B~C would exceed 3.
+  REQUIRE(clusters.size() == 2);
+  CHECK(clusters[0].members == std::vector<uint32_t>{0, 1});
+  CHECK(clusters[1].members == std::vector<uint32_t>{2, 3, 4});
+  CHECK(stats.links_over_max_cluster == 2);
+  opt.max_cluster = 0;  // no cap: one chain
+  clusters = m::BuildClusters(recs, model, links, opt, SmallerIndexSurvives, &stats);
+  REQUIRE(clusters.size() == 1);
+  CHECK(clusters[0].members.size() == 6);
+  CHECK(stats.links_over_max_cluster == 0);
+}
+
 TEST_CASE("matcher: household guard sends different given names at one address to review") {
   m::MatchOptions opt;
   const m::Model model = HandModel(opt);
