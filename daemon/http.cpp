@@ -21,6 +21,7 @@ using tcp = asio::ip::tcp;
 constexpr std::chrono::seconds kIdleTimeout{30};
 constexpr std::chrono::seconds kWriteTimeout{30};
 constexpr unsigned kHeaderLimit = 8 * 1024;
+constexpr size_t kMaxConnections = 64;  // a scraper and a health checker need a handful
 
 }  // namespace
 
@@ -132,6 +133,9 @@ void Server::Impl::Accept() {
     if (ec) {
       if (ec == asio::error::operation_aborted) return;
       spdlog::warn("http: accept failed: {}", ec.message());
+    } else if (self->sessions.size() >= kMaxConnections) {
+      beast::error_code ignored;
+      socket.close(ignored);
     } else {
       auto s = std::make_shared<Session>(std::move(socket), self);
       self->sessions.push_back(s);
