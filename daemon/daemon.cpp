@@ -53,12 +53,11 @@ class Daemon {
         stop_deadline_(io),
         workers_(2),
         refresh_timer_(io),
-        health_timer_(io),
-        probe_(1) {}
+        health_timer_(io) {}
 
   ~Daemon() {
     workers_.join();
-    probe_.join();
+    if (probe_) probe_->join();
   }
 
   void Start() {
@@ -417,6 +416,7 @@ class Daemon {
       return false;
     }
     http_ = std::move(*server);
+    probe_ = std::make_unique<asio::thread_pool>(1);
     http_->Route("/metrics", [this](http::Reply reply) { ServeMetrics(std::move(reply)); });
     http_->Route("/healthz", [this](http::Reply reply) { ServeHealth(std::move(reply)); });
     http_->Start();
@@ -462,7 +462,7 @@ class Daemon {
     refreshing_ = true;
     auto cfg = cfg_;
     SysSeconds now = clock_.Now();
-    asio::post(probe_, [this, cfg, now] {
+    asio::post(*probe_, [this, cfg, now] {
       auto snap = OnProbeDb<metrics::Snapshot>(
           cfg, [&](crm::Db& db) { return metrics::Read(db, *cfg, now); });
       asio::post(io_, [this, snap = std::move(snap)]() mutable { OnSnapshot(std::move(snap)); });
@@ -526,7 +526,7 @@ class Daemon {
       if (!ec) AnswerHealth(std::nullopt);
     });
     auto cfg = cfg_;
-    asio::post(probe_, [this, cfg] {
+    asio::post(*probe_, [this, cfg] {
       auto pinged = OnProbeDb<bool>(cfg, [](crm::Db& db) -> Result<bool> {
         Status st = crm::Guard("checking the database", [&] {
           int one = 0;
@@ -628,7 +628,7 @@ class Daemon {
   bool refresh_again_ = false;
   std::unique_ptr<crm::Db> probe_db_;            // probe thread only
   std::shared_ptr<const Config> probe_cfg_;      // probe thread only
-  asio::thread_pool probe_;  // last: joined first, before the members its tasks touch go away
+  std::unique_ptr<asio::thread_pool> probe_;  // with http only; joined in ~Daemon
   std::chrono::microseconds watchdog_interval_{0};
   std::chrono::system_clock::time_point last_ping_system_{};
   std::chrono::steady_clock::time_point last_ping_steady_{};
