@@ -35,6 +35,9 @@ struct DatabaseConfig {
   std::string password_credential;
   TlsConfig tls;
   std::chrono::seconds connect_timeout{10};
+  // Galera does not replicate GET_LOCK, so two daemons on two nodes would both run a slot:
+  // refuse (exit 2) unless the admin declares the lock safe (every daemon on one node).
+  std::string galera = "refuse";  // refuse | allow
 };
 
 struct StateConfig {
@@ -171,6 +174,14 @@ struct DaemonConfig {
   std::chrono::seconds db_give_up{120};     // ... then exit 3
 };
 
+// The loopback HTTP server (daemon/http.h): off while `listen` is empty.
+struct HttpConfig {
+  std::string listen;                  // "127.0.0.1:9187" as written
+  std::string address;                 // parsed: a loopback IPv4/IPv6 address
+  int port = 0;                        // parsed: 0 = an ephemeral port (logged)
+  std::chrono::seconds refresh{60};    // /metrics snapshot re-read from the journal at least this often
+};
+
 struct Config {
   std::string source;  // file it came from
   std::string hash;    // of the file's bytes, recorded on each run
@@ -181,6 +192,7 @@ struct Config {
   Mapping mapping;
   DaemonConfig daemon;
   std::vector<JobConfig> jobs;
+  HttpConfig http;
 
   const JobConfig* FindJob(std::string_view name) const;
 };

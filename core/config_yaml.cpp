@@ -550,6 +550,37 @@ void ParseJob(const std::string& name, const YAML::Node& node, std::string_view 
   r.Finish();
 }
 
+// http: {listen: 127.0.0.1:9187, refresh: 60s}. Loopback only: the endpoints carry no
+// authentication, so anything wider goes through a reverse proxy the admin configures.
+void ParseHttp(const YAML::Node& node, std::string_view file, HttpConfig& http) {
+  MapReader h(node, file, "http");
+  YAML::Node listen = h.Get("listen");
+  http.listen = h.Required("listen");
+  http.refresh = h.Duration("refresh", http.refresh);
+  h.Finish();
+  if (http.refresh.count() < 1) h.Fail(h.node()["refresh"], "'refresh' must be >= 1s");
+  // host:port, [v6]:port
+  static const std::regex kListen(R"(^(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+|localhost)):([0-9]{1,5})$)");
+  std::smatch m;
+  const std::string& text = http.listen;
+  if (!std::regex_match(text, m, kListen)) {
+    h.Fail(listen, fmt::format("'listen' must be ADDRESS:PORT (127.0.0.1:9187 or [::1]:9187), not '{}'",
+                               text));
+  }
+  std::string addr = m[1].matched ? m[1].str() : m[2].str();
+  if (addr == "localhost") addr = "127.0.0.1";
+  long port = std::stol(m[3].str());
+  if (port > 65535) h.Fail(listen, fmt::format("'listen': port {} is above 65535", port));
+  const bool loopback = addr == "::1" || std::regex_match(addr, std::regex(R"(127\.\d{1,3}\.\d{1,3}\.\d{1,3})"));
+  if (!loopback) {
+    h.Fail(listen, fmt::format("'listen': {} is not a loopback address; the endpoints have no "
+                               "authentication — listen on 127.0.0.1 or ::1 and put a reverse "
+                               "proxy in front for remote scrapes", addr));
+  }
+  http.address = addr;
+  http.port = static_cast<int>(port);
+}
+
 Config Parse(std::string_view text, std::string_view file) {
   Config cfg;
   cfg.source = std::string(file);
@@ -609,6 +640,7 @@ Config Parse(std::string_view text, std::string_view file) {
       t.Finish();
     }
     db.connect_timeout = d.Duration("connect_timeout", std::chrono::seconds{10});
+    db.galera = d.OneOf("galera", "refuse", {"refuse", "allow"});
     d.Finish();
     if (db.backend == Backend::kSqlite && db.path.empty()) {
       d.Fail(d.node(), "database.path is required for the sqlite backend");
@@ -653,6 +685,7 @@ Config Parse(std::string_view text, std::string_view file) {
       cfg.jobs.push_back(std::move(j));
     }
   }
+  if (r.Has("http")) ParseHttp(r.Get("http"), file, cfg.http);
   r.Finish();
   return cfg;
 }

@@ -6,6 +6,7 @@
 #include "core/config.h"
 #include "crm/db.h"
 #include "crm/lock.h"
+#include "crm/lock_safety.h"
 #include "crm/review.h"
 #include "jobs/change.h"
 #include "jobs/retention.h"
@@ -85,6 +86,9 @@ int CmdCheck(const Args& a, std::ostream& out, std::ostream& err) {
   std::string where = cfg->database.backend == Backend::kSqlite ? "sqlite " + cfg->database.path
                                                                 : "mysql database " + cfg->database.name;
   if (!a.json) out << fmt::format("database  {}: reachable\n", where);
+  if (Status locks = crm::CheckLockSafety(**db, cfg->database, cfg->state); !locks) {
+    return Fail(err, locks.error());
+  }
   auto mapping = crm::VerifyMapping(**db, cfg->mapping);
   if (!mapping) return Fail(err, mapping.error());
   if (!a.json) {

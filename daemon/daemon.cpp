@@ -10,10 +10,15 @@
 #include <map>
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "core/config.h"
 #include "crm/db.h"
 #include "crm/schema.h"
 #include "crm/state.h"
+#include "crm/lock_safety.h"
+#include "daemon/http.h"
+#include "daemon/metrics.h"
 #include "daemon/notify.h"
 #include "daemon/scheduler.h"
 #include "jobs/job.h"
@@ -46,11 +51,18 @@ class Daemon {
         watchdog_(io),
         retry_(io),
         stop_deadline_(io),
-        workers_(2) {}
+        workers_(2),
+        refresh_timer_(io),
+        health_timer_(io) {}
 
-  ~Daemon() { workers_.join(); }
+  ~Daemon() {
+    workers_.join();
+    if (probe_) probe_->join();
+  }
 
   void Start() {
+    process_start_ = clock_.Now();
+    if (!cfg_->http.listen.empty() && !StartHttp()) return;
     WaitSignal();
     if (auto ping = WatchdogPingInterval()) {
       watchdog_interval_ = *ping;
@@ -81,6 +93,7 @@ class Daemon {
   Result<StartInfo> StartupCheck(const Config& cfg) {
     auto db = crm::Open(cfg.database, cfg.state);
     if (!db) return db.error();
+    if (Status safe = crm::CheckLockSafety(**db, cfg.database, cfg.state); !safe) return safe.error();
     auto mapping = crm::VerifyMapping(**db, cfg.mapping);
     if (!mapping) return mapping.error();
     if (Status st = crm::Migrate(**db); !st) return st.error();
@@ -129,6 +142,10 @@ class Daemon {
     InstallJobs(/*startup=*/true);
     Notify("READY=1");
     UpdateStatus();
+    if (http_) {
+      RefreshMetrics();
+      ArmMetricsRefresh();
+    }
   }
 
   // --- timers ---
@@ -261,13 +278,14 @@ class Daemon {
     }
     if (stopping_ && running_ == 0) return Finish();
     UpdateStatus();
+    RefreshMetrics();
   }
 
   void RecordSkip(const JobConfig& job, SysSeconds slot, const std::string& reason) {
     spdlog::warn("job '{}': slot {} skipped ({})", job.name, FormatRfc3339(slot), reason);
     auto cfg = cfg_;
     SysSeconds now = clock_.Now();
-    asio::post(workers_, [cfg, job, slot, reason, now] {
+    asio::post(workers_, [this, cfg, job, slot, reason, now] {
       auto db = crm::Open(cfg->database, cfg->state);
       if (!db) return spdlog::error("cannot journal the skip: {}", db.error().message);
       crm::RunRow row;
@@ -282,6 +300,7 @@ class Daemon {
       row.message = reason == "overlap" ? "the previous run was still going"
                                         : "the slot fired later than starting_deadline";
       if (Status s = crm::RecordSkip(**db, row); !s) spdlog::error("{}", s.error().message);
+      asio::post(io_, [this] { RefreshMetrics(); });
     });
   }
 
@@ -341,8 +360,13 @@ class Daemon {
         cfg_ = fresh;
         if (ready_) InstallJobs(/*startup=*/false);
         spdlog::info("configuration reloaded ({} job(s), hash {})", cfg_->jobs.size(), cfg_->hash);
+        if (cfg_->http.listen != (http_ ? listening_ : std::string{})) {
+          spdlog::warn("http.listen changed to '{}': it takes effect at the next restart",
+                       cfg_->http.listen);
+        }
         Notify("READY=1");
         UpdateStatus();
+        RefreshMetrics();
       });
     });
   }
@@ -352,6 +376,7 @@ class Daemon {
     stopping_ = true;
     stop_requested_ = true;
     Notify("STOPPING=1");
+    StopHttp();
     retry_.cancel();
     for (auto& [name, st] : jobs_) st->timer->cancel();
     if (running_ == 0) return Finish();
@@ -369,11 +394,178 @@ class Daemon {
 
   void Finish() {
     stopping_ = true;
+    StopHttp();
     signals_.cancel();
     watchdog_.cancel();
     retry_.cancel();
     stop_deadline_.cancel();
     for (auto& [name, st] : jobs_) st->timer->cancel();
+  }
+
+  // --- HTTP (/metrics, /healthz): served from the loop; DB work on the probe thread ---
+  //
+  // The probe thread is separate from the job workers on purpose: two long jobs occupy both
+  // workers, and a scrape or health check must still be answered.
+  bool StartHttp() {
+    const HttpConfig& h = cfg_->http;
+    auto server = http::Server::Listen(io_, h.address, h.port);
+    if (!server) {
+      spdlog::error("{}", server.error().message);
+      Notify(fmt::format("STATUS=start-up failed: {}", server.error().message));
+      exit_code_ = static_cast<int>(server.error().exit);
+      return false;
+    }
+    http_ = std::move(*server);
+    probe_ = std::make_unique<asio::thread_pool>(1);
+    http_->Route("/metrics", [this](http::Reply reply) { ServeMetrics(std::move(reply)); });
+    http_->Route("/healthz", [this](http::Reply reply) { ServeHealth(std::move(reply)); });
+    http_->Start();
+    listening_ = h.listen;
+    spdlog::info("http: serving /metrics and /healthz on {}",
+                 h.address.find(':') != std::string::npos
+                     ? fmt::format("[{}]:{}", h.address, http_->port())
+                     : fmt::format("{}:{}", h.address, http_->port()));
+    return true;
+  }
+
+  void StopHttp() {
+    if (!http_) return;
+    http_->Close();
+    refresh_timer_.cancel();
+    AnswerHealth(std::nullopt);
+  }
+
+  // Runs `fn` on the probe thread's own session, opened on first use and after any error.
+  template <class T>
+  Result<T> OnProbeDb(const std::shared_ptr<const Config>& cfg,
+                      const std::function<Result<T>(crm::Db&)>& fn) {
+    if (!probe_db_ || probe_cfg_ != cfg) {
+      probe_db_.reset();
+      auto db = crm::Open(cfg->database, cfg->state);
+      if (!db) return db.error();
+      probe_db_ = std::move(*db);
+      probe_cfg_ = cfg;
+    }
+    auto r = fn(*probe_db_);
+    if (!r) probe_db_.reset();
+    return r;
+  }
+
+  // Re-reads the journal into the snapshot /metrics serves: after each run and skip, after a
+  // reload, and every http.refresh (runs of other daemons and CLI commands show up then).
+  void RefreshMetrics() {
+    if (!http_ || !ready_ || stopping_) return;
+    if (refreshing_) {
+      refresh_again_ = true;
+      return;
+    }
+    refreshing_ = true;
+    auto cfg = cfg_;
+    SysSeconds now = clock_.Now();
+    asio::post(*probe_, [this, cfg, now] {
+      auto snap = OnProbeDb<metrics::Snapshot>(
+          cfg, [&](crm::Db& db) { return metrics::Read(db, *cfg, now); });
+      asio::post(io_, [this, snap = std::move(snap)]() mutable { OnSnapshot(std::move(snap)); });
+    });
+  }
+
+  void OnSnapshot(Result<metrics::Snapshot> snap) {
+    refreshing_ = false;
+    if (snap) {
+      if (!database_up_ && snapshot_time_) spdlog::info("metrics: the state tables answer again");
+      snapshot_ = std::move(*snap);
+      snapshot_time_ = snapshot_.taken_at;
+      database_up_ = true;
+    } else {
+      if (database_up_) spdlog::warn("metrics: {}", snap.error().message);
+      database_up_ = false;
+    }
+    if (refresh_again_) {
+      refresh_again_ = false;
+      RefreshMetrics();
+    }
+  }
+
+  void ArmMetricsRefresh() {
+    if (stopping_) return;
+    refresh_timer_.expires_after(cfg_->http.refresh);
+    refresh_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      RefreshMetrics();
+      ArmMetricsRefresh();
+    });
+  }
+
+  void ServeMetrics(http::Reply reply) {
+    std::map<std::string, metrics::Live> live;
+    for (const auto& [name, st] : jobs_) {
+      metrics::Live l;
+      l.running = st->busy;
+      if (st->next && st->spec) {
+        l.next_run = st->next->fire_at;
+        auto after = sched::NextSlot(st->cfg, *st->spec, cfg_->instance_id, st->next->slot);
+        if (after) l.period_seconds = (after->slot - st->next->slot).count();
+      }
+      live[name] = l;
+    }
+    metrics::Process p{process_start_, database_up_, snapshot_time_};
+    reply({200, "text/plain; version=0.0.4; charset=utf-8", metrics::Render(snapshot_, live, p)});
+  }
+
+  // 200 when the database answers a query and the scheduler is ready with no timer overdue;
+  // 503 otherwise. Concurrent checks share one probe; a probe that hangs answers 503 after 5s.
+  void ServeHealth(http::Reply reply) {
+    if (stopping_) {
+      reply({503, "application/json", R"({"status":"unavailable","scheduler":"stopping"})" "\n"});
+      return;
+    }
+    health_waiters_.push_back(std::move(reply));
+    if (health_waiters_.size() > 1) return;
+    health_timer_.expires_after(seconds{5});
+    health_timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) AnswerHealth(std::nullopt);
+    });
+    auto cfg = cfg_;
+    asio::post(*probe_, [this, cfg] {
+      auto pinged = OnProbeDb<bool>(cfg, [](crm::Db& db) -> Result<bool> {
+        Status st = crm::Guard("checking the database", [&] {
+          int one = 0;
+          db.sql() << "SELECT 1", soci::into(one);
+        });
+        if (!st) return st.error();
+        return true;
+      });
+      asio::post(io_, [this, ok = pinged.ok()] { AnswerHealth(ok); });
+    });
+  }
+
+  // `db`: the probe's answer; nullopt: it timed out (or we are stopping).
+  void AnswerHealth(std::optional<bool> db) {
+    if (health_waiters_.empty()) return;
+    health_timer_.cancel();
+    std::string database = !db ? (stopping_ ? "unknown" : "timeout") : (*db ? "ok" : "unreachable");
+    std::string scheduler = "ok";
+    if (stopping_) {
+      scheduler = "stopping";
+    } else if (!ready_) {
+      scheduler = "starting";
+    } else {
+      SysSeconds now = clock_.Now();
+      for (const auto& [name, st] : jobs_) {
+        if (st->next && now > st->next->fire_at + cfg_->daemon.clock_recheck + seconds{60}) {
+          scheduler = "stalled";  // a timer that should have fired long ago
+        }
+      }
+    }
+    bool healthy = database == "ok" && scheduler == "ok";
+    nlohmann::json body = {{"status", healthy ? "ok" : "unavailable"},
+                           {"database", database},
+                           {"scheduler", scheduler},
+                           {"jobs_running", running_}};
+    http::Response res{healthy ? 200 : 503, "application/json", body.dump() + "\n"};
+    auto waiters = std::move(health_waiters_);
+    health_waiters_.clear();
+    for (auto& w : waiters) w(res);
   }
 
   // With the watchdog on, its pings double as the wall-clock check (one wake-up serves both);
@@ -422,6 +614,21 @@ class Daemon {
   asio::steady_timer retry_;
   asio::steady_timer stop_deadline_;
   asio::thread_pool workers_;
+  // HTTP: the loop-side state (only touched on the loop) and the probe thread's session.
+  std::unique_ptr<http::Server> http_;
+  std::string listening_;
+  asio::steady_timer refresh_timer_;
+  asio::steady_timer health_timer_;
+  std::vector<http::Reply> health_waiters_;
+  metrics::Snapshot snapshot_;
+  std::optional<SysSeconds> snapshot_time_;
+  SysSeconds process_start_{};
+  bool database_up_ = false;
+  bool refreshing_ = false;
+  bool refresh_again_ = false;
+  std::unique_ptr<crm::Db> probe_db_;            // probe thread only
+  std::shared_ptr<const Config> probe_cfg_;      // probe thread only
+  std::unique_ptr<asio::thread_pool> probe_;  // with http only; joined in ~Daemon
   std::chrono::microseconds watchdog_interval_{0};
   std::chrono::system_clock::time_point last_ping_system_{};
   std::chrono::steady_clock::time_point last_ping_steady_{};

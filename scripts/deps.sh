@@ -9,6 +9,8 @@ pkgs=(
   libhowardhinnant-date-dev nlohmann-json3-dev tzdata libicu-dev libphonenumber-dev
   libprotobuf-dev libabsl-dev
   sqlite3 mariadb-server mariadb-client python3 python3-croniter systemd
+  prometheus  # promtool: tests check /metrics and config/alerts.yml
+  galera-4    # tests/galera_test.py (mariadb-server depends on it already; named for clarity)
 )
 missing=()
 for p in "${pkgs[@]}"; do

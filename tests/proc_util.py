@@ -35,8 +35,9 @@ def backends():
 class Crm:
     """A demo CRM in a fresh SQLite file or MariaDB database, and a config file for it."""
 
-    def __init__(self, backend, contacts=200):
+    def __init__(self, backend, contacts=200, socket=None):
         self.backend = backend
+        self.socket = socket or MYSQL_SOCKET  # a test may bring its own MariaDB
         self.dir = tempfile.mkdtemp(prefix="crmh_proc_")
         if backend == "sqlite":
             self.path = os.path.join(self.dir, "crm.db")
@@ -45,9 +46,9 @@ class Crm:
             self.db_yaml = f"database:\n  backend: sqlite\n  path: {self.path}\n"
         else:
             self.name = f"crmh_p{os.getpid()}_{random.randrange(10**9)}"
-            out = subprocess.run([FIXTURE, "mysql", MYSQL_SOCKET, self.name, str(contacts)],
+            out = subprocess.run([FIXTURE, "mysql", self.socket, self.name, str(contacts)],
                                  capture_output=True, text=True, check=True)
-            self.db_yaml = (f"database:\n  backend: mysql\n  socket: {MYSQL_SOCKET}\n  user: root\n"
+            self.db_yaml = (f"database:\n  backend: mysql\n  socket: {self.socket}\n  user: root\n"
                             f"  name: {self.name}\n")
         self.system_user = out.stdout.strip()
 
@@ -66,7 +67,7 @@ class Crm:
             p = subprocess.run(["sqlite3", "-separator", "\t", self.path, query], capture_output=True,
                                text=True, check=True)
         else:
-            p = subprocess.run(["mariadb", "--no-defaults", f"--socket={MYSQL_SOCKET}", "-uroot", "-N", "-B",
+            p = subprocess.run(["mariadb", "--no-defaults", f"--socket={self.socket}", "-uroot", "-N", "-B",
                                 self.name, "-e", query], capture_output=True, text=True, check=True)
         return [line.split("\t") for line in p.stdout.splitlines() if line]
 
