@@ -205,8 +205,7 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
     }
     if (rep.kind == "prune" && rep.status == "ok") {
       std::string bin = fs::read_symlink("/proc/self/exe", ec).string();
-      out << fmt::format("  who is announced: {} --config {} notices
-", bin, cfg_path.string());
+      out << fmt::format("  who is announced: {} --config {} notices\n", bin, cfg_path.string());
     }
     if (rep.exit != Exit::kOk) exit_code = static_cast<int>(rep.exit);
   }
