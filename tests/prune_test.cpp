@@ -12,6 +12,7 @@
 #include "demo_fixture.h"
 #include "jobs/change.h"
 #include "jobs/prune.h"
+#include "jobs/retention.h"
 
 namespace crmh {
 namespace {
@@ -308,6 +309,14 @@ TEST_CASE("prune: a protected contact is never pruned, whatever its notice says"
     CHECK(status["7"] == "cleared");
     CHECK(status["8"] == "pruned");
     CHECK(status["10"] == "pruned");  // nobody rescued it here
+    // Data-protection erasure takes the contact's notices too.
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(db.ok());
+    auto forgot = jobs::ForgetContact(**db, f.cfg, "8");
+    if (!forgot.ok()) FAIL(forgot.error().message);
+    CHECK(forgot->notices == 1);
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_notices WHERE contact_id = '8'") == 0);
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_notices WHERE contact_id = '1'") == 1);
   }
 }
 
