@@ -14,6 +14,7 @@
 #include "crm/state.h"
 #include "daemon/scheduler.h"
 #include "jobs/job.h"
+#include "jobs/prune.h"
 
 namespace crmh {
 namespace {
@@ -118,6 +119,13 @@ int CmdCheck(const Args& a, std::ostream& out, std::ostream& err) {
   for (const auto& j : cfg->jobs) {
     auto kind = jobs::MakeJob(j);
     if (!kind) return Fail(err, kind.error());
+  }
+  for (const auto& j : cfg->jobs) {
+    if (j.kind != "prune" || !j.enabled) continue;
+    if (Status st = jobs::CheckPruneJob(**db, cfg->mapping, j, /*grants=*/true); !st) {
+      return Fail(err, st.error());
+    }
+    if (!a.json) out << fmt::format("prune     job {}: options match the schema; write grants ok\n", j.name);
   }
   report["database"] = where;
   report["mapping"] = {{"profile", cfg->mapping.profile}, {"checked", mapping->checked}};

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 #include "crm/ledger.h"
 #include "crm/notices.h"
@@ -168,6 +169,25 @@ std::string PolicyOf(const PruneOptions& p, const std::string& child) {
 }
 
 }  // namespace
+
+Status CheckPruneJob(crm::Db& db, const Mapping& m, const JobConfig& job, bool grants) {
+  if (Status st = CheckOptions(db, m, job); !st) return st;
+  if (!grants) return Status::Ok();
+  const bool hard = job.prune.action == "delete";
+  std::vector<std::tuple<std::string, std::string, bool>> tables{
+      {m.contacts_table, m.id_column, hard}};
+  if (hard && !m.extension_table.empty()) tables.emplace_back(m.extension_table, m.extension_id, true);
+  for (const auto& ref : m.children) {
+    const std::string policy = PolicyOf(job.prune, ref.name);
+    if (policy == "keep" || policy == "block") continue;
+    tables.emplace_back(ref.table, ref.id_column,
+                        policy == "delete" && (hard || ref.soft_delete.empty()));
+  }
+  for (const auto& [table, id, deletes] : tables) {
+    if (Status st = crm::ProbeWriteGrants(db, table, id, deletes); !st) return st;
+  }
+  return Status::Ok();
+}
 
 SysSeconds MonthsBefore(SysSeconds t, int months) {
   const auto day = std::chrono::floor<days>(t);

@@ -27,6 +27,11 @@
 
 namespace crmh::jobs {
 
+// What `check` and every run verify first: the tables/columns the job's options name exist
+// (Error::Config, exit 2, naming the YAML line), and — with `grants` — the session may UPDATE
+// and (where the job deletes) DELETE every table a prune touches.
+Status CheckPruneJob(crm::Db& db, const Mapping& m, const JobConfig& job, bool grants);
+
 // `t` minus `months` calendar months (the day clamped to the month's last day).
 SysSeconds MonthsBefore(SysSeconds t, int months);
 

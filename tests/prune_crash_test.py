@@ -82,6 +82,14 @@ class PruneCrashTest(unittest.TestCase):
                 self.addCleanup(crm.cleanup)
                 path = crm.config(JOB.format(action="soft_delete"))
                 base = checksum(snapshot(crm))
+                p = run("check", config=path, check=0)
+                self.assertIn("prune     job prune: options match the schema", p.stdout)
+                bad = crm.config(JOB.format(action="delete").replace(
+                    "{column: legal_hold}", "{column: legal_flag}"), name="bad.yaml")
+                p = run("check", config=bad)
+                self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+                self.assertIn("column contacts.legal_flag does not exist", p.stderr)
+                self.assertIn("bad.yaml:", p.stderr)
                 # A dry run writes nothing: no notice, no CRM row.
                 dry = json.loads(run("run", "prune", "--dry-run", "--json", config=path,
                                      env=clean_env(), check=0).stdout)
