@@ -135,6 +135,40 @@ struct DedupOptions {
   std::map<std::string, std::map<int, double>> m, u;
 };
 
+// prune: a test on a contact, structured (never raw SQL). Either a column of the contacts table
+// or, with `child`, "a live row of that child reference exists" (whose `column`, if given, is
+// tested). No `in`/`not_in`: the column is "set" (not NULL, not '', not 0).
+struct PruneCondition {
+  std::string child;   // a mapping.children name; empty = the contacts table
+  std::string column;  // empty only with child: any live child row
+  std::vector<std::string> in;      // the value (as text) is one of these
+  std::vector<std::string> not_in;  // the value is none of these (NULL counts as none)
+  std::string where;  // "file:line:col" for errors found against the live schema
+};
+
+// prune options (docs/prune.md). A contact qualifies when ANY criterion holds and NO protection
+// does; it is pruned only after a notice at least notice_days old, if it still qualifies and had
+// no activity since the notice.
+struct PruneOptions {
+  std::string action = "soft_delete";  // soft_delete | delete
+  int notice_days = 14;
+  bool notice_only = false;  // record notices, never prune (a preview for owners)
+  int rescue_days = 365;     // a rescued contact gets no new notice for this long
+  // Criteria (0 / false / empty = off).
+  int inactive_months = 0;         // latest activity (mapping.activity) older than this
+  int never_contacted_months = 0;  // no activity at all, created at least this long ago
+  bool opted_out = false;          // the mapped opt_out field is set
+  std::optional<PruneCondition> bounced;  // e.g. {column: email_bounced}
+  bool invalid_email = false;      // an open email_syntax flag (standardize's validation)
+  // Protections.
+  int created_within_days = 0;  // contacts created more recently are kept
+  std::optional<PruneCondition> customer, legal_hold, open_deals;
+  std::vector<PruneCondition> keep_if;  // any of them keeps the contact
+  // Child reference name → delete (with the contact) | detach (column set NULL) | block (a
+  // contact with such a live child is not pruned) | keep (soft_delete only). Default delete.
+  std::map<std::string, std::string> children;
+};
+
 struct JobConfig {
   std::string name;
   std::string kind;  // audit | standardize | retention | dedup (prune, score, digest later)
@@ -164,6 +198,7 @@ struct JobConfig {
   std::string default_region = "US";
   bool flags = true;
   DedupOptions dedup;
+  PruneOptions prune;
   std::string config_line;  // "file:line:col" where the job was defined, for later errors
 };
 

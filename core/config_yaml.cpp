@@ -431,14 +431,86 @@ void ParseDedupOptions(MapReader& o, const std::string& name, DedupOptions& d) {
   }
 }
 
+// prune: {child, column, in, not_in} (crmh::PruneCondition).
+PruneCondition ParsePruneCondition(MapReader& parent, const YAML::Node& n, const std::string& what) {
+  MapReader c(n, parent.file(), what);
+  PruneCondition cond;
+  cond.where = Where(parent.file(), n.Mark());
+  cond.child = c.Str("child");
+  cond.column = Ident(c, "column");
+  cond.in = c.StrList("in");
+  cond.not_in = c.StrList("not_in");
+  c.Finish();
+  if (cond.column.empty() && cond.child.empty()) c.Fail(n, what + " needs a column (or a child)");
+  if (cond.column.empty() && (!cond.in.empty() || !cond.not_in.empty())) {
+    c.Fail(n, what + ": in/not_in need a column");
+  }
+  if (!cond.in.empty() && !cond.not_in.empty()) c.Fail(n, what + ": use in or not_in, not both");
+  return cond;
+}
+
+void ParsePruneOptions(MapReader& o, const std::string& name, PruneOptions& p) {
+  p.action = o.OneOf("action", p.action, {"soft_delete", "delete"});
+  p.notice_days = static_cast<int>(o.Int("notice_days", p.notice_days, 0, 3650));
+  p.notice_only = o.Bool("notice_only", p.notice_only);
+  p.rescue_days = static_cast<int>(o.Int("rescue_days", p.rescue_days, 0, 36500));
+  auto cond = [&](MapReader& r, const char* key) -> std::optional<PruneCondition> {
+    if (!r.Has(key)) return std::nullopt;
+    return ParsePruneCondition(r, r.Get(key), fmt::format("job '{}' options {}", name, key));
+  };
+  if (o.Has("criteria")) {
+    MapReader c(o.Get("criteria"), o.file(), fmt::format("job '{}' options.criteria", name));
+    p.inactive_months = static_cast<int>(c.Int("inactive_months", 0, 0, 1200));
+    p.never_contacted_months = static_cast<int>(c.Int("never_contacted_months", 0, 0, 1200));
+    p.opted_out = c.Bool("opted_out", false);
+    p.bounced = cond(c, "bounced");
+    p.invalid_email = c.Bool("invalid_email", false);
+    c.Finish();
+  }
+  if (p.inactive_months == 0 && p.never_contacted_months == 0 && !p.opted_out && !p.bounced &&
+      !p.invalid_email) {
+    o.Fail(o.node(), fmt::format("job '{}': a prune job needs at least one criterion (options."
+                                 "criteria: inactive_months, never_contacted_months, opted_out, "
+                                 "bounced, invalid_email)",
+                                 name));
+  }
+  if (o.Has("protect")) {
+    MapReader r(o.Get("protect"), o.file(), fmt::format("job '{}' options.protect", name));
+    p.created_within_days = static_cast<int>(r.Int("created_within_days", 0, 0, 36500));
+    p.customer = cond(r, "customer");
+    p.legal_hold = cond(r, "legal_hold");
+    p.open_deals = cond(r, "open_deals");
+    if (r.Has("keep_if")) {
+      YAML::Node seq = r.Get("keep_if");
+      if (!seq.IsSequence()) r.Fail(seq, "keep_if must be a list of conditions");
+      for (const auto& item : seq) {
+        p.keep_if.push_back(ParsePruneCondition(r, item, fmt::format("job '{}' keep_if", name)));
+      }
+    }
+    r.Finish();
+  }
+  if (o.Has("children")) {
+    MapReader c(o.Get("children"), o.file(), fmt::format("job '{}' options.children", name));
+    for (const auto& kv : c.node()) {
+      std::string child = kv.first.Scalar();
+      p.children[child] = c.OneOf(child, "delete", {"delete", "detach", "block", "keep"});
+      if (p.children[child] == "keep" && p.action == "delete") {
+        c.Fail(kv.second, fmt::format("job '{}': child '{}' cannot be kept when the contact is "
+                                      "deleted (it would be left orphaned): delete, detach or block",
+                                      name, child));
+      }
+    }
+  }
+}
+
 void ParseJob(const std::string& name, const YAML::Node& node, std::string_view file,
               JobConfig& j) {
   MapReader r(node, file, fmt::format("job '{}'", name));
   j.name = name;
   j.config_line = Where(file, node.Mark());
-  j.kind = r.OneOf("kind", "", {"audit", "standardize", "retention", "dedup"});
+  j.kind = r.OneOf("kind", "", {"audit", "standardize", "retention", "dedup", "prune"});
   if (j.kind.empty()) {
-    r.Fail(node, fmt::format("job '{}' needs a kind (audit, standardize, retention, dedup)", name));
+    r.Fail(node, fmt::format("job '{}' needs a kind (audit, standardize, retention, dedup, prune)", name));
   }
   j.enabled = r.Bool("enabled", true);
   YAML::Node sched = r.Get("schedule");
@@ -498,6 +570,7 @@ void ParseJob(const std::string& name, const YAML::Node& node, std::string_view 
       }
     }
     if (j.kind == "dedup") ParseDedupOptions(o, name, j.dedup);
+    if (j.kind == "prune") ParsePruneOptions(o, name, j.prune);
     if (j.kind == "retention") {
       j.retention_days = static_cast<int>(o.Int("retention_days", 30, 1, 3650));
     }
@@ -544,6 +617,11 @@ void ParseJob(const std::string& name, const YAML::Node& node, std::string_view 
     o.Finish();
   }
   if (j.kind == "standardize" && j.rules.empty()) j.rules = {"trim_whitespace", "lowercase_email"};
+  if (j.kind == "prune" && !node["options"].IsDefined()) {
+    r.Fail(node, fmt::format("job '{}': a prune job needs options.criteria (inactive_months, "
+                             "never_contacted_months, opted_out, bounced, invalid_email)",
+                             name));
+  }
   if (j.kind == "audit" && j.mandatory.empty()) {
     j.mandatory = {"first_name", "last_name", "email", "phone", "country"};
   }

@@ -155,8 +155,42 @@ std::vector<std::string> V4(Db& db) {
   };
 }
 
+// Prune notices (crm/notices.h): one row per (job, contact) episode. open_key is job|contact
+// while the notice is open and NULL once closed (pruned, rescued, activity, cleared, gone).
+std::vector<std::string> V5(Db& db) {
+  const bool my = db.mysql();
+  const char* ts = my ? "DATETIME" : "TEXT";
+  const char* engine = my ? " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" : "";
+  const char* id = my ? "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
+  const std::string& prefix = db.state_config().table_prefix;
+  return {
+      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
+                  "id {id},"
+                  "job VARCHAR(64) NOT NULL,"
+                  "contact_id VARCHAR(64) NOT NULL,"
+                  "owner VARCHAR(64) NULL,"
+                  "reasons VARCHAR(255) NOT NULL,"
+                  "last_activity {ts} NULL,"
+                  "noticed_run VARCHAR(64) NOT NULL,"
+                  "noticed_at {ts} NOT NULL,"
+                  "prune_after {ts} NOT NULL,"
+                  "status VARCHAR(16) NOT NULL,"
+                  "open_key VARCHAR(140) NULL,"
+                  "closed_at {ts} NULL,"
+                  "closed_run VARCHAR(64) NULL,"
+                  "closed_by VARCHAR(128) NULL,"
+                  "UNIQUE (open_key)){engine}",
+                  db.State("notices"), fmt::arg("id", id), fmt::arg("ts", ts),
+                  fmt::arg("engine", engine)),
+      fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} (contact_id)",
+                  db.Q(prefix + "notices_contact"), db.State("notices")),
+      fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} (job, status)",
+                  db.Q(prefix + "notices_job"), db.State("notices")),
+  };
+}
+
 const std::vector<Migration>& Migrations() {
-  static const std::vector<Migration> k = {{1, &V1}, {2, &V2}, {3, &V3}, {4, &V4}};
+  static const std::vector<Migration> k = {{1, &V1}, {2, &V2}, {3, &V3}, {4, &V4}, {5, &V5}};
   return k;
 }
 

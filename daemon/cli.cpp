@@ -32,7 +32,10 @@ commands:
   review list [--status S] [--json] | approve ID [--now] | reject ID
                                   the dedup review queue: clusters waiting for a human
   demo [--dir DIR]                make a dirty demo CRM in SQLite, run every job, show the results
-  notices, rescue, digest: not in this version yet (see docs/cli.md)
+  notices [--job JOB] [--all] [--json]
+                                  contacts announced for pruning, and when each will go
+  rescue CONTACT_ID [--json]      take a contact off the prune list
+  digest: not in this version yet (see docs/cli.md)
 
 --config defaults to $CRM_HYGIENE_CONFIG, then /etc/crm-hygiene/crm-hygiene.yaml.
 exit codes: 0 ok, 1 job failed, 2 usage/config error, 3 database unreachable, 4 refused.
@@ -56,14 +59,14 @@ const std::map<std::string, CommandSpec>& Commands() {
       {"forget", {{"json"}, {}, 1, 1}},
       {"demo", {{}, {"dir", "contacts"}, 0, 0}},
       {"review", {{"json", "now"}, {"status", "limit"}, 1, 2}},
+      {"notices", {{"json", "all"}, {"job"}, 0, 0}},
+      {"rescue", {{"json"}, {}, 1, 1}},
   };
   return k;
 }
 
 const std::map<std::string, std::string>& Planned() {
   static const std::map<std::string, std::string> k = {
-      {"notices", "prune (issue 5)"},
-      {"rescue", "prune (issue 5)"},
       {"digest", "the digest (issue 7)"},
   };
   return k;
@@ -193,6 +196,8 @@ int CliMain(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (a.command == "restore") return CmdRestore(a, out, err);
   if (a.command == "forget") return CmdForget(a, out, err);
   if (a.command == "review") return CmdReview(a, out, err);
+  if (a.command == "notices") return CmdNotices(a, out, err);
+  if (a.command == "rescue") return CmdRescue(a, out, err);
   return 2;
 }
 

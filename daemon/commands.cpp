@@ -7,6 +7,7 @@
 #include "crm/db.h"
 #include "crm/lock.h"
 #include "crm/lock_safety.h"
+#include "crm/notices.h"
 #include "crm/review.h"
 #include "jobs/change.h"
 #include "jobs/retention.h"
@@ -14,6 +15,7 @@
 #include "crm/state.h"
 #include "daemon/scheduler.h"
 #include "jobs/job.h"
+#include "jobs/prune.h"
 
 namespace crmh {
 namespace {
@@ -121,6 +123,13 @@ int CmdCheck(const Args& a, std::ostream& out, std::ostream& err) {
   for (const auto& j : cfg->jobs) {
     auto kind = jobs::MakeJob(j);
     if (!kind) return Fail(err, kind.error());
+  }
+  for (const auto& j : cfg->jobs) {
+    if (j.kind != "prune" || !j.enabled) continue;
+    if (Status st = jobs::CheckPruneJob(**db, cfg->mapping, j, /*grants=*/true); !st) {
+      return Fail(err, st.error());
+    }
+    if (!a.json) out << fmt::format("prune     job {}: options match the schema; write grants ok\n", j.name);
   }
   report["database"] = where;
   report["mapping"] = {{"profile", cfg->mapping.profile}, {"checked", mapping->checked}};
@@ -252,7 +261,8 @@ int CmdForget(const Args& a, std::ostream& out, std::ostream& err) {
   nlohmann::json counts{{"ledger_rows_erased", stats->ledger_rows},
                         {"images_erased", stats->images},
                         {"dumps_deleted", stats->dumps},
-                        {"flags_erased", stats->flags}};
+                        {"flags_erased", stats->flags},
+                        {"notices_erased", stats->notices}};
   // The journal keeps that an erasure happened, not whom it was about.
   auto run_id = JournalAction(**db, *cfg, "forget", "forget", counts,
                               "erased a contact from the ledger and dumps (data-protection request)");
@@ -446,6 +456,88 @@ int CmdReview(const Args& a, std::ostream& out, std::ostream& err) {
   }
   if (rep.exit != Exit::kOk && !a.json) err << "crm-hygiene: " << rep.message << "\n";
   return static_cast<int>(rep.exit);
+}
+
+int CmdNotices(const Args& a, std::ostream& out, std::ostream& err) {
+  auto cfg = LoadConfigFile(a.config_path);
+  if (!cfg) return Fail(err, cfg.error());
+  const std::string job = a.options.count("job") ? a.options.at("job") : "";
+  if (!job.empty()) {
+    const JobConfig* j = cfg->FindJob(job);
+    if (!j || j->kind != "prune") {
+      return Fail(err, Error::Usage(fmt::format("'{}' is not a prune job in {}", job, a.config_path)));
+    }
+  }
+  auto db = OpenState(*cfg);
+  if (!db) return Fail(err, db.error());
+  auto notices = crm::ListNotices(**db, job, /*open_only=*/!a.Flag("all"));
+  if (!notices) return Fail(err, notices.error());
+  if (a.json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& n : *notices) {
+      nlohmann::json j;
+      j["id"] = std::to_string(n.id);
+      j["job"] = n.job;
+      j["contact_id"] = n.contact_id;  // ids are strings (SuiteCRM UUIDs, integers elsewhere)
+      j["owner"] = n.owner.empty() ? nlohmann::json(nullptr) : nlohmann::json(n.owner);
+      j["reasons"] = nlohmann::json::array();
+      std::string r = n.reasons;
+      for (size_t pos = 0; !r.empty();) {
+        size_t comma = r.find(',', pos);
+        j["reasons"].push_back(r.substr(pos, comma == std::string::npos ? comma : comma - pos));
+        if (comma == std::string::npos) break;
+        pos = comma + 1;
+      }
+      auto t = ParseSqlTime(n.last_activity);
+      j["last_activity"] = t ? nlohmann::json(FormatRfc3339(*t)) : nlohmann::json(nullptr);
+      j["noticed_at"] = FormatRfc3339(n.noticed_at);
+      j["prune_after"] = FormatRfc3339(n.prune_after);
+      j["status"] = n.status;
+      j["noticed_run"] = n.noticed_run;
+      j["closed_at"] = n.closed_at ? nlohmann::json(FormatRfc3339(*n.closed_at)) : nlohmann::json(nullptr);
+      arr.push_back(std::move(j));
+    }
+    out << arr.dump(2) << "\n";
+    return 0;
+  }
+  if (notices->empty()) out << (a.Flag("all") ? "no prune notices\n" : "no open prune notices\n");
+  for (const auto& n : *notices) {
+    out << fmt::format("contact {} [{}] job {}: {} — noticed {}, goes after {}{}\n", n.contact_id,
+                       n.status, n.job, n.reasons, FormatRfc3339(n.noticed_at),
+                       FormatRfc3339(n.prune_after), n.owner.empty() ? "" : ", owner " + n.owner);
+  }
+  if (!a.Flag("all") && !notices->empty()) {
+    out << "keep one: crm-hygiene rescue CONTACT_ID\n";
+  }
+  return 0;
+}
+
+int CmdRescue(const Args& a, std::ostream& out, std::ostream& err) {
+  auto cfg = LoadConfigFile(a.config_path);
+  if (!cfg) return Fail(err, cfg.error());
+  auto db = OpenState(*cfg);
+  if (!db) return Fail(err, db.error());
+  const std::string& contact = a.positional[0];
+  SystemClock clock;
+  auto n = crm::RescueContact(**db, contact, Operator(), clock.Now());
+  if (!n) return Fail(err, n.error());
+  if (*n == 0) {
+    return Fail(err, Error::Usage(fmt::format("contact {} has no open prune notice (see "
+                                              "crm-hygiene notices)",
+                                              contact)));
+  }
+  auto run_id = JournalAction(**db, *cfg, "rescue", "rescue", {{"notices_rescued", *n}},
+                              fmt::format("contact {} rescued from pruning by {}", contact, Operator()));
+  if (!run_id) return Fail(err, run_id.error());
+  if (a.json) {
+    out << nlohmann::json{{"contact_id", contact}, {"notices_rescued", *n}, {"run_id", *run_id}}.dump(2)
+        << "\n";
+  } else {
+    out << fmt::format("contact {} taken off the prune list ({} notice(s)); it gets no new notice "
+                       "for rescue_days; journaled as {}\n",
+                       contact, *n, *run_id);
+  }
+  return 0;
 }
 
 }  // namespace crmh

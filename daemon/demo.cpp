@@ -71,6 +71,24 @@ jobs:
       review_threshold: 0.80      # between the two: a human decides
       survivor: most_complete     # most_complete | oldest | most_recent_activity
       default_region: US
+
+  monthly-prune:
+    kind: prune                   # announces stale contacts first (`notices`); a later run
+    schedule: "*-*-01 04:00"      # removes those whose notice is 14+ days old and still qualify
+    time_zone: Europe/Berlin
+    max_rows: 2000
+    max_fraction: 0.5
+    options:
+      notice_only: true           # the demo only announces; `rescue ID` takes one off the list
+      notice_days: 14
+      criteria: {{inactive_months: 12, never_contacted_months: 12, opted_out: true,
+                  bounced: {{column: email_bounced}}}}
+      protect:
+        created_within_days: 30
+        customer: {{column: status, in: [customer]}}
+        legal_hold: {{column: legal_hold}}
+        open_deals: {{child: deals, column: stage, in: [open]}}
+        keep_if: [{{child: tags, column: tag, in: [keep]}}]
 )",
                      fmt::arg("system_user", system_user), fmt::arg("db", (dir / "crm.db").string()),
                      fmt::arg("state", (dir / "state").string()));
@@ -91,7 +109,8 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
   // The demo is disposable: start from a fresh file every time.
   for (const char* suffix : {"", "-wal", "-shm", ".crm-hygiene.weekly-audit.lock",
                              ".crm-hygiene.nightly-standardize.lock",
-                             ".crm-hygiene.nightly-dedup.lock"}) {
+                             ".crm-hygiene.nightly-dedup.lock",
+                             ".crm-hygiene.monthly-prune.lock"}) {
     fs::remove(db_path.string() + suffix, ec);
   }
   demo::DemoDataOptions opt;
@@ -183,6 +202,10 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
                          cfg_path.string());
       out << fmt::format("  undo the merges exactly: {} --config {} restore {}\n", bin,
                          cfg_path.string(), rep.run_id);
+    }
+    if (rep.kind == "prune" && rep.status == "ok") {
+      std::string bin = fs::read_symlink("/proc/self/exe", ec).string();
+      out << fmt::format("  who is announced: {} --config {} notices\n", bin, cfg_path.string());
     }
     if (rep.exit != Exit::kOk) exit_code = static_cast<int>(rep.exit);
   }

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "crm/flags.h"
+#include "crm/notices.h"
 #include "crm/ledger.h"
 
 namespace crmh::jobs {
@@ -124,6 +125,9 @@ Result<PurgeStats> ForgetContact(crm::Db& db, const Config& cfg, const std::stri
   auto flags = crm::ForgetFlags(db, contact_id);
   if (!flags) return flags.error();
   stats.flags = *flags;
+  auto notices = crm::ForgetNotices(db, contact_id);
+  if (!notices) return notices.error();
+  stats.notices = *notices;
   std::error_code ec;
   if (fs::is_directory(DumpRoot(cfg), ec)) {
     for (const auto& entry : fs::directory_iterator(DumpRoot(cfg), ec)) {

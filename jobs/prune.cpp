@@ -1,0 +1,556 @@
+#include "jobs/prune.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+
+#include "crm/ledger.h"
+#include "crm/notices.h"
+#include "crm/schema.h"
+
+namespace crmh::jobs {
+namespace {
+
+using std::chrono::days;
+
+// Timestamps as text from either backend ("2026-01-02 03:04:05", maybe with fractions or a 'T').
+std::optional<SysSeconds> ParseTs(std::string text) {
+  if (text.size() < 19) {
+    if (text.size() == 10) text += " 00:00:00";  // a DATE column
+    else return std::nullopt;
+  }
+  text = text.substr(0, 19);
+  if (text[10] == 'T') text[10] = ' ';
+  return ParseSqlTime(text);
+}
+
+std::string Join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : std::string(sep)) + s;
+  return out;
+}
+
+std::string InList(const crm::Db& db, const std::vector<std::string>& values) {
+  std::string s;
+  for (const auto& v : values) s += (s.empty() ? "" : ", ") + db.Literal(v);
+  return s;
+}
+
+const ChildRef* FindChild(const Mapping& m, const std::string& name) {
+  for (const auto& c : m.children) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+// "ch.parent_type = 'Contacts'" and "COALESCE(ch.deleted, 0) = 0" pieces for a child reference.
+std::string ChildFilter(const crm::Db& db, const ChildRef& ref, bool live_only) {
+  std::string f;
+  if (!ref.type_column.empty()) {
+    f += fmt::format(" AND ch.{} = {}", db.Q(ref.type_column), db.Literal(ref.type_value));
+  }
+  if (live_only && !ref.soft_delete.empty()) {
+    f += fmt::format(" AND COALESCE(ch.{}, 0) = 0", db.Q(ref.soft_delete));
+  }
+  return f;
+}
+
+// A column test on alias `a`: in / not_in / "set" (not NULL, not '', not 0).
+std::string ColumnTest(const crm::Db& db, const std::string& a, const PruneCondition& c) {
+  std::string col = a + "." + db.Q(c.column);
+  if (!c.in.empty()) return fmt::format("CAST({} AS CHAR) IN ({})", col, InList(db, c.in));
+  if (!c.not_in.empty()) {
+    return fmt::format("({0} IS NULL OR CAST({0} AS CHAR) NOT IN ({1}))", col, InList(db, c.not_in));
+  }
+  return fmt::format("({0} IS NOT NULL AND CAST({0} AS CHAR) NOT IN ('', '0'))", col);
+}
+
+// 1 when the condition holds for contact alias c, else 0.
+std::string ConditionExpr(const crm::Db& db, const Mapping& m, const PruneCondition& c) {
+  if (c.child.empty()) return fmt::format("CASE WHEN {} THEN 1 ELSE 0 END", ColumnTest(db, "c", c));
+  const ChildRef& ref = *FindChild(m, c.child);
+  return fmt::format("CASE WHEN EXISTS (SELECT 1 FROM {} ch WHERE ch.{} = c.{}{}{}) THEN 1 ELSE 0 END",
+                     db.Q(ref.table), db.Q(ref.column), db.Q(m.id_column),
+                     ChildFilter(db, ref, /*live_only=*/true),
+                     c.column.empty() ? "" : " AND " + ColumnTest(db, "ch", c));
+}
+
+// 1 when the logical field is set (not NULL, not '', not 0); related fields through their link.
+std::string FieldSetExpr(const crm::Db& db, const Mapping& m, const FieldMap& f) {
+  if (!f.related) {
+    PruneCondition c;
+    c.column = f.column;
+    return ConditionExpr(db, m, c);
+  }
+  const RelatedField& r = *f.related;
+  std::string where;
+  for (const auto& [col, v] : r.where) where += fmt::format(" AND l.{} = {}", db.Q(col), db.Literal(v));
+  return fmt::format(
+      "CASE WHEN EXISTS (SELECT 1 FROM {} l JOIN {} t ON t.{} = l.{} WHERE l.{} = c.{}{} AND "
+      "t.{} IS NOT NULL AND CAST(t.{} AS CHAR) NOT IN ('', '0')) THEN 1 ELSE 0 END",
+      db.Q(r.link_table), db.Q(r.table), db.Q(r.key), db.Q(r.link_target), db.Q(r.link_contact),
+      db.Q(m.id_column), where, db.Q(r.column), db.Q(r.column));
+}
+
+// Every table/column the options name must exist: a config error (exit 2) before anything runs.
+Status CheckOptions(crm::Db& db, const Mapping& m, const JobConfig& job) {
+  const PruneOptions& p = job.prune;
+  auto bad = [&](const std::string& where, const std::string& msg) {
+    return Error::Config(fmt::format("{}: job '{}': {}", where.empty() ? job.config_line : where,
+                                     job.name, msg));
+  };
+  std::map<std::string, std::set<std::string>> cols;
+  auto columns = [&](const std::string& table) -> Result<const std::set<std::string>*> {
+    auto it = cols.find(table);
+    if (it == cols.end()) {
+      auto c = crm::ListColumns(db, table);
+      if (!c) return c.error();
+      it = cols.emplace(table, std::move(*c)).first;
+    }
+    return &it->second;
+  };
+  auto check = [&](const PruneCondition& c) -> Status {
+    std::string table = m.contacts_table;
+    if (!c.child.empty()) {
+      const ChildRef* ref = FindChild(m, c.child);
+      if (!ref) return bad(c.where, fmt::format("child '{}' is not in mapping.children", c.child));
+      table = ref->table;
+    }
+    if (c.column.empty()) return Status::Ok();
+    auto have = columns(table);
+    if (!have) return have.error();
+    if (!(*have)->count(c.column)) {
+      return bad(c.where, fmt::format("column {}.{} does not exist", table, c.column));
+    }
+    return Status::Ok();
+  };
+  std::vector<const PruneCondition*> all;
+  for (const auto* o : {&p.bounced, &p.customer, &p.legal_hold, &p.open_deals}) {
+    if (*o) all.push_back(&**o);
+  }
+  for (const auto& k : p.keep_if) all.push_back(&k);
+  for (const auto* c : all) {
+    if (Status st = check(*c); !st) return st;
+  }
+  for (const auto& [child, policy] : p.children) {
+    if (!FindChild(m, child)) {
+      return bad("", fmt::format("options.children names '{}', which mapping.children does not "
+                                 "define",
+                                 child));
+    }
+  }
+  if (p.action == "soft_delete" && m.soft_delete.empty()) {
+    return bad("", "action soft_delete needs mapping.contacts.soft_delete (the CRM's deleted flag); "
+                   "use action: delete");
+  }
+  if ((p.inactive_months > 0 || p.never_contacted_months > 0) && m.activity.empty()) {
+    return bad("", "inactive_months / never_contacted_months need mapping.activity");
+  }
+  auto direct = [&](const char* f) {
+    auto it = m.fields.find(f);
+    return it != m.fields.end() && !it->second.related;
+  };
+  if ((p.never_contacted_months > 0 || p.created_within_days > 0) && !direct("created_at")) {
+    return bad("", "never_contacted_months / created_within_days need the created_at field mapped "
+                   "to a contacts column");
+  }
+  if (p.opted_out && !m.fields.count("opt_out")) {
+    return bad("", "criteria.opted_out needs the opt_out field mapped");
+  }
+  return Status::Ok();
+}
+
+std::string PolicyOf(const PruneOptions& p, const std::string& child) {
+  auto it = p.children.find(child);
+  return it == p.children.end() ? "delete" : it->second;
+}
+
+}  // namespace
+
+Status CheckPruneJob(crm::Db& db, const Mapping& m, const JobConfig& job, bool grants) {
+  if (Status st = CheckOptions(db, m, job); !st) return st;
+  if (!grants) return Status::Ok();
+  const bool hard = job.prune.action == "delete";
+  std::vector<std::tuple<std::string, std::string, bool>> tables{
+      {m.contacts_table, m.id_column, hard}};
+  if (hard && !m.extension_table.empty()) tables.emplace_back(m.extension_table, m.extension_id, true);
+  for (const auto& ref : m.children) {
+    const std::string policy = PolicyOf(job.prune, ref.name);
+    if (policy == "keep" || policy == "block") continue;
+    tables.emplace_back(ref.table, ref.id_column,
+                        policy == "delete" && (hard || ref.soft_delete.empty()));
+  }
+  for (const auto& [table, id, deletes] : tables) {
+    if (Status st = crm::ProbeWriteGrants(db, table, id, deletes); !st) return st;
+  }
+  return Status::Ok();
+}
+
+SysSeconds MonthsBefore(SysSeconds t, int months) {
+  const auto day = std::chrono::floor<days>(t);
+  const auto tod = t - day;
+  std::chrono::year_month_day ymd{day};
+  ymd -= std::chrono::months{months};
+  if (!ymd.ok()) ymd = std::chrono::year_month_day{ymd.year() / ymd.month() / std::chrono::last};
+  return std::chrono::sys_days{ymd} + tod;
+}
+
+Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
+  crm::Db& db = ctx.db;
+  const Mapping& m = ctx.cfg.mapping;
+  const JobConfig& job = ctx.job;
+  const PruneOptions& p = job.prune;
+  const SysSeconds now = ctx.clock.Now();
+  if (Status st = CheckOptions(db, m, job); !st) return st;
+
+  // --- read: one row per live contact, the server evaluating every test.
+  std::string select = fmt::format("CAST(c.{} AS CHAR)", db.Q(m.id_column));
+  auto field_text = [&](const char* f) {
+    auto it = m.fields.find(f);
+    if (it == m.fields.end() || it->second.related) return std::string("NULL");
+    return fmt::format("CAST(c.{} AS CHAR)", db.Q(it->second.column));
+  };
+  select += ", " + field_text("created_at") + ", " + field_text("owner");
+  size_t col = 3;
+  const size_t activity_first = col;
+  for (const auto& a : m.activity) {
+    if (a.child.empty()) {
+      select += fmt::format(", CAST(c.{} AS CHAR)", db.Q(a.column));
+    } else {
+      const ChildRef& ref = *FindChild(m, a.child);
+      select += fmt::format(", (SELECT CAST(MAX(ch.{}) AS CHAR) FROM {} ch WHERE ch.{} = c.{}{})",
+                            db.Q(a.column), db.Q(ref.table), db.Q(ref.column), db.Q(m.id_column),
+                            ChildFilter(db, ref, /*live_only=*/true));
+    }
+    ++col;
+  }
+  // Named tests, each a 0/1 column.
+  std::vector<std::pair<std::string, bool>> tests;  // name, is_protection
+  auto add_test = [&](const std::string& name, bool protection, const std::string& expr) {
+    select += ", " + expr;
+    tests.emplace_back(name, protection);
+  };
+  if (p.opted_out) add_test("opted_out", false, FieldSetExpr(db, m, m.fields.at("opt_out")));
+  if (p.bounced) add_test("bounced", false, ConditionExpr(db, m, *p.bounced));
+  if (p.customer) add_test("customer", true, ConditionExpr(db, m, *p.customer));
+  if (p.legal_hold) add_test("legal_hold", true, ConditionExpr(db, m, *p.legal_hold));
+  if (p.open_deals) add_test("open_deals", true, ConditionExpr(db, m, *p.open_deals));
+  for (const auto& k : p.keep_if) add_test("keep_if", true, ConditionExpr(db, m, k));
+  // `block`: a contact with such a child row is not pruned. A hard delete is blocked by any
+  // row (a soft-deleted one would be orphaned too); a soft delete only by live ones.
+  for (const auto& ref : m.children) {
+    if (PolicyOf(p, ref.name) != "block") continue;
+    add_test("blocked_by_" + ref.name, true,
+             fmt::format("CASE WHEN EXISTS (SELECT 1 FROM {} ch WHERE ch.{} = c.{}{}) THEN 1 ELSE "
+                         "0 END",
+                         db.Q(ref.table), db.Q(ref.column), db.Q(m.id_column),
+                         ChildFilter(db, ref, /*live_only=*/p.action != "delete")));
+  }
+  const size_t tests_first = col;
+
+  // Contacts with an open invalid-email flag (standardize's validation), read from the state.
+  std::set<std::string> invalid_email;
+  if (p.invalid_email) {
+    Status st = crm::Guard("reading email validation flags", [&] {
+      soci::rowset<std::string> rs = db.sql().prepare << fmt::format(
+          "SELECT DISTINCT contact_id FROM {} WHERE field IN ('email', 'email2') AND code = "
+          "'email_syntax' AND cleared_at IS NULL",
+          db.State("flags"));
+      for (const auto& id : rs) invalid_email.insert(id);
+    });
+    if (!st) return st;
+  }
+
+  auto open = crm::ListNotices(db, job.name, /*open_only=*/true);
+  if (!open) return open.error();
+  std::map<std::string, const crm::NoticeRow*> open_by_contact;
+  for (const auto& n : *open) open_by_contact[n.contact_id] = &n;
+  std::set<std::string> rescued;
+  if (p.rescue_days > 0) {
+    auto r = crm::RescuedSince(db, job.name, now - days(p.rescue_days));
+    if (!r) return r.error();
+    rescued.insert(r->begin(), r->end());
+  }
+
+  const SysSeconds inactive_cutoff = MonthsBefore(now, p.inactive_months);
+  const SysSeconds never_cutoff = MonthsBefore(now, p.never_contacted_months);
+  const SysSeconds recent_cutoff = now - days(p.created_within_days);
+  const std::string where =
+      m.soft_delete.empty() ? "" : fmt::format(" WHERE COALESCE(c.{}, 0) = 0", db.Q(m.soft_delete));
+
+  long long scanned = 0, qualifying = 0, protected_n = 0, rescued_skipped = 0;
+  std::map<std::string, long long> by_reason, by_protection;
+  std::set<std::string> seen_open;  // open notices whose contact is live
+  std::vector<std::string> due;     // contact ids, in id order
+  to_notice_.clear();
+  to_close_.clear();
+  due_notice_.clear();
+  plan_.clear();
+
+  Status st = crm::Guard("planning prune", [&] {
+    soci::rowset<soci::row> rs = db.sql().prepare << fmt::format(
+        "SELECT {} FROM {} c{} ORDER BY c.{}", select, db.Q(m.contacts_table), where,
+        db.Q(m.id_column));
+    for (const auto& r : rs) {
+      ++scanned;
+      const std::string id = crm::CellText(r, 0);
+      std::optional<SysSeconds> created = ParseTs(crm::CellText(r, 1));
+      std::optional<SysSeconds> last;
+      std::string last_text;
+      for (size_t i = activity_first; i < tests_first; ++i) {
+        if (r.get_indicator(i) == soci::i_null) continue;
+        auto t = ParseTs(crm::CellText(r, i));
+        if (t && (!last || *t > *last)) last = t;
+      }
+      if (last) last_text = FormatSqlTime(*last);
+      std::vector<std::string> reasons, protections;
+      if (p.inactive_months > 0 && last && *last < inactive_cutoff) reasons.push_back("inactive");
+      if (p.never_contacted_months > 0 && !last && created && *created <= never_cutoff) {
+        reasons.push_back("never_contacted");
+      }
+      if (p.invalid_email && invalid_email.count(id)) reasons.push_back("invalid_email");
+      for (size_t k = 0; k < tests.size(); ++k) {
+        if (crm::CellInt(r, tests_first + k) == 0) continue;
+        (tests[k].second ? protections : reasons).push_back(tests[k].first);
+      }
+      if (p.created_within_days > 0 && created && *created > recent_cutoff) {
+        protections.push_back("recently_created");
+      }
+      for (const auto& why : reasons) ++by_reason[why];
+      if (!reasons.empty() && !protections.empty()) {
+        ++protected_n;
+        for (const auto& why : protections) ++by_protection[why];
+      }
+      const bool qualifies = !reasons.empty() && protections.empty();
+      if (qualifies) ++qualifying;
+
+      auto notice = open_by_contact.find(id);
+      if (notice != open_by_contact.end()) {
+        const crm::NoticeRow& n = *notice->second;
+        seen_open.insert(id);
+        if (last && *last > n.noticed_at) {
+          to_close_["activity"].push_back(n.id);
+        } else if (!qualifies) {
+          to_close_["cleared"].push_back(n.id);
+        } else if (n.prune_after <= now && !p.notice_only) {
+          due.push_back(id);
+          due_notice_[id] = n.id;
+        }
+        continue;
+      }
+      if (!qualifies) continue;
+      if (rescued.count(id)) {
+        ++rescued_skipped;
+        continue;
+      }
+      to_notice_.push_back({id, crm::CellText(r, 2), Join(reasons, ","), last_text});
+    }
+  });
+  if (!st) return st;
+  for (const auto& n : *open) {
+    if (!seen_open.count(n.contact_id)) to_close_["gone"].push_back(n.id);
+  }
+
+  // --- prune: batches of due contacts, each one change set.
+  auto contact_cols = crm::OrderedColumns(db, m.contacts_table);
+  if (!contact_cols) return contact_cols.error();
+  const bool hard = p.action == "delete";
+  std::string modified_by, updated_at;
+  if (auto it = m.fields.find("modified_by");
+      it != m.fields.end() && !it->second.related && !ctx.cfg.system_user.empty()) {
+    modified_by = it->second.column;
+  }
+  if (auto it = m.fields.find("updated_at"); it != m.fields.end() && !it->second.related) {
+    updated_at = it->second.column;
+  }
+  const std::string now_sql = FormatSqlTime(now);
+  std::map<std::string, std::vector<std::string>> child_cols;
+  for (const auto& ref : m.children) {
+    auto c = crm::OrderedColumns(db, ref.table);
+    if (!c) return c.error();
+    child_cols[ref.table] = *c;
+  }
+  std::vector<std::string> ext_cols;
+  if (hard && !m.extension_table.empty()) {
+    auto c = crm::OrderedColumns(db, m.extension_table);
+    if (!c) return c.error();
+    ext_cols = *c;
+  }
+  std::map<std::string, long long> child_rows;  // reference name → rows planned
+  const size_t batch = static_cast<size_t>(std::max(1, job.batch_size));
+  st = crm::Guard("planning prune batches", [&] {
+    for (size_t start = 0; start < due.size(); start += batch) {
+      std::vector<std::string> ids(due.begin() + static_cast<std::ptrdiff_t>(start),
+                                   due.begin() + static_cast<std::ptrdiff_t>(
+                                                     std::min(due.size(), start + batch)));
+      const std::string in = InList(db, ids);
+      ChangeSet cs;
+      std::set<std::pair<std::string, std::string>> touched;  // (table, id) already in the set
+      for (const auto& ref : m.children) {
+        const std::string policy = PolicyOf(p, ref.name);
+        if (policy == "keep" || policy == "block") continue;
+        // A hard delete takes every row (soft-deleted ones too: no orphans); a soft delete only
+        // the live ones.
+        const bool soft_child = !hard && policy == "delete" && !ref.soft_delete.empty();
+        soci::rowset<soci::row> rs = db.sql().prepare << fmt::format(
+            "SELECT CAST(ch.{id} AS CHAR), {text}, CAST(ch.{col} AS CHAR) FROM {t} ch WHERE "
+            "ch.{col} IN ({in}){filter} ORDER BY ch.{id}",
+            fmt::arg("id", db.Q(ref.id_column)),
+            fmt::arg("text", crm::RowTextExpr(db, child_cols[ref.table], "ch")),
+            fmt::arg("col", db.Q(ref.column)), fmt::arg("t", db.Q(ref.table)),
+            fmt::arg("in", in), fmt::arg("filter", ChildFilter(db, ref, soft_child)));
+        for (const auto& r : rs) {
+          RowOp op;
+          op.table = ref.table;
+          op.id_column = ref.id_column;
+          op.id = crm::CellText(r, 0);
+          op.expect = crm::CellText(r, 1);
+          if (!touched.insert({op.table, op.id}).second) continue;
+          const std::string owner = crm::CellText(r, 2);
+          if (policy == "detach") {
+            op.kind = OpKind::kUpdate;
+            op.set.emplace_back(ref.column, std::nullopt);
+            op.note = fmt::format("prune: detach {} from contact {}", ref.name, owner);
+          } else if (soft_child) {
+            op.kind = OpKind::kSoftDelete;
+            op.set.emplace_back(ref.soft_delete, "1");
+            op.note = fmt::format("prune: soft-delete {} of contact {}", ref.name, owner);
+          } else {
+            op.kind = OpKind::kDelete;
+            op.note = fmt::format("prune: delete {} of contact {}", ref.name, owner);
+          }
+          ++child_rows[ref.name];
+          cs.ops.push_back(std::move(op));
+        }
+      }
+      if (!ext_cols.empty()) {
+        soci::rowset<soci::row> rs = db.sql().prepare << fmt::format(
+            "SELECT CAST(e.{id} AS CHAR), {text} FROM {t} e WHERE e.{id} IN ({in}) ORDER BY e.{id}",
+            fmt::arg("id", db.Q(m.extension_id)),
+            fmt::arg("text", crm::RowTextExpr(db, ext_cols, "e")),
+            fmt::arg("t", db.Q(m.extension_table)), fmt::arg("in", in));
+        for (const auto& r : rs) {
+          RowOp op{OpKind::kDelete, m.extension_table, m.extension_id, crm::CellText(r, 0), {},
+                   crm::CellText(r, 1), ""};
+          op.note = fmt::format("prune: delete the extension row of contact {}", op.id);
+          ++child_rows[m.extension_table];
+          cs.ops.push_back(std::move(op));
+        }
+      }
+      soci::rowset<soci::row> rs = db.sql().prepare << fmt::format(
+          "SELECT CAST(c.{id} AS CHAR), {text} FROM {t} c WHERE c.{id} IN ({in}) ORDER BY c.{id}",
+          fmt::arg("id", db.Q(m.id_column)),
+          fmt::arg("text", crm::RowTextExpr(db, *contact_cols, "c")),
+          fmt::arg("t", db.Q(m.contacts_table)), fmt::arg("in", in));
+      for (const auto& r : rs) {
+        RowOp op;
+        op.table = m.contacts_table;
+        op.id_column = m.id_column;
+        op.id = crm::CellText(r, 0);
+        op.expect = crm::CellText(r, 1);
+        if (hard) {
+          op.kind = OpKind::kDelete;
+        } else {
+          op.kind = OpKind::kSoftDelete;
+          op.set.emplace_back(m.soft_delete, "1");
+          if (!modified_by.empty()) op.set.emplace_back(modified_by, ctx.cfg.system_user);
+          if (!updated_at.empty()) op.set.emplace_back(updated_at, now_sql);
+        }
+        op.note = fmt::format("prune: {} contact (notice {})", p.action, due_notice_[op.id]);
+        cs.ops.push_back(std::move(op));
+      }
+      cs.label = fmt::format("prune {}..{} ({} contacts)", ids.front(), ids.back(), ids.size());
+      plan_.push_back(std::move(cs));
+    }
+  });
+  if (!st) return st;
+
+  long long rows = 0;
+  for (const auto& cs : plan_) rows += static_cast<long long>(cs.ops.size());
+  auto closing = [&](const char* s) {
+    auto it = to_close_.find(s);
+    return it == to_close_.end() ? 0LL : static_cast<long long>(it->second.size());
+  };
+  report.counts["contacts_scanned"] = scanned;
+  report.counts["qualifying"] = qualifying;
+  report.counts["protected"] = protected_n;
+  report.counts["reasons"] = by_reason;
+  report.counts["protections"] = by_protection;
+  report.counts["notices_to_open"] = to_notice_.size();
+  report.counts["notices_open_before"] = open->size();
+  report.counts["notices_closing"] = {{"activity", closing("activity")},
+                                      {"cleared", closing("cleared")},
+                                      {"gone", closing("gone")}};
+  report.counts["rescued_not_noticed"] = rescued_skipped;
+  report.counts["contacts_due"] = due.size();
+  report.counts["rows_planned"] = rows;
+  report.counts["change_sets_planned"] = plan_.size();
+  report.counts["child_rows_planned"] = child_rows;
+  report.details["plan"] = DescribePlan(plan_);
+  nlohmann::json due_ids = nlohmann::json::array();
+  for (size_t i = 0; i < due.size() && i < 100; ++i) due_ids.push_back(due[i]);
+  report.details["due"] = due_ids;
+  report.message = fmt::format(
+      "{} of {} contacts qualify ({} protected); {} new notice(s); {} contact(s) due for {} in {} "
+      "change set(s)",
+      qualifying, scanned, protected_n, to_notice_.size(), due.size(), p.action, plan_.size());
+  // A dry run already says whether the limits would refuse the prune.
+  if (ctx.dry_run) return CheckLimits(db, plan_, {job.max_rows, job.max_fraction});
+  return Status::Ok();
+}
+
+Status PruneJob::Apply(RunContext& ctx, RunReport& report) {
+  crm::Db& db = ctx.db;
+  const JobConfig& job = ctx.job;
+  const SysSeconds now = ctx.clock.Now();
+  // Notices first: a prune the limits refuse must not lose the announcements.
+  std::vector<crm::NewNotice> fresh;
+  fresh.reserve(to_notice_.size());
+  for (const auto& c : to_notice_) fresh.push_back({c.id, c.owner, c.reasons, c.last_activity});
+  auto opened = crm::OpenNotices(db, job.name, ctx.run_id, now, now + days(job.prune.notice_days),
+                                 fresh);
+  if (!opened) return opened.error();
+  report.counts["notices_opened"] = *opened;
+  nlohmann::json closed = nlohmann::json::object();
+  for (const auto& [status, ids] : to_close_) {
+    auto n = crm::CloseNotices(db, ids, status, ctx.run_id, "prune", now);
+    if (!n) return n.error();
+    closed[status] = *n;
+  }
+  report.counts["notices_closed"] = closed;
+  if (plan_.empty()) return Status::Ok();
+
+  Status applied = ApplyGuarded(ctx, plan_, report);
+  // Whatever the engine committed (all, or the sets before a failure or a stop): close those
+  // notices as pruned. The ledger says which contacts this run removed.
+  std::vector<long long> pruned;
+  Status st = crm::Guard("reading the run's ledger", [&] {
+    soci::rowset<std::string> rs =
+        (db.sql().prepare << fmt::format("SELECT row_id FROM {} WHERE run_id = :r AND table_name = "
+                                         ":t AND op IN ('delete', 'soft_delete')",
+                                         db.State("ledger")),
+         soci::use(ctx.run_id), soci::use(ctx.cfg.mapping.contacts_table));
+    for (const auto& id : rs) {
+      if (auto it = due_notice_.find(id); it != due_notice_.end()) pruned.push_back(it->second);
+    }
+  });
+  if (!st) return applied ? st : applied;
+  auto n = crm::CloseNotices(db, pruned, "pruned", ctx.run_id, "prune", now);
+  if (!n) return applied ? Status(n.error()) : applied;
+  report.counts["contacts_pruned"] = *n;
+  if (!applied) return applied;
+  report.message = fmt::format("{} contact(s) pruned ({}), {} row(s) changed in {} change set(s); "
+                               "{} new notice(s); {} set(s) skipped because a row changed since "
+                               "the plan",
+                               *n, job.prune.action, report.counts["rows_changed"].get<long long>(),
+                               report.counts["change_sets_applied"].get<long long>(), *opened,
+                               report.counts["changed_since_plan"].get<long long>());
+  return Status::Ok();
+}
+
+Status PruneJob::Record(RunContext&, RunReport&) { return Status::Ok(); }
+
+}  // namespace crmh::jobs

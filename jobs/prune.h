@@ -1,0 +1,56 @@
+// `prune`: remove stale and unresponsive contacts — announced first, in batches, undoable.
+//
+// Every run does both phases (docs/prune.md):
+//   read: every live contact with its latest activity (mapping.activity: contact columns and
+//         max over child references, polymorphic links included), the criteria (inactive,
+//         never contacted, opted out, bounced, invalid email) and the protections (customer,
+//         legal hold, open deals, recently created, keep_if, a `block` child) as SQL the
+//         server evaluates — structured conditions from the YAML, never raw SQL.
+//   notice: a qualifying contact without an open notice gets one (crm/notices.h) dated
+//         now + notice_days; an open notice closes when the contact shows activity after it
+//         (`activity`), stops qualifying or becomes protected (`cleared`) or left the CRM
+//         (`gone`); `crm-hygiene rescue` closes it as `rescued`.
+//   prune: only contacts whose open notice is at least notice_days old and that still qualify,
+//         batch_size contacts per change set (jobs/change.h): child rows by per-reference policy
+//         (delete with the contact, detach, block, keep), the extension row (SuiteCRM
+//         contacts_cstm) with a hard delete, then the contact — no orphans. No notice, no prune.
+// A dry run writes nothing (not even notices) and reports what each phase would do; the limits
+// (max_rows, max_fraction) refuse it as they would refuse the real run.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "jobs/change.h"
+#include "jobs/job.h"
+
+namespace crmh::jobs {
+
+// What `check` and every run verify first: the tables/columns the job's options name exist
+// (Error::Config, exit 2, naming the YAML line), and — with `grants` — the session may UPDATE
+// and (where the job deletes) DELETE every table a prune touches.
+Status CheckPruneJob(crm::Db& db, const Mapping& m, const JobConfig& job, bool grants);
+
+// `t` minus `months` calendar months (the day clamped to the month's last day).
+SysSeconds MonthsBefore(SysSeconds t, int months);
+
+class PruneJob final : public JobKind {
+ public:
+  bool destructive() const override { return true; }
+  Status Plan(RunContext& ctx, RunReport& report) override;
+  Status Apply(RunContext& ctx, RunReport& report) override;
+  Status Record(RunContext& ctx, RunReport& report) override;
+
+  struct Candidate {
+    std::string id, owner, reasons, last_activity;
+  };
+
+ private:
+  std::vector<Candidate> to_notice_;                       // new notices
+  std::map<std::string, std::vector<long long>> to_close_;  // status → notice ids
+  std::map<std::string, long long> due_notice_;           // contact id → its open notice
+  std::vector<ChangeSet> plan_;
+};
+
+}  // namespace crmh::jobs

@@ -1,0 +1,530 @@
+// prune (issue 5): notice → rescue → prune → restore on SQLite and MariaDB, generic and SuiteCRM
+// profiles. Every expectation is read back with the test's own SQL: which contacts are deleted,
+// which child rows point at a removed contact, whole-table checksums before and after restore.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "crm/notices.h"
+#include "crm/state.h"
+#include "demo_fixture.h"
+#include "jobs/change.h"
+#include "jobs/prune.h"
+#include "jobs/retention.h"
+
+namespace crmh {
+namespace {
+
+using std::chrono::days;
+using test::DemoCrm;
+
+std::set<std::string> Ids(const test::TempDb& t, const std::string& sql) {
+  auto s = t.Session();
+  std::set<std::string> out;
+  soci::rowset<soci::row> rs = s->prepare << sql;
+  for (const auto& r : rs) out.insert(crm::CellText(r, 0));
+  return out;
+}
+
+long long Count(const test::TempDb& t, const std::string& sql) {
+  auto s = t.Session();
+  long long n = 0;
+  *s << sql, soci::into(n);
+  return n;
+}
+
+// The generic schema with hand-made contacts, each there for one rule. "Now" is 2026-11-23.
+struct PruneCrm : DemoCrm {
+  explicit PruneCrm(Backend b) : DemoCrm(b, 0) {
+    auto s = t.Session();
+    auto contact = [&](int id, const std::string& created, const std::string& last_contacted,
+                       const std::string& status, int opt_out, int bounced, int hold, int deleted) {
+      *s << "INSERT INTO contacts (id, first_name, last_name, email, status, owner_id, created_at, "
+            "updated_at, last_contacted_at, email_opt_out, email_bounced, legal_hold, deleted) "
+            "VALUES (" + std::to_string(id) + ", 'First" + std::to_string(id) + "', 'Last', 'c" +
+                std::to_string(id) + "@example.com', '" + status + "', 1, '" + created + "', '" +
+                created + "', " + (last_contacted.empty() ? "NULL" : "'" + last_contacted + "'") +
+                ", " + std::to_string(opt_out) + ", " + std::to_string(bounced) + ", " +
+                std::to_string(hold) + ", " + std::to_string(deleted) + ")";
+    };
+    const std::string old = "2023-01-10 09:00:00", stale = "2024-02-01 10:00:00";
+    contact(1, old, stale, "lead", 0, 0, 0, 0);        // inactive → pruned
+    contact(2, old, stale, "customer", 0, 0, 0, 0);    // protected: customer
+    contact(3, old, stale, "lead", 0, 0, 1, 0);        // protected: legal hold
+    contact(4, old, stale, "lead", 0, 0, 0, 0);        // protected: open deal
+    contact(5, old, stale, "lead", 0, 0, 0, 0);        // protected: keep tag (keep_if)
+    contact(6, old, "2026-10-01 10:00:00", "lead", 0, 0, 0, 0);  // active: stays
+    contact(7, old, "2026-11-01 10:00:00", "lead", 1, 0, 0, 0);  // opted out → pruned
+    contact(8, "2025-01-05 10:00:00", "", "lead", 0, 0, 0, 0);   // never contacted → pruned
+    contact(9, "2026-11-10 10:00:00", "", "lead", 1, 1, 0, 0);   // protected: recently created
+    contact(10, old, stale, "lead", 0, 0, 0, 0);       // rescued
+    contact(11, old, stale, "lead", 0, 0, 0, 0);       // activity after the notice
+    contact(12, old, stale, "lead", 0, 0, 0, 1);       // already deleted by the CRM
+    contact(13, old, "2026-09-01 10:00:00", "lead", 0, 1, 0, 0);  // bounced → pruned
+    // Children: contact 1 has everything, so its removal shows every policy.
+    *s << "INSERT INTO activities (id, parent_type, parent_id, kind, subject, occurred_at, "
+          "created_by, deleted) VALUES (1, 'Contacts', 1, 'call', 'old call', '2024-01-15 10:00:00', "
+          "1, 0), (2, 'Contacts', 1, 'note', 'deleted note', '2023-05-01 10:00:00', 1, 1), (3, "
+          "'Deals', 1, 'call', 'a deal, not a contact', '2026-11-01 10:00:00', 1, 0), (4, "
+          "'Contacts', 6, 'meeting', 'recent', '2026-10-02 10:00:00', 1, 0), (5, 'Contacts', 13, "
+          "'email', 'bounce', '2026-09-01 10:00:00', 1, 0)";
+    *s << "INSERT INTO deals (id, contact_id, name, stage, amount, created_at, deleted) VALUES "
+          "(1, 1, 'lost deal', 'lost', 10.50, '2023-02-01 10:00:00', 0), (2, 4, 'open deal', "
+          "'open', 99.99, '2024-01-01 10:00:00', 0)";
+    *s << "INSERT INTO contact_tags (id, contact_id, tag, deleted) VALUES (1, 1, 'newsletter', 0), "
+          "(2, 5, 'keep', 0), (3, 10, 'keep', 1)";
+    JobConfig& j = AddJob("prune", "prune");
+    PruneOptions& p = j.prune;
+    p.inactive_months = 12;
+    p.never_contacted_months = 6;
+    p.opted_out = true;
+    p.bounced = PruneCondition{"", "email_bounced", {}, {}, ""};
+    p.created_within_days = 30;
+    p.customer = PruneCondition{"", "status", {"customer"}, {}, ""};
+    p.legal_hold = PruneCondition{"", "legal_hold", {}, {}, ""};
+    p.open_deals = PruneCondition{"deals", "stage", {"open"}, {}, ""};
+    p.keep_if = {PruneCondition{"tags", "tag", {"keep"}, {}, ""}};
+    j.batch_size = 2;
+  }
+  JobConfig& Job() { return cfg.jobs.back(); }
+  std::vector<crm::NoticeRow> Notices(bool open_only) {
+    auto db = crm::Open(cfg.database, cfg.state);
+    REQUIRE(db.ok());
+    auto n = crm::ListNotices(**db, "prune", open_only);
+    REQUIRE(n.ok());
+    return *n;
+  }
+  std::map<std::string, std::string> NoticeStatus() {
+    std::map<std::string, std::string> m;
+    for (const auto& n : Notices(false)) m[n.contact_id] = n.status;  // newest wins
+    return m;
+  }
+  std::set<std::string> OpenNoticeIds() {
+    std::set<std::string> s;
+    for (const auto& n : Notices(true)) s.insert(n.contact_id);
+    return s;
+  }
+};
+
+TEST_CASE("prune: months arithmetic clamps to the month's last day") {
+  CHECK(FormatRfc3339(jobs::MonthsBefore(*ParseRfc3339("2026-03-31T12:00:00Z"), 1)) ==
+        "2026-02-28T12:00:00Z");
+  CHECK(FormatRfc3339(jobs::MonthsBefore(*ParseRfc3339("2026-11-23T06:00:00Z"), 12)) ==
+        "2025-11-23T06:00:00Z");
+  CHECK(FormatRfc3339(jobs::MonthsBefore(*ParseRfc3339("2026-01-15T00:00:00Z"), 2)) ==
+        "2025-11-15T00:00:00Z");
+}
+
+TEST_CASE("prune: notice → rescue → activity → prune (soft delete) → restore, generic profile") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    PruneCrm f(b);
+    const auto at_start = f.Checksums();
+
+    // Phase 1: notices only; no CRM row changes.
+    auto first = f.Run("prune");
+    REQUIRE_MESSAGE(first.status == "ok", first.message);
+    CHECK(f.OpenNoticeIds() == std::set<std::string>{"1", "7", "8", "10", "11", "13"});
+    CHECK(first.counts["contacts_due"].get<long long>() == 0);
+    CHECK(f.Checksums() == at_start);
+    for (const auto& n : f.Notices(true)) {
+      CHECK(FormatRfc3339(n.prune_after) == "2026-12-07T06:00:00Z");  // 14 days
+    }
+    // The protections, each counted.
+    CHECK(first.counts["protections"]["customer"].get<long long>() == 1);
+    CHECK(first.counts["protections"]["legal_hold"].get<long long>() == 1);
+    CHECK(first.counts["protections"]["open_deals"].get<long long>() == 1);
+    CHECK(first.counts["protections"]["keep_if"].get<long long>() == 1);
+    CHECK(first.counts["protections"]["recently_created"].get<long long>() == 1);
+
+    // A second run a week later: notices are immature, nothing is pruned, no duplicate notice.
+    f.clock.Advance(days(7));
+    auto week = f.Run("prune");
+    REQUIRE_MESSAGE(week.status == "ok", week.message);
+    CHECK(week.counts["contacts_due"].get<long long>() == 0);
+    CHECK(week.counts["notices_opened"].get<long long>() == 0);
+    CHECK(f.Notices(true).size() == 6);
+    CHECK(f.Checksums() == at_start);
+
+    // A human rescues 10; contact 11 gets a call after its notice.
+    {
+      auto db = crm::Open(f.cfg.database, f.cfg.state);
+      REQUIRE(db.ok());
+      auto r = crm::RescueContact(**db, "10", "tester", f.clock.Now());
+      REQUIRE(r.ok());
+      CHECK(*r == 1);
+      auto s = f.t.Session();
+      *s << "INSERT INTO activities (id, parent_type, parent_id, kind, subject, occurred_at, "
+            "created_by, deleted) VALUES (6, 'Contacts', 11, 'call', 'answered!', "
+            "'2026-12-01 10:00:00', 1, 0)";
+    }
+    f.clock.Advance(days(8));  // 15 days after the notices
+    const auto before = f.Checksums();
+
+    // A dry run writes nothing (not even notices) and shows the plan.
+    const size_t notices_before = f.Notices(false).size();
+    auto dry = f.Run("prune", std::nullopt, /*dry=*/true);
+    REQUIRE_MESSAGE(dry.status == "ok", dry.message);
+    CHECK(dry.counts["contacts_due"].get<long long>() == 4);
+    CHECK(dry.details["plan"]["tables"]["contacts"]["soft_delete"].get<long long>() == 4);
+    CHECK(f.Checksums() == before);
+    CHECK(f.Notices(false).size() == notices_before);
+    CHECK(f.OpenNoticeIds() == std::set<std::string>{"1", "7", "8", "11", "13"});
+
+    auto run = f.Run("prune");
+    REQUIRE_MESSAGE(run.status == "ok", run.message);
+    CHECK(run.counts["contacts_pruned"].get<long long>() == 4);
+    CHECK(Ids(f.t, "SELECT id FROM contacts WHERE deleted = 1") ==
+          std::set<std::string>{"1", "7", "8", "12", "13"});
+    // Soft delete: the contact's live child rows go with it, other children are untouched.
+    CHECK(Ids(f.t, "SELECT id FROM activities WHERE deleted = 1") ==
+          std::set<std::string>{"1", "2", "5"});
+    CHECK(Count(f.t, "SELECT deleted FROM deals WHERE id = 1") == 1);
+    CHECK(Count(f.t, "SELECT deleted FROM contact_tags WHERE id = 1") == 1);
+    // No live child row points at a removed contact.
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM activities a JOIN contacts c ON c.id = a.parent_id "
+                     "WHERE a.parent_type = 'Contacts' AND a.deleted = 0 AND c.deleted = 1") == 0);
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM deals d JOIN contacts c ON c.id = d.contact_id WHERE "
+                     "d.deleted = 0 AND c.deleted = 1") == 0);
+    // The modified-by convention.
+    CHECK(Count(f.t, "SELECT modified_by FROM contacts WHERE id = 1") ==
+          std::stoll(f.cfg.system_user));
+    auto status = f.NoticeStatus();
+    CHECK(status["1"] == "pruned");
+    CHECK(status["7"] == "pruned");
+    CHECK(status["8"] == "pruned");
+    CHECK(status["13"] == "pruned");
+    CHECK(status["10"] == "rescued");
+    CHECK(status["11"] == "activity");
+    CHECK(f.Notices(true).empty());
+
+    // Restore: every table back to its checksum before the prune.
+    {
+      auto db = crm::Open(f.cfg.database, f.cfg.state);
+      REQUIRE(db.ok());
+      auto restored = jobs::RestoreRun(**db, run.run_id, {});
+      REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+    }
+    CHECK(f.Checksums() == before);
+
+    // Restored contacts still qualify, but without a notice they are not pruned again: they get
+    // a new one. The rescued contact gets none.
+    auto again = f.Run("prune");
+    REQUIRE_MESSAGE(again.status == "ok", again.message);
+    CHECK(again.counts["contacts_due"].get<long long>() == 0);
+    CHECK(f.Checksums() == before);
+    CHECK(f.OpenNoticeIds() == std::set<std::string>{"1", "7", "8", "13"});
+  }
+}
+
+TEST_CASE("prune: hard delete with a blocking child policy leaves no orphans and restores exactly") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    PruneCrm f(b);
+    f.Job().prune.action = "delete";
+    // Contacts 1 (a live tag), 5 (keep) and 10 (a soft-deleted tag, which a hard delete would
+    // orphan) are blocked.
+    f.Job().prune.children["tags"] = "block";
+    auto first = f.Run("prune");
+    REQUIRE_MESSAGE(first.status == "ok", first.message);
+    CHECK(f.OpenNoticeIds() == std::set<std::string>{"7", "8", "11", "13"});
+    CHECK(first.counts["protections"]["blocked_by_tags"].get<long long>() == 3);
+    f.clock.Advance(days(14));
+    const auto before = f.Checksums();
+    auto run = f.Run("prune");
+    REQUIRE_MESSAGE(run.status == "ok", run.message);
+    CHECK(run.counts["contacts_pruned"].get<long long>() == 4);
+    CHECK(Ids(f.t, "SELECT id FROM contacts") ==
+          std::set<std::string>{"1", "2", "3", "4", "5", "6", "9", "10", "12"});
+    for (const char* orphans :
+         {"SELECT COUNT(*) FROM activities a WHERE a.parent_type = 'Contacts' AND NOT EXISTS "
+          "(SELECT 1 FROM contacts c WHERE c.id = a.parent_id)",
+          "SELECT COUNT(*) FROM deals d WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = "
+          "d.contact_id)",
+          "SELECT COUNT(*) FROM contact_tags x WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE "
+          "c.id = x.contact_id)"}) {
+      CAPTURE(orphans);
+      CHECK(Count(f.t, orphans) == 0);
+    }
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM activities WHERE id = 3") == 1);  // a deal's activity
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(db.ok());
+    auto restored = jobs::RestoreRun(**db, run.run_id, {});
+    REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+    CHECK(f.Checksums() == before);
+  }
+}
+
+TEST_CASE("prune: limits refuse (exit 4) and change nothing; a dry run is refused the same way") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    PruneCrm f(b);
+    f.Job().max_rows = 3;  // 6 contacts + their child rows would be due
+    REQUIRE(f.Run("prune").status == "ok");  // notices only
+    f.clock.Advance(days(15));
+    const auto before = f.Checksums();
+    auto dry = f.Run("prune", std::nullopt, true);
+    CHECK(dry.status == "refused");
+    CHECK(dry.exit == Exit::kRefused);
+    auto run = f.Run("prune");
+    CHECK(run.status == "refused");
+    CHECK(run.exit == Exit::kRefused);
+    CHECK(run.message.find("max_rows") != std::string::npos);
+    CHECK(f.Checksums() == before);
+    CHECK(f.Notices(true).size() == 6);  // nobody pruned, every notice still open
+    f.Job().max_rows = 0;
+    f.Job().max_fraction = 0.2;  // 6 of 13 contacts is 46%
+    auto frac = f.Run("prune");
+    CHECK(frac.exit == Exit::kRefused);
+    CHECK(frac.message.find("max_fraction") != std::string::npos);
+    CHECK(f.Checksums() == before);
+  }
+}
+
+TEST_CASE("prune: a protected contact is never pruned, whatever its notice says") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    PruneCrm f(b);
+    REQUIRE(f.Run("prune").status == "ok");
+    REQUIRE(f.OpenNoticeIds().count("1"));
+    // After the notice, contact 1 becomes a customer and contact 7 gets a legal hold.
+    {
+      auto s = f.t.Session();
+      *s << "UPDATE contacts SET status = 'customer' WHERE id = 1";
+      *s << "UPDATE contacts SET legal_hold = 1 WHERE id = 7";
+    }
+    f.clock.Advance(days(30));
+    auto run = f.Run("prune");
+    REQUIRE_MESSAGE(run.status == "ok", run.message);
+    CHECK(Count(f.t, "SELECT deleted FROM contacts WHERE id = 1") == 0);
+    CHECK(Count(f.t, "SELECT deleted FROM contacts WHERE id = 7") == 0);
+    for (const std::string id : {"2", "3", "4", "5", "6", "9"}) {  // never qualified
+      CAPTURE(id);
+      CHECK(Count(f.t, "SELECT deleted FROM contacts WHERE id = " + id) == 0);
+    }
+    auto status = f.NoticeStatus();
+    CHECK(status["1"] == "cleared");
+    CHECK(status["7"] == "cleared");
+    CHECK(status["8"] == "pruned");
+    CHECK(status["10"] == "pruned");  // nobody rescued it here
+    // Data-protection erasure takes the contact's notices too.
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(db.ok());
+    auto forgot = jobs::ForgetContact(**db, f.cfg, "8");
+    if (!forgot.ok()) FAIL(forgot.error().message);
+    CHECK(forgot->notices == 1);
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_notices WHERE contact_id = '8'") == 0);
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_notices WHERE contact_id = '1'") == 1);
+  }
+}
+
+TEST_CASE("prune: a mapping without the named child or column is a config error (exit 2)") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    PruneCrm f(b);
+    f.Job().prune.keep_if.push_back(PruneCondition{"", "vip_flag", {}, {}, "x.yaml:9:7"});
+    auto run = f.Run("prune");
+    CHECK(run.exit == Exit::kUsage);
+    CHECK(run.message.find("x.yaml:9:7") != std::string::npos);
+    CHECK(run.message.find("contacts.vip_flag") != std::string::npos);
+    f.Job().prune.keep_if.back() = PruneCondition{"invoices", "", {}, {}, "x.yaml:9:7"};
+    run = f.Run("prune");
+    CHECK(run.exit == Exit::kUsage);
+    CHECK(run.message.find("child 'invoices'") != std::string::npos);
+    CHECK(f.Notices(false).empty());
+  }
+}
+
+TEST_CASE("prune: options parse from YAML; mistakes name file:line:column") {
+  const std::string head =
+      "database: {backend: sqlite, path: /tmp/x.db}\njobs:\n  p:\n    kind: prune\n";
+  auto ok = ParseConfig(head +
+                            "    options:\n"
+                            "      action: delete\n"
+                            "      notice_days: 7\n"
+                            "      criteria: {inactive_months: 6, opted_out: true, bounced: "
+                            "{column: email_bounced}}\n"
+                            "      protect:\n"
+                            "        created_within_days: 30\n"
+                            "        customer: {column: status, in: [customer]}\n"
+                            "        open_deals: {child: deals, column: stage, in: [open]}\n"
+                            "        keep_if:\n"
+                            "          - {child: tags, column: tag, in: [keep]}\n"
+                            "          - {column: status, not_in: [lead, former]}\n"
+                            "      children: {tags: block, deals: detach}\n",
+                        "t.yaml");
+  REQUIRE_MESSAGE(ok.ok(), (ok.ok() ? "" : ok.error().message));
+  const PruneOptions& p = ok->jobs[0].prune;
+  CHECK(p.action == "delete");
+  CHECK(p.notice_days == 7);
+  CHECK(p.inactive_months == 6);
+  CHECK(p.opted_out);
+  REQUIRE(p.bounced);
+  CHECK(p.bounced->column == "email_bounced");
+  CHECK(p.created_within_days == 30);
+  REQUIRE(p.open_deals);
+  CHECK(p.open_deals->child == "deals");
+  REQUIRE(p.keep_if.size() == 2);
+  CHECK(p.keep_if[1].not_in == std::vector<std::string>{"lead", "former"});
+  CHECK(p.children.at("tags") == "block");
+  CHECK(p.children.at("deals") == "detach");
+
+  struct Bad {
+    std::string yaml, want;
+  };
+  const Bad bad[] = {
+      {"    options: {notice_days: 7}\n", "needs at least one criterion"},
+      {"    options: {criteria: {inactive_month: 6}}\n", "did you mean 'inactive_months'"},
+      {"    options: {action: purge, criteria: {opted_out: true}}\n", "'action' must be one of"},
+      {"    options: {action: delete, criteria: {opted_out: true}, children: {tags: keep}}\n",
+       "orphaned"},
+      {"    options: {criteria: {opted_out: true}, protect: {keep_if: [{column: 'x;drop'}]}}\n",
+       "not a valid table/column name"},
+      {"    options: {criteria: {opted_out: true}, protect: {customer: {in: [x]}}}\n",
+       "needs a column"},
+  };
+  for (const auto& c : bad) {
+    CAPTURE(c.yaml);
+    auto r = ParseConfig(head + c.yaml, "t.yaml");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().exit == Exit::kUsage);
+    CHECK(r.error().message.find(c.want) != std::string::npos);
+    CHECK(r.error().message.rfind("t.yaml:", 0) == 0);
+  }
+}
+
+// --- SuiteCRM 7: UUID ids, contacts_cstm, activities through calls/meetings/notes, the email
+// opt-out on the shared email_addresses row.
+struct SuiteCrm {
+  explicit SuiteCrm(Backend b) : t(b) {
+    std::ifstream in(std::string(CRMH_SOURCE_DIR) + "/tests/fixtures/suitecrm7.sql");
+    std::stringstream buf;
+    buf << in.rdbuf();
+    std::string sql = buf.str();
+    auto s = t.Session();
+    size_t pos = 0;
+    while (pos < sql.size()) {
+      size_t end = sql.find(";\n", pos);
+      if (end == std::string::npos) end = sql.size();
+      std::string stmt = sql.substr(pos, end - pos), body;
+      pos = end + 2;
+      std::istringstream lines(stmt);
+      for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("--", 0) != 0) body += line + "\n";
+      }
+      if (body.find_first_not_of(" \n") == std::string::npos) continue;
+      if (t.backend() == Backend::kMysql && body.rfind("CREATE TABLE", 0) == 0) {
+        body.pop_back();
+        body += " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci";
+      }
+      *s << body;
+    }
+    cfg.database = t.database();
+    cfg.instance_id = "test";
+    cfg.system_user = "c0ffee00-0000-4000-8000-00000000c1ea";
+    cfg.mapping = *BuiltinProfile("suitecrm");
+    state_dir = std::filesystem::temp_directory_path() / test::UniqueName("crmh_state_");
+    cfg.state.directory = state_dir.string();
+    JobConfig j;
+    j.name = "prune";
+    j.kind = "prune";
+    j.max_rows = 0;
+    j.max_fraction = 0;
+    j.batch_size = 1;
+    j.prune.inactive_months = 12;
+    j.prune.never_contacted_months = 6;
+    j.prune.opted_out = true;
+    j.prune.keep_if = {PruneCondition{"accounts", "", {}, {}, ""}};  // linked to an account
+    j.prune.children = {{"calls", "detach"}, {"meetings", "detach"}, {"notes", "detach"}};
+    cfg.jobs.push_back(j);
+  }
+  ~SuiteCrm() {
+    std::error_code ec;
+    std::filesystem::remove_all(state_dir, ec);
+  }
+  std::map<std::string, std::string> Checksums() {
+    std::map<std::string, std::string> m;
+    for (const char* table : {"users", "contacts", "email_addresses", "email_addr_bean_rel",
+                              "accounts", "accounts_contacts", "calls", "calls_contacts",
+                              "meetings", "meetings_contacts", "notes", "opportunities_contacts"}) {
+      m[table] = test::TableChecksum(t, table, "id");
+    }
+    m["contacts_cstm"] = test::TableChecksum(t, "contacts_cstm", "id_c");
+    return m;
+  }
+  jobs::RunReport Run() {
+    jobs::RunRequest req{&cfg, &cfg.jobs[0], std::nullopt, false, &clock, nullptr};
+    return jobs::ExecuteRun(req, crm::MakeFactory(cfg));
+  }
+  test::TempDb t;
+  Config cfg;
+  std::filesystem::path state_dir;
+  FakeClock clock{*ParseRfc3339("2026-11-23T06:00:00Z")};
+};
+
+TEST_CASE("prune suitecrm: UUID contacts, contacts_cstm and relation rows go together; restore "
+          "is exact") {
+  const std::string kNguyen = "0a1b2c3d-0000-4000-8000-000000000001";  // has an account: kept
+  const std::string kJohn = "0a1b2c3d-0000-4000-8000-000000000002";    // opted out, a call, cstm
+  const std::string kFatemeh = "0a1b2c3d-0000-4000-8000-000000000003";  // a note in 2025-09
+  const std::string kClean = "0a1b2c3d-0000-4000-8000-000000000005";    // never contacted
+  for (const char* action : {"delete", "soft_delete"}) {
+    for (Backend b : test::Backends()) {
+      CAPTURE(test::Name(b));
+      CAPTURE(action);
+      SuiteCrm f(b);
+      f.cfg.jobs[0].prune.action = action;
+      const auto at_start = f.Checksums();
+      auto first = f.Run();
+      REQUIRE_MESSAGE(first.status == "ok", first.message);
+      CHECK(f.Checksums() == at_start);
+      std::map<std::string, std::string> reasons;
+      {
+        auto db = crm::Open(f.cfg.database, f.cfg.state);
+        REQUIRE(db.ok());
+        auto notices = crm::ListNotices(**db, "prune", true);
+        REQUIRE(notices.ok());
+        for (const auto& n : *notices) reasons[n.contact_id] = n.reasons;
+      }
+      // John's call (2025-10-01) is older than 12 months; the opt-out lives on email_addresses.
+      CHECK(reasons == std::map<std::string, std::string>{{kJohn, "inactive,opted_out"},
+                                                          {kFatemeh, "inactive"},
+                                                          {kClean, "never_contacted"}});
+      f.clock.Advance(days(14));
+      const auto before = f.Checksums();
+      auto run = f.Run();
+      REQUIRE_MESSAGE(run.status == "ok", run.message);
+      CHECK(run.counts["contacts_pruned"].get<long long>() == 3);
+      CHECK(run.counts["change_sets_applied"].get<long long>() == 3);  // batch_size 1
+      const std::string live = std::string(action) == "delete" ? "" : " WHERE deleted = 0";
+      CHECK(Ids(f.t, "SELECT id FROM contacts" + live) ==
+            (std::string(action) == "delete"
+                 ? std::set<std::string>{kNguyen, "0a1b2c3d-0000-4000-8000-000000000004"}
+                 : std::set<std::string>{kNguyen}));
+      // The call is detached from John, not deleted; his relation rows are gone (or deleted).
+      CHECK(Count(f.t, "SELECT COUNT(*) FROM calls WHERE parent_id IS NULL") == 1);
+      CHECK(Count(f.t, "SELECT COUNT(*) FROM calls_contacts" + live) == 0);
+      CHECK(Count(f.t, "SELECT COUNT(*) FROM email_addr_bean_rel" + live) == 1);
+      if (std::string(action) == "delete") {
+        // No orphans: the extension rows of removed contacts are gone too.
+        CHECK(Count(f.t, "SELECT COUNT(*) FROM contacts_cstm x WHERE NOT EXISTS (SELECT 1 FROM "
+                         "contacts c WHERE c.id = x.id_c)") == 0);
+        CHECK(Ids(f.t, "SELECT id_c FROM contacts_cstm") == std::set<std::string>{kNguyen});
+      } else {
+        CHECK(Count(f.t, "SELECT COUNT(*) FROM contacts_cstm") == 2);  // kept with the row
+        CHECK(Count(f.t, "SELECT COUNT(*) FROM contacts WHERE deleted = 1 AND modified_user_id = "
+                         "'c0ffee00-0000-4000-8000-00000000c1ea'") == 3);
+      }
+      auto db = crm::Open(f.cfg.database, f.cfg.state);
+      REQUIRE(db.ok());
+      auto restored = jobs::RestoreRun(**db, run.run_id, {});
+      REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+      CHECK(f.Checksums() == before);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace crmh
