@@ -129,6 +129,18 @@ struct DedupOptions {
   std::map<std::string, std::map<int, double>> m, u;
 };
 
+// score: the weekly owner score (docs/score.md). Component weights are points out of 100 before
+// rescaling: a component that cannot be measured (no baseline week yet, no activity mapped) drops
+// out and the others share its points.
+struct ScoreOptions {
+  std::map<std::string, double> components = {{"completeness", 40}, {"validity", 30},
+                                              {"duplicates", 10},   {"improvement", 10},
+                                              {"staleness", 10}};
+  int stale_days = 365;            // no activity for this long: a stale record
+  double duplicate_penalty = 10;   // duplicates share = 1 - penalty * duplicates / records
+  double streak_min_score = 80;    // a week at or above this extends a user's streak
+};
+
 struct JobConfig {
   std::string name;
   std::string kind;  // audit | standardize | retention | dedup (prune, score, digest later)
@@ -158,6 +170,8 @@ struct JobConfig {
   std::string default_region = "US";
   bool flags = true;
   DedupOptions dedup;
+  ScoreOptions score;
+  int trend_weeks = 8;  // audit, score: weeks of history shown in the report
   std::string config_line;  // "file:line:col" where the job was defined, for later errors
 };
 
