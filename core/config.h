@@ -141,6 +141,14 @@ struct ScoreOptions {
   double streak_min_score = 80;    // a week at or above this extends a user's streak
 };
 
+// standardize: an admin's alias table, named so reports and ledger labels can say what it fixed:
+// a value of `field` equal to a key (trimmed, ASCII case-insensitive) becomes the key's value.
+struct AliasRule {
+  std::string name;
+  std::string field;
+  std::vector<std::pair<std::string, std::string>> map;  // from → to, in YAML order
+};
+
 struct JobConfig {
   std::string name;
   std::string kind;  // audit | standardize | retention | dedup (prune, score, digest later)
@@ -171,6 +179,8 @@ struct JobConfig {
   bool flags = true;
   DedupOptions dedup;
   ScoreOptions score;
+  std::string phone_format = "e164";  // standardize: e164 | national | international
+  std::vector<AliasRule> aliases;     // standardize: admin alias tables
   int trend_weeks = 8;  // audit, score: weeks of history shown in the report
   std::string config_line;  // "file:line:col" where the job was defined, for later errors
 };

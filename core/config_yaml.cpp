@@ -573,6 +573,46 @@ void ParseJob(const std::string& name, const YAML::Node& node, std::string_view 
         }
       }
       j.flags = o.Bool("flags", j.flags);
+      j.phone_format = o.OneOf("phone_format", j.phone_format, {"e164", "national", "international"});
+      if (o.Has("aliases")) {
+        MapReader al(o.Get("aliases"), file, "aliases");
+        for (const auto& kv : al.node()) {
+          std::string rule = kv.first.Scalar();
+          al.Get(rule);
+          static const std::regex kRule("[a-z][a-z0-9_]{0,39}");
+          if (!std::regex_match(rule, kRule) || std::find(known_rules.begin(), known_rules.end(),
+                                                          rule) != known_rules.end()) {
+            al.Fail(kv.first, fmt::format("job '{}': alias rule name '{}' must be lowercase "
+                                          "letters, digits or '_' and not a built-in rule's name",
+                                          name, rule));
+          }
+          MapReader ar(kv.second, file, fmt::format("alias rule '{}'", rule));
+          AliasRule a;
+          a.name = rule;
+          YAML::Node fnode = ar.Get("field");
+          a.field = ar.Required("field");
+          const auto& known_fields = LogicalFields();
+          if (std::find(known_fields.begin(), known_fields.end(), a.field) == known_fields.end()) {
+            std::string hint = Suggest(a.field, known_fields);
+            ar.Fail(fnode, fmt::format("job '{}': alias rule '{}': unknown field '{}'{}", name, rule,
+                                       a.field,
+                                       hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+          }
+          YAML::Node mnode = ar.Get("map");
+          if (!mnode.IsDefined() || !mnode.IsMap() || mnode.size() == 0) {
+            ar.Fail(mnode.IsDefined() ? mnode : kv.second,
+                    fmt::format("job '{}': alias rule '{}' needs a non-empty map: {{from: to}}", name, rule));
+          }
+          for (const auto& mv : mnode) {
+            if (!mv.first.IsScalar() || !mv.second.IsScalar()) {
+              ar.Fail(mv.first, fmt::format("job '{}': alias rule '{}': map entries are text: text", name, rule));
+            }
+            a.map.emplace_back(mv.first.Scalar(), mv.second.Scalar());
+          }
+          ar.Finish();
+          j.aliases.push_back(std::move(a));
+        }
+      }
       YAML::Node fields = o.Get("fields");
       j.fields = o.StrList("fields");
       const auto& known = LogicalFields();
