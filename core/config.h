@@ -169,6 +169,26 @@ struct PruneOptions {
   std::map<std::string, std::string> children;
 };
 
+// score: the weekly owner score (docs/score.md). Component weights are points out of 100 before
+// rescaling: a component that cannot be measured (no baseline week yet, no activity mapped) drops
+// out and the others share its points.
+struct ScoreOptions {
+  std::map<std::string, double> components = {{"completeness", 40}, {"validity", 30},
+                                              {"duplicates", 10},   {"improvement", 10},
+                                              {"staleness", 10}};
+  int stale_days = 365;            // no activity for this long: a stale record
+  double duplicate_penalty = 10;   // duplicates share = 1 - penalty * duplicates / records
+  double streak_min_score = 80;    // a week at or above this extends a user's streak
+};
+
+// standardize: an admin's alias table, named so reports and ledger labels can say what it fixed:
+// a value of `field` equal to a key (trimmed, ASCII case-insensitive) becomes the key's value.
+struct AliasRule {
+  std::string name;
+  std::string field;
+  std::vector<std::pair<std::string, std::string>> map;  // from → to, in YAML order
+};
+
 struct JobConfig {
   std::string name;
   std::string kind;  // audit | standardize | retention | dedup (prune, score, digest later)
@@ -199,6 +219,10 @@ struct JobConfig {
   bool flags = true;
   DedupOptions dedup;
   PruneOptions prune;
+  ScoreOptions score;
+  std::string phone_format = "e164";  // standardize: e164 | national | international
+  std::vector<AliasRule> aliases;     // standardize: admin alias tables
+  int trend_weeks = 8;  // audit, score: weeks of history shown in the report
   std::string config_line;  // "file:line:col" where the job was defined, for later errors
 };
 

@@ -503,14 +503,56 @@ void ParsePruneOptions(MapReader& o, const std::string& name, PruneOptions& p) {
   }
 }
 
+// score: component weights (points before rescaling), staleness, the duplicate penalty and the
+// streak threshold (docs/score.md).
+void ParseScoreOptions(MapReader& o, const std::string& name, ScoreOptions& sc) {
+  if (o.Has("components")) {
+    MapReader c(o.Get("components"), o.file(), "components");
+    const std::vector<std::string> known = {"completeness", "validity", "duplicates",
+                                            "improvement", "staleness"};
+    for (const auto& kv : c.node()) {
+      std::string comp = kv.first.Scalar();
+      if (std::find(known.begin(), known.end(), comp) == known.end()) {
+        std::string hint = Suggest(comp, known);
+        c.Fail(kv.first, fmt::format("job '{}': unknown score component '{}'{} (components: "
+                                     "completeness, validity, duplicates, improvement, staleness)",
+                                     name, comp,
+                                     hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+      }
+      c.Get(comp);
+      double v = c.Double(kv.second, comp);
+      if (v < 0 || v > 100) c.Fail(kv.second, fmt::format("job '{}': component '{}' must be between 0 and 100", name, comp));
+      sc.components[comp] = v;
+    }
+    double sum = 0;
+    for (const auto& [k, v] : sc.components) sum += v;
+    if (sum <= 0) c.Fail(c.node(), fmt::format("job '{}': the score components weigh nothing", name));
+  }
+  sc.stale_days = static_cast<int>(o.Int("stale_days", sc.stale_days, 1, 36500));
+  if (o.Has("duplicate_penalty")) {
+    YAML::Node n = o.Get("duplicate_penalty");
+    sc.duplicate_penalty = o.Double(n, "duplicate_penalty");
+    if (sc.duplicate_penalty < 0 || sc.duplicate_penalty > 1000) {
+      o.Fail(n, fmt::format("job '{}': duplicate_penalty must be between 0 and 1000", name));
+    }
+  }
+  if (o.Has("streak_min_score")) {
+    YAML::Node n = o.Get("streak_min_score");
+    sc.streak_min_score = o.Double(n, "streak_min_score");
+    if (sc.streak_min_score < 0 || sc.streak_min_score > 100) {
+      o.Fail(n, fmt::format("job '{}': streak_min_score must be between 0 and 100", name));
+    }
+  }
+}
+
 void ParseJob(const std::string& name, const YAML::Node& node, std::string_view file,
               JobConfig& j) {
   MapReader r(node, file, fmt::format("job '{}'", name));
   j.name = name;
   j.config_line = Where(file, node.Mark());
-  j.kind = r.OneOf("kind", "", {"audit", "standardize", "retention", "dedup", "prune"});
+  j.kind = r.OneOf("kind", "", {"audit", "standardize", "retention", "dedup", "prune", "score"});
   if (j.kind.empty()) {
-    r.Fail(node, fmt::format("job '{}' needs a kind (audit, standardize, retention, dedup, prune)", name));
+    r.Fail(node, fmt::format("job '{}' needs a kind (audit, standardize, retention, dedup, prune, score)", name));
   }
   j.enabled = r.Bool("enabled", true);
   YAML::Node sched = r.Get("schedule");
@@ -549,7 +591,8 @@ void ParseJob(const std::string& name, const YAML::Node& node, std::string_view 
   }
   if (r.Has("options")) {
     MapReader o(r.Get("options"), file, fmt::format("job '{}' options", name));
-    if (j.kind == "audit") {
+    if (j.kind == "audit" || j.kind == "score") {
+      j.trend_weeks = static_cast<int>(o.Int("trend_weeks", j.trend_weeks, 1, 520));
       j.mandatory = o.StrList("mandatory");
       const auto& known = LogicalFields();
       for (const auto& f : j.mandatory) {
@@ -571,6 +614,7 @@ void ParseJob(const std::string& name, const YAML::Node& node, std::string_view 
     }
     if (j.kind == "dedup") ParseDedupOptions(o, name, j.dedup);
     if (j.kind == "prune") ParsePruneOptions(o, name, j.prune);
+    if (j.kind == "score") ParseScoreOptions(o, name, j.score);
     if (j.kind == "retention") {
       j.retention_days = static_cast<int>(o.Int("retention_days", 30, 1, 3650));
     }
@@ -603,6 +647,46 @@ void ParseJob(const std::string& name, const YAML::Node& node, std::string_view 
         }
       }
       j.flags = o.Bool("flags", j.flags);
+      j.phone_format = o.OneOf("phone_format", j.phone_format, {"e164", "national", "international"});
+      if (o.Has("aliases")) {
+        MapReader al(o.Get("aliases"), file, "aliases");
+        for (const auto& kv : al.node()) {
+          std::string rule = kv.first.Scalar();
+          al.Get(rule);
+          static const std::regex kRule("[a-z][a-z0-9_]{0,39}");
+          if (!std::regex_match(rule, kRule) || std::find(known_rules.begin(), known_rules.end(),
+                                                          rule) != known_rules.end()) {
+            al.Fail(kv.first, fmt::format("job '{}': alias rule name '{}' must be lowercase "
+                                          "letters, digits or '_' and not a built-in rule's name",
+                                          name, rule));
+          }
+          MapReader ar(kv.second, file, fmt::format("alias rule '{}'", rule));
+          AliasRule a;
+          a.name = rule;
+          YAML::Node fnode = ar.Get("field");
+          a.field = ar.Required("field");
+          const auto& known_fields = LogicalFields();
+          if (std::find(known_fields.begin(), known_fields.end(), a.field) == known_fields.end()) {
+            std::string hint = Suggest(a.field, known_fields);
+            ar.Fail(fnode, fmt::format("job '{}': alias rule '{}': unknown field '{}'{}", name, rule,
+                                       a.field,
+                                       hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
+          }
+          YAML::Node mnode = ar.Get("map");
+          if (!mnode.IsDefined() || !mnode.IsMap() || mnode.size() == 0) {
+            ar.Fail(mnode.IsDefined() ? mnode : kv.second,
+                    fmt::format("job '{}': alias rule '{}' needs a non-empty map: {{from: to}}", name, rule));
+          }
+          for (const auto& mv : mnode) {
+            if (!mv.first.IsScalar() || !mv.second.IsScalar()) {
+              ar.Fail(mv.first, fmt::format("job '{}': alias rule '{}': map entries are text: text", name, rule));
+            }
+            a.map.emplace_back(mv.first.Scalar(), mv.second.Scalar());
+          }
+          ar.Finish();
+          j.aliases.push_back(std::move(a));
+        }
+      }
       YAML::Node fields = o.Get("fields");
       j.fields = o.StrList("fields");
       const auto& known = LogicalFields();
@@ -622,7 +706,7 @@ void ParseJob(const std::string& name, const YAML::Node& node, std::string_view 
                              "never_contacted_months, opted_out, bounced, invalid_email)",
                              name));
   }
-  if (j.kind == "audit" && j.mandatory.empty()) {
+  if ((j.kind == "audit" || j.kind == "score") && j.mandatory.empty()) {
     j.mandatory = {"first_name", "last_name", "email", "phone", "country"};
   }
   r.Finish();

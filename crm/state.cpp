@@ -1,5 +1,7 @@
 #include "crm/state.h"
 
+#include "crm/scores.h"
+
 #include <date/date.h>
 #include <fmt/format.h>
 
@@ -189,8 +191,11 @@ std::vector<std::string> V5(Db& db) {
   };
 }
 
+// Weekly audit snapshots and the score job's history (crm/scores.h).
+std::vector<std::string> V6(Db& db) { return ScoreTablesV6(db); }
+
 const std::vector<Migration>& Migrations() {
-  static const std::vector<Migration> k = {{1, &V1}, {2, &V2}, {3, &V3}, {4, &V4}, {5, &V5}};
+  static const std::vector<Migration> k = {{1, &V1}, {2, &V2}, {3, &V3}, {4, &V4}, {5, &V5}, {6, &V6}};
   return k;
 }
 

@@ -15,7 +15,7 @@
 
 namespace crmh::crm {
 
-inline constexpr int kStateSchemaVersion = 5;
+inline constexpr int kStateSchemaVersion = 6;
 
 // Creates/upgrades the state tables. Safe to call concurrently from several daemons (every
 // step is idempotent) and on every start.

@@ -89,6 +89,15 @@ jobs:
         legal_hold: {{column: legal_hold}}
         open_deals: {{child: deals, column: stage, in: [open]}}
         keep_if: [{{child: tags, column: tag, in: [keep]}}]
+  weekly-score:
+    kind: score                   # 0-100 per owner, the sum of its components (docs/score.md):
+    schedule: "Mon *-*-* 07:30"   # completeness, validity, duplicates they created, records they
+    time_zone: Europe/Berlin      # fixed since last week, stale records; never changes the CRM
+    options:
+      mandatory: [first_name, last_name, email, phone, country]
+      weights: {{email: 2, phone: 1.5}}
+      components: {{completeness: 40, validity: 30, duplicates: 10, improvement: 10, staleness: 10}}
+      stale_days: 365
 )",
                      fmt::arg("system_user", system_user), fmt::arg("db", (dir / "crm.db").string()),
                      fmt::arg("state", (dir / "state").string()));
@@ -110,7 +119,8 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
   for (const char* suffix : {"", "-wal", "-shm", ".crm-hygiene.weekly-audit.lock",
                              ".crm-hygiene.nightly-standardize.lock",
                              ".crm-hygiene.nightly-dedup.lock",
-                             ".crm-hygiene.monthly-prune.lock"}) {
+                             ".crm-hygiene.monthly-prune.lock",
+                             ".crm-hygiene.weekly-score.lock"}) {
     fs::remove(db_path.string() + suffix, ec);
   }
   demo::DemoDataOptions opt;
@@ -207,6 +217,20 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
       std::string bin = fs::read_symlink("/proc/self/exe", ec).string();
       out << fmt::format("  who is announced: {} --config {} notices\n", bin, cfg_path.string());
     }
+    if (rep.kind == "score" && rep.status == "ok" && rep.details.contains("users")) {
+      out << fmt::format("  week {} (score = sum of its components):\n",
+                         rep.details["week"].get<std::string>());
+      for (const auto& u : rep.details["users"]) {
+        std::string parts;
+        for (const auto& [c, v] : u["components"].items()) {
+          if (v.value("available", true)) parts += fmt::format(" {} {:.2f}", c, v["points"].get<double>());
+        }
+        std::string badges;
+        for (const auto& b : u["badges"]) badges += " [" + b.get<std::string>() + "]";
+        out << fmt::format("    #{:<2} {:<14} {:>6.2f} ={}{}\n", u["rank"].get<int>(),
+                           u["name"].get<std::string>(), u["score"].get<double>(), parts, badges);
+      }
+    }
     if (rep.exit != Exit::kOk) exit_code = static_cast<int>(rep.exit);
   }
   // Name the binary as it can be run from here (it is usually not on PATH after a build).
@@ -219,6 +243,7 @@ where to look:
   run journal    {bin} --config {cfg} runs
   schedule       {bin} --config {cfg} schedule
   run a job      {bin} --config {cfg} run weekly-audit --json
+  owner scores   {bin} --config {cfg} run weekly-score --json
   the daemon     {bin} --config {cfg} daemon
 )",
                      fmt::arg("db", db_path.string()), fmt::arg("cfg", cfg_path.string()),

@@ -5,12 +5,16 @@
 #include <cmath>
 #include <map>
 
+#include "crm/scores.h"
+
 namespace crmh::jobs {
 namespace {
 
 double Pct(long long filled, long long total) {
   return total == 0 ? 100.0 : std::round(1000.0 * static_cast<double>(filled) / total) / 10.0;
 }
+
+}  // namespace
 
 // SQL that is 1 when the logical field holds a non-blank value for contact alias c.
 std::string FilledExpr(crm::Db& db, const Mapping& m, const FieldMap& f) {
@@ -28,8 +32,6 @@ std::string FilledExpr(crm::Db& db, const Mapping& m, const FieldMap& f) {
       db.Q(r.link_table), db.Q(r.table), db.Q(r.key), db.Q(r.link_target), db.Q(r.link_contact),
       db.Q(m.id_column), where, db.Q(r.column), db.Q(r.column));
 }
-
-}  // namespace
 
 Status AuditJob::Plan(RunContext& ctx, RunReport& report) {
   crm::Db& db = ctx.db;
@@ -132,6 +134,44 @@ Status AuditJob::Plan(RunContext& ctx, RunReport& report) {
   report.counts["completeness_pct"] = weighted(all);
   report.details["fields"] = fields_json;
   report.details["owners"] = owners_json;
+
+  // Trend: the weighted completeness of earlier weeks (their stored weekly snapshots, weighed with
+  // today's weights) and this run's, oldest first.
+  const std::string week = IsoWeek(report.started_at, LookupZone(job.time_zone));
+  auto stored = crm::AuditWeeks(db, job.name, job.trend_weeks, week);
+  if (!stored) return stored.error();
+  // week → owner → field → (filled, total)
+  std::map<std::string, std::map<std::string, std::map<std::string, std::pair<long long, long long>>>>
+      weeks;
+  for (const auto& c : *stored) {
+    if (c.week != week) weeks[c.week][c.owner][c.field] = {c.filled, c.total};
+  }
+  while (!weeks.empty() && static_cast<int>(weeks.size()) > job.trend_weeks - 1) weeks.erase(weeks.begin());
+  for (const auto& c : cells_) weeks[week][c.owner][c.field] = {c.filled, c.total};
+  auto weighted_cells = [&](const std::map<std::string, std::pair<long long, long long>>& fs) {
+    double num = 0, den = 0;
+    for (const auto& [f, ft] : fs) {
+      if (f.empty()) continue;
+      num += weight(f) * static_cast<double>(ft.first);
+      den += weight(f) * static_cast<double>(ft.second);
+    }
+    return den == 0 ? 100.0 : std::round(1000.0 * num / den) / 10.0;
+  };
+  nlohmann::json trend = nlohmann::json::array();
+  for (const auto& [w, by_owner] : weeks) {
+    std::map<std::string, std::pair<long long, long long>> total;
+    nlohmann::json per_owner = nlohmann::json::object();
+    for (const auto& [owner, fs] : by_owner) {
+      per_owner[owner] = weighted_cells(fs);
+      for (const auto& [f, ft] : fs) {
+        total[f].first += ft.first;
+        total[f].second += ft.second;
+      }
+    }
+    trend.push_back({{"week", w}, {"completeness_pct", weighted_cells(total)}, {"owners", per_owner}});
+  }
+  report.details["week"] = week;
+  report.details["trend"] = trend;
   report.message = fmt::format("{} contacts, {} complete, weighted completeness {}%", all.total,
                                all.complete, weighted(all));
   return Status::Ok();
@@ -139,7 +179,10 @@ Status AuditJob::Plan(RunContext& ctx, RunReport& report) {
 
 Status AuditJob::Record(RunContext& ctx, RunReport& report) {
   const date::time_zone* tz = LookupZone(ctx.job.time_zone);
-  return crm::SaveAuditSnapshot(ctx.db, ctx.run_id, IsoWeek(report.started_at, tz), cells_);
+  const std::string week = IsoWeek(report.started_at, tz);
+  if (Status st = crm::SaveAuditSnapshot(ctx.db, ctx.run_id, week, cells_); !st) return st;
+  // The weekly snapshot: the last run of an ISO week replaces that week's cells (trends).
+  return crm::SaveAuditWeek(ctx.db, ctx.job.name, week, ctx.run_id, report.started_at, cells_);
 }
 
 }  // namespace crmh::jobs

@@ -7,6 +7,10 @@
 
 namespace crmh::jobs {
 
+// SQL that is 1 when the logical field `f` holds a non-blank value for the contact aliased `c`
+// (a column of the contacts table, or a value in a related table), else 0.
+std::string FilledExpr(crm::Db& db, const Mapping& m, const FieldMap& f);
+
 class AuditJob final : public JobKind {
  public:
   bool destructive() const override { return false; }

@@ -11,6 +11,7 @@
 #include "jobs/dedup.h"
 #include "jobs/prune.h"
 #include "jobs/retention.h"
+#include "jobs/score.h"
 #include "jobs/standardize.h"
 
 namespace crmh::jobs {
@@ -43,6 +44,7 @@ Result<std::unique_ptr<JobKind>> MakeJob(const JobConfig& job) {
   if (job.kind == "retention") return std::unique_ptr<JobKind>(std::make_unique<RetentionJob>());
   if (job.kind == "dedup") return std::unique_ptr<JobKind>(std::make_unique<DedupJob>());
   if (job.kind == "prune") return std::unique_ptr<JobKind>(std::make_unique<PruneJob>());
+  if (job.kind == "score") return std::unique_ptr<JobKind>(std::make_unique<ScoreJob>());
   return Error::Config(fmt::format("job '{}': kind '{}' is not available in this version",
                                    job.name, job.kind));
 }

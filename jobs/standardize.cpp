@@ -12,6 +12,21 @@ namespace {
 bool IsEmailField(std::string_view f) { return f == "email" || f == "email2"; }
 bool IsPhoneField(std::string_view f) { return f == "phone" || f == "mobile"; }
 bool IsNameField(std::string_view f) { return f == "first_name" || f == "last_name"; }
+std::string AsciiLower(std::string v) {
+  for (char& c : v) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return v;
+}
+// "+16502530000" or "+16502530000 ext. 12": what phone_e164 writes.
+bool IsE164Text(std::string_view v) {
+  const size_t ext = v.find(" ext. ");
+  auto digits = [](std::string_view d) {
+    return !d.empty() && std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  return v.size() > 1 && v[0] == '+' && digits(v.substr(1, ext == std::string_view::npos ? v.npos : ext - 1)) &&
+         (ext == std::string_view::npos || digits(v.substr(ext + 6)));
+}
 bool Validated(std::string_view f) {
   return IsEmailField(f) || IsPhoneField(f) || IsNameField(f) || f == "company" || f == "country";
 }
@@ -176,9 +191,34 @@ std::string Standardizer::Apply(std::string_view field, std::string_view value,
     if (applied) applied->push_back(rule);
   };
   step("trim_whitespace", true, [](const std::string& x) { return TrimWhitespace(x); });
+  for (const auto& alias : aliases_) {
+    if (alias.field != field) continue;
+    const std::string key = AsciiLower(TrimWhitespace(v));
+    for (const auto& [from, to] : alias.map) {
+      if (AsciiLower(TrimWhitespace(from)) != key) continue;
+      if (to != v) {
+        v = to;
+        if (applied) applied->push_back(alias.name);
+      }
+      break;
+    }
+  }
   step("lowercase_email", IsEmailField(field), [](const std::string& x) { return LowercaseEmail(x); });
-  step("phone_e164", IsPhoneField(field),
-       [&](const std::string& x) { return PhoneE164(x, region); });
+  if (IsPhoneField(field) && On("phone_e164")) {
+    std::string after = PhoneE164(v, region);
+    if (phone_format_ != "e164" && (after != v || IsE164Text(after))) {
+      // After E.164 (a value it left alone stays alone, unless it already is E.164).
+      const size_t ext = after.find(" ext. ");
+      const std::string core = after.substr(0, ext);
+      const std::string fmt_region = region.empty() ? default_region_ : std::string(region);
+      std::string formatted = match::FormatPhone(core, phone_format_, fmt_region);
+      if (formatted != core) after = formatted + (ext == std::string::npos ? "" : after.substr(ext));
+    }
+    if (after != v) {
+      v = std::move(after);
+      if (applied) applied->push_back(phone_format_ == "e164" ? "phone_e164" : "phone_" + phone_format_);
+    }
+  }
   step("country_canonical", field == "country",
        [this](const std::string& x) { return CountryCanonical(x); });
   // Junk ("asdf", "TEST") is flagged, not polished into "Asdf".
@@ -200,6 +240,8 @@ Status StandardizeJob::Plan(RunContext& ctx, RunReport& report) {
   const Mapping& m = ctx.cfg.mapping;
   const JobConfig& job = ctx.job;
   Standardizer standardizer(job.rules, job.default_region);
+  standardizer.SetPhoneFormat(job.phone_format);
+  standardizer.SetAliases(job.aliases);
 
   std::vector<std::pair<std::string, std::string>> fields;  // logical → column
   long long skipped_related = 0;

@@ -5,7 +5,8 @@
 // fixed order, whatever order the YAML lists them in (StandardizeRules()):
 //   trim_whitespace   every text field: trim, collapse whitespace runs (NBSP included)
 //   lowercase_email   email, email2: trim, drop inner spaces, lowercase
-//   phone_e164        phone, mobile: E.164 via libphonenumber, a national number read as one of
+//   (alias rules)     the admin's named alias tables (options.aliases), exact value → value
+//   phone_e164        phone, mobile: E.164 (or options.phone_format) via libphonenumber, a national number read as one of
 //                     the contact's own country (its country field), else of the job's
 //                     default_region ("+14155550100"; an extension is kept as " ext. 12"). A
 //                     number it cannot
@@ -70,6 +71,12 @@ class Standardizer {
   std::string CountryCode(std::string_view value);
   std::vector<match::Finding> Validate(std::string_view field, std::string_view value,
                                        std::string_view region = {});
+  // Option phone_format: e164 (default) | national | international. The phone_e164 rule then
+  // writes that format and reports itself as phone_national / phone_international.
+  void SetPhoneFormat(std::string format) { phone_format_ = std::move(format); }
+  // Admin alias tables (options.aliases), applied right after trim_whitespace on their field,
+  // whatever `rules` says; each reports under its own name.
+  void SetAliases(std::vector<AliasRule> aliases) { aliases_ = std::move(aliases); }
 
  private:
   struct Region;
@@ -78,6 +85,8 @@ class Standardizer {
   std::vector<std::string> rules_;
   std::string default_region_;
   std::map<std::string, std::unique_ptr<Region>, std::less<>> regions_;
+  std::string phone_format_ = "e164";
+  std::vector<AliasRule> aliases_;
 };
 
 class StandardizeJob final : public JobKind {

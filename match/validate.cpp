@@ -356,6 +356,23 @@ PhoneFacts PhoneChecker::Check(std::string_view v) const {
   return memo_.emplace(std::move(key), Parse(v)).first->second;
 }
 
+std::string FormatPhone(std::string_view e164, std::string_view format, std::string_view region) {
+  if (format != "national" && format != "international") return std::string(e164);
+  const pn::PhoneNumberUtil* util = pn::PhoneNumberUtil::GetInstance();
+  pn::PhoneNumber number;
+  if (util->Parse(std::string(e164), "ZZ", &number) != pn::PhoneNumberUtil::NO_PARSING_ERROR) {
+    return std::string(e164);
+  }
+  if (!util->IsValidNumber(number)) return std::string(e164);
+  std::string own;
+  util->GetRegionCodeForNumber(number, &own);
+  const bool national = format == "national" && !region.empty() && own == region;
+  std::string out;
+  util->Format(number, national ? pn::PhoneNumberUtil::NATIONAL : pn::PhoneNumberUtil::INTERNATIONAL,
+               &out);
+  return out.empty() ? std::string(e164) : out;
+}
+
 PhoneFacts PhoneChecker::Parse(std::string_view v) const {
   PhoneFacts f;
   if (v.size() > 250) return f;

@@ -80,6 +80,12 @@ class PhoneChecker {
   mutable std::unordered_map<std::string, PhoneFacts> memo_;
 };
 
+// An E.164 number ("+16502530000") in libphonenumber's `format`: "national" ("(650) 253-0000")
+// or "international" ("+1 650-253-0000"); "e164" or anything unparsable is returned unchanged.
+// National format is only used when the number belongs to `region` (the contact's own country, or
+// the default region): a national number of another country would lose its country code.
+std::string FormatPhone(std::string_view e164, std::string_view format, std::string_view region);
+
 // --- one value of one logical field ---
 struct Finding {
   std::string code;    // one of FlagCodes()

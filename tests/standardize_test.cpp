@@ -565,3 +565,133 @@ TEST_CASE("standardize flags open, stay open, and clear themselves when a rep fi
 
 }  // namespace
 }  // namespace crmh
+
+namespace crmh {
+namespace {
+
+TEST_CASE("standardize phone_format: national and international after E.164, idempotent") {
+  jobs::Standardizer nat(jobs::StandardizeRules(), "US");
+  nat.SetPhoneFormat("national");
+  struct FCase {
+    std::string_view in, region, want, rule;
+  };
+  const FCase nat_cases[] = {
+      {"+1 650 253 0000", "", "(650) 253-0000", "phone_national"},
+      {"650.253.0000", "US", "(650) 253-0000", "phone_national"},
+      {"(650) 253-0000", "", "(650) 253-0000", ""},  // already national: unchanged
+      {"650-253-0000 ext. 12", "", "(650) 253-0000 ext. 12", "phone_national"},
+      {"030 12345678", "DE", "030 12345678", ""},
+      {"+49 30 12345678", "DE", "030 12345678", "phone_national"},
+      // Another country's number keeps its country code (international form).
+      {"+49 30 12345678", "", "+49 30 12345678", ""},
+      {"+493012345678", "US", "+49 30 12345678", "phone_national"},
+      {"12", "", "12", ""},
+      {"call me", "", "call me", ""},
+  };
+  for (const auto& c : nat_cases) {
+    CAPTURE(c.in);
+    CAPTURE(c.region);
+    std::vector<std::string> applied;
+    std::string out = nat.Apply("phone", c.in, &applied, c.region);
+    CHECK(out == c.want);
+    CHECK(applied == (c.rule.empty() ? std::vector<std::string>{} : std::vector<std::string>{std::string(c.rule)}));
+    std::vector<std::string> again;
+    CHECK(nat.Apply("phone", out, &again, c.region) == out);
+    CHECK(again.empty());
+    // What the rule writes validates clean in the contact's region.
+    if (!c.rule.empty()) {
+      for (const auto& finding : nat.Validate("phone", out, c.region)) CHECK(finding.code != "phone_invalid");
+    }
+  }
+  jobs::Standardizer intl(jobs::StandardizeRules(), "US");
+  intl.SetPhoneFormat("international");
+  std::vector<std::string> applied;
+  CHECK(intl.Apply("phone", "(650) 253-0000", &applied) == "+1 650-253-0000");
+  CHECK(applied == std::vector<std::string>{"phone_international"});
+  CHECK(intl.Apply("mobile", "+1 650-253-0000") == "+1 650-253-0000");
+  CHECK(intl.Apply("phone", "030 12345678", nullptr, "DE") == "+49 30 12345678");
+  CHECK(match::FormatPhone("+16502530000", "e164", "US") == "+16502530000");
+}
+
+TEST_CASE("standardize alias rules: named admin tables, reported under their own name") {
+  jobs::Standardizer s({"trim_whitespace"}, "US");
+  s.SetAliases({{"company_names", "company", {{"IBM Corp", "IBM"}, {"Intl Business Machines", "IBM"}}},
+                {"country_fixes", "country", {{"Untied States", "United States"}}}});
+  std::vector<std::string> applied;
+  CHECK(s.Apply("company", "  intl business machines ", &applied) == "IBM");
+  CHECK(applied == std::vector<std::string>{"trim_whitespace", "company_names"});
+  applied.clear();
+  CHECK(s.Apply("company", "IBM", &applied) == "IBM");
+  CHECK(applied.empty());
+  CHECK(s.Apply("company", "IBM Corporation") == "IBM Corporation");  // exact values only
+  CHECK(s.Apply("country", "UNTIED STATES") == "United States");
+  CHECK(s.Apply("city", "Untied States") == "Untied States");  // only its own field
+
+  auto parse = [](const std::string& options) {
+    return ParseConfig("database: {backend: sqlite, path: /tmp/x.db}\njobs:\n  s:\n    kind: standardize\n"
+                       "    options:\n" + options,
+                       "t.yaml");
+  };
+  auto ok = parse("      phone_format: national\n      aliases:\n        company_names:\n"
+                  "          field: company\n          map: {IBM Corp: IBM, Big Blue: IBM}\n");
+  REQUIRE_MESSAGE(ok.ok(), (ok.ok() ? "" : ok.error().message));
+  CHECK(ok->jobs[0].phone_format == "national");
+  REQUIRE(ok->jobs[0].aliases.size() == 1);
+  CHECK(ok->jobs[0].aliases[0].name == "company_names");
+  CHECK(ok->jobs[0].aliases[0].map.size() == 2);
+  auto bad_format = parse("      phone_format: nationl\n");
+  REQUIRE_FALSE(bad_format.ok());
+  CHECK(bad_format.error().message.find("did you mean 'national'") != std::string::npos);
+  auto bad_field = parse("      aliases:\n        x:\n          field: compny\n          map: {a: b}\n");
+  REQUIRE_FALSE(bad_field.ok());
+  CHECK(bad_field.error().message.find("t.yaml:8:") != std::string::npos);
+  CHECK(bad_field.error().message.find("did you mean 'company'") != std::string::npos);
+  auto builtin = parse("      aliases:\n        name_case:\n          field: company\n          map: {a: b}\n");
+  REQUIRE_FALSE(builtin.ok());
+  auto empty = parse("      aliases:\n        x:\n          field: company\n");
+  REQUIRE_FALSE(empty.ok());
+}
+
+TEST_CASE("standardize phone_format and alias rules through the engine: named in the report and ledger, restorable") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b);
+    {
+      auto s = f.t.Session();
+      *s << "UPDATE contacts SET phone = '+1 650 253 0000', country = 'Untied States' WHERE id = 1";
+    }
+    const auto before = f.Checksums();
+    JobConfig& job = f.AddJob("std", "standardize");
+    job.rules = {"phone_e164"};
+    job.phone_format = "national";
+    job.aliases = {{"country_fixes", "country", {{"Untied States", "United States"}}}};
+    auto r = f.Run("std");
+    REQUIRE_MESSAGE(r.status == "ok", r.message);
+    CHECK(r.counts["fields_changed"]["country_fixes"].get<long long>() == 1);
+    CHECK(r.counts["fields_changed"]["phone_national"].get<long long>() >= 1);
+    CHECK_FALSE(r.counts["fields_changed"].contains("phone_e164"));
+    {
+      auto s = f.t.Session();
+      std::string phone, country, label;
+      *s << "SELECT phone, country FROM contacts WHERE id = 1", soci::into(phone), soci::into(country);
+      CHECK(phone == "(650) 253-0000");
+      CHECK(country == "United States");
+      *s << "SELECT label FROM crmh_ledger WHERE run_id = '" + r.run_id + "' AND row_id = '1'",
+          soci::into(label);
+      CHECK(label.find("country_fixes(country)") != std::string::npos);
+      CHECK(label.find("phone_national(phone)") != std::string::npos);
+    }
+    // A second run finds nothing more to do; restore returns the exact checksums.
+    auto again = f.Run("std");
+    REQUIRE_MESSAGE(again.status == "ok", again.message);
+    CHECK(again.counts["rows_planned"].get<long long>() == 0);
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(db.ok());
+    auto restored = jobs::RestoreRun(**db, r.run_id, {});
+    REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+    CHECK(f.Checksums() == before);
+  }
+}
+
+}  // namespace
+}  // namespace crmh

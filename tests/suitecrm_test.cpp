@@ -225,3 +225,90 @@ TEST_CASE("suitecrm: a merge re-points relations, demotes the second primary ema
 
 }  // namespace
 }  // namespace crmh
+
+namespace crmh {
+namespace {
+
+TEST_CASE("suitecrm: score reads the related email; a record crm-hygiene touched credits nobody") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    SuiteCrm f(b);
+    JobConfig score;
+    score.name = "score";
+    score.kind = "score";
+    score.mandatory = {"first_name", "last_name", "email", "phone", "country"};
+    f.cfg.jobs.push_back(score);
+    auto s = f.t.Session();
+    // The test's own count of complete live contacts per owner (email through the relation).
+    auto complete = [&]() {
+      std::map<std::string, long long> out;
+      soci::rowset<soci::row> rs = s->prepare <<
+          "SELECT assigned_user_id, COUNT(*) FROM contacts c WHERE deleted = 0 AND "
+          "assigned_user_id IS NOT NULL AND first_name <> '' AND last_name <> '' AND phone_work "
+          "<> '' AND primary_address_country <> '' AND EXISTS (SELECT 1 FROM email_addr_bean_rel "
+          "r JOIN email_addresses e ON e.id = r.email_address_id WHERE r.bean_id = c.id AND "
+          "r.bean_module = 'Contacts' AND r.primary_address = 1 AND r.deleted = 0 AND "
+          "e.email_address <> '') GROUP BY assigned_user_id";
+      for (const auto& r : rs) out[crm::CellText(r, 0)] = crm::CellInt(r, 1);
+      return out;
+    };
+    auto check = [&](const jobs::RunReport& rep) {
+      const auto want = complete();
+      long long records = 0;
+      for (const auto& u : rep.details["users"]) {
+        double sum = 0;
+        for (const auto& [name, c] : u["components"].items()) sum += c["points"].get<double>();
+        CHECK(std::abs(sum - u["score"].get<double>()) < 1e-6);
+        const std::string owner = u["owner"].get<std::string>();
+        CHECK(u["components"]["completeness"]["complete_records"].get<long long>() ==
+              (want.count(owner) ? want.at(owner) : 0));
+        records += u["records"].get<long long>();
+      }
+      long long live = 0;
+      *s << "SELECT COUNT(*) FROM contacts WHERE deleted = 0 AND assigned_user_id IS NOT NULL",
+          soci::into(live);
+      CHECK(records == live);
+    };
+    const std::string k3 = "0a1b2c3d-0000-4000-8000-000000000003";  // owner 1, no phone
+    const std::string k5 = "0a1b2c3d-0000-4000-8000-000000000005";  // owner seed_sally_id
+    *s << "UPDATE contacts SET primary_address_country = NULL WHERE id = '" + k5 + "'";
+    auto v48 = f.Run("std");  // validates: the baseline's flags
+    REQUIRE_MESSAGE(v48.status == "ok", v48.message);
+    auto w48 = f.Run("score");
+    REQUIRE_MESSAGE(w48.status == "ok", w48.message);
+    check(w48);
+    // Week 49: a rep types a phone for contact 3 with stray spaces, which standardize then trims
+    // (crm-hygiene touched the record); after that run another rep fills contact 5's country.
+    f.clock.Advance(std::chrono::hours(24 * 7));
+    *s << "UPDATE contacts SET phone_work = ' +1 650 253 0000 ' WHERE id = '" + k3 + "'";
+    auto v49 = f.Run("std");
+    REQUIRE_MESSAGE(v49.status == "ok", v49.message);
+    long long touched = 0;
+    *s << "SELECT COUNT(*) FROM crmh_ledger WHERE run_id = '" + v49.run_id + "' AND row_id = '" + k3 +
+              "'",
+        soci::into(touched);
+    CHECK(touched == 1);
+    *s << "UPDATE contacts SET primary_address_country = 'Germany' WHERE id = '" + k5 + "'";
+    auto w49 = f.Run("score");
+    REQUIRE_MESSAGE(w49.status == "ok", w49.message);
+    check(w49);
+    // The email lives in a related table the contact's images cannot show: a record crm-hygiene
+    // touched this week earns nobody credit; the untouched one its rep fixed does.
+    for (const auto& u : w49.details["users"]) {
+      const auto& imp = u["components"]["improvement"];
+      CAPTURE(u["owner"].get<std::string>());
+      if (u["owner"] == "1") {
+        CHECK(imp["improved"].get<long long>() == 0);
+        CHECK(imp["fixed_by_crm_hygiene"].get<long long>() == 1);
+      } else if (u["owner"] == "seed_sally_id") {
+        CHECK(imp["improved"].get<long long>() == 1);
+        CHECK(imp["fixed_by_crm_hygiene"].get<long long>() == 0);
+      }
+    }
+    CHECK(w49.counts["improved_records"].get<long long>() == 1);
+    CHECK(w49.counts["fixed_by_crm_hygiene"].get<long long>() == 1);
+  }
+}
+
+}  // namespace
+}  // namespace crmh
