@@ -430,14 +430,58 @@ void ParseDedupOptions(MapReader& o, const std::string& name, DedupOptions& d) {
   }
 }
 
+void ParseDigestOptions(MapReader& o, const std::string& name, DigestOptions& d) {
+  YAML::Node rcpt = o.Get("recipients");
+  d.recipients = o.StrList("recipients");
+  for (const auto& a : d.recipients) {
+    if (a.find('@') == std::string::npos || a.find_first_of(" <>\r\n,") != std::string::npos) {
+      o.Fail(rcpt, fmt::format("job '{}': recipient '{}' is not an email address", name, a));
+    }
+  }
+  YAML::Node from = o.Get("from");
+  d.from = o.Str("from");
+  if (!d.from.empty() && (d.from.find('@') == std::string::npos ||
+                          d.from.find_first_of(" <>\r\n,") != std::string::npos)) {
+    o.Fail(from, fmt::format("job '{}': from '{}' is not an email address", name, d.from));
+  }
+  YAML::Node url = o.Get("smtp_url");
+  d.smtp_url = o.Str("smtp_url");
+  if (!d.smtp_url.empty() && d.smtp_url.rfind("smtp://", 0) != 0 &&
+      d.smtp_url.rfind("smtps://", 0) != 0) {
+    o.Fail(url, fmt::format("job '{}': smtp_url '{}' must start with smtp:// or smtps://", name,
+                            d.smtp_url));
+  }
+  d.starttls = o.OneOf("starttls", "try", {"off", "try", "required"});
+  d.smtp_user = o.Str("smtp_user");
+  d.smtp_password_file = o.Str("smtp_password_file");
+  d.smtp_password_credential = o.Str("smtp_password_credential");
+  if (o.Has("smtp_password")) {
+    o.Fail(o.node()["smtp_password"],
+           "a password is never written in the YAML: use smtp_password_file or "
+           "smtp_password_credential (systemd LoadCredential=)");
+  }
+  d.mask_emails = o.Bool("mask_emails", true);
+  d.mask_phones = o.Bool("mask_phones", true);
+  d.archive_dir = o.Str("archive_dir");
+  d.week = o.OneOf("week", "previous", {"previous", "current"});
+  d.retries = static_cast<int>(o.Int("retries", 3, 0, 20));
+  d.retry_backoff = o.Duration("retry_backoff", std::chrono::seconds{30});
+  d.list_unsubscribe = o.Str("list_unsubscribe");
+  d.title = o.Str("title", d.title);
+  d.review_limit = static_cast<int>(o.Int("review_limit", 20, 0, 1000));
+  if (!d.recipients.empty() && (d.from.empty() || d.smtp_url.empty())) {
+    o.Fail(rcpt, fmt::format("job '{}': recipients need 'from' and 'smtp_url'", name));
+  }
+}
+
 void ParseJob(const std::string& name, const YAML::Node& node, std::string_view file,
               JobConfig& j) {
   MapReader r(node, file, fmt::format("job '{}'", name));
   j.name = name;
   j.config_line = Where(file, node.Mark());
-  j.kind = r.OneOf("kind", "", {"audit", "standardize", "retention", "dedup"});
+  j.kind = r.OneOf("kind", "", {"audit", "standardize", "retention", "dedup", "digest"});
   if (j.kind.empty()) {
-    r.Fail(node, fmt::format("job '{}' needs a kind (audit, standardize, retention, dedup)", name));
+    r.Fail(node, fmt::format("job '{}' needs a kind (audit, standardize, retention, dedup, digest)", name));
   }
   j.enabled = r.Bool("enabled", true);
   YAML::Node sched = r.Get("schedule");
@@ -497,6 +541,7 @@ void ParseJob(const std::string& name, const YAML::Node& node, std::string_view 
       }
     }
     if (j.kind == "dedup") ParseDedupOptions(o, name, j.dedup);
+    if (j.kind == "digest") ParseDigestOptions(o, name, j.digest);
     if (j.kind == "retention") {
       j.retention_days = static_cast<int>(o.Int("retention_days", 30, 1, 3650));
     }

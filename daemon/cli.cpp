@@ -32,7 +32,9 @@ commands:
   review list [--status S] [--json] | approve ID [--now] | reject ID
                                   the dedup review queue: clusters waiting for a human
   demo [--dir DIR]                make a dirty demo CRM in SQLite, run every job, show the results
-  notices, rescue, digest: not in this version yet (see docs/cli.md)
+  digest [--out DIR] [--send] [--json]
+                                  build the weekly digest now (archive; mail with --send)
+  notices, rescue: not in this version yet (see docs/cli.md)
 
 --config defaults to $CRM_HYGIENE_CONFIG, then /etc/crm-hygiene/crm-hygiene.yaml.
 exit codes: 0 ok, 1 job failed, 2 usage/config error, 3 database unreachable, 4 refused.
@@ -56,6 +58,7 @@ const std::map<std::string, CommandSpec>& Commands() {
       {"forget", {{"json"}, {}, 1, 1}},
       {"demo", {{}, {"dir", "contacts"}, 0, 0}},
       {"review", {{"json", "now"}, {"status", "limit"}, 1, 2}},
+      {"digest", {{"json", "send"}, {"out"}, 0, 0}},
   };
   return k;
 }
@@ -64,7 +67,6 @@ const std::map<std::string, std::string>& Planned() {
   static const std::map<std::string, std::string> k = {
       {"notices", "prune (issue 5)"},
       {"rescue", "prune (issue 5)"},
-      {"digest", "the digest (issue 7)"},
   };
   return k;
 }
@@ -193,6 +195,7 @@ int CliMain(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (a.command == "restore") return CmdRestore(a, out, err);
   if (a.command == "forget") return CmdForget(a, out, err);
   if (a.command == "review") return CmdReview(a, out, err);
+  if (a.command == "digest") return CmdDigest(a, out, err);
   return 2;
 }
 

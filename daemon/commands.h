@@ -27,5 +27,6 @@ int CmdRestore(const Args& a, std::ostream& out, std::ostream& err);
 int CmdForget(const Args& a, std::ostream& out, std::ostream& err);
 int CmdReview(const Args& a, std::ostream& out, std::ostream& err);
 int CmdDemo(const Args& a, std::ostream& out, std::ostream& err);
+int CmdDigest(const Args& a, std::ostream& out, std::ostream& err);
 
 }  // namespace crmh

@@ -71,6 +71,20 @@ jobs:
       review_threshold: 0.80      # between the two: a human decides
       survivor: most_complete     # most_complete | oldest | most_recent_activity
       default_region: US
+
+  weekly-digest:
+    kind: digest                  # the team's weekly report: archived as HTML under
+    schedule: "Mon *-*-* 08:00"   # state/digests/, mailed when recipients are set
+    time_zone: Europe/Berlin
+    options:
+      week: current               # the demo reports the week it just ran in (default: previous)
+      mask_emails: true           # j***@example.com
+      mask_phones: true           # ***67
+      # recipients: [team@example.com]
+      # from: crm-hygiene@example.com
+      # smtp_url: smtp://mail.example.com:587
+      # smtp_user: crm-hygiene
+      # smtp_password_file: /etc/crm-hygiene/smtp-password
 )",
                      fmt::arg("system_user", system_user), fmt::arg("db", (dir / "crm.db").string()),
                      fmt::arg("state", (dir / "state").string()));
@@ -91,7 +105,8 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
   // The demo is disposable: start from a fresh file every time.
   for (const char* suffix : {"", "-wal", "-shm", ".crm-hygiene.weekly-audit.lock",
                              ".crm-hygiene.nightly-standardize.lock",
-                             ".crm-hygiene.nightly-dedup.lock"}) {
+                             ".crm-hygiene.nightly-dedup.lock",
+                             ".crm-hygiene.weekly-digest.lock"}) {
     fs::remove(db_path.string() + suffix, ec);
   }
   demo::DemoDataOptions opt;
@@ -137,6 +152,7 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
   }
   SystemClock clock;
   int exit_code = 0;
+  std::string digest_path;
   for (const auto& job : cfg->jobs) {
     if (!job.enabled) continue;
     jobs::RunRequest req{&*cfg, &job, std::nullopt, false, &clock, nullptr};
@@ -184,6 +200,10 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
       out << fmt::format("  undo the merges exactly: {} --config {} restore {}\n", bin,
                          cfg_path.string(), rep.run_id);
     }
+    if (rep.kind == "digest" && rep.details.contains("archive")) {
+      digest_path = rep.details["archive"].get<std::string>();
+      out << fmt::format("  the digest: {}\n", digest_path);
+    }
     if (rep.exit != Exit::kOk) exit_code = static_cast<int>(rep.exit);
   }
   // Name the binary as it can be run from here (it is usually not on PATH after a build).
@@ -200,6 +220,10 @@ where to look:
 )",
                      fmt::arg("db", db_path.string()), fmt::arg("cfg", cfg_path.string()),
                      fmt::arg("bin", self));
+  if (!digest_path.empty()) {
+    out << fmt::format("  weekly digest  {}   (again: {} --config {} digest)\n", digest_path, self,
+                       cfg_path.string());
+  }
   return exit_code;
 }
 

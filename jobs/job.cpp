@@ -8,6 +8,7 @@
 #include "crm/schema.h"
 #include "jobs/audit.h"
 #include "jobs/dedup.h"
+#include "jobs/digest.h"
 #include "jobs/retention.h"
 #include "jobs/standardize.h"
 
@@ -40,6 +41,7 @@ Result<std::unique_ptr<JobKind>> MakeJob(const JobConfig& job) {
   if (job.kind == "standardize") return std::unique_ptr<JobKind>(std::make_unique<StandardizeJob>());
   if (job.kind == "retention") return std::unique_ptr<JobKind>(std::make_unique<RetentionJob>());
   if (job.kind == "dedup") return std::unique_ptr<JobKind>(std::make_unique<DedupJob>());
+  if (job.kind == "digest") return std::unique_ptr<JobKind>(std::make_unique<DigestJob>());
   return Error::Config(fmt::format("job '{}': kind '{}' is not available in this version",
                                    job.name, job.kind));
 }
