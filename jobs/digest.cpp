@@ -510,9 +510,9 @@ std::string RenderText(const Model& m) {
   o += fmt::format("  {:<22}{:<12}{:>4}{:>7}{:>8}{:>8}{:>8}  {}\n", "job", "kind", "ok", "failed",
                    "refused", "interr.", "skipped", "last run");
   for (const auto& h : m.health) {
-    std::string last = h.last_status.empty()
-                           ? "never"
-                           : fmt::format("{} {} ({:.0f}s)", h.last_status, h.last_started,
+    std::string last = h.last_status.empty()    ? "never"
+                       : h.last_status == "running" ? "running now"
+                                                    : fmt::format("{} {} ({:.0f}s)", h.last_status, h.last_started,
                                          h.last_seconds);
     o += fmt::format("  {:<22}{:<12}{:>4}{:>7}{:>8}{:>8}{:>8}  {}\n", h.job, h.kind, h.ok,
                      h.failed, h.refused, h.interrupted, h.skipped, last);
@@ -607,7 +607,7 @@ std::string RenderHtml(const Model& m, const std::vector<Chart>& charts, ImageRe
         "<td>{}</td></tr>\n",
         e(h.job), e(h.kind), h.ok, h.failed, h.refused, h.interrupted, h.skipped,
         h.last_status.empty() ? "never" : e(h.last_status + " " + h.last_started),
-        h.last_status.empty() ? "" : fmt::format("{:.0f}s", h.last_seconds));
+        h.last_status.empty() || h.last_status == "running" ? "" : fmt::format("{:.0f}s", h.last_seconds));
   }
   o += "</table>\n";
   o += fmt::format("<h2>12-week trend</h2>\n<table><tr><th>week</th><th>found</th><th>merged</th>"

@@ -10,10 +10,18 @@ import json
 import os
 import re
 import socket
+import sys
 import time
 import unittest
 
-from aiosmtpd.controller import Controller
+try:
+    from aiosmtpd.controller import Controller
+except ImportError:  # pyenv shims hide Debian's python3-aiosmtpd: use the system interpreter.
+    if os.path.exists("/usr/bin/python3") and os.path.realpath(sys.executable) != os.path.realpath(
+            "/usr/bin/python3") and not os.environ.get("CRMH_DIGEST_REEXEC"):
+        os.environ["CRMH_DIGEST_REEXEC"] = "1"
+        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
+    raise  # no silent skip: the SMTP test needs python3-aiosmtpd (scripts/deps.sh)
 
 from proc_util import Crm, backends, main, run
 
@@ -160,8 +168,8 @@ class DigestTest(unittest.TestCase):
                 self.assertNotIn("data:image", html)
                 # PII: no full email address of a contact in the mail.
                 for (addr,) in crm.sql("SELECT email FROM contacts WHERE email IS NOT NULL AND email <> ''"):
-                    if addr in ("crm-hygiene@example.com",):
-                        continue
+                    if "@" not in addr or addr == "crm-hygiene@example.com":
+                        continue  # placeholders such as "n/a" are not addresses
                     self.assertNotIn(addr, text)
 
                 # The archive: the same week, charts as data: URIs, no cid:.
