@@ -25,7 +25,7 @@ class CliTest(unittest.TestCase):
         p = run("demo", "--contacts", "lots")
         self.assertEqual(p.returncode, 2)
         self.assertIn("--contacts must be a number", p.stderr)
-        p = run("digest", "--config", "/nonexistent/crm.yaml")
+        p = run("digest", config="/nonexistent/crm.yaml")
         self.assertEqual(p.returncode, 2)
         self.assertIn("cannot read the configuration file", p.stderr)
 
