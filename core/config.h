@@ -147,6 +147,7 @@ struct DigestOptions {
   std::string list_unsubscribe;         // URL or mailto: (default mailto:<from>?subject=unsubscribe)
   std::string title = "CRM hygiene digest";
   int review_limit = 20;                // review items listed by name
+  std::string webhook_url;              // optional: a Slack-compatible JSON summary is POSTed here
   bool send = true;                     // not in YAML: `digest` sends only with --send
 };
 

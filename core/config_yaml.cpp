@@ -469,6 +469,13 @@ void ParseDigestOptions(MapReader& o, const std::string& name, DigestOptions& d)
   d.list_unsubscribe = o.Str("list_unsubscribe");
   d.title = o.Str("title", d.title);
   d.review_limit = static_cast<int>(o.Int("review_limit", 20, 0, 1000));
+  YAML::Node hook = o.Get("webhook_url");
+  d.webhook_url = o.Str("webhook_url");
+  if (!d.webhook_url.empty() && d.webhook_url.rfind("https://", 0) != 0 &&
+      d.webhook_url.rfind("http://", 0) != 0) {
+    o.Fail(hook, fmt::format("job '{}': webhook_url '{}' must start with https:// or http://", name,
+                             d.webhook_url));
+  }
   if (!d.recipients.empty() && (d.from.empty() || d.smtp_url.empty())) {
     o.Fail(rcpt, fmt::format("job '{}': recipients need 'from' and 'smtp_url'", name));
   }

@@ -32,8 +32,10 @@ int CmdDigest(const Args& a, std::ostream& out, std::ostream& err) {
     job.digest.archive_dir = a.options.at("out");
   }
   job.digest.send = a.Flag("send");
-  if (job.digest.send && (job.digest.recipients.empty() || job.digest.smtp_url.empty())) {
-    err << "crm-hygiene digest: --send needs a digest job with recipients, from and smtp_url in "
+  if (job.digest.send && (job.digest.recipients.empty() || job.digest.smtp_url.empty()) &&
+      job.digest.webhook_url.empty()) {
+    err << "crm-hygiene digest: --send needs a digest job with recipients, from and smtp_url (or a "
+           "webhook_url) in "
         << a.config_path << " (docs/config.md)\n";
     return 2;
   }

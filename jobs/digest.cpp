@@ -680,26 +680,47 @@ Status DigestJob::Record(RunContext& ctx, RunReport& report) {
   report.details["archive"] = path.string();
   report.message += "; archived " + path.string();
 
-  if (!o.send || o.recipients.empty() || o.smtp_url.empty()) {
-    report.counts["delivered"] = 0;
-    return Status::Ok();
+  std::vector<std::string> failures;
+  const bool mail = o.send && !o.recipients.empty() && !o.smtp_url.empty();
+  report.counts["delivered"] = 0;
+  if (mail) {
+    auto msg = digest::BuildMessage(o, m, text, digest::RenderHtml(m, *charts, digest::ImageRefs::kCid),
+                                    *charts, ctx.clock.Now(), ctx.run_id);
+    auto password = digest::ReadSmtpPassword(o);
+    if (!password) return password.error();
+    digest::Delivery d = digest::Send(o, msg, *password, ctx.stop_requested);
+    report.counts["recipients"] = static_cast<long long>(o.recipients.size());
+    report.counts["delivery_attempts"] = d.attempts;
+    report.counts["delivered"] = d.delivered ? 1 : 0;
+    report.counts["delivery_failed"] = d.delivered ? 0 : 1;
+    report.details["message_id"] = msg.message_id;
+    if (d.delivered) {
+      report.message += fmt::format("; mailed to {} recipient(s)", o.recipients.size());
+    } else {
+      failures.push_back(fmt::format("delivery to {} failed after {} attempt(s): {}", o.smtp_url,
+                                     d.attempts, d.error));
+    }
   }
-  auto msg = digest::BuildMessage(o, m, text, digest::RenderHtml(m, *charts, digest::ImageRefs::kCid),
-                                  *charts, ctx.clock.Now(), ctx.run_id);
-  auto password = digest::ReadSmtpPassword(o);
-  if (!password) return password.error();
-  digest::Delivery d = digest::Send(o, msg, *password, ctx.stop_requested);
-  report.counts["recipients"] = static_cast<long long>(o.recipients.size());
-  report.counts["delivery_attempts"] = d.attempts;
-  report.counts["delivered"] = d.delivered ? 1 : 0;
-  report.counts["delivery_failed"] = d.delivered ? 0 : 1;
-  report.details["message_id"] = msg.message_id;
-  if (!d.delivered) {
-    return Error::Failed(fmt::format("digest {}: delivery to {} failed after {} attempt(s): {}; the "
-                                     "digest is archived at {}",
-                                     m.week.label, o.smtp_url, d.attempts, d.error, path.string()));
+  if (o.send && !o.webhook_url.empty()) {
+    digest::Delivery d =
+        digest::PostWebhook(o, digest::WebhookJson(m, path.string()), ctx.stop_requested);
+    report.counts["webhook_attempts"] = d.attempts;
+    report.counts["webhook_delivered"] = d.delivered ? 1 : 0;
+    report.counts["webhook_failed"] = d.delivered ? 0 : 1;
+    if (d.delivered) {
+      report.message += "; webhook posted";
+    } else {
+      failures.push_back(fmt::format("webhook to {} failed after {} attempt(s): {}",
+                                     digest::UrlHost(o.webhook_url),
+                                     d.attempts, d.error));
+    }
   }
-  report.message += fmt::format("; mailed to {} recipient(s)", o.recipients.size());
+  if (!failures.empty()) {
+    std::string all;
+    for (const auto& f : failures) all += (all.empty() ? "" : "; ") + f;
+    return Error::Failed(fmt::format("digest {}: {}; the digest is archived at {}", m.week.label, all,
+                                     path.string()));
+  }
   return Status::Ok();
 }
 

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -199,11 +201,48 @@ Result<std::string> ReadSmtpPassword(const DigestOptions& o) {
   return std::string{};
 }
 
-Delivery Send(const DigestOptions& o, const Message& msg, const std::string& password,
-              const std::atomic<bool>* stop) {
+namespace {
+
+bool CurlReady() {
   static const bool init = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
+  return init;
+}
+
+size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
+
+std::string PostOnce(const std::string& url, const std::string& json) {
+  CURL* curl = curl_easy_init();
+  if (!curl) return "libcurl could not start a session";
+  char errbuf[CURL_ERROR_SIZE] = {};
+  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json.c_str());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(json.size()));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Discard);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 20L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  CURLcode rc = curl_easy_perform(curl);
+  std::string err;
+  long status = 0;
+  if (rc != CURLE_OK) {
+    err = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+  } else {
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299) err = fmt::format("HTTP {}", status);
+  }
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  return err;
+}
+
+// 1 + retries attempts of `once`, backoff doubling between them.
+Delivery Retry(const DigestOptions& o, const std::string& what, const std::atomic<bool>* stop,
+               const std::function<std::string()>& once) {
   Delivery d;
-  if (!init) {
+  if (!CurlReady()) {
     d.error = "libcurl failed to initialise";
     return d;
   }
@@ -219,15 +258,41 @@ Delivery Send(const DigestOptions& o, const Message& msg, const std::string& pas
       wait *= 2;
     }
     ++d.attempts;
-    d.error = TryOnce(o, msg, password);
+    d.error = once();
     if (d.error.empty()) {
       d.delivered = true;
       return d;
     }
-    spdlog::warn("digest delivery attempt {} of {} to {} failed: {}", d.attempts, o.retries + 1,
-                 o.smtp_url, d.error);
+    spdlog::warn("digest {} attempt {} of {} failed: {}", what, d.attempts, o.retries + 1, d.error);
   }
   return d;
+}
+
+}  // namespace
+
+std::string WebhookJson(const Model& m, const std::string& archive) {
+  std::string text = fmt::format(
+      "*{}*\n• {} contact(s) merged, {} duplicate cluster(s) found\n• {} waiting for review\n"
+      "• {} field(s) standardized, {} validation flag(s) open\n• {} run(s), {} failed, {} skipped",
+      Subject(m), m.now.contacts_merged, m.now.duplicates_found, m.now.review_open,
+      m.now.fields_standardized, m.now.flags_open, m.now.runs, m.now.runs_failed, m.now.skips);
+  if (!archive.empty()) text += "\n" + archive;
+  return nlohmann::json{{"text", text}}.dump();
+}
+
+std::string UrlHost(const std::string& url) {
+  auto scheme = url.find("//");
+  return url.substr(0, url.find('/', scheme == std::string::npos ? 0 : scheme + 2));
+}
+
+Delivery PostWebhook(const DigestOptions& o, const std::string& json, const std::atomic<bool>* stop) {
+  // The URL's path may be a secret token (Slack's is): logs name only the host.
+  return Retry(o, "webhook to " + UrlHost(o.webhook_url), stop, [&] { return PostOnce(o.webhook_url, json); });
+}
+
+Delivery Send(const DigestOptions& o, const Message& msg, const std::string& password,
+              const std::atomic<bool>* stop) {
+  return Retry(o, "delivery to " + o.smtp_url, stop, [&] { return TryOnce(o, msg, password); });
 }
 
 }  // namespace crmh::jobs::digest

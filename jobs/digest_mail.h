@@ -39,4 +39,11 @@ struct Delivery {
 Delivery Send(const DigestOptions& o, const Message& msg, const std::string& password,
               const std::atomic<bool>* stop);
 
+// The Slack-compatible webhook body: {"text": "..."} with the headline and the archive's name.
+std::string WebhookJson(const Model& m, const std::string& archive);
+// scheme://host[:port] of a URL, without the path (which may be a secret token).
+std::string UrlHost(const std::string& url);
+// POSTs `json` to o.webhook_url (a 2xx answer is delivered), with the same retries and backoff.
+Delivery PostWebhook(const DigestOptions& o, const std::string& json, const std::atomic<bool>* stop);
+
 }  // namespace crmh::jobs::digest

@@ -6,11 +6,13 @@ sends to a closed port: retried with backoff, failed in the journal, archived al
 import email
 import email.policy
 import email.utils
+import http.server
 import json
 import os
 import re
 import socket
 import sys
+import threading
 import time
 import unittest
 
@@ -223,6 +225,57 @@ class DigestTest(unittest.TestCase):
                 self.assertEqual(p.returncode, 2, p.stderr)
                 self.assertIn("recipients", p.stderr)
                 self.assertEqual(crm.sql("SELECT COUNT(*) FROM crmh_runs"), before)
+
+    def test_webhook_posts_a_slack_summary_and_failures_are_journaled(self):
+        received, answer = [], [200]
+
+        class Hook(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append((self.path, self.headers["Content-Type"], body))
+                self.send_response(answer[0])
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            for backend in backends():
+                with self.subTest(backend):
+                    received.clear()
+                    answer[0] = 200
+                    crm = Crm(backend, contacts=60)
+                    hook = f"http://127.0.0.1:{server.server_address[1]}/services/T0/B0/s3cr3t"
+                    cfg = crm.config("jobs:\n  audit:\n    kind: audit\n  digest:\n    kind: digest\n"
+                                     "    options:\n      week: current\n      retries: 1\n"
+                                     f"      retry_backoff: 1s\n      webhook_url: {hook}\n")
+                    run("run", "audit", config=cfg, check=0)
+                    rep = json.loads(run("digest", "--send", "--json", config=cfg, check=0).stdout)
+                    self.assertEqual(rep["counts"]["webhook_delivered"], 1)
+                    self.assertEqual(len(received), 1)
+                    path, ctype, body = received[0]
+                    self.assertEqual(path, "/services/T0/B0/s3cr3t")
+                    self.assertEqual(ctype, "application/json")
+                    text = json.loads(body)["text"]
+                    self.assertIn(rep["details"]["week"], text)
+                    self.assertIn(f"{rep['counts']['runs']} run(s)", text)
+                    self.assertIn(rep["details"]["archive"], text)
+
+                    answer[0] = 500  # the hook is down: retried, failed, journaled, no secret leaked
+                    p = run("digest", "--send", "--json", config=cfg, check=1)
+                    rep = json.loads(p.stdout)
+                    self.assertEqual(rep["counts"]["webhook_attempts"], 2)
+                    self.assertEqual(rep["counts"]["webhook_failed"], 1)
+                    self.assertIn("HTTP 500", rep["message"])
+                    self.assertNotIn("s3cr3t", rep["message"] + p.stderr)
+                    row = crm.sql(f"SELECT status FROM crmh_runs WHERE run_id = '{rep['run_id']}'")
+                    self.assertEqual(row, [["failed"]])
+                    self.assertTrue(os.path.exists(rep["details"]["archive"]))
+        finally:
+            server.shutdown()
+            server.server_close()
 
     def test_demo_ends_with_the_digest(self):
         d = os.path.join(Crm("sqlite", contacts=5).dir, "demo")
