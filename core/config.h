@@ -189,6 +189,28 @@ struct AliasRule {
   std::vector<std::pair<std::string, std::string>> map;  // from → to, in YAML order
 };
 
+// digest: the weekly hygiene report, archived as HTML and optionally mailed (docs/digest.md).
+struct DigestOptions {
+  std::vector<std::string> recipients;  // empty: archive only
+  std::string from;                     // required with recipients
+  std::string smtp_url;                 // smtp://host:587 or smtps://host:465; required with recipients
+  std::string starttls = "try";         // off | try | required (smtp://: upgrade with STARTTLS)
+  std::string smtp_user;                // SMTP AUTH user; its password from a file or credential:
+  std::string smtp_password_file;
+  std::string smtp_password_credential;
+  bool mask_emails = true;              // j***@example.com in the digest
+  bool mask_phones = true;              // ***67
+  std::string archive_dir;              // default <state.directory>/digests
+  std::string week = "previous";        // previous (the last complete ISO week) | current
+  int retries = 3;                      // further SMTP attempts after a failed one
+  std::chrono::seconds retry_backoff{30};  // before the first retry; doubles each time
+  std::string list_unsubscribe;         // URL or mailto: (default mailto:<from>?subject=unsubscribe)
+  std::string title = "CRM hygiene digest";
+  int review_limit = 20;                // review items listed by name
+  std::string webhook_url;              // optional: a Slack-compatible JSON summary is POSTed here
+  bool send = true;                     // not in YAML: `digest` sends only with --send
+};
+
 struct JobConfig {
   std::string name;
   std::string kind;  // audit | standardize | retention | dedup (prune, score, digest later)
@@ -223,6 +245,7 @@ struct JobConfig {
   std::string phone_format = "e164";  // standardize: e164 | national | international
   std::vector<AliasRule> aliases;     // standardize: admin alias tables
   int trend_weeks = 8;  // audit, score: weeks of history shown in the report
+  DigestOptions digest;
   std::string config_line;  // "file:line:col" where the job was defined, for later errors
 };
 

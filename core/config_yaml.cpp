@@ -542,6 +542,58 @@ void ParseScoreOptions(MapReader& o, const std::string& name, ScoreOptions& sc) 
     if (sc.streak_min_score < 0 || sc.streak_min_score > 100) {
       o.Fail(n, fmt::format("job '{}': streak_min_score must be between 0 and 100", name));
     }
+    }
+  }
+}
+
+void ParseDigestOptions(MapReader& o, const std::string& name, DigestOptions& d) {
+  YAML::Node rcpt = o.Get("recipients");
+  d.recipients = o.StrList("recipients");
+  for (const auto& a : d.recipients) {
+    if (a.find('@') == std::string::npos || a.find_first_of(" <>\r\n,") != std::string::npos) {
+      o.Fail(rcpt, fmt::format("job '{}': recipient '{}' is not an email address", name, a));
+    }
+  }
+  YAML::Node from = o.Get("from");
+  d.from = o.Str("from");
+  if (!d.from.empty() && (d.from.find('@') == std::string::npos ||
+                          d.from.find_first_of(" <>\r\n,") != std::string::npos)) {
+    o.Fail(from, fmt::format("job '{}': from '{}' is not an email address", name, d.from));
+  }
+  YAML::Node url = o.Get("smtp_url");
+  d.smtp_url = o.Str("smtp_url");
+  if (!d.smtp_url.empty() && d.smtp_url.rfind("smtp://", 0) != 0 &&
+      d.smtp_url.rfind("smtps://", 0) != 0) {
+    o.Fail(url, fmt::format("job '{}': smtp_url '{}' must start with smtp:// or smtps://", name,
+                            d.smtp_url));
+  }
+  d.starttls = o.OneOf("starttls", "try", {"off", "try", "required"});
+  d.smtp_user = o.Str("smtp_user");
+  d.smtp_password_file = o.Str("smtp_password_file");
+  d.smtp_password_credential = o.Str("smtp_password_credential");
+  if (o.Has("smtp_password")) {
+    o.Fail(o.node()["smtp_password"],
+           "a password is never written in the YAML: use smtp_password_file or "
+           "smtp_password_credential (systemd LoadCredential=)");
+  }
+  d.mask_emails = o.Bool("mask_emails", true);
+  d.mask_phones = o.Bool("mask_phones", true);
+  d.archive_dir = o.Str("archive_dir");
+  d.week = o.OneOf("week", "previous", {"previous", "current"});
+  d.retries = static_cast<int>(o.Int("retries", 3, 0, 20));
+  d.retry_backoff = o.Duration("retry_backoff", std::chrono::seconds{30});
+  d.list_unsubscribe = o.Str("list_unsubscribe");
+  d.title = o.Str("title", d.title);
+  d.review_limit = static_cast<int>(o.Int("review_limit", 20, 0, 1000));
+  YAML::Node hook = o.Get("webhook_url");
+  d.webhook_url = o.Str("webhook_url");
+  if (!d.webhook_url.empty() && d.webhook_url.rfind("https://", 0) != 0 &&
+      d.webhook_url.rfind("http://", 0) != 0) {
+    o.Fail(hook, fmt::format("job '{}': webhook_url '{}' must start with https:// or http://", name,
+                             d.webhook_url));
+  }
+  if (!d.recipients.empty() && (d.from.empty() || d.smtp_url.empty())) {
+    o.Fail(rcpt, fmt::format("job '{}': recipients need 'from' and 'smtp_url'", name));
   }
 }
 
@@ -550,9 +602,9 @@ void ParseJob(const std::string& name, const YAML::Node& node, std::string_view 
   MapReader r(node, file, fmt::format("job '{}'", name));
   j.name = name;
   j.config_line = Where(file, node.Mark());
-  j.kind = r.OneOf("kind", "", {"audit", "standardize", "retention", "dedup", "prune", "score"});
+  j.kind = r.OneOf("kind", "", {"audit", "standardize", "retention", "dedup", "prune", "score", "digest"});
   if (j.kind.empty()) {
-    r.Fail(node, fmt::format("job '{}' needs a kind (audit, standardize, retention, dedup, prune, score)", name));
+    r.Fail(node, fmt::format("job '{}' needs a kind (audit, standardize, retention, dedup, prune, score, digest)", name));
   }
   j.enabled = r.Bool("enabled", true);
   YAML::Node sched = r.Get("schedule");
@@ -615,6 +667,7 @@ void ParseJob(const std::string& name, const YAML::Node& node, std::string_view 
     if (j.kind == "dedup") ParseDedupOptions(o, name, j.dedup);
     if (j.kind == "prune") ParsePruneOptions(o, name, j.prune);
     if (j.kind == "score") ParseScoreOptions(o, name, j.score);
+    if (j.kind == "digest") ParseDigestOptions(o, name, j.digest);
     if (j.kind == "retention") {
       j.retention_days = static_cast<int>(o.Int("retention_days", 30, 1, 3650));
     }

@@ -35,7 +35,8 @@ commands:
   notices [--job JOB] [--all] [--json]
                                   contacts announced for pruning, and when each will go
   rescue CONTACT_ID [--json]      take a contact off the prune list
-  digest: not in this version yet (see docs/cli.md)
+  digest [--out DIR] [--send] [--json]
+                                  build the weekly digest now (archive; mail with --send)
 
 --config defaults to $CRM_HYGIENE_CONFIG, then /etc/crm-hygiene/crm-hygiene.yaml.
 exit codes: 0 ok, 1 job failed, 2 usage/config error, 3 database unreachable, 4 refused.
@@ -61,13 +62,13 @@ const std::map<std::string, CommandSpec>& Commands() {
       {"review", {{"json", "now"}, {"status", "limit"}, 1, 2}},
       {"notices", {{"json", "all"}, {"job"}, 0, 0}},
       {"rescue", {{"json"}, {}, 1, 1}},
+      {"digest", {{"json", "send"}, {"out"}, 0, 0}},
   };
   return k;
 }
 
 const std::map<std::string, std::string>& Planned() {
   static const std::map<std::string, std::string> k = {
-      {"digest", "the digest (issue 7)"},
   };
   return k;
 }
@@ -198,6 +199,7 @@ int CliMain(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (a.command == "review") return CmdReview(a, out, err);
   if (a.command == "notices") return CmdNotices(a, out, err);
   if (a.command == "rescue") return CmdRescue(a, out, err);
+  if (a.command == "digest") return CmdDigest(a, out, err);
   return 2;
 }
 

@@ -29,5 +29,6 @@ int CmdReview(const Args& a, std::ostream& out, std::ostream& err);
 int CmdDemo(const Args& a, std::ostream& out, std::ostream& err);
 int CmdNotices(const Args& a, std::ostream& out, std::ostream& err);
 int CmdRescue(const Args& a, std::ostream& out, std::ostream& err);
+int CmdDigest(const Args& a, std::ostream& out, std::ostream& err);
 
 }  // namespace crmh

@@ -98,6 +98,19 @@ jobs:
       weights: {{email: 2, phone: 1.5}}
       components: {{completeness: 40, validity: 30, duplicates: 10, improvement: 10, staleness: 10}}
       stale_days: 365
+  weekly-digest:
+    kind: digest                  # the team's weekly report: archived as HTML under
+    schedule: "Mon *-*-* 08:00"   # state/digests/, mailed when recipients are set
+    time_zone: Europe/Berlin
+    options:
+      week: current               # the demo reports the week it just ran in (default: previous)
+      mask_emails: true           # j***@example.com
+      mask_phones: true           # ***67
+      # recipients: [team@example.com]
+      # from: crm-hygiene@example.com
+      # smtp_url: smtp://mail.example.com:587
+      # smtp_user: crm-hygiene
+      # smtp_password_file: /etc/crm-hygiene/smtp-password
 )",
                      fmt::arg("system_user", system_user), fmt::arg("db", (dir / "crm.db").string()),
                      fmt::arg("state", (dir / "state").string()));
@@ -120,7 +133,8 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
                              ".crm-hygiene.nightly-standardize.lock",
                              ".crm-hygiene.nightly-dedup.lock",
                              ".crm-hygiene.monthly-prune.lock",
-                             ".crm-hygiene.weekly-score.lock"}) {
+                             ".crm-hygiene.weekly-score.lock",
+                             ".crm-hygiene.weekly-digest.lock"}) {
     fs::remove(db_path.string() + suffix, ec);
   }
   demo::DemoDataOptions opt;
@@ -166,6 +180,7 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
   }
   SystemClock clock;
   int exit_code = 0;
+  std::string digest_path;
   for (const auto& job : cfg->jobs) {
     if (!job.enabled) continue;
     jobs::RunRequest req{&*cfg, &job, std::nullopt, false, &clock, nullptr};
@@ -231,6 +246,10 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
                            u["name"].get<std::string>(), u["score"].get<double>(), parts, badges);
       }
     }
+    if (rep.kind == "digest" && rep.details.contains("archive")) {
+      digest_path = rep.details["archive"].get<std::string>();
+      out << fmt::format("  the digest: {}\n", digest_path);
+    }
     if (rep.exit != Exit::kOk) exit_code = static_cast<int>(rep.exit);
   }
   // Name the binary as it can be run from here (it is usually not on PATH after a build).
@@ -248,6 +267,10 @@ where to look:
 )",
                      fmt::arg("db", db_path.string()), fmt::arg("cfg", cfg_path.string()),
                      fmt::arg("bin", self));
+  if (!digest_path.empty()) {
+    out << fmt::format("  weekly digest  {}   (again: {} --config {} digest)\n", digest_path, self,
+                       cfg_path.string());
+  }
   return exit_code;
 }
 

@@ -146,8 +146,8 @@ Result<Snapshot> Read(crm::Db& db, const Config& cfg, SysSeconds now) {
         m->rows[rc->second.first] += CountOf(counts, rc->second.second);
       }
       if (m->kind == "digest") {
-        m->deliveries["ok"] += CountOf(counts, "deliveries_ok");
-        m->deliveries["failed"] += CountOf(counts, "deliveries_failed");
+        m->deliveries["ok"] += CountOf(counts, "delivered");
+        m->deliveries["failed"] += CountOf(counts, "delivery_failed");
       }
     }
     snap.review = {{"open", 0}, {"approved", 0}};

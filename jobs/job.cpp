@@ -9,6 +9,7 @@
 #include "crm/schema.h"
 #include "jobs/audit.h"
 #include "jobs/dedup.h"
+#include "jobs/digest.h"
 #include "jobs/prune.h"
 #include "jobs/retention.h"
 #include "jobs/score.h"
@@ -45,6 +46,7 @@ Result<std::unique_ptr<JobKind>> MakeJob(const JobConfig& job) {
   if (job.kind == "dedup") return std::unique_ptr<JobKind>(std::make_unique<DedupJob>());
   if (job.kind == "prune") return std::unique_ptr<JobKind>(std::make_unique<PruneJob>());
   if (job.kind == "score") return std::unique_ptr<JobKind>(std::make_unique<ScoreJob>());
+  if (job.kind == "digest") return std::unique_ptr<JobKind>(std::make_unique<DigestJob>());
   return Error::Config(fmt::format("job '{}': kind '{}' is not available in this version",
                                    job.name, job.kind));
 }

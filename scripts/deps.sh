@@ -8,6 +8,7 @@ pkgs=(
   libyaml-cpp-dev libspdlog-dev libfmt-dev doctest-dev libsystemd-dev
   libhowardhinnant-date-dev nlohmann-json3-dev tzdata libicu-dev libphonenumber-dev
   libprotobuf-dev libabsl-dev
+  libcairo2-dev libcurl4-openssl-dev python3-aiosmtpd
   sqlite3 mariadb-server mariadb-client python3 python3-croniter systemd
   prometheus  # promtool: tests check /metrics and config/alerts.yml
   galera-4    # tests/galera_test.py (mariadb-server depends on it already; named for clarity)

@@ -25,9 +25,9 @@ class CliTest(unittest.TestCase):
         p = run("demo", "--contacts", "lots")
         self.assertEqual(p.returncode, 2)
         self.assertIn("--contacts must be a number", p.stderr)
-        p = run("digest")
+        p = run("digest", config="/nonexistent/crm.yaml")
         self.assertEqual(p.returncode, 2)
-        self.assertIn("not in this version", p.stderr)
+        self.assertIn("cannot read the configuration file", p.stderr)
 
     def test_config_errors_name_file_line_column(self):
         crm = Crm("sqlite", contacts=20)
