@@ -542,7 +542,6 @@ void ParseScoreOptions(MapReader& o, const std::string& name, ScoreOptions& sc) 
     if (sc.streak_min_score < 0 || sc.streak_min_score > 100) {
       o.Fail(n, fmt::format("job '{}': streak_min_score must be between 0 and 100", name));
     }
-    }
   }
 }
 

@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "crm/notices.h"
 #include "crm/review.h"
 #include "jobs/digest_mail.h"
 
@@ -51,34 +52,37 @@ double Seconds(const std::string& from, const std::string& to) {
   return static_cast<double>((*b - *a).count());
 }
 
-// Does a state table exist? Used for the tables of later builds (notices, scores).
-bool StateTableExists(crm::Db& db, const std::string& table) {
-  long long n = 0;
-  std::string name = db.state_config().table_prefix + table;
-  Status st = crm::Guard("", [&] {
-    if (db.mysql()) {
-      std::string schema = db.state_config().schema;
-      soci::indicator ind = schema.empty() ? soci::i_null : soci::i_ok;
-      db.sql() << "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = "
-                  "COALESCE(:s, DATABASE()) AND table_name = :n",
-          soci::use(schema, ind), soci::use(name), soci::into(n);
-    } else {
-      db.sql() << "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = :n",
-          soci::use(name), soci::into(n);
-    }
-  });
-  return st.ok() && n > 0;
+Result<NoticesSummary> ReadNotices(crm::Db& db, SysSeconds now) {
+  auto open = crm::ListNotices(db, "", /*open_only=*/true);
+  if (!open) return open.error();
+  NoticesSummary n;
+  for (const auto& row : *open) {
+    ++n.open;
+    if (row.prune_after <= now + std::chrono::days{7}) ++n.due_soon;
+    if (!n.next_due || row.prune_after < *n.next_due) n.next_due = row.prune_after;
+  }
+  return n;
 }
 
-Result<OptionalTable> ReadOptional(crm::Db& db, const std::string& table) {
-  OptionalTable t;
-  t.present = StateTableExists(db, table);
-  if (!t.present) return t;
-  Status st = crm::Guard("reading " + table, [&] {
-    db.sql() << fmt::format("SELECT COUNT(*) FROM {}", db.State(table)), soci::into(t.rows);
+// The newest scored week at or before `week` (ISO labels sort as text), of any score job.
+Result<Leaderboard> ReadLeaderboard(crm::Db& db, const std::string& week) {
+  Leaderboard board;
+  Status st = crm::Guard("reading the score weeks", [&] {
+    soci::indicator ind = soci::i_null;
+    db.sql() << fmt::format("SELECT job, week FROM {} WHERE week <= :w ORDER BY week DESC, job "
+                            "LIMIT 1",
+                            db.State("score_weeks")),
+        soci::use(week), soci::into(board.job, ind), soci::into(board.week);
+    if (ind != soci::i_ok) board.job.clear(), board.week.clear();
   });
   if (!st) return st.error();
-  return t;
+  if (board.job.empty()) return board;
+  auto rows = crm::LoadScores(db, board.job, board.week);
+  if (!rows) return rows.error();
+  board.rows = std::move(*rows);
+  std::sort(board.rows.begin(), board.rows.end(),
+            [](const crm::ScoreRow& x, const crm::ScoreRow& y) { return x.rank < y.rank; });
+  return board;
 }
 
 std::string FirstChars(std::string_view s, size_t n) {
@@ -389,12 +393,12 @@ Result<Model> BuildModel(crm::Db& db, const Config& cfg, const JobConfig& job, S
   }
   for (auto& [name, h] : health) m.health.push_back(std::move(h));
 
-  auto notices = ReadOptional(db, "notices");
+  auto notices = ReadNotices(db, now);
   if (!notices) return notices.error();
   m.notices = *notices;
-  auto scores = ReadOptional(db, "scores");
+  auto scores = ReadLeaderboard(db, m.week.label);
   if (!scores) return scores.error();
-  m.scores = *scores;
+  m.scores = std::move(*scores);
   return m;
 }
 
@@ -461,6 +465,41 @@ std::string Subject(const Model& m) {
                      Pct(m.now.completeness_pct));
 }
 
+std::string Centi(long long c) { return fmt::format("{:.2f}", static_cast<double>(c) / 100.0); }
+std::string SignedCenti(long long c) { return (c > 0 ? "+" : "") + Centi(c); }
+
+std::string Badges(const crm::ScoreRow& r) {
+  std::string out;
+  auto j = nlohmann::json::parse(r.badges_json, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_array()) return out;
+  for (const auto& b : j) {
+    if (!b.is_string()) continue;
+    out += (out.empty() ? "" : ", ") + b.get<std::string>();
+  }
+  return out;
+}
+
+// The owner whose score rose most since the previous scored week (none if nobody rose).
+const crm::ScoreRow* MostImproved(const Leaderboard& board) {
+  const crm::ScoreRow* best = nullptr;
+  for (const auto& r : board.rows) {
+    if (r.delta_centi && *r.delta_centi > 0 && (!best || *r.delta_centi > *best->delta_centi)) best = &r;
+  }
+  return best;
+}
+
+// "  N contact(s) announced for pruning; M due within 7 days (next: DATE)" or "  none".
+std::string NoticesLine(const Model& m) {
+  if (m.notices.open == 0) return "  No contacts are announced for pruning.";
+  std::string next;
+  if (m.notices.next_due) {
+    const date::time_zone* tz = LookupZone(m.time_zone);
+    next = LocalTime(*m.notices.next_due, tz ? tz : LookupZone("UTC"), "%Y-%m-%d");
+  }
+  return fmt::format("  {} contact(s) announced for pruning; {} due within 7 days (the first on {}).",
+                     m.notices.open, m.notices.due_soon, next);
+}
+
 std::string RenderText(const Model& m) {
   std::string o;
   o += fmt::format("{} — week {} ({}, {})\n\n", m.title, m.week.label, m.time_zone, Dates(m));
@@ -500,12 +539,27 @@ std::string RenderText(const Model& m) {
                      t.contacts_merged, t.flags_open, Pct(t.completeness_pct));
   }
   o += "\nPRUNE NOTICES\n";
-  o += m.notices.present ? fmt::format("  {} contact(s) announced for pruning: crm-hygiene notices\n",
-                                       m.notices.rows)
-                         : "  not configured (no prune job has run in this build)\n";
+  o += NoticesLine(m) + "\n";
+  if (m.notices.open > 0) {
+    o += "  list them: crm-hygiene notices; keep one: crm-hygiene rescue CONTACT_ID\n";
+  }
   o += "\nOWNER SCORES\n";
-  o += m.scores.present ? fmt::format("  {} score row(s) recorded\n", m.scores.rows)
-                        : "  not configured (no score job has run in this build)\n";
+  if (m.scores.rows.empty()) {
+    o += "  No owner scores yet (no score job has run).\n";
+  } else {
+    o += fmt::format("  week {} (job {}); score = the sum of its components (run score --json)\n",
+                     m.scores.week, m.scores.job);
+    o += fmt::format("  {:<5}{:<24}{:>8}{:>9}  {}\n", "rank", "owner", "score", "change", "badges");
+    for (const auto& r : m.scores.rows) {
+      o += fmt::format("  {:<5}{:<24}{:>8}{:>9}  {}\n", r.rank, FirstChars(r.name.empty() ? r.owner : r.name, 23),
+                       Centi(r.score_centi), r.delta_centi ? SignedCenti(*r.delta_centi) : "new",
+                       Badges(r));
+    }
+    if (const crm::ScoreRow* best = MostImproved(m.scores)) {
+      o += fmt::format("  most improved: {} ({})\n", best->name.empty() ? best->owner : best->name,
+                       SignedCenti(*best->delta_centi));
+    }
+  }
   o += "\nJOB HEALTH (this week)\n";
   o += fmt::format("  {:<22}{:<12}{:>4}{:>7}{:>8}{:>8}{:>8}  {}\n", "job", "kind", "ok", "failed",
                    "refused", "interr.", "skipped", "last run");
@@ -591,14 +645,30 @@ std::string RenderHtml(const Model& m, const std::vector<Chart>& charts, ImageRe
     o += "</table>\n";
   }
   o += "<h2>Prune notices</h2>\n";
-  o += m.notices.present
-           ? fmt::format("<p>{} contact(s) announced for pruning: <code>crm-hygiene notices</code>; "
-                         "<code>crm-hygiene rescue ID</code> takes one off the list.</p>\n",
-                         m.notices.rows)
-           : "<p class=\"muted\">Not configured (no prune job has run in this build).</p>\n";
+  o += "<p>" + e(NoticesLine(m).substr(2)) + "</p>\n";
+  if (m.notices.open > 0) {
+    o += "<p>List them: <code>crm-hygiene notices</code>; keep one: <code>crm-hygiene rescue "
+         "CONTACT_ID</code>.</p>\n";
+  }
   o += "<h2>Owner scores</h2>\n";
-  o += m.scores.present ? fmt::format("<p>{} score row(s) recorded.</p>\n", m.scores.rows)
-                        : "<p class=\"muted\">Not configured (no score job has run in this build).</p>\n";
+  if (m.scores.rows.empty()) {
+    o += "<p class=\"muted\">No owner scores yet (no score job has run).</p>\n";
+  } else {
+    o += fmt::format("<p>Week {} (job {}); each score is the sum of its components "
+                     "(<code>crm-hygiene run {} --json</code> shows them).</p>\n",
+                     e(m.scores.week), e(m.scores.job), e(m.scores.job));
+    o += "<table><tr><th>rank</th><th>owner</th><th>score</th><th>change</th><th>badges</th></tr>\n";
+    for (const auto& r : m.scores.rows) {
+      o += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", r.rank,
+                       e(r.name.empty() ? r.owner : r.name), Centi(r.score_centi),
+                       r.delta_centi ? e(SignedCenti(*r.delta_centi)) : "new", e(Badges(r)));
+    }
+    o += "</table>\n";
+    if (const crm::ScoreRow* best = MostImproved(m.scores)) {
+      o += fmt::format("<p>Most improved: {} ({}).</p>\n", e(best->name.empty() ? best->owner : best->name),
+                       e(SignedCenti(*best->delta_centi)));
+    }
+  }
   o += "<h2>Job health (this week)</h2>\n<table><tr><th>job</th><th>kind</th><th>ok</th><th>failed</th>"
        "<th>refused</th><th>interrupted</th><th>skipped</th><th>last run</th><th>took</th></tr>\n";
   for (const auto& h : m.health) {
@@ -642,8 +712,8 @@ Status DigestJob::Plan(RunContext& ctx, RunReport& report) {
   report.details["week"] = model_->week.label;
   report.details["week_start"] = FormatRfc3339(model_->week.start);
   report.details["week_end"] = FormatRfc3339(model_->week.end);
-  report.details["notices"] = model_->notices.present ? "present" : "not configured";
-  report.details["scores"] = model_->scores.present ? "present" : "not configured";
+  report.details["notices_open"] = model_->notices.open;
+  report.details["scores_week"] = model_->scores.week;
   report.message = fmt::format("digest {}: {} merged, {} waiting for review, {} flags open",
                                model_->week.label, h.contacts_merged, h.review_open, h.flags_open);
   return Status::Ok();

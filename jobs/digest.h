@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "crm/scores.h"
 #include "jobs/job.h"
 
 namespace date {
@@ -77,10 +78,17 @@ struct TrendPoint {
   std::optional<double> completeness_pct;
 };
 
-// A section backed by a table a later build creates (notices: prune, scores: score).
-struct OptionalTable {
-  bool present = false;
-  long long rows = 0;
+// Prune notices (crm/notices.h) open when the digest is made.
+struct NoticesSummary {
+  long long open = 0;
+  long long due_soon = 0;               // due within 7 days of the digest
+  std::optional<SysSeconds> next_due;   // the earliest prune_after
+};
+
+// The owner scores (crm/scores.h) of the newest scored week up to the report's week.
+struct Leaderboard {
+  std::string job, week;
+  std::vector<crm::ScoreRow> rows;  // by rank
 };
 
 struct Model {
@@ -94,7 +102,8 @@ struct Model {
   std::vector<FieldPct> fields;  // the week's latest audit, by field
   std::vector<TrendPoint> trend;  // 12 weeks, the oldest first, ending with `week`
   std::vector<JobHealth> health;
-  OptionalTable notices, scores;
+  NoticesSummary notices;
+  Leaderboard scores;
 };
 
 Result<Model> BuildModel(crm::Db& db, const Config& cfg, const JobConfig& job, SysSeconds now);

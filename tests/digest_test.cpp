@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "crm/notices.h"
 #include "demo_fixture.h"
 #include "jobs/digest.h"
 #include "jobs/digest_mail.h"
@@ -187,8 +188,8 @@ TEST_CASE("digest headline numbers equal the test's own SQL after real audit, st
     CHECK(m->trend.front().week == "2026-W37");
     CHECK(m->review_total == review_open);
     CHECK(m->review.size() == std::min<size_t>(5, static_cast<size_t>(review_open)));
-    CHECK_FALSE(m->notices.present);
-    CHECK_FALSE(m->scores.present);
+    CHECK(m->notices.open == 0);  // no prune job ran
+    CHECK(m->scores.rows.empty());  // no score job ran
     // Health: every configured job, with this week's outcomes.
     std::map<std::string, dg::JobHealth> health;
     for (const auto& h : m->health) health[h.job] = h;
@@ -221,7 +222,8 @@ TEST_CASE("digest headline numbers equal the test's own SQL after real audit, st
       }
     }
     CHECK(emails_checked > 0);
-    CHECK(html.find("Not configured") != std::string::npos);
+    CHECK(html.find("No contacts are announced for pruning.") != std::string::npos);
+    CHECK(html.find("No owner scores yet") != std::string::npos);
 
     // The archive the run wrote.
     std::filesystem::path archive = f.state_dir / "digests" / "2026-W48.html";
@@ -233,18 +235,44 @@ TEST_CASE("digest headline numbers equal the test's own SQL after real audit, st
     CHECK(buf.str().find("data:image/png;base64,") != std::string::npos);
     CHECK(buf.str().find("cid:") == std::string::npos);
 
-    // A notices table (what the prune build creates) lights its section up.
+    // Notices (what a prune job opens) and scores (what a score job stores) light their sections
+    // up: counted with the test's own SQL, the leaderboard in rank order with the most improved.
+    const SysSeconds now = f.clock.Now();
+    REQUIRE(crm::OpenNotices(**db, "prune", "run-p", now, now + std::chrono::days{3},
+                             {{"1", "u1", "inactive", ""}, {"2", "u1", "inactive", ""}})
+                .ok());
+    REQUIRE(crm::OpenNotices(**db, "prune", "run-p", now, now + std::chrono::days{20},
+                             {{"3", "u2", "opted_out", ""}})
+                .ok());
+    crm::ScoreRow ann, bob;
+    ann.owner = "u1", ann.name = "Ann", ann.score_centi = 8355, ann.records = 10, ann.rank = 1;
+    ann.delta_centi = 120, ann.badges_json = R"(["top_score","clean_sheet"])";
+    bob.owner = "u2", bob.name = "Bob", bob.score_centi = 6460, bob.records = 12, bob.rank = 2;
+    bob.delta_centi = 455;
+    REQUIRE(crm::SaveScoreWeek(**db, {"score", "2026-W48", "run-s", now}, {bob, ann}, {}).ok());
+    long long open_sql = 0, soon_sql = 0;
     {
       auto ss = f.t.Session();
-      *ss << "CREATE TABLE crmh_notices (contact_id VARCHAR(64))";
-      *ss << "INSERT INTO crmh_notices VALUES ('1')";
-      *ss << "INSERT INTO crmh_notices VALUES ('2')";
+      *ss << "SELECT COUNT(*) FROM crmh_notices WHERE status = 'open'", soci::into(open_sql);
+      std::string limit = FormatSqlTime(now + std::chrono::days{7});
+      *ss << "SELECT COUNT(*) FROM crmh_notices WHERE status = 'open' AND prune_after <= :l",
+          soci::use(limit), soci::into(soon_sql);
     }
-    auto m2 = dg::BuildModel(**db, f.cfg, *f.cfg.FindJob("digest"), f.clock.Now());
+    auto m2 = dg::BuildModel(**db, f.cfg, *f.cfg.FindJob("digest"), now);
     REQUIRE(m2.ok());
-    CHECK(m2->notices.present);
-    CHECK(m2->notices.rows == 2);
-    CHECK(dg::RenderText(*m2).find("2 contact(s) announced for pruning") != std::string::npos);
+    CHECK(m2->notices.open == open_sql);
+    CHECK(m2->notices.due_soon == soon_sql);
+    CHECK(open_sql == 3);
+    CHECK(soon_sql == 2);
+    REQUIRE(m2->scores.rows.size() == 2);
+    CHECK(m2->scores.week == "2026-W48");
+    CHECK(m2->scores.rows[0].name == "Ann");
+    const std::string text2 = dg::RenderText(*m2);
+    CHECK(text2.find("3 contact(s) announced for pruning; 2 due within 7 days") != std::string::npos);
+    CHECK(text2.find("crm-hygiene rescue CONTACT_ID") != std::string::npos);
+    CHECK(text2.find("83.55") != std::string::npos);
+    CHECK(text2.find("top_score, clean_sheet") != std::string::npos);
+    CHECK(text2.find("most improved: Bob (+4.55)") != std::string::npos);
   }
 }
 
