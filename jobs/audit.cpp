@@ -16,6 +16,16 @@ double Pct(long long filled, long long total) {
 
 }  // namespace
 
+std::map<std::string, std::string> OwnerNames(crm::Db& db, const Mapping& m) {
+  std::map<std::string, std::string> names;
+  if (m.users_table.empty() || m.users_name.empty()) return names;
+  soci::rowset<soci::row> us = db.sql().prepare << fmt::format(
+      "SELECT CAST({} AS CHAR), {} FROM {}", db.Q(m.users_id), db.Q(m.users_name),
+      db.Q(m.users_table));
+  for (const auto& r : us) names[crm::CellText(r, 0)] = crm::CellText(r, 1);
+  return names;
+}
+
 // SQL that is 1 when the logical field holds a non-blank value for contact alias c.
 std::string FilledExpr(crm::Db& db, const Mapping& m, const FieldMap& f) {
   if (!f.related) {
@@ -79,12 +89,7 @@ Status AuditJob::Plan(RunContext& ctx, RunReport& report) {
       o.complete = crm::CellInt(r, 2 + fields.size());
       owners[crm::CellText(r, 0)] = std::move(o);
     }
-    if (!m.users_table.empty() && !m.users_name.empty()) {
-      soci::rowset<soci::row> us = db.sql().prepare << fmt::format(
-          "SELECT CAST({} AS CHAR), {} FROM {}", db.Q(m.users_id), db.Q(m.users_name),
-          db.Q(m.users_table));
-      for (const auto& r : us) names[crm::CellText(r, 0)] = crm::CellText(r, 1);
-    }
+    names = OwnerNames(db, m);
   });
   if (!st) return st;
 

@@ -3,6 +3,9 @@
 // run (week-stamped) for trends.
 #pragma once
 
+#include <map>
+#include <string>
+
 #include "jobs/job.h"
 
 namespace crmh::jobs {
@@ -10,6 +13,10 @@ namespace crmh::jobs {
 // SQL that is 1 when the logical field `f` holds a non-blank value for the contact aliased `c`
 // (a column of the contacts table, or a value in a related table), else 0.
 std::string FilledExpr(crm::Db& db, const Mapping& m, const FieldMap& f);
+
+// Owner id → display name from the mapping's users table (empty when none is mapped). SOCI
+// throws: call it inside crm::Guard.
+std::map<std::string, std::string> OwnerNames(crm::Db& db, const Mapping& m);
 
 class AuditJob final : public JobKind {
  public:

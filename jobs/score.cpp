@@ -299,12 +299,7 @@ Status ScoreJob::Plan(RunContext& ctx, RunReport& report) {
       }
       records_.push_back(std::move(q));
     }
-    if (!m.users_table.empty() && !m.users_name.empty()) {
-      soci::rowset<soci::row> us = db.sql().prepare << fmt::format(
-          "SELECT CAST({} AS CHAR), {} FROM {}", db.Q(m.users_id), db.Q(m.users_name),
-          db.Q(m.users_table));
-      for (const auto& r : us) names[crm::CellText(r, 0)] = crm::CellText(r, 1);
-    }
+    names = OwnerNames(db, m);
   });
   if (!st) return st;
 

@@ -630,7 +630,7 @@ class CrashTest(unittest.TestCase):
         # Whatever the journal says, the data must be safe and the next run must finish the job.
         ledger = verify_no_partial_set(self, crm, base)
         self.assertEqual(list(ledger), [rep["run_id"]])
-        sets = [s for s, _, _ in ledger[rep["run_id"]]]
+        sets = [s for s, _, _, _ in ledger[rep["run_id"]]]
         self.assertEqual(sets, list(range(1, len(sets) + 1)), "committed sets are not 1..k")
         planned = rep["counts"]["rows_planned"]
         self.assertLess(len(sets), planned, "every set committed: the restart came too late")
