@@ -67,12 +67,6 @@ const std::map<std::string, CommandSpec>& Commands() {
   return k;
 }
 
-const std::map<std::string, std::string>& Planned() {
-  static const std::map<std::string, std::string> k = {
-  };
-  return k;
-}
-
 void SetupLogging(const std::string& level) {
   auto logger = spdlog::stderr_color_mt("crm-hygiene");
   // Under journald ($JOURNAL_STREAM) the journal stamps each line; elsewhere we do.
@@ -128,11 +122,6 @@ int CliMain(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (a.command == "calendar") {
     if (a.json) rest.push_back("--json");
     return RunCalendarCommand(rest, out, err);
-  }
-  if (auto p = Planned().find(a.command); p != Planned().end()) {
-    err << "crm-hygiene: '" << a.command << "' arrives with " << p->second
-        << "; it is not in this version\n";
-    return 2;
   }
   auto spec_it = Commands().find(a.command);
   if (spec_it == Commands().end()) {
