@@ -9,6 +9,7 @@ pkgs=(
   libhowardhinnant-date-dev nlohmann-json3-dev tzdata libicu-dev libphonenumber-dev
   libprotobuf-dev libabsl-dev
   libcairo2-dev libcurl4-openssl-dev python3-aiosmtpd
+  file        # cpack DEB: dpkg-shlibdeps needs it to compute Depends (tests/package_test.py)
   sqlite3 mariadb-server mariadb-client python3 python3-croniter systemd
   prometheus  # promtool: tests check /metrics and config/alerts.yml
   galera-4    # tests/galera_test.py (mariadb-server depends on it already; named for clarity)
