@@ -7,9 +7,9 @@
 namespace crmh::crm {
 
 std::vector<std::string> ScoreTablesV6(Db& db) {
-  const bool my = db.mysql();
-  const char* ts = my ? "DATETIME" : "TEXT";
-  const char* engine = my ? " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" : "";
+  const StateDdl ddl = StateDdlFor(db);
+  const char* ts = ddl.ts;
+  const char* engine = ddl.engine;
   const std::string& prefix = db.state_config().table_prefix;
   return {
       // One completeness snapshot per (job, ISO week): the last audit run of the week wins.

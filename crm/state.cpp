@@ -18,9 +18,9 @@ struct Migration {
 };
 
 std::vector<std::string> V1(Db& db) {
-  const bool my = db.mysql();
-  const char* ts = my ? "DATETIME" : "TEXT";
-  const char* engine = my ? " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" : "";
+  const StateDdl ddl = StateDdlFor(db);
+  const char* ts = ddl.ts;
+  const char* engine = ddl.engine;
   std::vector<std::string> s;
   s.push_back(fmt::format(
       "CREATE TABLE IF NOT EXISTS {} ("
@@ -61,9 +61,9 @@ std::vector<std::string> V1(Db& db) {
 // The ledger index: one row per row operation of a change set. The images themselves live in
 // the per-table shadow tables (crm/ledger.h).
 std::vector<std::string> V2(Db& db) {
-  const bool my = db.mysql();
-  const char* ts = my ? "DATETIME" : "TEXT";
-  const char* engine = my ? " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" : "";
+  const StateDdl ddl = StateDdlFor(db);
+  const char* ts = ddl.ts;
+  const char* engine = ddl.engine;
   return {
       fmt::format("CREATE TABLE IF NOT EXISTS {} ("
                   "run_id VARCHAR(64) NOT NULL,"
@@ -85,10 +85,10 @@ std::vector<std::string> V2(Db& db) {
 
 // The dedup review queue and the pairs humans rejected (crm/review.h).
 std::vector<std::string> V3(Db& db) {
-  const bool my = db.mysql();
-  const char* ts = my ? "DATETIME" : "TEXT";
-  const char* engine = my ? " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" : "";
-  const char* id = my ? "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
+  const StateDdl ddl = StateDdlFor(db);
+  const char* ts = ddl.ts;
+  const char* engine = ddl.engine;
+  const char* id = ddl.id;
   return {
       fmt::format("CREATE TABLE IF NOT EXISTS {} ("
                   "id {id},"
@@ -128,10 +128,10 @@ std::vector<std::string> V3(Db& db) {
 // contact|field|code while the flag is open and NULL once it cleared, so a flag is open at most
 // once and may open again later as a new row (the history stays).
 std::vector<std::string> V4(Db& db) {
-  const bool my = db.mysql();
-  const char* ts = my ? "DATETIME" : "TEXT";
-  const char* engine = my ? " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" : "";
-  const char* id = my ? "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
+  const StateDdl ddl = StateDdlFor(db);
+  const char* ts = ddl.ts;
+  const char* engine = ddl.engine;
+  const char* id = ddl.id;
   const std::string& prefix = db.state_config().table_prefix;
   return {
       fmt::format("CREATE TABLE IF NOT EXISTS {} ("
@@ -160,10 +160,10 @@ std::vector<std::string> V4(Db& db) {
 // Prune notices (crm/notices.h): one row per (job, contact) episode. open_key is job|contact
 // while the notice is open and NULL once closed (pruned, rescued, activity, cleared, gone).
 std::vector<std::string> V5(Db& db) {
-  const bool my = db.mysql();
-  const char* ts = my ? "DATETIME" : "TEXT";
-  const char* engine = my ? " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" : "";
-  const char* id = my ? "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
+  const StateDdl ddl = StateDdlFor(db);
+  const char* ts = ddl.ts;
+  const char* engine = ddl.engine;
+  const char* id = ddl.id;
   const std::string& prefix = db.state_config().table_prefix;
   return {
       fmt::format("CREATE TABLE IF NOT EXISTS {} ("
@@ -267,7 +267,7 @@ Status Migrate(Db& db) {
     db.sql() << fmt::format(
         "CREATE TABLE IF NOT EXISTS {} (version INTEGER NOT NULL PRIMARY KEY, applied_at {} NOT "
         "NULL)",
-        db.State("schema_version"), db.mysql() ? "DATETIME" : "TEXT");
+        db.State("schema_version"), StateDdlFor(db).ts);
     auto current = StateVersion(db);
     int have = current ? *current : 0;
     for (const auto& m : Migrations()) {

@@ -17,6 +17,21 @@ namespace crmh::crm {
 
 inline constexpr int kStateSchemaVersion = 6;
 
+// Column types and table options of the state tables, per backend; every migration (here and in
+// crm/scores.cpp) builds its DDL from these, so a charset or type change is made once.
+struct StateDdl {
+  const char* ts;      // a UTC time: DATETIME | TEXT
+  const char* engine;  // table options after the column list (InnoDB, utf8mb4_bin) | ""
+  const char* id;      // an auto-increment primary key column
+};
+inline StateDdl StateDdlFor(const Db& db) {
+  if (db.mysql()) {
+    return {"DATETIME", " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+            "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY"};
+  }
+  return {"TEXT", "", "INTEGER PRIMARY KEY AUTOINCREMENT"};
+}
+
 // Creates/upgrades the state tables. Safe to call concurrently from several daemons (every
 // step is idempotent) and on every start.
 Status Migrate(Db& db);
