@@ -683,6 +683,17 @@ std::vector<std::vector<long long>> Statements::Query(const std::string& sql,
   return out;
 }
 
+Result<RunTally> TallyRun(Db& db, const std::string& run_id) {
+  RunTally t;
+  Status st = Guard("counting the run's ledger rows", [&] {
+    db.sql() << fmt::format("SELECT COUNT(DISTINCT set_no), COUNT(*) FROM {} WHERE run_id = :r",
+                            db.State("ledger")),
+        soci::use(run_id), soci::into(t.sets), soci::into(t.rows);
+  });
+  if (!st) return st.error();
+  return t;
+}
+
 Status DeleteImages(Db& db, const std::string& table, const std::string& run_id) {
   return Guard("deleting backup images", [&] {
     db.sql() << fmt::format("DELETE FROM {} WHERE crmh_run_id = :run", Shadow(db, table)),

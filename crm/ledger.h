@@ -40,6 +40,14 @@ std::string RowTextExpr(const Db& db, const std::vector<std::string>& cols, cons
 Result<std::optional<std::string>> LiveRowText(Db& db, const std::vector<std::string>& cols,
                                                const RowRef& row, bool for_update);
 
+// What a run committed, from its ledger rows: the truth after a failure whose last COMMIT may or
+// may not have reached the server (the connection died with the answer).
+struct RunTally {
+  long long sets = 0;  // change sets committed
+  long long rows = 0;  // row operations committed
+};
+Result<RunTally> TallyRun(Db& db, const std::string& run_id);
+
 // Removes images (retention, forget).
 Status DeleteImages(Db& db, const std::string& table, const std::string& run_id);
 

@@ -6,6 +6,7 @@
 #include <new>
 #include <thread>
 
+#include "crm/ledger.h"
 #include "crm/schema.h"
 #include "jobs/audit.h"
 #include "jobs/dedup.h"
@@ -168,15 +169,28 @@ RunReport ExecuteRun(const RunRequest& req, const crm::DbFactory& open_db) {
 
   row.status = rep.status;
   row.finished_at = rep.finished_at;
-  row.counts_json = rep.counts.dump();
   row.message = rep.message;
-  Status closed = crm::CloseRun(**db, row);
+  // A failed run reports what it committed as the ledger says, not as it counted: a COMMIT whose
+  // answer was lost with the connection may have been applied.
+  auto close = [&](crm::Db& d) {
+    if (!st && !req.dry_run) {
+      auto tally = crm::TallyRun(d, rep.run_id);
+      if (tally && (tally->rows > 0 || rep.counts.contains("rows_changed") ||
+                    rep.counts.contains("rows_planned"))) {
+        rep.counts["change_sets_applied"] = tally->sets;
+        rep.counts["rows_changed"] = tally->rows;
+      }
+    }
+    row.counts_json = rep.counts.dump();
+    return crm::CloseRun(d, row);
+  };
+  Status closed = close(**db);
   if (!closed && closed.error().exit == Exit::kDbUnreachable) {
     // The database went away mid-run: the open transaction died with the connection (nothing
     // half-applied). Reconnect to record the outcome, so the journal does not say `running`.
     for (int attempt = 0; attempt < 30 && !closed; ++attempt) {
       std::this_thread::sleep_for(std::chrono::seconds(1));
-      if (auto again = open_db()) closed = crm::CloseRun(**again, row);
+      if (auto again = open_db()) closed = close(**again);
     }
   }
   if (!closed) {

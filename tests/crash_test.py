@@ -634,6 +634,10 @@ class CrashTest(unittest.TestCase):
         self.assertEqual(sets, list(range(1, len(sets) + 1)), "committed sets are not 1..k")
         planned = rep["counts"]["rows_planned"]
         self.assertLess(len(sets), planned, "every set committed: the restart came too late")
+        # The failed run reports what the ledger holds, even if its last COMMIT's answer was lost.
+        self.assertEqual(rep["counts"].get("change_sets_applied"), len(set(sets)), rep["counts"])
+        self.assertEqual(rep["counts"].get("rows_changed"), len(ledger[rep["run_id"]]),
+                         rep["counts"])
 
         again = json.loads(run("run", "std", "--json", config=path, env=clean_env(), check=0).stdout)
         self.assertEqual(again["status"], "ok", again)
