@@ -694,6 +694,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
 
     report.counts["links_over_max_cluster"] = res.cluster_stats.links_over_max_cluster;
     report.counts["review_links_to_auto_clusters"] = res.cluster_stats.review_links_to_auto;
+    report.counts["members_split_off"] = res.cluster_stats.members_split_off;
     if (res.cluster_stats.links_over_max_cluster > 0) {
       spdlog::warn("[{}] dedup: {} link(s) dropped because their clusters would exceed "
                    "max_cluster {} (links chained through shared data)",

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -225,19 +226,27 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
   std::unordered_map<uint32_t, std::vector<uint32_t>> components;
   for (uint32_t i = 0; i < n; ++i) components[sets.Find(i)].push_back(i);
 
+  // A member's score against a survivor: the link's if there is one, else scored now.
+  auto score_vs = [&](uint32_t survivor, uint32_t m) {
+    auto it = by_pair.find(PairKey(survivor, m));
+    if (it != by_pair.end()) return it->second->score;
+    return ScorePair(model, Compare(records[survivor], records[m], opt));
+  };
+
   std::vector<Cluster> clusters;
-  for (auto& [root, members] : components) {
-    if (members.size() < 2) continue;
-    // members are ascending (filled in index order)
-    uint32_t survivor = members[0];
-    for (uint32_t m : members) {
-      if (better(m, survivor)) survivor = m;
-    }
+  struct Split {
+    uint32_t member;
+    double probability;
+    uint32_t survivor;
+  };
+  // `split_from`: a member of the same linked component that scores below review_threshold
+  // against this survivor (or this cluster's own survivor was split off from another). Such a
+  // cluster never merges on its own: a record linked this strongly to both sides is ambiguous.
+  auto emit = [&](uint32_t survivor, const std::vector<uint32_t>& others,
+                  std::vector<Score>& scores, const std::optional<Split>& split_from) {
     Cluster c;
     c.members.push_back(survivor);
-    for (uint32_t m : members) {
-      if (m != survivor) c.members.push_back(m);
-    }
+    c.members.insert(c.members.end(), others.begin(), others.end());
     c.scores.assign(c.members.size(), 1.0);
     c.score = 1.0;
     std::vector<std::string> matched;
@@ -247,13 +256,7 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
     std::vector<uint32_t> no_identifier;     // names and places alone are not enough
     for (size_t k = 1; k < c.members.size(); ++k) {
       const uint32_t m = c.members[k];
-      Score s;
-      auto it = by_pair.find(PairKey(survivor, m));
-      if (it != by_pair.end()) {
-        s = it->second->score;
-      } else {
-        s = ScorePair(model, Compare(records[survivor], records[m], opt));
-      }
+      Score& s = scores[k - 1];
       c.scores[k] = s.probability;
       if (s.probability < opt.auto_threshold) ++below;
       if (k == 1 || s.probability < c.score) {
@@ -276,8 +279,15 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
       }
     }
     c.matched = std::move(matched);
-    if (below == 0 && other_given_name.empty() && no_identifier.empty()) {
+    if (below == 0 && other_given_name.empty() && no_identifier.empty() && !split_from) {
       c.decision = Decision::kAuto;
+    } else if (below == 0 && other_given_name.empty() && no_identifier.empty()) {
+      c.decision = Decision::kReview;
+      c.why = fmt::format("linked with {}, which scores {} against the survivor {} (a review "
+                          "needs {}) and was split off: records linked to both sides are for a "
+                          "human to judge",
+                          records[split_from->member].id, Prob(split_from->probability),
+                          records[split_from->survivor].id, Prob(opt.review_threshold));
     } else if (below > 0) {
       c.decision = Decision::kReview;
       c.why = fmt::format("member {} scores {} against the survivor {} (auto needs {})",
@@ -298,6 +308,39 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
                           records[survivor].first_raw_ascii);
     }
     clusters.push_back(std::move(c));
+  };
+
+  // Each component becomes clusters whose every member scores at least review_threshold against
+  // its survivor: a member that only chains in through others (a sparse record sharing a surname
+  // and a postcode with everyone, say) is split off, and the split-off members are clustered the
+  // same way among themselves. A reviewer never sees a member scoring 0.00 against the survivor.
+  for (auto& [root, members] : components) {
+    std::vector<uint32_t> remaining = std::move(members);  // ascending (filled in index order)
+    std::optional<Split> split_from;  // the weakest member split off so far
+    while (remaining.size() >= 2) {
+      uint32_t survivor = remaining[0];
+      for (uint32_t m : remaining) {
+        if (better(m, survivor)) survivor = m;
+      }
+      std::vector<uint32_t> keep, split;
+      std::vector<Score> scores;
+      for (uint32_t m : remaining) {
+        if (m == survivor) continue;
+        Score s = score_vs(survivor, m);
+        if (s.probability >= opt.review_threshold) {
+          keep.push_back(m);
+          scores.push_back(std::move(s));
+        } else {
+          split.push_back(m);
+          if (!split_from || s.probability < split_from->probability) {
+            split_from = Split{m, s.probability, survivor};
+          }
+        }
+      }
+      if (!keep.empty()) emit(survivor, keep, scores, split_from);
+      st.members_split_off += static_cast<long long>(split.size());
+      remaining = std::move(split);
+    }
   }
   std::sort(clusters.begin(), clusters.end(), [](const Cluster& x, const Cluster& y) {
     return *std::min_element(x.members.begin(), x.members.end()) <

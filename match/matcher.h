@@ -219,6 +219,7 @@ struct Cluster {
 struct ClusterStats {
   long long links_over_max_cluster = 0;  // unions refused by max_cluster
   long long review_links_to_auto = 0;    // review-band links that touched an auto-band cluster
+  long long members_split_off = 0;       // members below review_threshold vs their survivor
 };
 std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Model& model,
                                    const std::vector<Link>& links, const MatchOptions& opt,

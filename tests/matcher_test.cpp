@@ -404,13 +404,16 @@ TEST_CASE("matcher: chaining guard sends A~B~C to review when A and C differ") {
   };
   std::vector<m::Link> links = {link(0, 1, 0.999), link(1, 2, 0.999)};
   auto clusters = m::BuildClusters(recs, model, links, opt, SmallerIndexSurvives);
+  // C scores below review_threshold against the survivor A: it is split off, and A~B, though a
+  // sure link, goes to a human because B also links to C.
   REQUIRE(clusters.size() == 1);
   const auto& c = clusters[0];
-  CHECK(c.members == std::vector<uint32_t>{0, 1, 2});
+  CHECK(c.members == std::vector<uint32_t>{0, 1});
   CHECK(c.decision == m::Decision::kReview);
-  CHECK(c.score < opt.auto_threshold);
-  CHECK(c.why.find("member C") != std::string::npos);
-  CHECK(c.scores.size() == 3);
+  CHECK(m::ScorePair(model, m::Compare(recs[0], recs[2], opt)).probability < opt.review_threshold);
+  CHECK(c.why.find("linked with C") != std::string::npos);
+  CHECK(c.why.find("split off") != std::string::npos);
+  CHECK(c.scores.size() == 2);
 
   SUBCASE("the survivor follows `better`") {
     auto prefer_b = [](uint32_t a, uint32_t b) { return a == 1 && b != 1; };
@@ -419,6 +422,45 @@ TEST_CASE("matcher: chaining guard sends A~B~C to review when A and C differ") {
     CHECK(cl[0].members == std::vector<uint32_t>{1, 0, 2});
     CHECK(cl[0].decision == m::Decision::kAuto);  // B~A and B~C are both direct links
     CHECK(cl[0].score == doctest::Approx(0.999));
+  }
+}
+
+TEST_CASE("matcher: a sparse record chaining strangers never puts a 0.00 member before a human") {
+  m::MatchOptions opt;
+  opt.require_identifier = false;
+  opt.review_different_given_names = false;
+  const m::Model model = HandModel(opt);
+  // H holds a surname and a postcode only; the others are different people who share both.
+  std::vector<m::Record> recs = {
+      Person("P1", "thi lan", "bui", "19000101", "550000", "12 tran phu", "da nang"),
+      Person("P2", "thu trang", "bui", "19711114", "550000", "4 le loi", "da nang"),
+      Person("P3", "minh tuan", "bui", "19630904", "550000", "80 hung vuong", "da nang"),
+      Person("P4", "thanh tung", "bui", "19850312", "550000", "7 bach dang", "da nang"),
+      Person("H", "", "bui", "", "550000", "", ""),
+  };
+  auto link = [](uint32_t a, uint32_t b, double p) {
+    m::Link l{a, b, {}};
+    l.score.probability = p;
+    l.score.weight = 5;
+    return l;
+  };
+  std::vector<m::Link> links;
+  for (uint32_t i = 0; i < 4; ++i) links.push_back(link(i, 4, 0.85));  // review band
+  m::ClusterStats stats;
+  auto clusters = m::BuildClusters(recs, model, links, opt, SmallerIndexSurvives, &stats);
+  for (uint32_t i = 0; i < 4; ++i) {
+    for (uint32_t j = i + 1; j < 4; ++j) {
+      REQUIRE(m::ScorePair(model, m::Compare(recs[i], recs[j], opt)).probability <
+              opt.review_threshold);
+    }
+  }
+  // Without the split this was one 5-member review item whose weakest member scored ~0.
+  REQUIRE(clusters.size() == 1);
+  CHECK(clusters[0].members == std::vector<uint32_t>{0, 4});
+  CHECK(clusters[0].decision == m::Decision::kReview);
+  CHECK(stats.members_split_off == 3 + 2 + 1);  // P2..P4, then P3..P4, then P4
+  for (const auto& c : clusters) {
+    for (double p : c.scores) CHECK(p >= opt.review_threshold);
   }
 }
 
