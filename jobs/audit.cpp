@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <map>
 
@@ -41,6 +43,22 @@ std::string FilledExpr(crm::Db& db, const Mapping& m, const FieldMap& f) {
       "t.{} IS NOT NULL AND TRIM(CAST(t.{} AS CHAR)) <> '') THEN 1 ELSE 0 END",
       db.Q(r.link_table), db.Q(r.table), db.Q(r.key), db.Q(r.link_target), db.Q(r.link_contact),
       db.Q(m.id_column), where, db.Q(r.column), db.Q(r.column));
+}
+
+std::string ActivityExpr(const crm::Db& db, const Mapping& m, const ActivitySource& a) {
+  if (a.child.empty()) return fmt::format("CAST(c.{} AS CHAR)", db.Q(a.column));
+  auto ch = std::find_if(m.children.begin(), m.children.end(),
+                         [&](const ChildRef& r) { return r.name == a.child; });
+  if (ch == m.children.end()) return "NULL";
+  std::string where = fmt::format("x.{} = c.{}", db.Q(ch->column), db.Q(m.id_column));
+  if (!ch->type_column.empty()) {
+    where += fmt::format(" AND x.{} = {}", db.Q(ch->type_column), db.Literal(ch->type_value));
+  }
+  if (!ch->soft_delete.empty()) {
+    where += fmt::format(" AND COALESCE(x.{}, 0) = 0", db.Q(ch->soft_delete));
+  }
+  return fmt::format("(SELECT CAST(MAX(x.{}) AS CHAR) FROM {} x WHERE {})", db.Q(a.column),
+                     db.Q(ch->table), where);
 }
 
 Status AuditJob::Plan(RunContext& ctx, RunReport& report) {

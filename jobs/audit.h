@@ -14,6 +14,11 @@ namespace crmh::jobs {
 // (a column of the contacts table, or a value in a related table), else 0.
 std::string FilledExpr(crm::Db& db, const Mapping& m, const FieldMap& f);
 
+// SQL for the latest timestamp (as text, NULL when none) of one activity source for the contact
+// aliased `c`: its own column, or MAX over a child table's live rows (polymorphic type filtered).
+// The child must be declared in mapping.children (config loading checks it).
+std::string ActivityExpr(const crm::Db& db, const Mapping& m, const ActivitySource& a);
+
 // Owner id → display name from the mapping's users table (empty when none is mapped). SOCI
 // throws: call it inside crm::Guard.
 std::map<std::string, std::string> OwnerNames(crm::Db& db, const Mapping& m);

@@ -14,6 +14,7 @@
 
 #include "core/text.h"
 #include "crm/ledger.h"
+#include "jobs/audit.h"
 #include "match/matcher.h"
 
 namespace crmh::jobs {
@@ -82,7 +83,9 @@ struct Slots {
   size_t size() const { return match.size() + meta.size(); }
 };
 
-Slots MakeSlots(const crm::Db& db, const Mapping& m) {
+// `child_activity`: also read each contact's latest child-table activity (a correlated MAX per
+// contact; only the most_recent_activity survivor rule needs it).
+Slots MakeSlots(const crm::Db& db, const Mapping& m, bool child_activity) {
   Slots s;
   for (const auto& f : MatchFields()) {
     auto it = m.fields.find(f);
@@ -100,9 +103,13 @@ Slots MakeSlots(const crm::Db& db, const Mapping& m) {
   meta("opt_out", s.opt_out);
   meta("do_not_call", s.do_not_call);
   for (const auto& a : m.activity) {
-    if (!a.child.empty()) continue;
+    if (!a.child.empty() && !child_activity) continue;
     s.activity.push_back(static_cast<int>(s.meta.size()));
-    s.meta.push_back(MakeSlot(db, m, a.column, FieldMap{a.column, {}}));
+    if (a.child.empty()) {
+      s.meta.push_back(MakeSlot(db, m, a.column, FieldMap{a.column, {}}));
+    } else {
+      s.meta.push_back({a.child + "." + a.column, ActivityExpr(db, m, a), ""});
+    }
   }
   return s;
 }
@@ -520,7 +527,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
   review_stale_.clear();
   report.clusters = nlohmann::json::array();
 
-  const Slots slots = MakeSlots(db, m);
+  const Slots slots = MakeSlots(db, m, opt.survivor == "most_recent_activity");
   match::NormalizeOptions nopt{opt.default_region, opt.email_provider_rules};
   match::Normalizer planner_norm(nopt);
   MergePlanner planner(ctx, slots, planner_norm);

@@ -136,21 +136,7 @@ Status ScoreJob::Plan(RunContext& ctx, RunReport& report) {
   const size_t act0 = 2 + fields.size();
   size_t nact = 0;
   for (const auto& a : m.activity) {
-    if (a.child.empty()) {
-      select += fmt::format(", CAST(c.{} AS CHAR)", db.Q(a.column));
-      ++nact;
-      continue;
-    }
-    auto ch = std::find_if(m.children.begin(), m.children.end(),
-                           [&](const ChildRef& r) { return r.name == a.child; });
-    if (ch == m.children.end()) continue;
-    std::string where = fmt::format("x.{} = c.{}", db.Q(ch->column), db.Q(m.id_column));
-    if (!ch->type_column.empty()) {
-      where += fmt::format(" AND x.{} = {}", db.Q(ch->type_column), db.Literal(ch->type_value));
-    }
-    if (!ch->soft_delete.empty()) where += fmt::format(" AND COALESCE(x.{}, 0) = 0", db.Q(ch->soft_delete));
-    select += fmt::format(", (SELECT CAST(MAX(x.{}) AS CHAR) FROM {} x WHERE {})", db.Q(a.column),
-                          db.Q(ch->table), where);
+    select += ", " + ActivityExpr(db, m, a);
     ++nact;
   }
   const bool staleness_available = nact > 0;

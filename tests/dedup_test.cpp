@@ -376,4 +376,53 @@ TEST_CASE("dedup on the demo CRM: auto merges are true duplicates; re-runs queue
   }
 }
 
+
+TEST_CASE("dedup survivor most_recent_activity: activity in a child table counts") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b, 30);
+    {
+      auto s = f.t.Session();
+      // One person twice. 9101 was edited last (updated_at 2024) but nobody talked to them since;
+      // 9102 has an older row but a call logged in 2025 (activities, a polymorphic child), plus a
+      // newer deleted activity and a newer one of another parent type, neither of which counts.
+      for (const char* row :
+           {"(9101, 'Wilhelmina', 'Oyelaran-Quist', 'w.oq@quist.example', '+44 20 7946 0958', "
+            "'2019-01-01 10:00:00', '2024-06-01 10:00:00')",
+            "(9102, 'Wilhelmina', 'Oyelaran-Quist', 'w.oq@quist.example', '+44 20 7946 0958', "
+            "'2019-02-01 10:00:00', '2020-01-01 10:00:00')"}) {
+        *s << std::string("INSERT INTO contacts (id, first_name, last_name, email, phone, "
+                          "created_at, updated_at) VALUES ") +
+                  row;
+      }
+      *s << "INSERT INTO activities (id, parent_type, parent_id, kind, subject, occurred_at, "
+            "deleted) VALUES (99101, 'Contacts', 9102, 'call', 'c', '2025-03-01 09:00:00', 0)";
+      *s << "INSERT INTO activities (id, parent_type, parent_id, kind, subject, occurred_at, "
+            "deleted) VALUES (99102, 'Contacts', 9101, 'call', 'gone', '2026-01-01 09:00:00', 1)";
+      *s << "INSERT INTO activities (id, parent_type, parent_id, kind, subject, occurred_at, "
+            "deleted) VALUES (99103, 'Deals', 9101, 'note', 'n', '2026-01-01 09:00:00', 0)";
+    }
+    // Own SQL: 9102's latest live activity is newer than anything 9101 has.
+    CHECK(Count(f, "SELECT COUNT(*) FROM activities WHERE parent_type = 'Contacts' AND deleted = 0 "
+                   "AND parent_id = 9102 AND occurred_at > '2024-06-01 10:00:00'") == 1);
+    CHECK(Count(f, "SELECT COUNT(*) FROM activities WHERE parent_type = 'Contacts' AND deleted = 0 "
+                   "AND parent_id = 9101") == 0);
+
+    auto survivor_of = [&](const std::string& rule) {
+      f.cfg.jobs.clear();
+      f.AddJob("dedup", "dedup").dedup.survivor = rule;
+      jobs::RunReport dry = f.Run("dedup", std::nullopt, /*dry=*/true);
+      REQUIRE_MESSAGE(dry.status == "ok", dry.message);
+      for (const auto& c : dry.clusters) {
+        for (const auto& m : c["members"]) {
+          if (m == "9101") return c["survivor"].get<std::string>();
+        }
+      }
+      return std::string("none");
+    };
+    CHECK(survivor_of("most_recent_activity") == "9102");  // the 2025 call wins
+    CHECK(survivor_of("oldest") == "9101");
+  }
+}
+
 }  // namespace crmh
