@@ -118,6 +118,14 @@ std::vector<m::Record> Synthetic(int originals, int dups, uint32_t seed) {
 
 bool SmallerIndexSurvives(uint32_t a, uint32_t b) { return a < b; }
 
+// A scored link as the pipeline would make it (the weight only orders equal probabilities).
+m::Link link(uint32_t a, uint32_t b, double p) {
+  m::Link l{a, b, {}};
+  l.score.probability = p;
+  l.score.weight = 20;
+  return l;
+}
+
 }  // namespace
 
 TEST_CASE("matcher: Jaro-Winkler known values") {
@@ -396,12 +404,6 @@ TEST_CASE("matcher: chaining guard sends A~B~C to review when A and C differ") {
       Person("B", "john", "smith", "", "", "", ""),
       Person("C", "jon", "smith", "19551231", "7000", "99 other road", "perth"),
   };
-  auto link = [](uint32_t a, uint32_t b, double p) {
-    m::Link l{a, b, {}};
-    l.score.probability = p;
-    l.score.weight = 20;
-    return l;
-  };
   std::vector<m::Link> links = {link(0, 1, 0.999), link(1, 2, 0.999)};
   auto clusters = m::BuildClusters(recs, model, links, opt, SmallerIndexSurvives);
   // C scores below review_threshold against the survivor A: it is split off, and A~B, though a
@@ -438,12 +440,6 @@ TEST_CASE("matcher: a sparse record chaining strangers never puts a 0.00 member 
       Person("P4", "thanh tung", "bui", "19850312", "550000", "7 bach dang", "da nang"),
       Person("H", "", "bui", "", "550000", "", ""),
   };
-  auto link = [](uint32_t a, uint32_t b, double p) {
-    m::Link l{a, b, {}};
-    l.score.probability = p;
-    l.score.weight = 5;
-    return l;
-  };
   std::vector<m::Link> links;
   for (uint32_t i = 0; i < 4; ++i) links.push_back(link(i, 4, 0.85));  // review band
   m::ClusterStats stats;
@@ -475,12 +471,6 @@ TEST_CASE("matcher: a review-band link never turns a sure cluster into a review 
       Person("C", "joan", "smyth", "", "2000", "", "bega"),
       Person("D", "jane", "smyth", "", "2000", "", "bega"),
   };
-  auto link = [](uint32_t a, uint32_t b, double p) {
-    m::Link l{a, b, {}};
-    l.score.probability = p;
-    l.score.weight = 20;
-    return l;
-  };
   // A~B sure; B~C weak; C~D weak.
   const std::vector<m::Link> links = {link(0, 1, 0.999), link(1, 2, 0.85), link(2, 3, 0.84)};
   m::ClusterStats stats;
@@ -503,12 +493,6 @@ TEST_CASE("matcher: max_cluster cuts a chain at its weakest links") {
   for (int i = 0; i < 6; ++i) {
     recs.push_back(Person(std::string(1, static_cast<char>('A' + i)), "john", "smith", "", "2000"));
   }
-  auto link = [](uint32_t a, uint32_t b, double p) {
-    m::Link l{a, b, {}};
-    l.score.probability = p;
-    l.score.weight = 20;
-    return l;
-  };
   // A chain A-B-C-D-E-F, strongest in the middle.
   const std::vector<m::Link> links = {link(0, 1, 0.96), link(1, 2, 0.951), link(2, 3, 0.999),
                                       link(3, 4, 0.99), link(4, 5, 0.955)};
@@ -593,11 +577,6 @@ TEST_CASE("matcher: a rejected pair never ends up in one cluster") {
       Person("B", "john", "smith", "19800101", "2000"),
       Person("C", "john", "smith", "19800101", "2000"),
       Person("D", "mary", "jones", "19700101", "3000"),
-  };
-  auto link = [](uint32_t a, uint32_t b, double p) {
-    m::Link l{a, b, {}};
-    l.score.probability = p;
-    return l;
   };
   const std::vector<m::Link> links = {link(0, 1, 0.999), link(1, 2, 0.998), link(0, 2, 0.997)};
   opt.rejected = {{"A", "C"}};
