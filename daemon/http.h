@@ -29,6 +29,9 @@ struct Response {
 
 using Reply = std::function<void(Response)>;  // call once, on the io_context
 using Handler = std::function<void(Reply)>;
+// A handler for every path under a prefix; it gets the rest of the path after the prefix, raw
+// (not percent-decoded): it must validate it itself.
+using PrefixHandler = std::function<void(const std::string& rest, Reply)>;
 
 class Server {
  public:
@@ -39,6 +42,8 @@ class Server {
   ~Server();
 
   void Route(const std::string& path, Handler handler);
+  // Paths starting with `prefix` that no exact route claims (the longest prefix wins).
+  void RoutePrefix(const std::string& prefix, PrefixHandler handler);
   void Start();  // begin accepting
   // Stop accepting and close every open connection (the daemon's stop path).
   void Close();
