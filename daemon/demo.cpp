@@ -131,6 +131,7 @@ int SimulateDemoWeeks(const Config& cfg, const std::string& db_path,
                      WeekLabel(times.front()));
   for (size_t w = 0; w < times.size(); ++w) {
     demo::WeekChanges ch;
+    demo::ReviewWork reviewed;
     if (w > 0) {
       try {
         soci::session sql(soci::sqlite3, "db=" + db_path);
@@ -140,10 +141,17 @@ int SimulateDemoWeeks(const Config& cfg, const std::string& db_path,
       } catch (const std::exception& e) {
         return err << "crm-hygiene demo: " << e.what() << "\n", 1;
       }
+      auto db = crm::Open(cfg.database, cfg.state);
+      if (!db) return err << "crm-hygiene demo: " << db.error().message << "\n", 3;
+      auto rw = demo::WorkReviewQueue(**db, times[w] - std::chrono::minutes(30));
+      if (!rw) return err << "crm-hygiene demo: " << rw.error().message << "\n", 1;
+      reviewed = *rw;
     }
     if (w + 1 == times.size()) {
-      out << fmt::format("  {}: {} new, {} entered twice, {} fixed by reps, {} junk removed, {} calls\n",
-                         WeekLabel(times[w]), ch.arrived, ch.duplicates, ch.fixed, ch.junk_removed, ch.calls);
+      out << fmt::format("  {}: {} new, {} entered twice, {} fixed by reps, {} junk removed, {} calls, review "
+                         "{} approved / {} rejected\n",
+                         WeekLabel(times[w]), ch.arrived, ch.duplicates, ch.fixed, ch.junk_removed, ch.calls,
+                         reviewed.approved, reviewed.rejected);
       return 0;  // this week's runs are the caller's, with their full reports
     }
     clock.Set(times[w]);
@@ -160,9 +168,9 @@ int SimulateDemoWeeks(const Config& cfg, const std::string& db_path,
       if (rep.kind == "digest") digest = rep.counts;
       clock.Advance(std::chrono::minutes(1));
     }
-    out << fmt::format("  {}: {} new, {} entered twice, {} fixed by reps; merged {}, review {}, flags open {}, "
-                       "completeness {}%\n",
-                       WeekLabel(times[w]), ch.arrived, ch.duplicates, ch.fixed,
+    out << fmt::format("  {}: {} new, {} entered twice, {} fixed by reps, review {} approved / {} rejected; "
+                       "merged {}, review {}, flags open {}, completeness {}%\n",
+                       WeekLabel(times[w]), ch.arrived, ch.duplicates, ch.fixed, reviewed.approved, reviewed.rejected,
                        digest.value("contacts_merged", 0LL), digest.value("review_open", 0LL),
                        digest.value("flags_open", 0LL), digest.value("completeness_pct", 0.0));
   }

@@ -5,12 +5,14 @@
 #include <fmt/format.h>
 #include <soci/soci.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <random>
 
 #include "core/time_util.h"
 #include "crm/db.h"
+#include "crm/review.h"
 #include "jobs/digest.h"
 
 namespace crmh::demo {
@@ -226,6 +228,23 @@ Result<WeekChanges> SimulateWeek(soci::session& sql, int week, sys_seconds now, 
     return Error::Failed(fmt::format("demo week {}: {}", week, e.what()));
   }
   return ch;
+}
+
+Result<ReviewWork> WorkReviewQueue(crm::Db& db, sys_seconds now) {
+  ReviewWork w;
+  auto open = crm::ListReview(db, "open", 100000);
+  if (!open) return open.error();
+  std::sort(open->begin(), open->end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  for (const auto& item : *open) {
+    if (w.approved < 10 && item.members.size() <= 3 && item.score >= 0.90) {
+      if (Status st = crm::ApproveReview(db, item.id, "demo-reviewer", now); !st) return st.error();
+      ++w.approved;
+    } else if (w.rejected < 15 && (item.members.size() > 5 || item.score < 0.50)) {
+      if (Status st = crm::RejectReview(db, item.id, "demo-reviewer", now); !st) return st.error();
+      ++w.rejected;
+    }
+  }
+  return w;
 }
 
 }  // namespace crmh::demo

