@@ -1,5 +1,7 @@
 // `crm-hygiene demo [--dir DIR]`: a realistic dirty CRM in SQLite (generic profile), a commented
 // config next to it, every enabled job run once, and a report of what happened and where to look.
+// The CRM is made as it was 11 weeks ago and lives 12 weeks under a fake clock first
+// (daemon/demo_sim.h: users change the data, every job runs once a week), so the digest has history.
 #include <fmt/format.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 

@@ -31,9 +31,10 @@ class Db;
 
 namespace crmh::demo {
 
-// `weeks` run times, one per ISO week in `tz`, the last in the week of `now` (or the week before,
-// when `now` is within two hours of the week's start), each at the same offset from its Monday
-// 00:00 local and never later than `now` minus 10 minutes... except as said above. Oldest first.
+// `weeks` run times, one per consecutive ISO week in `tz`, oldest first, each at the same offset
+// from its Monday 00:00 local. The last is `now` minus 10 minutes, kept at least two hours from
+// both ends of its week (so a DST hour or the jobs' minutes never spill into a neighbour week);
+// when `now` is within two hours of its week's start, the last simulated week is the one before.
 std::vector<std::chrono::sys_seconds> SimulationTimes(std::chrono::sys_seconds now,
                                                       const date::time_zone* tz, int weeks);
 

@@ -1,6 +1,7 @@
 // A small read-only HTTP/1.1 server (Boost.Beast) on the daemon's one io_context.
 //
-// It owns sockets and parsing only: the daemon registers a handler per exact path, and a handler
+// It owns sockets and parsing only: the daemon registers a handler per exact path (or per path
+// prefix, e.g. /digest/, whose handler validates the rest itself), and a handler
 // answers by calling its Reply — at once, or later after posting blocking work elsewhere (a
 // handler must never block the loop: SOCI work goes to a worker thread and posts back).
 // GET and HEAD only (405 otherwise), 404 for an unknown path, no request bodies, bounded header
