@@ -45,6 +45,7 @@ Mapping GenericProfile() {
   m.users_table = "users";
   m.users_id = "id";
   m.users_name = "user_name";
+  m.users_email = "email";
   return m;
 }
 

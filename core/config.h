@@ -107,6 +107,7 @@ struct Mapping {
   std::string users_table;  // for owner names in reports (optional)
   std::string users_id = "id";
   std::string users_name;
+  std::string users_email;  // the users' e-mail column, for per-owner digests (optional)
 };
 
 enum class Overlap { kSkip, kQueue };
@@ -209,6 +210,13 @@ struct DigestOptions {
   int review_limit = 20;                // review items listed by name
   std::string webhook_url;              // optional: a Slack-compatible JSON summary is POSTed here
   bool send = true;                     // not in YAML: `digest` sends only with --send
+  // Per-owner digests (jobs/digest_owner.h): each owner's own flags to fix, contacts announced for
+  // pruning and score, archived under <archive_dir>/owners/<week>/ and mailed to the owner.
+  bool per_owner = false;
+  // Owner → address, keyed by the owner id or the owner's user name (mapping.users.name); it
+  // wins over mapping.users.email. An owner with neither is archived, not mailed.
+  std::map<std::string, std::string> owners;
+  int owner_limit = 50;  // flags / notices listed per owner (the rest are counted)
 };
 
 struct JobConfig {

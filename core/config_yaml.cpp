@@ -356,6 +356,7 @@ void ParseMapping(const YAML::Node& node, std::string_view file, Mapping& m) {
     m.users_table = Ident(u, "table", m.users_table);
     m.users_id = Ident(u, "id", m.users_id);
     m.users_name = Ident(u, "name", m.users_name);
+    m.users_email = Ident(u, "email", m.users_email);
     u.Finish();
   }
   r.Finish();
@@ -593,6 +594,22 @@ void ParseDigestOptions(MapReader& o, const std::string& name, DigestOptions& d)
   }
   if (!d.recipients.empty() && (d.from.empty() || d.smtp_url.empty())) {
     o.Fail(rcpt, fmt::format("job '{}': recipients need 'from' and 'smtp_url'", name));
+  }
+  d.per_owner = o.Bool("per_owner", false);
+  if (d.per_owner && !d.smtp_url.empty() && d.from.empty()) {
+    o.Fail(url, fmt::format("job '{}': per_owner mail needs 'from'", name));
+  }
+  d.owner_limit = static_cast<int>(o.Int("owner_limit", 50, 0, 10000));
+  if (o.Has("owners")) {
+    YAML::Node owners = o.Get("owners");
+    if (!owners.IsMap()) o.Fail(owners, fmt::format("job '{}': owners must map an owner id or user name to an address", name));
+    for (const auto& kv : owners) {
+      std::string addr = kv.second.IsScalar() ? kv.second.Scalar() : "";
+      if (addr.find('@') == std::string::npos || addr.find_first_of(" <>\r\n,") != std::string::npos) {
+        o.Fail(kv.second, fmt::format("job '{}': owners: '{}' is not an email address", name, addr));
+      }
+      d.owners[kv.first.Scalar()] = addr;
+    }
   }
 }
 

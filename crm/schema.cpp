@@ -82,6 +82,7 @@ Result<SchemaCheck> VerifyMapping(Db& db, const Mapping& m) {
   if (!m.users_table.empty()) {
     need[m.users_table].insert(m.users_id);
     if (!m.users_name.empty()) need[m.users_table].insert(m.users_name);
+    if (!m.users_email.empty()) need[m.users_table].insert(m.users_email);
   }
 
   for (const auto& [table, cols] : need) {

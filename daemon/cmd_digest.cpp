@@ -32,8 +32,9 @@ int CmdDigest(const Args& a, std::ostream& out, std::ostream& err) {
     job.digest.archive_dir = a.options.at("out");
   }
   job.digest.send = a.Flag("send");
+  const bool owner_mail = job.digest.per_owner && !job.digest.smtp_url.empty() && !job.digest.from.empty();
   if (job.digest.send && (job.digest.recipients.empty() || job.digest.smtp_url.empty()) &&
-      job.digest.webhook_url.empty()) {
+      job.digest.webhook_url.empty() && !owner_mail) {
     err << "crm-hygiene digest: --send needs a digest job with recipients, from and smtp_url (or a "
            "webhook_url) in "
         << a.config_path << " (docs/config.md)\n";

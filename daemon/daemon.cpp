@@ -17,6 +17,7 @@
 #include "crm/schema.h"
 #include "crm/state.h"
 #include "crm/lock_safety.h"
+#include "daemon/digest_pages.h"
 #include "daemon/http.h"
 #include "daemon/metrics.h"
 #include "daemon/notify.h"
@@ -419,9 +420,17 @@ class Daemon {
     probe_ = std::make_unique<asio::thread_pool>(1);
     http_->Route("/metrics", [this](http::Reply reply) { ServeMetrics(std::move(reply)); });
     http_->Route("/healthz", [this](http::Reply reply) { ServeHealth(std::move(reply)); });
+    // The archived digests (daemon/digest_pages.h): one file read, on the probe thread.
+    http_->RoutePrefix("/digest/", [this](const std::string& rest, http::Reply reply) {
+      std::string dir = DigestArchiveDir(*cfg_);
+      asio::post(*probe_, [this, dir = std::move(dir), rest, reply = std::move(reply)]() mutable {
+        auto res = DigestPage(dir, rest);
+        asio::post(io_, [reply = std::move(reply), res = std::move(res)]() mutable { reply(std::move(res)); });
+      });
+    });
     http_->Start();
     listening_ = h.listen;
-    spdlog::info("http: serving /metrics and /healthz on {}",
+    spdlog::info("http: serving /metrics, /healthz and /digest/ on {}",
                  h.address.find(':') != std::string::npos
                      ? fmt::format("[{}]:{}", h.address, http_->port())
                      : fmt::format("{}:{}", h.address, http_->port()));

@@ -1,5 +1,7 @@
 // `crm-hygiene demo [--dir DIR]`: a realistic dirty CRM in SQLite (generic profile), a commented
 // config next to it, every enabled job run once, and a report of what happened and where to look.
+// The CRM is made as it was 11 weeks ago and lives 12 weeks under a fake clock first
+// (daemon/demo_sim.h: users change the data, every job runs once a week), so the digest has history.
 #include <fmt/format.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
@@ -11,6 +13,9 @@
 #include "crm/db.h"
 #include "daemon/commands.h"
 #include "daemon/demo_data.h"
+#include "daemon/demo_sim.h"
+#include "core/clock.h"
+#include "core/time_util.h"
 #include "jobs/job.h"
 
 namespace crmh {
@@ -104,6 +109,7 @@ jobs:
     time_zone: Europe/Berlin
     options:
       week: current               # the demo reports the week it just ran in (default: previous)
+      per_owner: true             # and one digest per rep: their flags, notices, score
       mask_emails: true           # j***@example.com
       mask_phones: true           # ***67
       # recipients: [team@example.com]
@@ -114,6 +120,63 @@ jobs:
 )",
                      fmt::arg("system_user", system_user), fmt::arg("db", (dir / "crm.db").string()),
                      fmt::arg("state", (dir / "state").string()));
+}
+
+std::string WeekLabel(std::chrono::sys_seconds t) { return IsoWeek(t, LookupZone("Europe/Berlin")); }
+
+// The 11 weeks before this one: each week's user changes (not in the first), then every enabled
+// job once, a minute apart, on the fake clock; one line per week.
+int SimulateDemoWeeks(const Config& cfg, const std::string& db_path,
+                      const std::vector<std::chrono::sys_seconds>& times, uint64_t seed, FakeClock& clock,
+                      std::ostream& out, std::ostream& err) {
+  out << fmt::format("\n12 weeks under a fake clock, from {} (every job once a week, Monday):\n",
+                     WeekLabel(times.front()));
+  for (size_t w = 0; w < times.size(); ++w) {
+    demo::WeekChanges ch;
+    demo::ReviewWork reviewed;
+    if (w > 0) {
+      try {
+        soci::session sql(soci::sqlite3, "db=" + db_path);
+        auto c = demo::SimulateWeek(sql, static_cast<int>(w), times[w] - std::chrono::hours(1), seed);
+        if (!c) return err << "crm-hygiene demo: " << c.error().message << "\n", 1;
+        ch = *c;
+      } catch (const std::exception& e) {
+        return err << "crm-hygiene demo: " << e.what() << "\n", 1;
+      }
+      auto db = crm::Open(cfg.database, cfg.state);
+      if (!db) return err << "crm-hygiene demo: " << db.error().message << "\n", 3;
+      auto rw = demo::WorkReviewQueue(**db, times[w] - std::chrono::minutes(30));
+      if (!rw) return err << "crm-hygiene demo: " << rw.error().message << "\n", 1;
+      reviewed = *rw;
+    }
+    if (w + 1 == times.size()) {
+      out << fmt::format("  {}: {} new, {} entered twice, {} fixed by reps, {} junk removed, {} calls, review "
+                         "{} approved / {} rejected\n",
+                         WeekLabel(times[w]), ch.arrived, ch.duplicates, ch.fixed, ch.junk_removed, ch.calls,
+                         reviewed.approved, reviewed.rejected);
+      return 0;  // this week's runs are the caller's, with their full reports
+    }
+    clock.Set(times[w]);
+    nlohmann::json digest;
+    for (const auto& job : cfg.jobs) {
+      if (!job.enabled) continue;
+      jobs::RunRequest req{&cfg, &job, std::nullopt, false, &clock, nullptr};
+      jobs::RunReport rep = jobs::ExecuteRun(req, crm::MakeFactory(cfg));
+      if (rep.exit != Exit::kOk) {
+        err << fmt::format("crm-hygiene demo: week {}: job '{}' {}: {}\n", WeekLabel(times[w]), rep.job,
+                           rep.status, rep.message);
+        return static_cast<int>(rep.exit);
+      }
+      if (rep.kind == "digest") digest = rep.counts;
+      clock.Advance(std::chrono::minutes(1));
+    }
+    out << fmt::format("  {}: {} new, {} entered twice, {} fixed by reps, review {} approved / {} rejected; "
+                       "merged {}, review {}, flags open {}, completeness {}%\n",
+                       WeekLabel(times[w]), ch.arrived, ch.duplicates, ch.fixed, reviewed.approved, reviewed.rejected,
+                       digest.value("contacts_merged", 0LL), digest.value("review_open", 0LL),
+                       digest.value("flags_open", 0LL), digest.value("completeness_pct", 0.0));
+  }
+  return 0;
 }
 
 }  // namespace
@@ -149,6 +212,9 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
     opt.contacts = static_cast<int>(n);
   }
   opt.now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  // 12 weeks under a fake clock (daemon/demo_sim.h): the CRM is made as it was 11 weeks ago.
+  const auto sim_times = demo::SimulationTimes(opt.now, LookupZone("Europe/Berlin"), 12);
+  opt.now = sim_times.front() - std::chrono::hours(1);
   std::string system_user;
   try {
     soci::session sql(soci::sqlite3, "db=" + db_path.string());
@@ -178,7 +244,13 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
     err << "crm-hygiene demo: " << cfg.error().message << "\n";
     return 2;
   }
-  SystemClock clock;
+  FakeClock clock(sim_times.front());
+  {
+    int code = SimulateDemoWeeks(*cfg, db_path.string(), sim_times, opt.seed, clock, out, err);
+    if (code != 0) return code;
+  }
+  clock.Set(sim_times.back());
+  out << fmt::format("\nweek {} (this week), job by job:\n", WeekLabel(sim_times.back()));
   int exit_code = 0;
   std::string digest_path;
   for (const auto& job : cfg->jobs) {
@@ -251,6 +323,7 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
       out << fmt::format("  the digest: {}\n", digest_path);
     }
     if (rep.exit != Exit::kOk) exit_code = static_cast<int>(rep.exit);
+    clock.Advance(std::chrono::minutes(1));
   }
   // Name the binary as it can be run from here (it is usually not on PATH after a build).
   std::string self = fs::read_symlink("/proc/self/exe", ec).string();

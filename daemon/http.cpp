@@ -36,6 +36,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   asio::io_context& io;
   tcp::acceptor acceptor;
   std::map<std::string, Handler> routes;
+  std::map<std::string, PrefixHandler> prefix_routes;
   std::list<std::weak_ptr<Session>> sessions;
   bool closed = false;
 };
@@ -84,7 +85,20 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string target(req.target());
     std::string path = target.substr(0, target.find('?'));
     auto it = server_->routes.find(path);
-    if (it == server_->routes.end()) return Send({404, "text/plain; charset=utf-8", "not found\n"});
+    if (it == server_->routes.end()) {
+      const PrefixHandler* best = nullptr;
+      size_t best_len = 0;
+      for (const auto& [prefix, h] : server_->prefix_routes) {
+        if (path.size() >= prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
+            prefix.size() >= best_len) {
+          best = &h;
+          best_len = prefix.size();
+        }
+      }
+      if (!best) return Send({404, "text/plain; charset=utf-8", "not found\n"});
+      return (*best)(path.substr(best_len),
+                     [self = shared_from_this()](Response r) { self->Send(std::move(r)); });
+    }
     // The handler may answer later; the session waits (no read meanwhile: one request at a time).
     it->second([self = shared_from_this()](Response r) { self->Send(std::move(r)); });
   }
@@ -176,6 +190,10 @@ Result<std::unique_ptr<Server>> Server::Listen(asio::io_context& io, const std::
 }
 
 void Server::Route(const std::string& path, Handler handler) { impl_->routes[path] = std::move(handler); }
+
+void Server::RoutePrefix(const std::string& prefix, PrefixHandler handler) {
+  impl_->prefix_routes[prefix] = std::move(handler);
+}
 
 void Server::Start() { impl_->Accept(); }
 

@@ -1,6 +1,7 @@
 // A small read-only HTTP/1.1 server (Boost.Beast) on the daemon's one io_context.
 //
-// It owns sockets and parsing only: the daemon registers a handler per exact path, and a handler
+// It owns sockets and parsing only: the daemon registers a handler per exact path (or per path
+// prefix, e.g. /digest/, whose handler validates the rest itself), and a handler
 // answers by calling its Reply — at once, or later after posting blocking work elsewhere (a
 // handler must never block the loop: SOCI work goes to a worker thread and posts back).
 // GET and HEAD only (405 otherwise), 404 for an unknown path, no request bodies, bounded header
@@ -29,6 +30,9 @@ struct Response {
 
 using Reply = std::function<void(Response)>;  // call once, on the io_context
 using Handler = std::function<void(Reply)>;
+// A handler for every path under a prefix; it gets the rest of the path after the prefix, raw
+// (not percent-decoded): it must validate it itself.
+using PrefixHandler = std::function<void(const std::string& rest, Reply)>;
 
 class Server {
  public:
@@ -39,6 +43,8 @@ class Server {
   ~Server();
 
   void Route(const std::string& path, Handler handler);
+  // Paths starting with `prefix` that no exact route claims (the longest prefix wins).
+  void RoutePrefix(const std::string& prefix, PrefixHandler handler);
   void Start();  // begin accepting
   // Stop accepting and close every open connection (the daemon's stop path).
   void Close();

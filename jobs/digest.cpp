@@ -17,6 +17,7 @@
 #include "crm/notices.h"
 #include "crm/review.h"
 #include "jobs/digest_mail.h"
+#include "jobs/digest_owner.h"
 
 namespace crmh::jobs {
 namespace digest {
@@ -785,12 +786,91 @@ Status DigestJob::Record(RunContext& ctx, RunReport& report) {
                                      d.attempts, d.error));
     }
   }
+  if (o.per_owner) {
+    Status st = RecordOwners(ctx, report, dir.string(), failures);
+    if (!st) return st;
+  }
   if (!failures.empty()) {
     std::string all;
     for (const auto& f : failures) all += (all.empty() ? "" : "; ") + f;
     return Error::Failed(fmt::format("digest {}: {}; the digest is archived at {}", m.week.label, all,
                                      path.string()));
   }
+  return Status::Ok();
+}
+
+}  // namespace crmh::jobs
+
+namespace crmh::jobs {
+
+// Per-owner digests: archived under <dir>/owners/<week>/, mailed to each owner with an address
+// when the run sends. After one owner's mail has failed every attempt, the others get one attempt
+// each (a dead server should not hold the run for owners × retries × backoff); every failure is
+// counted and named in the run's message.
+Status DigestJob::RecordOwners(RunContext& ctx, RunReport& report, const std::string& archive_dir,
+                               std::vector<std::string>& failures) {
+  namespace fs = std::filesystem;
+  const digest::Model& m = *model_;
+  const DigestOptions& o = ctx.job.digest;
+  auto owners = digest::BuildOwnerDigests(ctx.db, ctx.cfg, ctx.job, m);
+  if (!owners) return owners.error();
+  fs::path dir = fs::path(archive_dir) / "owners" / m.week.label;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Error::Failed(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+  const bool mail = o.send && !o.smtp_url.empty() && !o.from.empty();
+  std::string password;
+  if (mail) {
+    auto pw = digest::ReadSmtpPassword(o);
+    if (!pw) return pw.error();
+    password = *pw;
+  }
+  long long archived = 0, delivered = 0, failed = 0, no_address = 0, attempts = 0;
+  for (const auto& d : *owners) {
+    const std::string text = digest::RenderOwnerText(m, d);
+    const std::string html = digest::RenderOwnerHtml(m, d);
+    const std::string base = digest::OwnerFileName(d.owner);
+    fs::path tmp = dir / fmt::format(".{}.html.{}", base, ::getpid());
+    {
+      std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+      f << html;
+      f.close();
+      if (!f) return Error::Failed(fmt::format("cannot write {}", tmp.string()));
+    }
+    fs::rename(tmp, dir / (base + ".html"), ec);
+    if (ec) return Error::Failed(fmt::format("cannot write {}: {}", (dir / (base + ".html")).string(), ec.message()));
+    std::ofstream(dir / (base + ".txt"), std::ios::binary | std::ios::trunc) << text;
+    ++archived;
+    if (!mail) continue;
+    if (d.email.empty()) {
+      ++no_address;
+      continue;
+    }
+    DigestOptions one = o;
+    one.recipients = {d.email};
+    if (failed > 0) one.retries = 0;
+    auto msg = digest::BuildMessage(one, m, text, html, {}, ctx.clock.Now(), ctx.run_id,
+                                    digest::OwnerSubject(m, d));
+    digest::Delivery dl = digest::Send(one, msg, password, ctx.stop_requested);
+    attempts += dl.attempts;
+    if (dl.delivered) {
+      ++delivered;
+    } else {
+      ++failed;
+      failures.push_back(fmt::format("the digest of owner {} failed after {} attempt(s): {}", d.owner,
+                                     dl.attempts, dl.error));
+    }
+  }
+  report.counts["owner_digests"] = archived;
+  report.details["owner_archive"] = dir.string();
+  if (mail) {
+    report.counts["owner_mails_delivered"] = delivered;
+    report.counts["owner_mails_failed"] = failed;
+    report.counts["owner_delivery_attempts"] = attempts;
+    report.counts["owners_without_address"] = no_address;
+  }
+  report.message += fmt::format("; {} owner digest(s) archived", archived);
+  if (mail) report.message += fmt::format(", {} mailed", delivered);
   return Status::Ok();
 }
 

@@ -140,6 +140,8 @@ class DigestJob final : public JobKind {
   Status Record(RunContext& ctx, RunReport& report) override;
 
  private:
+  Status RecordOwners(RunContext& ctx, RunReport& report, const std::string& archive_dir,
+                      std::vector<std::string>& failures);
   std::optional<digest::Model> model_;
 };
 

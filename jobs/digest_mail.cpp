@@ -139,7 +139,7 @@ std::string Base64(std::string_view bytes) {
 
 Message BuildMessage(const DigestOptions& o, const Model& m, const std::string& text,
                      const std::string& html, const std::vector<Chart>& charts, SysSeconds now,
-                     const std::string& run_id) {
+                     const std::string& run_id, const std::string& subject) {
   Message msg;
   msg.message_id = fmt::format("<digest.{}.{}.{}@{}>", m.week.label, run_id, RandomToken(), Domain(o.from));
   const std::string related = "related-" + RandomToken(), alt = "alt-" + RandomToken();
@@ -151,7 +151,7 @@ Message BuildMessage(const DigestOptions& o, const Model& m, const std::string& 
   std::string s;
   s += "From: " + HeaderText(m.title) + " <" + o.from + ">\r\n";
   s += "To: " + to + "\r\n";
-  s += "Subject: " + HeaderText(Subject(m)) + "\r\n";
+  s += "Subject: " + HeaderText(subject.empty() ? Subject(m) : subject) + "\r\n";
   // RFC 5322 date, always in UTC: "Mon, 30 Nov 2026 07:00:00 +0000".
   s += "Date: " + date::format("%a, %d %b %Y %H:%M:%S +0000", now) + "\r\n";
   s += "Message-ID: " + msg.message_id + "\r\n";

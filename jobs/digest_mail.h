@@ -23,7 +23,7 @@ struct Message {
 // `html` must refer to the charts as cid:<Chart::cid>.
 Message BuildMessage(const DigestOptions& o, const Model& m, const std::string& text,
                      const std::string& html, const std::vector<Chart>& charts, SysSeconds now,
-                     const std::string& run_id);
+                     const std::string& run_id, const std::string& subject = {});  // {}: Subject(m)
 
 // The SMTP password from smtp_password_file or smtp_password_credential ($CREDENTIALS_DIRECTORY);
 // empty if neither is set. A configured but unreadable one is Error::Config.

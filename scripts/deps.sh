@@ -13,6 +13,8 @@ pkgs=(
   sqlite3 mariadb-server mariadb-client python3 python3-croniter systemd
   prometheus  # promtool: tests check /metrics and config/alerts.yml
   galera-4    # tests/galera_test.py (mariadb-server depends on it already; named for clarity)
+  chromium    # tests/browser_test.py: the archived digest screenshotted in headless Chromium
+  fonts-wqy-microhei fonts-sil-abyssinica  # CJK and Ethiopic names of the demo in that screenshot
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -189,6 +189,62 @@ class DigestTest(unittest.TestCase):
                 self.assertTrue(os.path.exists(archive))
                 self.assertEqual(len(self.saver.messages), 1)
 
+    def test_one_mail_per_owner(self):
+        """per_owner: besides the team's digest, one mail per owner with something to act on, each to
+        that owner only; which owners and their flag counts come from the test's own SQL."""
+        for backend in backends():
+            with self.subTest(backend):
+                self.saver.messages.clear()
+                crm = Crm(backend, contacts=300)
+                cfg = crm.config(JOBS.format(port=self.smtp.port, retries=1) +
+                                 "      per_owner: true\n      owners: {lschulz: lena@sales.example}\n"
+                                 "  score:\n    kind: score\n    options:\n"
+                                 "      mandatory: [first_name, last_name, email, phone]\n")
+                for job in ("audit", "standardize", "score"):
+                    rep = json.loads(run("run", job, "--json", config=cfg, check=0).stdout)
+                    self.assertEqual(rep["status"], "ok", rep)
+                rep = json.loads(run("digest", "--send", "--json", config=cfg, check=0).stdout)
+                self.assertEqual(rep["status"], "ok", rep)
+                week = rep["details"]["week"]
+                cast = "CAST(c.id AS CHAR)" if backend == "mysql" else "CAST(c.id AS TEXT)"
+                flags = {o: int(n) for o, n in crm.sql(
+                    f"SELECT c.owner_id, COUNT(*) FROM crmh_flags f JOIN contacts c ON {cast} = f.contact_id "
+                    "WHERE f.cleared_at IS NULL AND c.deleted = 0 AND c.owner_id IS NOT NULL GROUP BY c.owner_id")}
+                scored = {o for (o,) in crm.sql(f"SELECT owner FROM crmh_scores WHERE week = '{week}'")}
+                owners = set(flags) | scored
+                self.assertGreaterEqual(len(owners), 8)
+                users = {i: (name, email) for i, name, email in crm.sql("SELECT id, user_name, email FROM users")}
+                address = {o: ("lena@sales.example" if users[o][0] == "lschulz" else users[o][1]) for o in owners}
+                self.assertEqual(rep["counts"]["owner_digests"], len(owners))
+                self.assertEqual(rep["counts"]["owner_mails_delivered"], len(owners))
+                self.assertEqual(rep["counts"]["owner_mails_failed"], 0)
+                self.assertEqual(rep["counts"]["owners_without_address"], 0)
+
+                team = [m for m in self.saver.messages if "team@example.com" in m[1]]
+                self.assertEqual(len(team), 1)
+                personal = [m for m in self.saver.messages if "team@example.com" not in m[1]]
+                self.assertEqual(len(personal), len(owners))
+                got = {}
+                for mail_from, rcpts, raw in personal:
+                    self.assertEqual(mail_from, "crm-hygiene@example.com")
+                    self.assertEqual(len(rcpts), 1)  # to that owner only
+                    msg = email.message_from_bytes(raw, policy=email.policy.default)
+                    self.assertEqual(msg["To"], rcpts[0])
+                    alt = list(list(msg.iter_parts())[0].iter_parts())
+                    self.assertEqual([p.get_content_type() for p in alt], ["text/plain", "text/html"])
+                    got[rcpts[0]] = (msg["Subject"], alt[0].get_content(), alt[1].get_content())
+                self.assertEqual(set(got), set(address.values()))
+                for o in owners:
+                    subject, text, html = got[address[o]]
+                    self.assertIn(f"{week} for {users[o][0]}", subject)
+                    self.assertIn(f"{flags.get(o, 0)} flag(s) to fix", subject)
+                    self.assertIn(f"VALIDATION FLAGS TO FIX ({flags.get(o, 0)})", text)
+                    self.assertIn("Your score", html)
+                    self.assertNotIn("cid:", html)
+                # Archived too, one file per owner.
+                archived = os.listdir(os.path.join(crm.dir, "state", "digests", "owners", week))
+                self.assertEqual(len([f for f in archived if f.endswith(".html")]), len(owners))
+
     def test_failed_delivery_is_retried_journaled_and_archived(self):
         for backend in backends():
             with self.subTest(backend):

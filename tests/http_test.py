@@ -275,6 +275,70 @@ class HttpTest(unittest.TestCase):
         proc.send_signal(signal.SIGTERM)
         self.assertEqual(proc.wait(timeout=30), 0)
 
+    def test_digest_pages_serve_the_archive(self):
+        """/digest/latest and /digest/WEEK serve the archived HTML, read-only; 404 for a week with no
+        archive, 400 for anything that is not a week (no path reaches the file system)."""
+        for backend in backends():
+            with self.subTest(backend):
+                crm = Crm(backend, contacts=40)
+                port = free_port()
+                archive = os.path.join(crm.dir, "archive")
+                path = crm.config(f"http:\n  listen: 127.0.0.1:{port}\n"
+                                  "jobs:\n  census:\n    kind: audit\n"
+                                  f"  weekly:\n    kind: digest\n    options:\n      week: current\n"
+                                  f"      archive_dir: {archive}\n")
+                proc = self.start(path)
+                wait_http(port, proc)
+                status, _, body = request(port, "/digest/latest")
+                self.assertEqual(status, 404, body)  # nothing archived yet
+                run("run", "census", config=path, check=0)
+                rep = json.loads(run("digest", "--json", config=path, check=0).stdout)
+                week = rep["details"]["week"]
+                with open(rep["details"]["archive"], "rb") as f:
+                    page = f.read()
+                self.assertEqual(os.path.dirname(rep["details"]["archive"]), archive)
+                # An older week, and a newer-looking file that is not a week: latest ignores it.
+                year = int(week[:4])
+                older = f"{year - 1}-W05"
+                with open(os.path.join(archive, older + ".html"), "w") as f:
+                    f.write("<html>older</html>")
+                with open(os.path.join(archive, "9999-W99.html"), "w") as f:
+                    f.write("<html>not a week</html>")
+                with open(os.path.join(crm.dir, "secret.html"), "w") as f:
+                    f.write("secret")
+
+                def get(p, method="GET"):
+                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                    try:
+                        c.request(method, p)
+                        r = c.getresponse()
+                        return r.status, dict(r.getheaders()), r.read()
+                    finally:
+                        c.close()
+
+                for target in ("/digest/latest", f"/digest/{week}", f"/digest/latest?x=1"):
+                    status, headers, body = get(target)
+                    self.assertEqual(status, 200, target)
+                    self.assertEqual(headers["Content-Type"], "text/html; charset=utf-8")
+                    self.assertEqual(body, page, target)  # byte for byte the archived file
+                status, _, body = get(f"/digest/{older}")
+                self.assertEqual((status, body), (200, b"<html>older</html>"))
+                status, headers, body = get("/digest/latest", method="HEAD")
+                self.assertEqual((status, body), (200, b""))
+                self.assertEqual(int(headers["Content-Length"]), len(page))
+                self.assertEqual(get(f"/digest/{year - 2}-W10")[0], 404)  # well-formed, not archived
+                for bad in ("/digest/", "/digest/2026-W54", "/digest/2026-W00", "/digest/2026-w48",
+                            f"/digest/{week}.html", "/digest/../secret", "/digest/..%2fsecret",
+                            "/digest/%2e%2e/secret", f"/digest/{week}/", "/digest/latest/../../secret",
+                            "/digest//etc/passwd", "/digest/9999-W99x"):
+                    status, _, body = get(bad)
+                    self.assertEqual(status, 400, bad)
+                    self.assertNotIn(b"secret", body)
+                self.assertEqual(get("/digest")[0], 404)
+                self.assertEqual(get("/digest/latest", method="POST")[0], 405)
+                proc.send_signal(signal.SIGTERM)
+                self.assertEqual(proc.wait(timeout=30), 0)
+
     def test_bad_http_config_is_exit_2(self):
         crm = Crm("sqlite", contacts=1)
         cases = {

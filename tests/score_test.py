@@ -54,9 +54,11 @@ class ScoreProcessTest(unittest.TestCase):
         # Same week again: replaced, not doubled (the demo's run and ours are one week).
         import sqlite3
         db = sqlite3.connect(os.path.join(d, "crm.db"))
-        n = db.execute("SELECT COUNT(*) FROM crmh_scores WHERE job = 'weekly-score'").fetchone()[0]
+        # (the demo scored 12 simulated weeks; this week's rows are the ones our run replaced)
+        week = rep["details"]["week"]
+        n = db.execute("SELECT COUNT(*) FROM crmh_scores WHERE job = 'weekly-score' AND week = ?", (week,)).fetchone()[0]
         self.assertEqual(n, 8)
-        stored = dict(db.execute("SELECT owner, score_centi FROM crmh_scores").fetchall())
+        stored = dict(db.execute("SELECT owner, score_centi FROM crmh_scores WHERE week = ?", (week,)).fetchall())
         for u in users:
             self.assertEqual(stored[u["owner"]], round(u["score"] * 100))
 
