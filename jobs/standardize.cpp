@@ -235,10 +235,49 @@ std::vector<match::Finding> Standardizer::Validate(std::string_view field, std::
   return match::ValidateValue(field, value, r.norm, r.phones);
 }
 
+namespace {
+
+std::string DescribeRelated(const RelatedField& r) {
+  return fmt::format("{}.{} via {}", r.table, r.column, r.link_table);
+}
+
+}  // namespace
+
+Status CheckStandardizeJob(const Mapping& m, const JobConfig& job) {
+  auto related = [&](const std::string& field) -> const RelatedField* {
+    auto it = m.fields.find(field);
+    return it != m.fields.end() && it->second.related ? &*it->second.related : nullptr;
+  };
+  const char* why =
+      "a row there can be shared by other records (another contact, an account, a lead), so "
+      "crm-hygiene does not rewrite it";
+  for (const auto& a : job.aliases) {
+    if (const RelatedField* r = related(a.field)) {
+      return Error::Config(fmt::format(
+          "job '{}': alias table '{}' rewrites '{}', which the mapping reads from a related table "
+          "({}): {}; drop the alias table or map '{}' to a column of {}",
+          job.name, a.name, a.field, DescribeRelated(*r), why, a.field, m.contacts_table));
+    }
+  }
+  const bool phones = std::find(job.rules.begin(), job.rules.end(), "phone_e164") != job.rules.end();
+  if (phones && job.phone_format != "e164") {
+    for (const auto& f : job.fields.empty() ? TextFields() : job.fields) {
+      const RelatedField* r = IsPhoneField(f) ? related(f) : nullptr;
+      if (!r) continue;
+      return Error::Config(fmt::format(
+          "job '{}': phone_format '{}' would rewrite '{}', which the mapping reads from a related "
+          "table ({}): {}; map '{}' to a column of {}, or leave it out of options.fields",
+          job.name, job.phone_format, f, DescribeRelated(*r), why, f, m.contacts_table));
+    }
+  }
+  return Status::Ok();
+}
+
 Status StandardizeJob::Plan(RunContext& ctx, RunReport& report) {
   crm::Db& db = ctx.db;
   const Mapping& m = ctx.cfg.mapping;
   const JobConfig& job = ctx.job;
+  if (Status ok = CheckStandardizeJob(m, job); !ok) return ok;
   Standardizer standardizer(job.rules, job.default_region);
   standardizer.SetPhoneFormat(job.phone_format);
   standardizer.SetAliases(job.aliases);
