@@ -183,7 +183,8 @@ class HaTest(unittest.TestCase):
                 f.close()
         next_id, next_inst, next_slot, next_status = done
         self.assertEqual(next_inst, survivor)
-        self.assertEqual(next_status, "ok", open(os.path.join(crm.dir, f"{survivor}.log")).read()[-3000:])
+        with open(os.path.join(crm.dir, f"{survivor}.log")) as log:
+            self.assertEqual(next_status, "ok", log.read()[-3000:])
         # It is the first slot after the kill: every slot between the killed one and it fell while
         # the killed run still held the lock (skipped), none after the kill was lost.
         between = crm.sql("SELECT instance_id, status, COALESCE(reason, '') FROM crmh_runs WHERE job = 'std' "
