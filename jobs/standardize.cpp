@@ -312,6 +312,8 @@ Status StandardizeJob::Plan(RunContext& ctx, RunReport& report) {
   // The contact's country is the region of its national phone numbers, read even when the job
   // does not touch the country field.
   std::optional<size_t> country_col;
+  const bool country_touched = std::any_of(fields.begin(), fields.end(),
+                                           [](const auto& f) { return f.first == "country"; });
   if (auto it = m.fields.find("country"); it != m.fields.end() && !it->second.related) {
     country_col = 2 + fields.size();
     select += ", " + db.Q(it->second.column);
@@ -349,9 +351,14 @@ Status StandardizeJob::Plan(RunContext& ctx, RunReport& report) {
       op.expect = crm::CellText(r, 1);
       std::string label;
       const size_t row_flags = flags_.size();
+      // The region is the country this run leaves on the contact (after its alias tables and
+      // country rule): a national number written for "Deutchland" → "Germany" must be German on
+      // the next run too, or phone_format national would rewrite its own output.
       std::string region;
       if (country_col && r.get_indicator(*country_col) != soci::i_null) {
-        region = standardizer.CountryCode(crm::CellText(r, *country_col));
+        std::string country = crm::CellText(r, *country_col);
+        if (country_touched) country = standardizer.Apply("country", country, nullptr, {});
+        region = standardizer.CountryCode(country);
       }
       for (size_t i = 0; i < fields.size(); ++i) {
         after_values[i].reset();
