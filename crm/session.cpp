@@ -8,10 +8,12 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
+#include <thread>
 
 #include "core/text.h"
 #include "crm/db.h"
@@ -98,6 +100,8 @@ namespace {
 // Fault injection and tracing for the crash tests, inert unless the environment asks:
 //   CRM_HYGIENE_FAULT=crash_after_stmt:N  SIGKILL this process when statement N+1 is about to
 //                                         run, i.e. right after the Nth SQL statement
+//   CRM_HYGIENE_FAULT=slow_stmt_ms:MS     sleep MS milliseconds before every statement (a long
+//                                         run on a small CRM, for the kill-mid-job HA test)
 //   CRM_HYGIENE_SQL_TRACE=PATH            append "N<TAB>statement" for every statement
 // Counted over every session of the process (a `run` command is one run).
 class FaultLogger final : public soci::logger_impl {
@@ -113,6 +117,7 @@ class FaultLogger final : public soci::logger_impl {
       std::fflush(trace_);
     }
     if (crash_after_ > 0 && n == crash_after_ + 1) ::kill(::getpid(), SIGKILL);
+    if (slow_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(slow_ms_));
   }
 
   static void Install(soci::session& s) {
@@ -127,8 +132,11 @@ class FaultLogger final : public soci::logger_impl {
       if (f && std::string_view(f).rfind("crash_after_stmt:", 0) == 0) {
         crash_after_ = std::atol(f + std::strlen("crash_after_stmt:"));
       }
+      if (f && std::string_view(f).rfind("slow_stmt_ms:", 0) == 0) {
+        slow_ms_ = std::atol(f + std::strlen("slow_stmt_ms:"));
+      }
       if (const char* t = std::getenv("CRM_HYGIENE_SQL_TRACE")) trace_ = std::fopen(t, "a");
-      return crash_after_ > 0 || trace_ != nullptr;
+      return crash_after_ > 0 || slow_ms_ > 0 || trace_ != nullptr;
     }();
     return enabled;
   }
@@ -136,6 +144,7 @@ class FaultLogger final : public soci::logger_impl {
 
   static inline std::atomic<long> count_{0};
   static inline long crash_after_ = 0;
+  static inline long slow_ms_ = 0;
   static inline std::FILE* trace_ = nullptr;
 };
 

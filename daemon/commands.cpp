@@ -16,6 +16,8 @@
 #include "daemon/scheduler.h"
 #include "jobs/job.h"
 #include "jobs/prune.h"
+#include "jobs/standardize.h"
+#include "daemon/check_smtp.h"
 
 namespace crmh {
 namespace {
@@ -131,6 +133,25 @@ int CmdCheck(const Args& a, std::ostream& out, std::ostream& err) {
     }
     if (!a.json) out << fmt::format("prune     job {}: options match the schema; write grants ok\n", j.name);
   }
+  for (const auto& j : cfg->jobs) {  // rules aimed at related-table fields are refused
+    if (j.kind != "standardize" || !j.enabled) continue;
+    if (Status st = jobs::CheckStandardizeJob(cfg->mapping, j); !st) return Fail(err, st.error());
+  }
+  nlohmann::json smtp_checks = nlohmann::json::array();
+  for (const auto& j : cfg->jobs) {  // digest delivery: the credential, then a real login
+    const DigestOptions& d = j.digest;
+    if (j.kind != "digest" || !j.enabled || (d.smtp_url.empty() && d.smtp_user.empty())) continue;
+    auto sc = CheckDigestSmtp(j, /*live=*/true, std::chrono::seconds{10});
+    if (!sc) return Fail(err, sc.error());
+    if (!a.json) {
+      out << fmt::format("smtp      job {}: {} password {}; login {}\n", j.name, sc->server,
+                         sc->credential, sc->login);
+      for (const auto& w : sc->warnings) out << "          warning: " << w << "\n";
+    }
+    smtp_checks.push_back({{"job", sc->job}, {"server", sc->server}, {"credential", sc->credential},
+                           {"login", sc->login}, {"warnings", sc->warnings}});
+  }
+  if (!smtp_checks.empty()) report["smtp"] = smtp_checks;
   report["database"] = where;
   report["mapping"] = {{"profile", cfg->mapping.profile}, {"checked", mapping->checked}};
   report["state_version"] = have;

@@ -75,6 +75,7 @@ struct Acc {
   long long needed_fixing = 0;  // at the baseline week: incomplete or flagged (and still live)
   long long improved = 0;       // of those, better now (credited)
   long long fixed_by_us = 0;    // better now because crm-hygiene enriched them (not credited)
+  long long merged_away = 0;    // needed fixing at the baseline, since merged away by dedup
   long long duplicates = 0;     // created by this user, merged away by dedup this week
 };
 
@@ -159,6 +160,8 @@ Status ScoreJob::Plan(RunContext& ctx, RunReport& report) {
   std::map<std::string, Acc> acc;
   std::unordered_set<std::string> flagged;
   std::unordered_set<std::string> enriched_by_us;
+  std::unordered_set<std::string> merged_since_baseline;  // dedup losers since the baseline
+  std::unordered_set<std::string> live;
   std::map<std::string, long long> dups_by_creator;
   long long unassigned = 0;
   std::map<std::string, std::string> names;
@@ -212,6 +215,19 @@ Status ScoreJob::Plan(RunContext& ctx, RunReport& report) {
         }
       }
     }
+    // Contacts dedup merged away since the baseline (not restored): a record that needed fixing
+    // and is gone this way was fixed by nobody — it leaves the improvement count (docs/score.md).
+    if (*prev) {
+      const std::string since = FormatSqlTime((*prev)->scored_at);
+      soci::rowset<soci::row> rs =
+          (db.sql().prepare << fmt::format(
+               "SELECT l.row_id FROM {} l JOIN {} r ON r.run_id = l.run_id WHERE r.kind = 'dedup' "
+               "AND l.table_name = :t AND l.op IN ('soft_delete', 'delete') AND l.restored_at IS "
+               "NULL AND r.started_at >= :s AND r.started_at <= :n",
+               ledger, runs),
+           soci::use(m.contacts_table), soci::use(since), soci::use(now_sql));
+      for (const auto& r : rs) merged_since_baseline.insert(crm::CellText(r, 0));
+    }
     // Duplicates dedup merged away this week, charged to their creator (from the before-image,
     // which exists for soft and hard deletes alike). A restored merge was no duplicate.
     {
@@ -247,6 +263,7 @@ Status ScoreJob::Plan(RunContext& ctx, RunReport& report) {
       }
       Acc& a = acc[owner];
       ++a.records;
+      if (*prev) live.insert(id);
       double num = 0;
       bool complete = true;
       for (size_t i = 0; i < fields.size(); ++i) {
@@ -274,8 +291,12 @@ Status ScoreJob::Plan(RunContext& ctx, RunReport& report) {
           // Better: more complete without gaining a flag, or a flag gone without losing a field.
           const bool better = (ppm > base_ppm && (b->second.flagged || !is_flagged)) ||
                               (b->second.flagged && !is_flagged && ppm >= base_ppm);
+          // A cleared flag is the owner's work even when a crm-hygiene run also touched the
+          // record: no run clears a flag (a merge never replaces a survivor's value, standardize
+          // never turns a flagged value into a valid one).
+          const bool flag_cleared = b->second.flagged && !is_flagged;
           if (better) {
-            if (enriched_by_us.count(id)) {
+            if (enriched_by_us.count(id) && !flag_cleared) {
               ++a.fixed_by_us;
             } else {
               ++a.improved;
@@ -288,6 +309,15 @@ Status ScoreJob::Plan(RunContext& ctx, RunReport& report) {
     names = OwnerNames(db, m);
   });
   if (!st) return st;
+  long long merged_away_total = 0;
+  for (const auto& [id, b] : base) {
+    if (live.count(id) || !merged_since_baseline.count(id)) continue;
+    if (std::llround(b.completeness * 1e6) >= 1000000 && !b.flagged) continue;
+    if (auto it = acc.find(b.owner); it != acc.end()) {
+      ++it->second.merged_away;
+      ++merged_away_total;
+    }
+  }
 
   long long dups_attributed = 0, dups_unattributed = 0;
   for (const auto& [creator, n] : dups_by_creator) {
@@ -362,6 +392,7 @@ Status ScoreJob::Plan(RunContext& ctx, RunReport& report) {
         cj["needed_fixing"] = a.needed_fixing;
         cj["improved"] = a.improved;
         cj["fixed_by_crm_hygiene"] = a.fixed_by_us;
+        cj["merged_away"] = a.merged_away;
         cj["baseline_week"] = *prev ? nlohmann::json((*prev)->week) : nlohmann::json(nullptr);
       } else if (name == "staleness") {
         cj["records"] = a.records;
@@ -444,6 +475,7 @@ Status ScoreJob::Plan(RunContext& ctx, RunReport& report) {
   report.counts["unassigned_records"] = unassigned;
   report.counts["improved_records"] = improved_total;
   report.counts["fixed_by_crm_hygiene"] = ours_total;
+  report.counts["merged_away_needing_fixing"] = merged_away_total;
   report.counts["duplicates_attributed"] = dups_attributed;
   report.counts["duplicates_unattributed"] = dups_unattributed;
   report.details["week"] = week;

@@ -235,10 +235,49 @@ std::vector<match::Finding> Standardizer::Validate(std::string_view field, std::
   return match::ValidateValue(field, value, r.norm, r.phones);
 }
 
+namespace {
+
+std::string DescribeRelated(const RelatedField& r) {
+  return fmt::format("{}.{} via {}", r.table, r.column, r.link_table);
+}
+
+}  // namespace
+
+Status CheckStandardizeJob(const Mapping& m, const JobConfig& job) {
+  auto related = [&](const std::string& field) -> const RelatedField* {
+    auto it = m.fields.find(field);
+    return it != m.fields.end() && it->second.related ? &*it->second.related : nullptr;
+  };
+  const char* why =
+      "a row there can be shared by other records (another contact, an account, a lead), so "
+      "crm-hygiene does not rewrite it";
+  for (const auto& a : job.aliases) {
+    if (const RelatedField* r = related(a.field)) {
+      return Error::Config(fmt::format(
+          "job '{}': alias table '{}' rewrites '{}', which the mapping reads from a related table "
+          "({}): {}; drop the alias table or map '{}' to a column of {}",
+          job.name, a.name, a.field, DescribeRelated(*r), why, a.field, m.contacts_table));
+    }
+  }
+  const bool phones = std::find(job.rules.begin(), job.rules.end(), "phone_e164") != job.rules.end();
+  if (phones && job.phone_format != "e164") {
+    for (const auto& f : job.fields.empty() ? TextFields() : job.fields) {
+      const RelatedField* r = IsPhoneField(f) ? related(f) : nullptr;
+      if (!r) continue;
+      return Error::Config(fmt::format(
+          "job '{}': phone_format '{}' would rewrite '{}', which the mapping reads from a related "
+          "table ({}): {}; map '{}' to a column of {}, or leave it out of options.fields",
+          job.name, job.phone_format, f, DescribeRelated(*r), why, f, m.contacts_table));
+    }
+  }
+  return Status::Ok();
+}
+
 Status StandardizeJob::Plan(RunContext& ctx, RunReport& report) {
   crm::Db& db = ctx.db;
   const Mapping& m = ctx.cfg.mapping;
   const JobConfig& job = ctx.job;
+  if (Status ok = CheckStandardizeJob(m, job); !ok) return ok;
   Standardizer standardizer(job.rules, job.default_region);
   standardizer.SetPhoneFormat(job.phone_format);
   standardizer.SetAliases(job.aliases);
@@ -273,6 +312,8 @@ Status StandardizeJob::Plan(RunContext& ctx, RunReport& report) {
   // The contact's country is the region of its national phone numbers, read even when the job
   // does not touch the country field.
   std::optional<size_t> country_col;
+  const bool country_touched = std::any_of(fields.begin(), fields.end(),
+                                           [](const auto& f) { return f.first == "country"; });
   if (auto it = m.fields.find("country"); it != m.fields.end() && !it->second.related) {
     country_col = 2 + fields.size();
     select += ", " + db.Q(it->second.column);
@@ -310,9 +351,14 @@ Status StandardizeJob::Plan(RunContext& ctx, RunReport& report) {
       op.expect = crm::CellText(r, 1);
       std::string label;
       const size_t row_flags = flags_.size();
+      // The region is the country this run leaves on the contact (after its alias tables and
+      // country rule): a national number written for "Deutchland" → "Germany" must be German on
+      // the next run too, or phone_format national would rewrite its own output.
       std::string region;
       if (country_col && r.get_indicator(*country_col) != soci::i_null) {
-        region = standardizer.CountryCode(crm::CellText(r, *country_col));
+        std::string country = crm::CellText(r, *country_col);
+        if (country_touched) country = standardizer.Apply("country", country, nullptr, {});
+        region = standardizer.CountryCode(country);
       }
       for (size_t i = 0; i < fields.size(); ++i) {
         after_values[i].reset();

@@ -18,6 +18,13 @@
 //   company_suffix    company: only the final legal-form token's spelling (CompanySuffix)
 // Every rewrite is a change set: ledger, limits, conflict check, `restore RUN_ID`.
 //
+// Fields the mapping reads from a related table (SuiteCRM's email from email_addresses, company
+// from accounts) are not rewritten: such a row can be shared by other records (another contact,
+// an account, a lead), and SuiteCRM keeps a second copy (email_address_caps) in step. The generic
+// rules skip them (counted as related_fields_skipped); a rule the admin aimed at one — an alias
+// table on it, or phone_format on a related phone — is a configuration error
+// (CheckStandardizeJob), so nobody believes a rule runs that cannot.
+//
 // Validation (match::ValidateValue) looks at the value the plan writes (or the value as it is,
 // when no rule changes it); Record() syncs the flags of the validated fields (crm/flags.h). A set
 // skipped as changed-since-plan is validated again by the next run.
@@ -88,6 +95,10 @@ class Standardizer {
   std::string phone_format_ = "e164";
   std::vector<AliasRule> aliases_;
 };
+
+// Exit 2 (Error::Config) when an alias table or phone_format targets a field the mapping reads
+// from a related table; run by Plan and by `check`.
+Status CheckStandardizeJob(const Mapping& m, const JobConfig& job);
 
 class StandardizeJob final : public JobKind {
  public:

@@ -40,12 +40,21 @@ from proc_util import (BIN, FIXTURE, MYSQL_SOCKET, REQUIRE_MARIADB, SRC, Crm, ba
 
 RESTART_CONTACTS = 1500  # ~1450 single-row change sets: a run of a few seconds on MariaDB
 
+# The standardize sweep runs the rules issue 6 added too: phone_format (E.164, then national) and
+# a named alias table, so a crash inside a set that rewrites phones and countries is covered.
 JOB = """jobs:
   std:
     kind: standardize
     batch_size: {batch}
     max_rows: 0
     max_fraction: 0
+    options:
+      rules: [trim_whitespace, lowercase_email, phone_e164]
+      phone_format: national
+      aliases:
+        country_fixes:
+          field: country
+          map: {{"Untied States": "United States", "Deutchland": "Germany"}}
 """
 
 
@@ -83,17 +92,19 @@ class Profile:
         return self.job_yaml is DEDUP_JOB
 
 
-# The demo CRM: 300 contacts, ~100 rows to standardize after dirty(): ten change sets of 10.
+# The demo CRM: 300 contacts, ~250 rows to standardize after dirty() (phone_format national
+# rewrites most phones): ten change sets of 25.
 GENERIC = Profile("generic", {t: "id" for t in
-                              ("users", "contacts", "activities", "deals", "contact_tags")}, 300, 10)
+                              ("users", "contacts", "activities", "deals", "contact_tags")}, 300, 25)
 # The SuiteCRM 7 fixture (tests/fixtures/suitecrm7.sql) plus 90 generated contacts: UUID ids, the
 # custom-field table keyed by id_c, shared email addresses, relation tables; ~45 rows to
-# standardize (the generator leaves whitespace in about every third contact), twelve sets of 4.
+# standardize (the generator leaves whitespace in about every third contact; phone_format national
+# reformats most phones), eleven sets of 8.
 SUITECRM = Profile("suitecrm", {
     "users": "id", "contacts": "id", "contacts_cstm": "id_c", "email_addresses": "id",
     "email_addr_bean_rel": "id", "accounts": "id", "accounts_contacts": "id", "calls": "id",
     "calls_contacts": "id", "meetings": "id", "meetings_contacts": "id", "notes": "id",
-    "opportunities_contacts": "id"}, 90, 4, mapping="mapping:\n  profile: suitecrm\n")
+    "opportunities_contacts": "id"}, 90, 8, mapping="mapping:\n  profile: suitecrm\n")
 # The demo CRM's planted duplicates: 300 contacts make about a dozen clusters the dedup job merges
 # on its own, each one change set touching contacts and their child rows.
 DEDUP = Profile("generic", GENERIC.tables, 300, 0, job="dd", job_yaml=DEDUP_JOB,
@@ -224,19 +235,23 @@ class CrashCrm(Crm):
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def dirty(crm, pad_where, upper_where):
-    """Makes work for standardize: pads first names with spaces and uppercases emails."""
+def dirty(crm, pad_where, upper_where, alias_where=None):
+    """Makes work for standardize: pads first names with spaces, uppercases emails, and misspells
+    countries the job's alias table fixes."""
     pad = "CONCAT('  ', first_name, '  ')" if crm.mysql else "'  ' || first_name || '  '"
     crm.sql(f"UPDATE contacts SET first_name = {pad} WHERE first_name IS NOT NULL AND ({pad_where})")
     if upper_where:
         crm.sql(f"UPDATE contacts SET email = UPPER(email) WHERE email IS NOT NULL AND ({upper_where})")
+    if alias_where:
+        crm.sql(f"UPDATE contacts SET country = CASE WHEN id % 2 = 0 THEN 'Untied States' "
+                f"ELSE 'Deutchland' END WHERE {alias_where}")
 
 
 def crash_crm(backend, profile):
     """A fresh CRM for the kill -9 test, with work for ten change sets of standardize."""
     crm = CrashCrm(backend, profile.contacts, profile=profile)
     if profile is GENERIC:
-        dirty(crm, "id % 10 = 7", "id % 10 = 3")
+        dirty(crm, "id % 10 = 7", "id % 10 = 3", "id % 20 = 5")
     return crm, crm.config(profile.config_body(profile.batch))
 
 
@@ -390,6 +405,11 @@ class Reference:
                           if s.startswith("UPDATE") and "crmh_runs" in s and "SET status" in s)
         sets = self.report["counts"]["change_sets_applied"]
         test.assertGreaterEqual(sets, 8, "too little work for a multi-set crash test")
+        if not profile.dedup:  # the sweep's sets rewrite phones (phone_format) and aliases too
+            changed = self.report["counts"]["fields_changed"]
+            test.assertGreater(changed.get("phone_national", 0), 0, changed)
+            if profile is GENERIC:
+                test.assertGreater(changed.get("country_fixes", 0), 0, changed)
         test.assertEqual((len(self.begins), len(self.commits)), (sets, sets))
         test.assertTrue(all(b < c for b, c in zip(self.begins, self.commits)))
         test.assertTrue(all(c < b for c, b in zip(self.commits, self.begins[1:])))

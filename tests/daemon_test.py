@@ -1,6 +1,6 @@
 """The daemon as systemd runs it: sd_notify through a NOTIFY_SOCKET we own, watchdog pings,
 jobs firing on their calendar, SIGHUP reloads (bad YAML keeps the old config), SIGTERM stops
-cleanly, a database that is down at start, and two daemons sharing one MariaDB."""
+cleanly, a database that is down at start. Two daemons sharing one MariaDB: tests/ha_test.py."""
 import os
 import signal
 import subprocess
@@ -8,7 +8,7 @@ import time
 import unittest
 from datetime import datetime, timezone
 
-from proc_util import BIN, MYSQL_SOCKET, REQUIRE_MARIADB, Crm, NotifySocket, main, run
+from proc_util import BIN, Crm, NotifySocket, main, run
 
 EVERY_2S = """jobs:
   tick:
@@ -218,40 +218,6 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(len(runs), 1, runs)  # once, not a burst of three
         self.assertEqual(runs[0]["slot"], today)
         self.assertEqual(runs[0]["status"], "ok")
-
-    def test_two_daemons_one_mariadb_each_slot_once(self):
-        if not MYSQL_SOCKET:
-            if REQUIRE_MARIADB:
-                self.fail("CRMH_REQUIRE_MARIADB=1 but no MariaDB socket")
-            self.skipTest("no MariaDB (scripts/test.sh starts one)")
-        crm = Crm("mysql", contacts=300)
-        a = crm.config(EVERY_2S, name="a.yaml", instance="daemon-a")
-        b = crm.config(EVERY_2S, name="b.yaml", instance="daemon-b")
-        run("runs", config=a, check=0)  # migrate once up front
-        pa, pb = start(a), start(b)
-        try:
-            time.sleep(25)
-        finally:
-            for p in (pa, pb):
-                p.send_signal(signal.SIGTERM)
-            self.assertEqual(pa.wait(timeout=30), 0)
-            self.assertEqual(pb.wait(timeout=30), 0)
-        runs = crm.runs(a)
-        ok = [r for r in runs if r["status"] == "ok"]
-        slots = sorted({r["slot"] for r in runs})
-        self.assertGreaterEqual(len(slots), 10, slots)
-        for s in slots:
-            at_slot = [r for r in runs if r["slot"] == s]
-            oks = [r for r in at_slot if r["status"] == "ok"]
-            self.assertEqual(len(oks), 1, at_slot)  # exactly once
-            others = [r for r in at_slot if r["status"] != "ok"]
-            self.assertTrue(all(r["status"] == "skipped" and r["reason"] in ("lock_held", "already_ran")
-                                for r in others), others)
-        self.assertEqual({r["instance_id"] for r in runs}, {"daemon-a", "daemon-b"})
-        print(f"two daemons: {len(slots)} slots, {len(ok)} runs, "
-              f"{sum(r['instance_id'] == 'daemon-a' for r in ok)} by a, "
-              f"{sum(r['instance_id'] == 'daemon-b' for r in ok)} by b, "
-              f"{len(runs) - len(ok)} skips")
 
 
 if __name__ == "__main__":

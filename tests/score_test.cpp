@@ -107,7 +107,9 @@ std::map<std::string, Expected> Expect(const std::map<std::string, Rec>& now,
       auto b = base->find(id);
       if (b != base->end() && NeededFixing(b->second)) {
         ++x.needed;
-        if (Better(r, b->second)) ++(ours.count(id) ? x.ours : x.improved);
+        // A cleared flag is the owner's work even on a record crm-hygiene enriched.
+        const bool cleared = b->second.flagged && !r.flagged;
+        if (Better(r, b->second)) ++(ours.count(id) && !cleared ? x.ours : x.improved);
       }
     }
   }
@@ -358,6 +360,83 @@ TEST_CASE("score: the rep who fixes records rises; crm-hygiene's own fixes credi
     auto dry = f.Run("weekly-score", std::nullopt, true);
     REQUIRE_MESSAGE(dry.status == "ok", dry.message);
     CHECK(dry.details["users"] == s2.details["users"]);
+  }
+}
+
+TEST_CASE("score: a merge that fills a flagged record does not take the rep's flag fix; a merged-away record credits nobody") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b, 30);
+    {
+      auto s = f.t.Session();
+      *s << "INSERT INTO users (id, user_name, full_name) VALUES (9001, 'zed', 'Zed Rep')";
+      const std::string cols =
+          "INSERT INTO contacts (id, first_name, last_name, email, phone, country, company, address1, "
+          "city, postcode, owner_id, created_by, created_at, updated_at, last_contacted_at) VALUES ";
+      // P: flagged (unknown country) and without a phone; Q: its duplicate, with the phone.
+      *s << cols + "(90001, 'Zebulon', 'Quixotewright', 'zebulon.quixotewright@gmail.com', NULL, "
+                   "'Atlantis', 'Zed Works', '1 Quay St', 'Berlin', '10117', 9001, 9001, "
+                   "'2026-01-01 00:00:00', '2026-01-01 00:00:00', '2026-11-01 00:00:00')";
+      *s << cols + "(90002, 'Zebulon', 'Quixotewright', 'zebulon.quixotewright@gmail.com', "
+                   "'+49 30 1234567', NULL, NULL, NULL, NULL, NULL, 9001, 9001, "
+                   "'2026-02-01 00:00:00', '2026-02-01 00:00:00', NULL)";
+    }
+    f.AddJob("std", "standardize");
+    f.AddJob("dd", "dedup");
+    AddScore(f);
+    REQUIRE(f.Run("std").status == "ok");
+    auto w48 = f.Run("weekly-score");
+    REQUIRE_MESSAGE(w48.status == "ok", w48.message);
+
+    f.clock.Advance(std::chrono::hours(24 * 7));
+    auto dd = f.Run("dd");
+    REQUIRE_MESSAGE(dd.status == "ok", dd.message);
+    {
+      // The rep fixes P's country; the next standardize clears its flag.
+      auto s = f.t.Session();
+      *s << "UPDATE contacts SET country = 'Germany' WHERE id = 90001";
+    }
+    REQUIRE(f.Run("std").status == "ok");
+    auto w49 = f.Run("weekly-score");
+    REQUIRE_MESSAGE(w49.status == "ok", w49.message);
+    CheckSums(w49);
+
+    // The scenario, in our own SQL: the merge kept P, deleted Q and filled P's phone; P's flag
+    // was open at the baseline and is cleared now; Q needed fixing at the baseline.
+    auto s = f.t.Session();
+    int q_deleted = 0;
+    std::string p_phone;
+    *s << "SELECT deleted FROM contacts WHERE id = 90002", soci::into(q_deleted);
+    *s << "SELECT phone FROM contacts WHERE id = 90001", soci::into(p_phone);
+    REQUIRE(q_deleted == 1);
+    REQUIRE(p_phone == "+49 30 1234567");
+    long long filled_by_merge = 0, open_flags = 0, base_p_flagged = 0, merged_needing = 0;
+    *s << "SELECT COUNT(*) FROM crmh_ledger l JOIN crmh_runs r ON r.run_id = l.run_id WHERE "
+          "r.kind = 'dedup' AND l.row_id = '90001' AND l.op = 'update'",
+        soci::into(filled_by_merge);
+    *s << "SELECT COUNT(*) FROM crmh_flags WHERE contact_id = '90001' AND cleared_at IS NULL",
+        soci::into(open_flags);
+    *s << "SELECT flagged FROM crmh_score_records WHERE week = '2026-W48' AND contact_id = '90001'",
+        soci::into(base_p_flagged);
+    *s << "SELECT COUNT(*) FROM crmh_score_records sr JOIN contacts c ON CAST(c.id AS CHAR) = "
+          "sr.contact_id WHERE sr.week = '2026-W48' AND sr.owner = '9001' AND c.deleted = 1 AND "
+          "(sr.completeness_ppm < 1000000 OR sr.flagged = 1)",
+        soci::into(merged_needing);
+    REQUIRE(filled_by_merge == 1);
+    REQUIRE(open_flags == 0);
+    REQUIRE(base_p_flagged == 1);
+    REQUIRE(merged_needing == 1);
+
+    auto zed = UserOf(w49, "9001");
+    auto imp = zed["components"]["improvement"];
+    CHECK(zed["records"].get<long long>() == 1);
+    CHECK(imp["needed_fixing"].get<long long>() == 1);
+    CHECK(imp["improved"].get<long long>() == 1);               // the rep's flag fix is the rep's
+    CHECK(imp["fixed_by_crm_hygiene"].get<long long>() == 0);
+    CHECK(imp["merged_away"].get<long long>() == merged_needing);  // shown, credited to nobody
+    CHECK(imp["share"].get<double>() == 1.0);
+    CHECK(zed["components"]["duplicates"]["duplicates_created"].get<long long>() == 1);
+    CHECK(w49.counts["merged_away_needing_fixing"].get<long long>() >= merged_needing);
   }
 }
 

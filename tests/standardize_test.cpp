@@ -693,5 +693,44 @@ TEST_CASE("standardize phone_format and alias rules through the engine: named in
   }
 }
 
+TEST_CASE("standardize phone_format national reads a number in the country this run leaves: a second run changes nothing") {
+  // Found by the crash sweep: run 1 formatted a phone for the region of the raw country
+  // ("Deutchland", unknown → default US), its alias table made the country Germany, and run 2
+  // re-read the national number as German and rewrote it — a number corrupted by re-running.
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b);
+    {
+      auto s = f.t.Session();
+      *s << "UPDATE contacts SET phone = '+1 206 718 1153', mobile = '030 12345678', country = "
+            "'Deutchland' WHERE id = 1";
+    }
+    const auto before = f.Checksums();
+    JobConfig& job = f.AddJob("std", "standardize");
+    job.rules = {"phone_e164"};
+    job.phone_format = "national";
+    job.aliases = {{"de_typo", "country", {{"Deutchland", "Germany"}}}};
+    auto r = f.Run("std");
+    REQUIRE_MESSAGE(r.status == "ok", r.message);
+    {
+      auto s = f.t.Session();
+      std::string phone, mobile, country;
+      *s << "SELECT phone, mobile, country FROM contacts WHERE id = 1", soci::into(phone),
+          soci::into(mobile), soci::into(country);
+      CHECK(country == "Germany");
+      CHECK(phone == "+1 206-718-1153");  // not Germany's: international, its country code kept
+      CHECK(mobile == "030 12345678");    // read as German from the start
+    }
+    auto again = f.Run("std");
+    REQUIRE_MESSAGE(again.status == "ok", again.message);
+    CHECK(again.counts["rows_planned"].get<long long>() == 0);
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(db.ok());
+    auto restored = jobs::RestoreRun(**db, r.run_id, {});
+    REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+    CHECK(f.Checksums() == before);
+  }
+}
+
 }  // namespace
 }  // namespace crmh

@@ -10,6 +10,7 @@
 #include "crm/review.h"
 #include "crm/state.h"
 #include "jobs/change.h"
+#include "jobs/standardize.h"
 
 namespace crmh {
 namespace {
@@ -307,6 +308,71 @@ TEST_CASE("suitecrm: score reads the related email; a record crm-hygiene touched
     }
     CHECK(w49.counts["improved_records"].get<long long>() == 1);
     CHECK(w49.counts["fixed_by_crm_hygiene"].get<long long>() == 1);
+  }
+}
+
+TEST_CASE("suitecrm: phone_format and aliases rewrite contact columns; aimed at a related field they are refused") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    SuiteCrm f(b);
+    const auto before = f.Checksums();
+    JobConfig& job = f.cfg.jobs.front();  // "std"
+    REQUIRE(job.name == "std");
+    job.rules = {"trim_whitespace", "phone_e164"};
+    job.phone_format = "international";
+    job.aliases = {{"vn", "country", {{"Việt Nam", "Vietnam"}}}};
+    auto r = f.Run("std");
+    REQUIRE_MESSAGE(r.status == "ok", r.message);
+    CHECK(r.counts["fields_changed"]["vn"].get<long long>() == 1);
+    CHECK(r.counts["fields_changed"]["phone_international"].get<long long>() >= 2);
+    {
+      auto s = f.t.Session();
+      std::string phone, mobile, country;
+      *s << "SELECT phone_work, primary_address_country FROM contacts WHERE id = "
+            "'0a1b2c3d-0000-4000-8000-000000000001'",
+          soci::into(phone), soci::into(country);
+      CHECK(phone == "+84 24 3825 4321");
+      CHECK(country == "Vietnam");
+      *s << "SELECT phone_mobile FROM contacts WHERE id = '0a1b2c3d-0000-4000-8000-000000000002'",
+          soci::into(mobile);
+      CHECK(mobile == "+1 415-555-0199");
+    }
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(db.ok());
+    auto restored = jobs::RestoreRun(**db, r.run_id, {});
+    REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+    CHECK(f.Checksums() == before);
+
+    // Aimed at a field on a shared related row: refused (exit 2), naming the table; nothing changes.
+    struct Case {
+      std::vector<AliasRule> aliases;
+      std::string phone_format;
+      std::string mobile_related;  // "" = phone_mobile stays a contacts column
+      std::string needle;
+    };
+    const std::vector<Case> cases = {
+        {{{"mail_fix", "email", {{"AN.NGUYEN@EXAMPLE.VN", "an@example.vn"}}}}, "e164", "",
+         "alias table 'mail_fix' rewrites 'email', which the mapping reads from a related table "
+         "(email_addresses.email_address via email_addr_bean_rel)"},
+        {{{"acme", "company", {{"Acme", "ACME Inc."}}}}, "e164", "", "alias table 'acme' rewrites 'company'"},
+        {{}, "national", "yes", "phone_format 'national' would rewrite 'mobile'"},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.needle);
+      Config cfg = f.cfg;
+      JobConfig& j = cfg.jobs.front();  // "std"
+      j.aliases = c.aliases;
+      j.phone_format = c.phone_format;
+      if (!c.mobile_related.empty()) cfg.mapping.fields["mobile"] = cfg.mapping.fields["email"];
+      jobs::RunRequest req{&cfg, cfg.FindJob("std"), std::nullopt, false, &f.clock, nullptr};
+      auto refused = jobs::ExecuteRun(req, crm::MakeFactory(cfg));
+      CHECK(refused.status == "failed");
+      CHECK(refused.exit == Exit::kUsage);
+      CHECK_MESSAGE(refused.message.find(c.needle) != std::string::npos, refused.message);
+      CHECK(refused.message.find("shared by other records") != std::string::npos);
+      CHECK(jobs::CheckStandardizeJob(cfg.mapping, j).error().exit == Exit::kUsage);
+      CHECK(f.Checksums() == before);
+    }
   }
 }
 
