@@ -444,6 +444,62 @@ Result<long long> ShadowTable::PutBackImages(const std::string& run_id, int set_
   return done;
 }
 
+Result<long long> ShadowTable::CopyToArchive(const std::vector<int>& op_nos,
+                                             const std::string& run_id, int set_no,
+                                             const std::string& now) {
+  const size_t n = op_nos.size();
+  if (n == 0) return 0LL;
+  long long copied = 0;
+  Status st = Guard(fmt::format("archiving {} row(s) of {}", n, table_), [&] {
+    const std::string& sql = Text(fmt::format("archive {}", n), [&] {
+      std::string blist;
+      for (const auto& c : cols_) blist += (blist.empty() ? "b." : ", b.") + db_.Q(c);
+      return fmt::format(
+          "INSERT INTO {} (crmh_run_id, crmh_set, crmh_op, crmh_archived_at, {}) SELECT "
+          "b.crmh_run_id, b.crmh_set, b.crmh_op, :now, {} FROM {} b WHERE b.crmh_run_id = :run "
+          "AND b.crmh_set = :set AND b.crmh_image = 'b' AND {}",
+          db_.State("ar_" + table_), list_, blist, shadow_, InList("b.crmh_op", "o", n));
+    });
+    std::vector<SqlParam> p{SqlParam::Text(now), SqlParam::Text(run_id), SqlParam::Int(set_no)};
+    for (int op : op_nos) p.push_back(SqlParam::Int(op));
+    copied = stmts_.Exec(sql, p);
+  });
+  if (!st) return st.error();
+  return copied;
+}
+
+Result<long long> ShadowTable::DropArchived(const std::string& run_id, int set_no) {
+  long long n = 0;
+  Status st = Guard(fmt::format("taking restored rows of {} out of the archive", table_), [&] {
+    n = stmts_.Exec(Text("unarchive",
+                         [&] {
+                           return fmt::format(
+                               "DELETE FROM {} WHERE crmh_run_id = :run AND crmh_set = :set",
+                               db_.State("ar_" + table_));
+                         }),
+                    {SqlParam::Text(run_id), SqlParam::Int(set_no)});
+  });
+  if (!st) return st.error();
+  return n;
+}
+
+Result<long long> ShadowTable::DeleteRows(const std::vector<std::string>& ids) {
+  const size_t n = ids.size();
+  if (n == 0) return 0LL;
+  long long deleted = 0;
+  Status st = Guard(fmt::format("deleting {} row(s) of {}", n, table_), [&] {
+    const std::string& sql = Text(fmt::format("delete {}", n), [&] {
+      return fmt::format("DELETE FROM {} WHERE {}", qtable_, InList(qid_, "i", n));
+    });
+    std::vector<SqlParam> p;
+    p.reserve(n);
+    for (const auto& id : ids) p.push_back(Id(id));
+    deleted = stmts_.Exec(sql, p);
+  });
+  if (!st) return st.error();
+  return deleted;
+}
+
 // --- Statements --------------------------------------------------------------------------------
 
 namespace {

@@ -150,6 +150,15 @@ class ShadowTable {
                                   const std::vector<std::pair<std::string, int>>& id_ops,
                                   bool insert);
 
+  // The `archive` op (crm/archive.h): copies this set's before-images of the ops `op_nos` into
+  // the table's archive, stamped `now`. Returns rows copied. The archive must exist.
+  Result<long long> CopyToArchive(const std::vector<int>& op_nos, const std::string& run_id,
+                                  int set_no, const std::string& now);
+  // Restore of archived rows: removes the set's rows from the archive. Returns rows removed.
+  Result<long long> DropArchived(const std::string& run_id, int set_no);
+  // Deletes the rows with these ids in one statement. Ids distinct. Returns rows deleted.
+  Result<long long> DeleteRows(const std::vector<std::string>& ids);
+
  private:
   ShadowTable(Db& db, std::string table, std::string id_column)
       : db_(db), stmts_(db), table_(std::move(table)), id_column_(std::move(id_column)) {}
