@@ -627,26 +627,16 @@ Status PruneJob::Apply(RunContext& ctx, RunReport& report) {
       }
     }
   }
-  // Whatever the engine committed (all, or the sets before a failure or a stop): close those
-  // notices as pruned. The ledger says which contacts this run removed.
-  // (Each set closed its own notices in its transaction; this only catches up, e.g. after a
-  // notice re-opened by hand.)
-  std::vector<long long> pruned;
+  // Whatever the engine committed (all, or the sets before a failure or a stop): each set closed
+  // its contacts' notices `pruned` in its own transaction; the run's ledger counts them.
   long long contacts_pruned = 0;
   Status st = crm::Guard("reading the run's ledger", [&] {
-    soci::rowset<std::string> rs =
-        (db.sql().prepare << fmt::format("SELECT row_id FROM {} WHERE run_id = :r AND table_name = "
-                                         ":t AND op IN ('delete', 'soft_delete', 'archive')",
-                                         db.State("ledger")),
-         soci::use(ctx.run_id), soci::use(ctx.cfg.mapping.contacts_table));
-    for (const auto& id : rs) {
-      ++contacts_pruned;
-      if (auto it = due_notice_.find(id); it != due_notice_.end()) pruned.push_back(it->second);
-    }
+    db.sql() << fmt::format("SELECT COUNT(*) FROM {} WHERE run_id = :r AND table_name = :t AND op "
+                            "IN ('delete', 'soft_delete', 'archive')",
+                            db.State("ledger")),
+        soci::use(ctx.run_id), soci::use(ctx.cfg.mapping.contacts_table), soci::into(contacts_pruned);
   });
   if (!st) return applied ? st : applied;
-  auto n = crm::CloseNotices(db, pruned, "pruned", ctx.run_id, "prune", now);
-  if (!n) return applied ? Status(n.error()) : applied;
   report.counts["contacts_pruned"] = contacts_pruned;
   if (!applied) return applied;
   report.message = fmt::format("{} contact(s) pruned ({}), {} row(s) changed in {} change set(s); "

@@ -14,6 +14,7 @@
 #include "jobs/change.h"
 #include "jobs/prune.h"
 #include "crm/checkpoints.h"
+#include "crm/ledger.h"
 #include "jobs/retention.h"
 
 namespace crmh {
@@ -120,6 +121,10 @@ TEST_CASE("prune: months arithmetic clamps to the month's last day") {
 }
 
 TEST_CASE("prune: notice → rescue → activity → prune (soft delete) → restore, generic profile") {
+  // Both paths of the engine's steps: CASE lists (small sets) and the temporary-table join.
+  for (size_t join_above : {size_t{64}, size_t{0}}) {
+  crm::ShadowTable::SetJoinThreshold(join_above);
+  CAPTURE(join_above);
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
     PruneCrm f(b);
@@ -219,6 +224,8 @@ TEST_CASE("prune: notice → rescue → activity → prune (soft delete) → res
     CHECK(f.Checksums() == before);
     CHECK(f.OpenNoticeIds() == std::set<std::string>{"1", "7", "8", "13"});
   }
+  }
+  crm::ShadowTable::SetJoinThreshold(64);
 }
 
 TEST_CASE("prune: hard delete with a blocking child policy leaves no orphans and restores exactly") {
@@ -430,6 +437,10 @@ std::vector<std::string> RowTexts(const test::TempDb& t, const std::string& tabl
 
 TEST_CASE("prune archive: rows move into archive tables equal to the originals; restore puts them "
           "back exactly; forget and retention erase them") {
+  // Both paths of the engine's steps: CASE lists (small sets) and the temporary-table join.
+  for (size_t join_above : {size_t{64}, size_t{0}}) {
+  crm::ShadowTable::SetJoinThreshold(join_above);
+  CAPTURE(join_above);
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
     PruneCrm f(b);
@@ -509,6 +520,8 @@ TEST_CASE("prune archive: rows move into archive tables equal to the originals; 
     CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_contacts") == 0);
     CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_activities") == 0);
   }
+  }
+  crm::ShadowTable::SetJoinThreshold(64);
 }
 
 TEST_CASE("prune pacing: max_runtime stops after N sets, the next run resumes from the checkpoint") {
