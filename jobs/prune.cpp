@@ -518,7 +518,7 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
           db.State("notices"), notice_in);
       const std::string run_id = ctx.run_id, last_key = ids.back();
       const long long n_ids = static_cast<long long>(ids.size());
-      const SysSeconds stamp = now;
+      const Clock* clock = &ctx.clock;  // (outlives the plan: Apply runs within the same run)
       cs.precheck = [protected_sql, open_sql, n_ids](crm::Db& d) -> std::optional<std::string> {
         long long n = 0;
         if (!protected_sql.empty()) {
@@ -529,7 +529,8 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
         if (n != n_ids) return std::string("notice_closed_since_plan");
         return std::nullopt;
       };
-      cs.before_commit = [close_sql, run_id, last_key, n_ids, stamp](crm::Db& d) {
+      cs.before_commit = [close_sql, run_id, last_key, n_ids, clock](crm::Db& d) {
+        const SysSeconds stamp = clock->Now();
         const std::string t = FormatSqlTime(stamp);
         soci::statement upd = (d.sql().prepare << close_sql, soci::use(t), soci::use(run_id));
         upd.execute(true);
