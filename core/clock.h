@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <thread>
 
 namespace crmh {
 
@@ -10,6 +11,8 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual std::chrono::sys_seconds Now() const = 0;
+  // Waits (pacing between a job's batches). A fake clock advances instead of sleeping.
+  virtual void SleepFor(std::chrono::milliseconds d) const { std::this_thread::sleep_for(d); }
 };
 
 class SystemClock final : public Clock {
@@ -25,9 +28,16 @@ class FakeClock final : public Clock {
   std::chrono::sys_seconds Now() const override { return now_; }
   void Set(std::chrono::sys_seconds t) { now_ = t; }
   void Advance(std::chrono::seconds d) { now_ += d; }
+  // Advances by d (rounded up to whole seconds, this clock's resolution); counts the sleeps.
+  void SleepFor(std::chrono::milliseconds d) const override {
+    now_ += std::chrono::ceil<std::chrono::seconds>(d);
+    slept_ += d;
+  }
+  std::chrono::milliseconds slept() const { return slept_; }
 
  private:
-  std::chrono::sys_seconds now_;
+  mutable std::chrono::sys_seconds now_;
+  mutable std::chrono::milliseconds slept_{0};
 };
 
 }  // namespace crmh

@@ -151,7 +151,7 @@ struct PruneCondition {
 // does; it is pruned only after a notice at least notice_days old, if it still qualifies and had
 // no activity since the notice.
 struct PruneOptions {
-  std::string action = "soft_delete";  // soft_delete | delete
+  std::string action = "soft_delete";  // soft_delete | delete | archive (move to the state schema)
   int notice_days = 14;
   bool notice_only = false;  // record notices, never prune (a preview for owners)
   int rescue_days = 365;     // a rescued contact gets no new notice for this long
@@ -168,6 +168,18 @@ struct PruneOptions {
   // Child reference name → delete (with the contact) | detach (column set NULL) | block (a
   // contact with such a live child is not pruned) | keep (soft_delete only). Default delete.
   std::map<std::string, std::string> children;
+  // Pacing, like pt-archiver (docs/prune.md): after each committed change set sleep `sleep`
+  // seconds plus sleep_coef × the set's own time; end the run (status ok, `stopped`) once
+  // max_runtime has passed (0 = never) — the next run resumes; before each set, wait while
+  // MariaDB's Threads_running exceeds max_threads_running or the replica lag
+  // (SHOW REPLICA STATUS Seconds_Behind_Master) exceeds max_replica_lag, re-checking every
+  // throttle_check. SQLite ignores the two limits.
+  double sleep = 0;
+  double sleep_coef = 0;
+  std::chrono::seconds max_runtime{0};
+  std::optional<long long> max_threads_running;
+  std::optional<std::chrono::seconds> max_replica_lag;
+  std::chrono::seconds throttle_check{1};
 };
 
 // score: the weekly owner score (docs/score.md). Component weights are points out of 100 before

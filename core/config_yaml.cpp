@@ -451,7 +451,7 @@ PruneCondition ParsePruneCondition(MapReader& parent, const YAML::Node& n, const
 }
 
 void ParsePruneOptions(MapReader& o, const std::string& name, PruneOptions& p) {
-  p.action = o.OneOf("action", p.action, {"soft_delete", "delete"});
+  p.action = o.OneOf("action", p.action, {"soft_delete", "delete", "archive"});
   p.notice_days = static_cast<int>(o.Int("notice_days", p.notice_days, 0, 3650));
   p.notice_only = o.Bool("notice_only", p.notice_only);
   p.rescue_days = static_cast<int>(o.Int("rescue_days", p.rescue_days, 0, 36500));
@@ -495,12 +495,36 @@ void ParsePruneOptions(MapReader& o, const std::string& name, PruneOptions& p) {
     for (const auto& kv : c.node()) {
       std::string child = kv.first.Scalar();
       p.children[child] = c.OneOf(child, "delete", {"delete", "detach", "block", "keep"});
-      if (p.children[child] == "keep" && p.action == "delete") {
+      if (p.children[child] == "keep" && p.action != "soft_delete") {
         c.Fail(kv.second, fmt::format("job '{}': child '{}' cannot be kept when the contact is "
                                       "deleted (it would be left orphaned): delete, detach or block",
                                       name, child));
       }
     }
+  }
+}
+
+// prune pacing (pt-archiver's --sleep, --sleep-coef, --run-time, --max-lag, Threads_running).
+void ParsePrunePacing(MapReader& o, const std::string& name, PruneOptions& p) {
+  auto number = [&](const char* key, double& out) {
+    if (!o.Has(key)) return;
+    YAML::Node n = o.Get(key);
+    out = o.Double(n, key);
+    if (out < 0 || out > 3600) {
+      o.Fail(n, fmt::format("job '{}': {} must be between 0 and 3600", name, key));
+    }
+  };
+  number("sleep", p.sleep);
+  number("sleep_coef", p.sleep_coef);
+  p.max_runtime = o.Duration("max_runtime", p.max_runtime);
+  if (o.Has("max_threads_running")) {
+    p.max_threads_running = o.Int("max_threads_running", 0, 0, 100000);
+  }
+  if (o.Has("max_replica_lag")) p.max_replica_lag = o.Duration("max_replica_lag", {});
+  p.throttle_check = o.Duration("throttle_check", p.throttle_check);
+  if (p.throttle_check.count() < 1) {
+    o.Fail(o.Get("throttle_check"), fmt::format("job '{}': throttle_check must be at least 1s",
+                                                name));
   }
 }
 
@@ -682,6 +706,7 @@ void ParseJob(const std::string& name, const YAML::Node& node, std::string_view 
     }
     if (j.kind == "dedup") ParseDedupOptions(o, name, j.dedup);
     if (j.kind == "prune") ParsePruneOptions(o, name, j.prune);
+    if (j.kind == "prune") ParsePrunePacing(o, name, j.prune);
     if (j.kind == "score") ParseScoreOptions(o, name, j.score);
     if (j.kind == "digest") ParseDigestOptions(o, name, j.digest);
     if (j.kind == "retention") {

@@ -15,6 +15,8 @@ namespace {
 
 std::string Shadow(const Db& db, const std::string& table) { return db.State("bk_" + table); }
 
+size_t g_join_threshold = 64;
+
 }  // namespace
 
 Result<std::vector<std::string>> OrderedColumns(Db& db, const std::string& table) {
@@ -219,7 +221,75 @@ Result<std::unique_ptr<ShadowTable>> ShadowTable::Open(Db& db, const std::string
     t->eq_bt_ = fmt::format("{} = {}", b, lt);
     t->eq_at_ = fmt::format("{} = {}", a, lt);
   }
+  if (ensure) {
+    // The join path's temporary table (per connection; DDL, so here, outside any transaction).
+    // Its columns are named crmh_* so they never clash with the CRM table's unqualified columns.
+    t->tmp_ = db.Q(db.state_config().table_prefix + "tmp_" + table);
+    Status st = Guard(fmt::format("preparing the plan table for {}", table), [&] {
+      db.sql() << fmt::format(
+          fmt::runtime(db.mysql()
+              ? "CREATE TEMPORARY TABLE IF NOT EXISTS {} (crmh_op INT NOT NULL PRIMARY KEY, "
+                "crmh_row_id VARCHAR(255) NOT NULL, crmh_row_int BIGINT NULL, crmh_expect "
+                "LONGBLOB NULL, crmh_opname VARCHAR(16) NULL, crmh_label VARCHAR(255) NULL) "
+                "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+              : "CREATE TEMP TABLE IF NOT EXISTS {} (crmh_op INTEGER PRIMARY KEY, crmh_row_id "
+                "TEXT NOT NULL, crmh_row_int INTEGER, crmh_expect BLOB, crmh_opname TEXT, "
+                "crmh_label TEXT)"),
+          t->tmp_);
+    });
+    // Without CREATE TEMPORARY TABLES (a least-privilege account) large steps use the CASE
+    // lists: correct, only slower.
+    if (!st) t->tmp_.clear();
+  }
   return t;
+}
+
+void ShadowTable::SetJoinThreshold(size_t rows) { g_join_threshold = rows; }
+
+bool ShadowTable::UseJoin(size_t n, const std::vector<const std::string*>& ids) const {
+  if (tmp_.empty() || n <= g_join_threshold) return false;
+  if (id_int_) {
+    for (const auto* id : ids) {
+      if (Id(*id).text) return false;  // a non-canonical integer id: the CASE path compares it
+    }
+  }
+  return true;
+}
+
+std::string ShadowTable::TmpJoin(const std::string& t, const std::string& p) const {
+  return fmt::format("{}.{} = {}.{}", t, qid_, p, id_int_ ? "crmh_row_int" : "crmh_row_id");
+}
+
+void ShadowTable::FillTmp(const std::vector<TmpRow>& rows) {
+  stmts_.Exec(Text("tmp-clear", [&] { return fmt::format("DELETE FROM {}", tmp_); }), {});
+  constexpr size_t kChunk = 1000;  // 6 values a row: within SQLite's 32,766 and MySQL's 65,535
+  for (size_t start = 0; start < rows.size(); start += kChunk) {
+    const size_t m = std::min(kChunk, rows.size() - start);
+    const std::string& sql = Text(fmt::format("tmp-fill {}", m), [&] {
+      std::string values;
+      for (size_t i = 0; i < m; ++i) {
+        values += fmt::format("{}(:o{i}, :r{i}, :n{i}, :e{i}, :k{i}, :l{i})", i ? ", " : "",
+                              fmt::arg("i", i));
+      }
+      return fmt::format("INSERT INTO {} (crmh_op, crmh_row_id, crmh_row_int, crmh_expect, "
+                         "crmh_opname, crmh_label) VALUES {}",
+                         tmp_, values);
+    });
+    static const std::string kEmpty;
+    std::vector<SqlParam> p;
+    p.reserve(6 * m);
+    for (size_t i = start; i < start + m; ++i) {
+      const TmpRow& r = rows[i];
+      p.push_back(SqlParam::Int(r.op_no));
+      p.push_back(SqlParam::Text(*r.id));
+      SqlParam as_int = Id(*r.id);
+      p.push_back(as_int.text ? SqlParam::Int(0) : as_int);
+      p.push_back(SqlParam::Text(r.expect ? *r.expect : kEmpty));
+      p.push_back(SqlParam::Text(r.opname ? *r.opname : kEmpty));
+      p.push_back(SqlParam::Text(r.label ? *r.label : kEmpty));
+    }
+    stmts_.Exec(sql, p);
+  }
 }
 
 SqlParam ShadowTable::Id(const std::string& id) const {
@@ -246,6 +316,31 @@ Result<long long> ShadowTable::CopyIfUnchanged(const std::vector<Planned>& rows,
   const size_t n = rows.size();
   if (n == 0) return 0LL;
   long long copied = 0;
+  std::vector<const std::string*> ids;
+  ids.reserve(n);
+  for (const auto& r : rows) ids.push_back(&r.id);
+  if (UseJoin(n, ids)) {
+    Status st = Guard(fmt::format("backing up {} row(s) of {}", n, table_), [&] {
+      std::vector<std::string> expects;
+      expects.reserve(n);
+      for (const auto& r : rows) expects.push_back(db_.mysql() ? Hex(*r.expect) : *r.expect);
+      std::vector<TmpRow> tmp;
+      tmp.reserve(n);
+      for (size_t i = 0; i < n; ++i) tmp.push_back({rows[i].op_no, &rows[i].id, &expects[i]});
+      FillTmp(tmp);
+      const std::string& sql = Text("copy-b join", [&] {
+        return fmt::format(
+            "INSERT INTO {} (crmh_run_id, crmh_set, crmh_op, crmh_image, {}) SELECT :run, :set, "
+            "p.crmh_op, 'b', {} FROM {} p JOIN {} t ON {} WHERE {} = {}{}",
+            shadow_, list_, list_, tmp_, qtable_, TmpJoin("t", "p"), live_cmp_,
+            db_.mysql() ? "UNHEX(p.crmh_expect)" : "p.crmh_expect",
+            db_.mysql() ? " FOR UPDATE" : "");
+      });
+      copied = stmts_.Exec(sql, {SqlParam::Text(run_id), SqlParam::Int(set_no)});
+    });
+    if (!st) return st.error();
+    return copied;
+  }
   Status st = Guard(fmt::format("backing up {} row(s) of {}", n, table_), [&] {
     const std::string& sql = Text(fmt::format("copy-b {}", n), [&] {
       std::string expect = CaseWhen(qid_, "a", "e", n);
@@ -285,6 +380,32 @@ Result<long long> ShadowTable::RecordVerified(const std::vector<LedgerRow>& rows
   const size_t n = rows.size();
   if (n == 0) return 0LL;
   long long written = 0;
+  std::vector<const std::string*> ids;
+  ids.reserve(n);
+  for (const auto& r : rows) ids.push_back(&r.row_id);
+  if (UseJoin(n, ids)) {
+    Status st = Guard(fmt::format("verifying the backup of {}", table_), [&] {
+      std::vector<TmpRow> tmp;
+      tmp.reserve(n);
+      for (const auto& r : rows) tmp.push_back({r.op_no, &r.row_id, nullptr, &r.op, &r.label});
+      FillTmp(tmp);
+      const std::string& sql = Text("ledger join", [&] {
+        return fmt::format(
+            "INSERT INTO {} (run_id, set_no, op_no, table_name, id_column, row_id, op, label, "
+            "created_at) SELECT :run, :set, b.crmh_op, :t, :c, p.crmh_row_id, p.crmh_opname, "
+            "p.crmh_label, :now FROM {} b JOIN {} t ON t.{} = b.{} JOIN {} p ON p.crmh_op = "
+            "b.crmh_op WHERE b.crmh_run_id = :run2 AND b.crmh_set = :set2 AND b.crmh_image = 'b' "
+            "AND {}",
+            db_.State("ledger"), shadow_, qtable_, qid_, qid_, tmp_, eq_bt_);
+      });
+      written = stmts_.Exec(sql, {SqlParam::Text(run_id), SqlParam::Int(set_no),
+                                  SqlParam::Text(table_), SqlParam::Text(id_column_),
+                                  SqlParam::Text(now), SqlParam::Text(run_id),
+                                  SqlParam::Int(set_no)});
+    });
+    if (!st) return st.error();
+    return written;
+  }
   Status st = Guard(fmt::format("verifying the backup of {}", table_), [&] {
     const std::string& sql = Text(fmt::format("ledger {}", n), [&] {
       return fmt::format(
@@ -319,6 +440,26 @@ Result<long long> ShadowTable::CopyAfter(const std::vector<std::pair<std::string
   const size_t n = id_ops.size();
   if (n == 0) return 0LL;
   long long copied = 0;
+  std::vector<const std::string*> ids;
+  ids.reserve(n);
+  for (const auto& [id, op] : id_ops) ids.push_back(&id);
+  if (UseJoin(n, ids)) {
+    Status st = Guard(fmt::format("recording the after-images of {} row(s) of {}", n, table_), [&] {
+      std::vector<TmpRow> tmp;
+      tmp.reserve(n);
+      for (const auto& [id, op] : id_ops) tmp.push_back({op, &id});
+      FillTmp(tmp);
+      const std::string& sql = Text("copy-a join", [&] {
+        return fmt::format(
+            "INSERT INTO {} (crmh_run_id, crmh_set, crmh_op, crmh_image, {}) SELECT :run, :set, "
+            "p.crmh_op, 'a', {} FROM {} p JOIN {} t ON {}",
+            shadow_, list_, list_, tmp_, qtable_, TmpJoin("t", "p"));
+      });
+      copied = stmts_.Exec(sql, {SqlParam::Text(run_id), SqlParam::Int(set_no)});
+    });
+    if (!st) return st.error();
+    return copied;
+  }
   Status st = Guard(fmt::format("recording the after-images of {} row(s) of {}", n, table_), [&] {
     const std::string& sql = Text(fmt::format("copy-a {}", n), [&] {
       return fmt::format(
@@ -442,6 +583,62 @@ Result<long long> ShadowTable::PutBackImages(const std::string& run_id, int set_
   });
   if (!st) return st.error();
   return done;
+}
+
+Result<long long> ShadowTable::CopyToArchive(const std::vector<int>& op_nos,
+                                             const std::string& run_id, int set_no,
+                                             const std::string& now) {
+  const size_t n = op_nos.size();
+  if (n == 0) return 0LL;
+  long long copied = 0;
+  Status st = Guard(fmt::format("archiving {} row(s) of {}", n, table_), [&] {
+    const std::string& sql = Text(fmt::format("archive {}", n), [&] {
+      std::string blist;
+      for (const auto& c : cols_) blist += (blist.empty() ? "b." : ", b.") + db_.Q(c);
+      return fmt::format(
+          "INSERT INTO {} (crmh_run_id, crmh_set, crmh_op, crmh_archived_at, {}) SELECT "
+          "b.crmh_run_id, b.crmh_set, b.crmh_op, :now, {} FROM {} b WHERE b.crmh_run_id = :run "
+          "AND b.crmh_set = :set AND b.crmh_image = 'b' AND {}",
+          db_.State("ar_" + table_), list_, blist, shadow_, InList("b.crmh_op", "o", n));
+    });
+    std::vector<SqlParam> p{SqlParam::Text(now), SqlParam::Text(run_id), SqlParam::Int(set_no)};
+    for (int op : op_nos) p.push_back(SqlParam::Int(op));
+    copied = stmts_.Exec(sql, p);
+  });
+  if (!st) return st.error();
+  return copied;
+}
+
+Result<long long> ShadowTable::DropArchived(const std::string& run_id, int set_no) {
+  long long n = 0;
+  Status st = Guard(fmt::format("taking restored rows of {} out of the archive", table_), [&] {
+    n = stmts_.Exec(Text("unarchive",
+                         [&] {
+                           return fmt::format(
+                               "DELETE FROM {} WHERE crmh_run_id = :run AND crmh_set = :set",
+                               db_.State("ar_" + table_));
+                         }),
+                    {SqlParam::Text(run_id), SqlParam::Int(set_no)});
+  });
+  if (!st) return st.error();
+  return n;
+}
+
+Result<long long> ShadowTable::DeleteRows(const std::vector<std::string>& ids) {
+  const size_t n = ids.size();
+  if (n == 0) return 0LL;
+  long long deleted = 0;
+  Status st = Guard(fmt::format("deleting {} row(s) of {}", n, table_), [&] {
+    const std::string& sql = Text(fmt::format("delete {}", n), [&] {
+      return fmt::format("DELETE FROM {} WHERE {}", qtable_, InList(qid_, "i", n));
+    });
+    std::vector<SqlParam> p;
+    p.reserve(n);
+    for (const auto& id : ids) p.push_back(Id(id));
+    deleted = stmts_.Exec(sql, p);
+  });
+  if (!st) return st.error();
+  return deleted;
 }
 
 // --- Statements --------------------------------------------------------------------------------

@@ -158,6 +158,21 @@ class ShadowTable {
                                   const std::vector<std::pair<std::string, int>>& id_ops,
                                   bool insert);
 
+  // The `archive` op (crm/archive.h): copies this set's before-images of the ops `op_nos` into
+  // the table's archive, stamped `now`. Returns rows copied. The archive must exist.
+  Result<long long> CopyToArchive(const std::vector<int>& op_nos, const std::string& run_id,
+                                  int set_no, const std::string& now);
+  // Restore of archived rows: removes the set's rows from the archive. Returns rows removed.
+  Result<long long> DropArchived(const std::string& run_id, int set_no);
+  // Deletes the rows with these ids in one statement. Ids distinct. Returns rows deleted.
+  Result<long long> DeleteRows(const std::vector<std::string>& ids);
+
+  // Steps over more rows than this (default 64) send the per-row values (planned text, op, ledger
+  // label) as rows of a per-connection temporary table and join it, instead of CASE lists whose
+  // evaluation grows with rows × rows (a 1,000-contact prune set has ~5,000 child rows). Tests set
+  // it to 0 to run the join path on small sets.
+  static void SetJoinThreshold(size_t rows);
+
  private:
   ShadowTable(Db& db, std::string table, std::string id_column)
       : db_(db), stmts_(db), table_(std::move(table)), id_column_(std::move(id_column)) {}
@@ -173,6 +188,18 @@ class ShadowTable {
   std::string eq_bt_;     // image b equal to live row t
   std::string eq_at_;     // image a equal to live row t
   bool id_int_ = false;   // MySQL: the id column is an integer type
+  std::string tmp_;       // the temporary table of the join path ("" = not created: CASE only)
+
+  struct TmpRow {
+    int op_no = 0;
+    const std::string* id = nullptr;
+    const std::string* expect = nullptr;  // (hex on MySQL) or null
+    const std::string* opname = nullptr;
+    const std::string* label = nullptr;
+  };
+  bool UseJoin(size_t n, const std::vector<const std::string*>& ids) const;
+  void FillTmp(const std::vector<TmpRow>& rows);  // throws
+  std::string TmpJoin(const std::string& t, const std::string& p) const;  // "t.id = p.…"
   std::map<std::string, std::string> texts_;
 };
 

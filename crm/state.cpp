@@ -194,8 +194,30 @@ std::vector<std::string> V5(Db& db) {
 // Weekly audit snapshots and the score job's history (crm/scores.h).
 std::vector<std::string> V6(Db& db) { return ScoreTablesV6(db); }
 
+// Run checkpoints (crm/checkpoints.h): a destructive run's progress, written in each committed
+// change set's transaction.
+std::vector<std::string> V7(Db& db) {
+  const StateDdl ddl = StateDdlFor(db);
+  return {
+      fmt::format("CREATE TABLE IF NOT EXISTS {} ("
+                  "run_id VARCHAR(64) NOT NULL PRIMARY KEY,"
+                  "job VARCHAR(64) NOT NULL,"
+                  "status VARCHAR(16) NOT NULL,"
+                  "last_key VARCHAR(255) NULL,"
+                  "sets_done BIGINT NOT NULL DEFAULT 0,"
+                  "items_done BIGINT NOT NULL DEFAULT 0,"
+                  "started_at {ts} NOT NULL,"
+                  "updated_at {ts} NOT NULL,"
+                  "resumed_by VARCHAR(64) NULL){engine}",
+                  db.State("checkpoints"), fmt::arg("ts", ddl.ts), fmt::arg("engine", ddl.engine)),
+      fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} (job, status)",
+                  db.Q(db.state_config().table_prefix + "checkpoints_job"),
+                  db.State("checkpoints")),
+  };
+}
+
 const std::vector<Migration>& Migrations() {
-  static const std::vector<Migration> k = {{1, &V1}, {2, &V2}, {3, &V3}, {4, &V4}, {5, &V5}, {6, &V6}};
+  static const std::vector<Migration> k = {{1, &V1}, {2, &V2}, {3, &V3}, {4, &V4}, {5, &V5}, {6, &V6}, {7, &V7}};
   return k;
 }
 

@@ -283,7 +283,8 @@ int CmdForget(const Args& a, std::ostream& out, std::ostream& err) {
                         {"images_erased", stats->images},
                         {"dumps_deleted", stats->dumps},
                         {"flags_erased", stats->flags},
-                        {"notices_erased", stats->notices}};
+                        {"notices_erased", stats->notices},
+                        {"archived_rows_erased", stats->archived}};
   // The journal keeps that an erasure happened, not whom it was about.
   auto run_id = JournalAction(**db, *cfg, "forget", "forget", counts,
                               "erased a contact from the ledger and dumps (data-protection request)");

@@ -8,6 +8,7 @@
 
 #include "core/text.h"
 #include "core/time_util.h"
+#include "crm/archive.h"
 #include "crm/ledger.h"
 #include "jobs/dump.h"
 #include "jobs/job.h"
@@ -55,13 +56,40 @@ T Must(Result<T> result) {
 struct SetOutcome {
   bool applied = false;
   long long rows = 0;
+  std::string skipped;  // a precheck's reason
 };
 
-// The changes themselves, one statement per row (values differ per row).
-void ApplyChanges(crm::Db& db, const ChangeSet& cs, std::map<std::string, long long>& by_table) {
-  for (const RowOp& op : cs.ops) {
-    ExecuteRowOp(db, op);
-    by_table[op.table] += 1;
+bool Removes(OpKind k) { return k == OpKind::kDelete || k == OpKind::kArchive; }
+
+// The changes themselves: updates one statement per row (values differ per row); a run of
+// consecutive deletes of one table, one statement (DELETE … IN, its row count checked).
+void ApplyChanges(crm::Db& db, Tables& tables, const ChangeSet& cs,
+                  std::map<std::string, long long>& by_table) {
+  size_t i = 0;
+  while (i < cs.ops.size()) {
+    const RowOp& op = cs.ops[i];
+    if (!Removes(op.kind)) {
+      ExecuteRowOp(db, op);
+      by_table[op.table] += 1;
+      ++i;
+      continue;
+    }
+    std::vector<std::string> ids;
+    std::set<std::string> seen;
+    size_t end = i;
+    while (end < cs.ops.size() && Removes(cs.ops[end].kind) && cs.ops[end].table == op.table &&
+           cs.ops[end].id_column == op.id_column && seen.insert(cs.ops[end].id).second) {
+      ids.push_back(cs.ops[end].id);
+      ++end;
+    }
+    crm::ShadowTable* t = Must(GetTable(db, tables, op.table, op.id_column, false));
+    long long n = Must(t->DeleteRows(ids));
+    if (n != static_cast<long long>(ids.size())) {
+      throw std::runtime_error(
+          fmt::format("deleting {} row(s) of {} removed {}", ids.size(), op.table, n));
+    }
+    by_table[op.table] += n;
+    i = end;
   }
 }
 
@@ -84,6 +112,9 @@ std::vector<std::vector<size_t>> Layers(const ChangeSet& cs, const std::vector<s
 // change the rows; copy the after-images. Throws on failure (the caller rolls back).
 SetOutcome ApplySet(crm::Db& db, Tables& tables, const std::string& run_id, int set_no,
                     const ChangeSet& cs, std::map<std::string, long long>& by_table) {
+  if (cs.precheck) {
+    if (auto why = cs.precheck(db)) return {false, 0, *why};
+  }
   // Ops grouped by table, tables in order of first appearance, ops in plan order.
   std::vector<std::pair<crm::ShadowTable*, std::vector<size_t>>> groups;
   {
@@ -123,7 +154,20 @@ SetOutcome ApplySet(crm::Db& db, Tables& tables, const std::string& run_id, int 
           rows.size(), t->table(), verified));
     }
   }
-  ApplyChanges(db, cs, by_table);
+  // Archive ops: the verified before-images into the archive, one statement per table.
+  for (const auto& [t, idx] : groups) {
+    std::vector<int> archive;
+    for (size_t i : idx) {
+      if (cs.ops[i].kind == OpKind::kArchive) archive.push_back(static_cast<int>(i));
+    }
+    if (archive.empty()) continue;
+    long long copied = Must(t->CopyToArchive(archive, run_id, set_no, now));
+    if (copied != static_cast<long long>(archive.size())) {
+      throw std::runtime_error(fmt::format("archiving {} row(s) of {} copied {}", archive.size(),
+                                           t->table(), copied));
+    }
+  }
+  ApplyChanges(db, tables, cs, by_table);
   // After-images: what restore expects to find (anything else means someone changed it since).
   // None for a deleted row, nor for an op whose row a later op of the set deletes.
   std::set<std::pair<std::string, std::string>> deleted_later;
@@ -131,7 +175,7 @@ SetOutcome ApplySet(crm::Db& db, Tables& tables, const std::string& run_id, int 
   for (size_t i = cs.ops.size(); i-- > 0;) {
     const RowOp& op = cs.ops[i];
     std::pair<std::string, std::string> row{op.table, op.id};
-    if (op.kind == OpKind::kDelete) {
+    if (Removes(op.kind)) {
       deleted_later.insert(row);
     } else {
       wants_after[i] = !deleted_later.count(row);
@@ -154,13 +198,14 @@ SetOutcome ApplySet(crm::Db& db, Tables& tables, const std::string& run_id, int 
       }
     }
   }
-  return {true, static_cast<long long>(cs.ops.size())};
+  if (cs.before_commit) cs.before_commit(db);
+  return {true, static_cast<long long>(cs.ops.size()), ""};
 }
 
 }  // namespace
 
 void ExecuteRowOp(crm::Db& db, const RowOp& op) {
-  if (op.kind == OpKind::kDelete) {
+  if (Removes(op.kind)) {
     soci::statement s = (db.sql().prepare << fmt::format("DELETE FROM {} WHERE {} = :id",
                                                          db.Q(op.table), db.Q(op.id_column)),
                          soci::use(op.id));
@@ -199,6 +244,8 @@ const char* OpName(OpKind k) {
       return "soft_delete";
     case OpKind::kDelete:
       return "delete";
+    case OpKind::kArchive:
+      return "archive";
   }
   return "?";
 }
@@ -236,25 +283,41 @@ Status CheckLimits(crm::Db& db, const std::vector<ChangeSet>& plan, const Limits
 
 Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
                              const std::vector<ChangeSet>& plan, crm::JobLock* lock,
-                             const std::atomic<bool>* stop) {
+                             const std::atomic<bool>* stop, const ApplyHooks& hooks) {
   ApplyStats stats;
-  // Every table's shadow (DDL, so before the first transaction) and statement texts.
+  // Every table's shadow and archive (DDL, so before the first transaction) and statement texts.
   Tables tables;
+  std::set<std::string> archives;
   for (const auto& cs : plan) {
     for (const auto& op : cs.ops) {
       auto t = GetTable(db, tables, op.table, op.id_column, /*ensure=*/true);
       if (!t) return t.error();
+      if (op.kind == OpKind::kArchive && archives.insert(op.table).second) {
+        if (Status st = crm::EnsureArchive(db, op.table); !st) return st.error();
+      }
     }
   }
   int set_no = 0;
+  double last_seconds = 0;
   for (const auto& cs : plan) {
     ++set_no;
     if (stop && stop->load()) {
       spdlog::info("[{}] stop requested: ending at a change-set boundary ({} of {} applied)",
                    run_id, stats.sets_applied, plan.size());
       stats.stopped = true;
+      stats.stop_reason = "stop";
       break;
     }
+    if (hooks.before_set) {
+      if (auto why = hooks.before_set(set_no, last_seconds)) {
+        spdlog::info("[{}] {}: ending at a change-set boundary ({} of {} applied)", run_id, *why,
+                     stats.sets_applied, plan.size());
+        stats.stop_reason = *why;
+        stats.stopped = *why == "stop";
+        break;
+      }
+    }
+    const auto set_start = std::chrono::steady_clock::now();
     if (lock) {
       if (Status st = lock->Check(); !st) return st.error();
     }
@@ -278,7 +341,12 @@ Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
                       [&] { throw std::runtime_error(e.what()); });
     }
     if (!st) return st.error();
-    if (out.applied) {
+    last_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - set_start).count();
+    if (!out.skipped.empty()) {
+      ++stats.skipped[out.skipped];
+      spdlog::info("[{}] change set {} skipped: {} ({})", run_id, set_no, out.skipped, cs.label);
+    } else if (out.applied) {
       ++stats.sets_applied;
       stats.rows_changed += out.rows;
       for (const auto& [t, n] : by_table) stats.rows_by_table[t] += n;
@@ -292,6 +360,11 @@ Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
 }
 
 Status ApplyGuarded(RunContext& ctx, const std::vector<ChangeSet>& plan, RunReport& report) {
+  return ApplyGuarded(ctx, plan, report, ApplyHooks{});
+}
+
+Status ApplyGuarded(RunContext& ctx, const std::vector<ChangeSet>& plan, RunReport& report,
+                    const ApplyHooks& hooks) {
   if (Status st = CheckLimits(ctx.db, plan, {ctx.job.max_rows, ctx.job.max_fraction}); !st) {
     return st;
   }
@@ -304,8 +377,12 @@ Status ApplyGuarded(RunContext& ctx, const std::vector<ChangeSet>& plan, RunRepo
     if (!dump) return dump.error();
     report.details["dump"] = *dump;
   }
-  auto stats = ApplyPlan(ctx.db, ctx.run_id, plan, ctx.lock, ctx.stop_requested);
+  auto stats = ApplyPlan(ctx.db, ctx.run_id, plan, ctx.lock, ctx.stop_requested, hooks);
   if (!stats) return stats.error();
+  if (!stats->stop_reason.empty() && stats->stop_reason != "stop") {
+    report.counts["stopped"] = stats->stop_reason;
+  }
+  if (!stats->skipped.empty()) report.counts["sets_skipped"] = stats->skipped;
   report.counts["change_sets_applied"] = stats->sets_applied;
   report.counts["rows_changed"] = stats->rows_changed;
   report.counts["changed_since_plan"] = stats->changed_since_plan;
@@ -404,7 +481,7 @@ Result<RestoreResult> RestoreRun(crm::Db& db, const std::string& run_id,
   // or a row the run deleted is back.
   auto conflict = [&](const Entry& e,
                       const crm::ShadowTable::ImageState& s) -> std::optional<std::string> {
-    if (e.op == "delete") {
+    if (e.op == "delete" || e.op == "archive") {
       if (s.present)
         return fmt::format("{} {}: deleted by run {} but present again", e.table, e.row_id, run_id);
       return std::nullopt;
@@ -495,6 +572,12 @@ Result<RestoreResult> RestoreRun(crm::Db& db, const std::string& run_id,
         crm::ShadowTable* t = Must(GetTable(db, tables, set[j]->table, set[j]->id_column, false));
         Must(t->PutBackImages(run_id, set_no, update_ops, /*insert=*/false));
         Must(t->PutBackImages(run_id, set_no, insert_ops, /*insert=*/true));
+        for (size_t k = j; k < end; ++k) {
+          if (set[k]->op == "archive") {  // the rows are back: out of the archive
+            Must(t->DropArchived(run_id, set_no));
+            break;
+          }
+        }
         j = end;
       }
       std::string now = NowSql();

@@ -23,7 +23,10 @@
 
 namespace crmh::jobs {
 
-enum class OpKind { kUpdate, kSoftDelete, kDelete };
+// kArchive: the row is copied into its archive table (crm/archive.h, the before-image as
+// verified) and deleted, in the set's transaction; restore inserts it back and takes it out of
+// the archive.
+enum class OpKind { kUpdate, kSoftDelete, kDelete, kArchive };
 const char* OpName(OpKind k);
 
 struct RowOp {
@@ -40,6 +43,14 @@ struct RowOp {
 struct ChangeSet {
   std::string label;  // for logs: "contacts 1..42 (7 rows)"
   std::vector<RowOp> ops;
+  // Runs inside the set's transaction after its changes, just before COMMIT (a job's own
+  // bookkeeping that must commit with the set — prune's checkpoint and notices). A throw rolls
+  // the set back and stops the run. Not called for a set skipped as changed_since_plan.
+  std::function<void(crm::Db&)> before_commit;
+  // Runs inside the set's transaction before anything is locked or copied; returning a reason
+  // skips the set (rolled back, counted in ApplyStats::skipped by reason; the next run plans it
+  // again). Prune re-checks its protections here.
+  std::function<std::optional<std::string>(crm::Db&)> precheck;
 };
 
 // The bare change of one row — no check, no backup, no transaction. The engine's apply step
@@ -61,6 +72,16 @@ struct ApplyStats {
   long long rows_changed = 0;
   std::map<std::string, long long> rows_by_table;
   bool stopped = false;  // a stop request ended the run at a set boundary; the rest is unplanned
+  std::string stop_reason;  // why the run ended early: "stop" (SIGTERM) or the hook's reason
+  std::map<std::string, long long> skipped;  // sets skipped by a precheck, by reason
+};
+
+// Pacing between sets (prune's pt-archiver-like options). `before_set` runs before each set
+// outside any transaction (set_no from 1; last_set_seconds: how long the previous set took, 0
+// before the first); returning a reason ends the run there (ApplyStats::stop_reason), not an
+// error: what was committed stays.
+struct ApplyHooks {
+  std::function<std::optional<std::string>(int set_no, double last_set_seconds)> before_set;
 };
 
 // Applies the plan set by set; returns what happened. An Error means the set in progress was
@@ -68,7 +89,7 @@ struct ApplyStats {
 // `lock` is re-checked before each set; `stop` (SIGTERM) ends the run at a set boundary.
 Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
                              const std::vector<ChangeSet>& plan, crm::JobLock* lock,
-                             const std::atomic<bool>* stop);
+                             const std::atomic<bool>* stop, const ApplyHooks& hooks = {});
 
 struct RunContext;
 struct RunReport;
@@ -76,6 +97,9 @@ struct RunReport;
 // What every destructive job's Apply does: check the limits, take the verified dump if the job
 // asks for one (`dump: true`), apply the plan, and report the counts.
 Status ApplyGuarded(RunContext& ctx, const std::vector<ChangeSet>& plan, RunReport& report);
+// The same with pacing hooks; also reports `stopped` (the hook's reason) and `sets_skipped`.
+Status ApplyGuarded(RunContext& ctx, const std::vector<ChangeSet>& plan, RunReport& report,
+                    const ApplyHooks& hooks);
 
 // Counts per table and a sample of before → after, for reports and dry runs.
 nlohmann::json DescribePlan(const std::vector<ChangeSet>& plan, size_t sample = 10);

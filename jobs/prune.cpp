@@ -7,6 +7,7 @@
 #include <set>
 #include <tuple>
 
+#include "crm/checkpoints.h"
 #include "crm/ledger.h"
 #include "crm/notices.h"
 #include "crm/schema.h"
@@ -173,7 +174,7 @@ std::string PolicyOf(const PruneOptions& p, const std::string& child) {
 Status CheckPruneJob(crm::Db& db, const Mapping& m, const JobConfig& job, bool grants) {
   if (Status st = CheckOptions(db, m, job); !st) return st;
   if (!grants) return Status::Ok();
-  const bool hard = job.prune.action == "delete";
+  const bool hard = job.prune.action != "soft_delete";
   std::vector<std::tuple<std::string, std::string, bool>> tables{
       {m.contacts_table, m.id_column, hard}};
   if (hard && !m.extension_table.empty()) tables.emplace_back(m.extension_table, m.extension_id, true);
@@ -247,9 +248,27 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
              fmt::format("CASE WHEN EXISTS (SELECT 1 FROM {} ch WHERE ch.{} = c.{}{}) THEN 1 ELSE "
                          "0 END",
                          db.Q(ref.table), db.Q(ref.column), db.Q(m.id_column),
-                         ChildFilter(db, ref, /*live_only=*/p.action != "delete")));
+                         ChildFilter(db, ref, /*live_only=*/p.action == "soft_delete")));
   }
   const size_t tests_first = col;
+  // The protections again, as one test the change set re-runs inside its transaction: a keep
+  // tag, a legal hold or an open deal added between this plan and the set's apply skips the set.
+  std::string protect_expr;
+  {
+    std::vector<std::string> exprs;
+    auto add = [&](const PruneCondition& c) { exprs.push_back(ConditionExpr(db, m, c) + " = 1"); };
+    if (p.customer) add(*p.customer);
+    if (p.legal_hold) add(*p.legal_hold);
+    if (p.open_deals) add(*p.open_deals);
+    for (const auto& k : p.keep_if) add(k);
+    for (const auto& ref : m.children) {
+      if (PolicyOf(p, ref.name) != "block") continue;
+      exprs.push_back(fmt::format("EXISTS (SELECT 1 FROM {} ch WHERE ch.{} = c.{}{})",
+                                  db.Q(ref.table), db.Q(ref.column), db.Q(m.id_column),
+                                  ChildFilter(db, ref, /*live_only=*/p.action == "soft_delete")));
+    }
+    protect_expr = Join(exprs, " OR ");
+  }
 
   // Contacts with an open invalid-email flag (standardize's validation), read from the state.
   std::set<std::string> invalid_email;
@@ -263,6 +282,20 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
     });
     if (!st) return st;
   }
+
+  auto unfinished = crm::UnfinishedCheckpoints(db, job.name, ctx.run_id);
+  if (!unfinished) return unfinished.error();
+  resumed_runs_.clear();
+  nlohmann::json resumed = nlohmann::json::array();
+  for (const auto& c : *unfinished) {
+    resumed_runs_.push_back(c.run_id);
+    resumed.push_back({{"run_id", c.run_id},
+                       {"status", c.status},
+                       {"last_key", c.last_key},
+                       {"change_sets_done", c.sets_done},
+                       {"contacts_done", c.items_done}});
+  }
+  if (!resumed.empty()) report.details["resumed_from"] = resumed;
 
   auto open = crm::ListNotices(db, job.name, /*open_only=*/true);
   if (!open) return open.error();
@@ -357,7 +390,8 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
   // --- prune: batches of due contacts, each one change set.
   auto contact_cols = crm::OrderedColumns(db, m.contacts_table);
   if (!contact_cols) return contact_cols.error();
-  const bool hard = p.action == "delete";
+  const bool hard = p.action != "soft_delete";
+  const OpKind remove = p.action == "archive" ? OpKind::kArchive : OpKind::kDelete;
   std::string modified_by, updated_at;
   if (auto it = m.fields.find("modified_by");
       it != m.fields.end() && !it->second.related && !ctx.cfg.system_user.empty()) {
@@ -419,8 +453,8 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
             op.set.emplace_back(ref.soft_delete, "1");
             op.note = fmt::format("prune: soft-delete {} of contact {}", ref.name, owner);
           } else {
-            op.kind = OpKind::kDelete;
-            op.note = fmt::format("prune: delete {} of contact {}", ref.name, owner);
+            op.kind = soft_child ? OpKind::kDelete : remove;
+            op.note = fmt::format("prune: {} {} of contact {}", OpName(op.kind), ref.name, owner);
           }
           ++child_rows[ref.name];
           cs.ops.push_back(std::move(op));
@@ -433,9 +467,9 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
             fmt::arg("text", crm::RowTextExpr(db, ext_cols, "e")),
             fmt::arg("t", db.Q(m.extension_table)), fmt::arg("in", in));
         for (const auto& r : rs) {
-          RowOp op{OpKind::kDelete, m.extension_table, m.extension_id, crm::CellText(r, 0), {},
+          RowOp op{remove, m.extension_table, m.extension_id, crm::CellText(r, 0), {},
                    crm::CellText(r, 1), ""};
-          op.note = fmt::format("prune: delete the extension row of contact {}", op.id);
+          op.note = fmt::format("prune: {} the extension row of contact {}", OpName(remove), op.id);
           ++child_rows[m.extension_table];
           cs.ops.push_back(std::move(op));
         }
@@ -452,7 +486,7 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
         op.id = crm::CellText(r, 0);
         op.expect = crm::CellText(r, 1);
         if (hard) {
-          op.kind = OpKind::kDelete;
+          op.kind = remove;
         } else {
           op.kind = OpKind::kSoftDelete;
           op.set.emplace_back(m.soft_delete, "1");
@@ -463,6 +497,49 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
         cs.ops.push_back(std::move(op));
       }
       cs.label = fmt::format("prune {}..{} ({} contacts)", ids.front(), ids.back(), ids.size());
+      // Inside the set's transaction: the protections and notices again (a keep tag or a rescue
+      // since the plan skips the set), then — committed with the set — its contacts' notices
+      // closed `pruned` and the run's checkpoint advanced. A killed run leaves both exact.
+      std::vector<long long> notice_ids;
+      for (const auto& id : ids) notice_ids.push_back(due_notice_[id]);
+      const std::string protected_sql =
+          protect_expr.empty()
+              ? std::string()
+              : fmt::format("SELECT COUNT(*) FROM {} c WHERE c.{} IN ({}) AND ({})",
+                            db.Q(m.contacts_table), db.Q(m.id_column), in, protect_expr);
+      std::string notice_in;
+      for (long long n : notice_ids) notice_in += (notice_in.empty() ? "" : ", ") + std::to_string(n);
+      const std::string open_sql =
+          fmt::format("SELECT COUNT(*) FROM {} WHERE id IN ({}) AND status = 'open'{}",
+                      db.State("notices"), notice_in, db.mysql() ? " FOR UPDATE" : "");
+      const std::string close_sql = fmt::format(
+          "UPDATE {} SET status = 'pruned', open_key = NULL, closed_at = :now, closed_run = :run, "
+          "closed_by = 'prune' WHERE id IN ({}) AND status = 'open'",
+          db.State("notices"), notice_in);
+      const std::string run_id = ctx.run_id, last_key = ids.back();
+      const long long n_ids = static_cast<long long>(ids.size());
+      const Clock* clock = &ctx.clock;  // (outlives the plan: Apply runs within the same run)
+      cs.precheck = [protected_sql, open_sql, n_ids](crm::Db& d) -> std::optional<std::string> {
+        long long n = 0;
+        if (!protected_sql.empty()) {
+          d.sql() << protected_sql, soci::into(n);
+          if (n > 0) return std::string("protected_since_plan");
+        }
+        d.sql() << open_sql, soci::into(n);
+        if (n != n_ids) return std::string("notice_closed_since_plan");
+        return std::nullopt;
+      };
+      cs.before_commit = [close_sql, run_id, last_key, n_ids, clock](crm::Db& d) {
+        const SysSeconds stamp = clock->Now();
+        const std::string t = FormatSqlTime(stamp);
+        soci::statement upd = (d.sql().prepare << close_sql, soci::use(t), soci::use(run_id));
+        upd.execute(true);
+        if (upd.get_affected_rows() != n_ids) {
+          throw std::runtime_error(fmt::format("closing the notices of {} pruned contacts closed {}",
+                                               n_ids, upd.get_affected_rows()));
+        }
+        crm::AdvanceCheckpoint(d, run_id, last_key, n_ids, stamp);
+      };
       plan_.push_back(std::move(cs));
     }
   });
@@ -521,36 +598,119 @@ Status PruneJob::Apply(RunContext& ctx, RunReport& report) {
     closed[status] = *n;
   }
   report.counts["notices_closed"] = closed;
+  if (!resumed_runs_.empty()) {
+    if (Status st = crm::MarkResumed(db, resumed_runs_, ctx.run_id, now); !st) return st;
+  }
   if (plan_.empty()) return Status::Ok();
 
-  Status applied = ApplyGuarded(ctx, plan_, report);
-  // Whatever the engine committed (all, or the sets before a failure or a stop): close those
-  // notices as pruned. The ledger says which contacts this run removed.
-  std::vector<long long> pruned;
-  Status st = crm::Guard("reading the run's ledger", [&] {
-    soci::rowset<std::string> rs =
-        (db.sql().prepare << fmt::format("SELECT row_id FROM {} WHERE run_id = :r AND table_name = "
-                                         ":t AND op IN ('delete', 'soft_delete')",
-                                         db.State("ledger")),
-         soci::use(ctx.run_id), soci::use(ctx.cfg.mapping.contacts_table));
-    for (const auto& id : rs) {
-      if (auto it = due_notice_.find(id); it != due_notice_.end()) pruned.push_back(it->second);
+  if (Status st = crm::OpenCheckpoint(db, job.name, ctx.run_id, now); !st) return st;
+  Pacer pacer(ctx);
+  ApplyHooks hooks;
+  hooks.before_set = [&pacer](int set_no, double last) { return pacer.BeforeSet(set_no, last); };
+  Status applied = ApplyGuarded(ctx, plan_, report, hooks);
+  pacer.Report(report);
+  {
+    // A stop by max_runtime leaves work for the next run; a failure after some sets leaves the
+    // checkpoint `running` (the next run resumes, as after a crash); nothing done: nothing to
+    // resume.
+    auto cp = crm::ReadCheckpoint(db, ctx.run_id);
+    if (!cp) return applied ? Status(cp.error()) : applied;
+    std::string status;
+    if (applied) {
+      status = report.counts.contains("stopped") ? "stopped" : "done";
+      if (report.interrupted) status = "stopped";
+    } else if (!*cp || (*cp)->sets_done == 0) {
+      status = "failed";
     }
+    if (!status.empty()) {
+      if (Status st = crm::CloseCheckpoint(db, ctx.run_id, status, ctx.clock.Now()); !st) {
+        return applied ? st : applied;
+      }
+    }
+  }
+  // Whatever the engine committed (all, or the sets before a failure or a stop): each set closed
+  // its contacts' notices `pruned` in its own transaction; the run's ledger counts them.
+  long long contacts_pruned = 0;
+  Status st = crm::Guard("reading the run's ledger", [&] {
+    db.sql() << fmt::format("SELECT COUNT(*) FROM {} WHERE run_id = :r AND table_name = :t AND op "
+                            "IN ('delete', 'soft_delete', 'archive')",
+                            db.State("ledger")),
+        soci::use(ctx.run_id), soci::use(ctx.cfg.mapping.contacts_table), soci::into(contacts_pruned);
   });
   if (!st) return applied ? st : applied;
-  auto n = crm::CloseNotices(db, pruned, "pruned", ctx.run_id, "prune", now);
-  if (!n) return applied ? Status(n.error()) : applied;
-  report.counts["contacts_pruned"] = *n;
+  report.counts["contacts_pruned"] = contacts_pruned;
   if (!applied) return applied;
   report.message = fmt::format("{} contact(s) pruned ({}), {} row(s) changed in {} change set(s); "
                                "{} new notice(s); {} set(s) skipped because a row changed since "
                                "the plan",
-                               *n, job.prune.action, report.counts["rows_changed"].get<long long>(),
+                               contacts_pruned, job.prune.action, report.counts["rows_changed"].get<long long>(),
                                report.counts["change_sets_applied"].get<long long>(), *opened,
                                report.counts["changed_since_plan"].get<long long>());
   return Status::Ok();
 }
 
 Status PruneJob::Record(RunContext&, RunReport&) { return Status::Ok(); }
+
+PruneJob::Pacer::Pacer(RunContext& ctx) : ctx_(ctx), start_(ctx.clock.Now()) {}
+
+std::optional<std::string> PruneJob::Pacer::BeforeSet(int set_no, double last_set_seconds) {
+  const PruneOptions& p = ctx_.job.prune;
+  if (set_no > 1) {
+    const double pause = p.sleep + p.sleep_coef * last_set_seconds;
+    if (pause > 0) {
+      ctx_.clock.SleepFor(std::chrono::milliseconds(static_cast<long long>(pause * 1000 + 0.5)));
+      slept_ += pause;
+    }
+  }
+  auto over_time = [&] {
+    return p.max_runtime.count() > 0 && ctx_.clock.Now() - start_ >= p.max_runtime;
+  };
+  for (;;) {
+    if (over_time()) return std::string("max_runtime");
+    if (ctx_.stop_requested && ctx_.stop_requested->load()) return std::string("stop");
+    auto why = Throttle();
+    if (!why) return std::nullopt;
+    ++throttled_[*why];
+    ctx_.clock.SleepFor(std::chrono::duration_cast<std::chrono::milliseconds>(p.throttle_check));
+    throttled_seconds_ += static_cast<double>(p.throttle_check.count());
+  }
+}
+
+// The limits, read from the server (MariaDB/MySQL only): the reason to wait, if any.
+std::optional<std::string> PruneJob::Pacer::Throttle() {
+  const PruneOptions& p = ctx_.job.prune;
+  crm::Db& db = ctx_.db;
+  if (!db.mysql()) return std::nullopt;
+  if (p.max_threads_running) {
+    std::string name, value;
+    db.sql() << "SHOW GLOBAL STATUS LIKE 'Threads_running'", soci::into(name), soci::into(value);
+    last_threads_running_ = std::stoll(value);
+    if (last_threads_running_ > *p.max_threads_running) return std::string("threads_running");
+  }
+  if (p.max_replica_lag) {
+    soci::rowset<soci::row> rs = db.sql().prepare << "SHOW REPLICA STATUS";
+    for (const auto& r : rs) {
+      replica_seen_ = true;
+      for (size_t i = 0; i < r.size(); ++i) {
+        if (r.get_properties(i).get_name() != "Seconds_Behind_Master") continue;
+        // NULL: the replica is not replicating — wait, as pt-archiver does.
+        if (r.get_indicator(i) == soci::i_null) return std::string("replica_stopped");
+        if (crm::CellInt(r, i) > p.max_replica_lag->count()) return std::string("replica_lag");
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+void PruneJob::Pacer::Report(RunReport& report) const {
+  const PruneOptions& p = ctx_.job.prune;
+  nlohmann::json j = {{"slept_seconds", slept_},
+                      {"throttled", throttled_},
+                      {"throttled_seconds", throttled_seconds_}};
+  if (p.max_threads_running) j["threads_running_last"] = last_threads_running_;
+  if (p.max_replica_lag && ctx_.db.mysql()) j["replica_seen"] = replica_seen_;
+  if (p.max_runtime.count() > 0) j["max_runtime_seconds"] = p.max_runtime.count();
+  report.counts["pacing"] = j;
+}
 
 }  // namespace crmh::jobs

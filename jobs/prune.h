@@ -19,6 +19,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,25 @@ class PruneJob final : public JobKind {
   std::map<std::string, std::vector<long long>> to_close_;  // status → notice ids
   std::map<std::string, long long> due_notice_;           // contact id → its open notice
   std::vector<ChangeSet> plan_;
+  std::vector<std::string> resumed_runs_;  // unfinished checkpoints this run takes over
+
+  // pt-archiver-like pacing between change sets (options sleep, sleep_coef, max_runtime,
+  // max_threads_running, max_replica_lag): sleeps and waits through the clock seam.
+  class Pacer {
+   public:
+    explicit Pacer(RunContext& ctx);
+    std::optional<std::string> BeforeSet(int set_no, double last_set_seconds);
+    void Report(RunReport& report) const;
+
+   private:
+    std::optional<std::string> Throttle();
+    RunContext& ctx_;
+    SysSeconds start_;
+    double slept_ = 0, throttled_seconds_ = 0;
+    std::map<std::string, long long> throttled_;
+    long long last_threads_running_ = 0;
+    bool replica_seen_ = false;
+  };
 };
 
 }  // namespace crmh::jobs

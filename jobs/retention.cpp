@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <set>
 
+#include "crm/archive.h"
 #include "crm/flags.h"
 #include "crm/notices.h"
 #include "crm/ledger.h"
@@ -63,6 +64,10 @@ Result<PurgeStats> PurgeOlderThan(crm::Db& db, const Config& cfg, SysSeconds cut
   for (const auto& run : runs) {
     if (Status p = PurgeRun(db, run, stats); !p) return p.error();
   }
+  // Archived rows (prune's archive action) follow the same policy.
+  auto archived = crm::PurgeArchivesBefore(db, cutoff);
+  if (!archived) return archived.error();
+  stats.archived = *archived;
   std::error_code ec;
   if (fs::is_directory(DumpRoot(cfg), ec)) {
     auto cutoff_file = fs::file_time_type::clock::now() -
@@ -122,6 +127,22 @@ Result<PurgeStats> ForgetContact(crm::Db& db, const Config& cfg, const std::stri
     tx.commit();
   });
   if (!st) return st.error();
+  // The archives: the contact's row, its extension row, and child rows that pointed at it.
+  {
+    auto n = crm::EraseArchived(db, m.contacts_table, m.id_column, contact_id);
+    if (!n) return n.error();
+    stats.archived += *n;
+    if (!m.extension_table.empty()) {
+      n = crm::EraseArchived(db, m.extension_table, m.extension_id, contact_id);
+      if (!n) return n.error();
+      stats.archived += *n;
+    }
+    for (const auto& c : m.children) {
+      n = crm::EraseArchived(db, c.table, c.column, contact_id, c.type_column, c.type_value);
+      if (!n) return n.error();
+      stats.archived += *n;
+    }
+  }
   auto flags = crm::ForgetFlags(db, contact_id);
   if (!flags) return flags.error();
   stats.flags = *flags;
@@ -153,6 +174,7 @@ Status RetentionJob::Apply(RunContext& ctx, RunReport& report) {
   report.counts["ledger_rows_purged"] = stats->ledger_rows;
   report.counts["images_purged"] = stats->images;
   report.counts["dumps_purged"] = stats->dumps;
+  report.counts["archived_rows_purged"] = stats->archived;
   report.message = fmt::format("purged {} run(s) older than {} days ({} row images, {} dumps)",
                                stats->runs, RetentionDays(ctx.job), stats->images, stats->dumps);
   return Status::Ok();

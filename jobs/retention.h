@@ -20,6 +20,7 @@ struct PurgeStats {
   long long dumps = 0;
   long long flags = 0;  // forget: validation flags about the contact (they quote its values)
   long long notices = 0;  // forget: prune notices about the contact
+  long long archived = 0;  // archive rows (crm/archive.h) purged or erased
 };
 
 // Purges ledger entries, images and dumps of runs whose changes are older than `cutoff`.

@@ -50,7 +50,7 @@ def fresh(test, backend, action):
 
 def gone(crm, action, base, pre_deleted):
     """Contacts the prune removed: deleted rows, or newly soft-deleted ones."""
-    if action == "delete":
+    if action in ("delete", "archive"):
         return set(base["contacts"]) - {r[0] for r in crm.sql("SELECT id FROM contacts")}
     return {r[0] for r in crm.sql("SELECT id FROM contacts WHERE deleted = 1")} - pre_deleted
 
@@ -72,6 +72,7 @@ ORPHANS = {
         "SELECT COUNT(*) FROM contact_tags t JOIN contacts c ON c.id = t.contact_id WHERE "
         "t.deleted = 0 AND c.deleted = 1"],
 }
+ORPHANS["archive"] = ORPHANS["delete"]
 
 
 class PruneCrashTest(unittest.TestCase):
@@ -132,7 +133,7 @@ class PruneCrashTest(unittest.TestCase):
 
     def test_kill_9_inside_and_between_prune_batches(self):
         for backend in backends():
-            for action in ("soft_delete", "delete"):
+            for action in ("soft_delete", "delete", "archive"):
                 with self.subTest(backend=backend, action=action):
                     self.sweep(backend, action)
 
@@ -180,10 +181,30 @@ class PruneCrashTest(unittest.TestCase):
                     + crashed[0] + "'")}
                 self.assertEqual(len(ledger) % 3, 0, "a partial batch")
                 self.assertEqual(gone(crm, action, base, pre_deleted), ledger)
+                # Each committed batch closed its contacts' notices `pruned` and advanced the
+                # run's checkpoint in its own transaction: exact after the kill.
+                closed = {r[0]: (r[1], r[2]) for r in crm.sql(
+                    "SELECT contact_id, status, closed_run FROM crmh_notices WHERE status <> 'open'")}
+                self.assertEqual(closed, {c: ("pruned", crashed[0]) for c in ledger})
+                cp = crm.sql("SELECT status, sets_done, items_done FROM crmh_checkpoints WHERE "
+                             "run_id = '" + crashed[0] + "'")
+                self.assertEqual(cp, [["running", str(len(ledger) // 3), str(len(ledger))]])
+                if action == "archive":
+                    self.assertEqual({r[0] for r in crm.sql("SELECT id FROM crmh_ar_contacts")},
+                                     ledger)
                 again = json.loads(run("run", "prune", "--json", config=path, env=clean_env(),
                                        check=0).stdout)
                 self.assertEqual(again["status"], "ok", again)
                 self.assertEqual(again["counts"]["contacts_pruned"], len(expected) - len(ledger))
+                self.assertEqual([(r["run_id"], r["contacts_done"])
+                                  for r in again["details"]["resumed_from"]],
+                                 [(crashed[0], len(ledger))])
+                again_ledger = {r[0] for r in crm.sql(
+                    "SELECT row_id FROM crmh_ledger WHERE table_name = 'contacts' AND run_id = '"
+                    + again["run_id"] + "'")}
+                self.assertEqual(again_ledger & ledger, set(), "a contact pruned twice")
+                self.assertEqual(crm.sql("SELECT COUNT(*) FROM crmh_notices WHERE status = 'gone'"),
+                                 [["0"]])
                 self.assertEqual(gone(crm, action, base, pre_deleted), expected)
                 self.assertEqual([crm.sql(q) for q in ORPHANS[action]], pre_orphans)
                 if action == "delete":
@@ -195,6 +216,9 @@ class PruneCrashTest(unittest.TestCase):
                     run("restore", crashed[0], config=path, env=clean_env(), check=0)
                 self.assertEqual(checksum(snapshot(crm)), checksum(base))
                 self.assertEqual(server_checksums(crm), base_server)
+                if action == "archive":
+                    self.assertEqual(crm.sql("SELECT COUNT(*) FROM crmh_ar_contacts"), [["0"]])
+                    self.assertEqual(crm.sql("SELECT COUNT(*) FROM crmh_ar_activities"), [["0"]])
 
 
 if __name__ == "__main__":

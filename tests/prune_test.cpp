@@ -3,6 +3,7 @@
 // which child rows point at a removed contact, whole-table checksums before and after restore.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -12,6 +13,8 @@
 #include "demo_fixture.h"
 #include "jobs/change.h"
 #include "jobs/prune.h"
+#include "crm/checkpoints.h"
+#include "crm/ledger.h"
 #include "jobs/retention.h"
 
 namespace crmh {
@@ -118,6 +121,10 @@ TEST_CASE("prune: months arithmetic clamps to the month's last day") {
 }
 
 TEST_CASE("prune: notice → rescue → activity → prune (soft delete) → restore, generic profile") {
+  // Both paths of the engine's steps: CASE lists (small sets) and the temporary-table join.
+  for (size_t join_above : {size_t{64}, size_t{0}}) {
+  crm::ShadowTable::SetJoinThreshold(join_above);
+  CAPTURE(join_above);
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
     PruneCrm f(b);
@@ -217,6 +224,8 @@ TEST_CASE("prune: notice → rescue → activity → prune (soft delete) → res
     CHECK(f.Checksums() == before);
     CHECK(f.OpenNoticeIds() == std::set<std::string>{"1", "7", "8", "13"});
   }
+  }
+  crm::ShadowTable::SetJoinThreshold(64);
 }
 
 TEST_CASE("prune: hard delete with a blocking child policy leaves no orphans and restores exactly") {
@@ -395,6 +404,256 @@ TEST_CASE("prune: options parse from YAML; mistakes name file:line:column") {
   }
 }
 
+// Every row of `table` matching `where`, as exact row text over the live table's columns, sorted;
+// from `from` (the table itself, or its archive — same columns plus our own keys).
+std::vector<std::string> RowTexts(const test::TempDb& t, const std::string& table,
+                                  const std::string& from, const std::string& where) {
+  auto s = t.Session();
+  std::vector<std::string> cols;
+  if (t.backend() == Backend::kMysql) {
+    soci::rowset<std::string> rs =
+        (s->prepare << "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                       "DATABASE() AND table_name = :t ORDER BY ordinal_position",
+         soci::use(table));
+    for (const auto& c : rs) cols.push_back(c);
+  } else {
+    soci::rowset<std::string> rs =
+        (s->prepare << "SELECT name FROM pragma_table_info(:t) ORDER BY cid", soci::use(table));
+    for (const auto& c : rs) cols.push_back(c);
+  }
+  REQUIRE(!cols.empty());
+  std::string expr;
+  for (const auto& c : cols) {
+    std::string q = t.backend() == Backend::kMysql ? "QUOTE(`" + c + "`)" : "quote(\"" + c + "\")";
+    expr += (expr.empty() ? "" : t.backend() == Backend::kMysql ? ", '|', " : " || '|' || ") + q;
+  }
+  if (t.backend() == Backend::kMysql) expr = "CONCAT(" + expr + ")";
+  std::vector<std::string> out;
+  soci::rowset<std::string> rs = s->prepare << "SELECT " + expr + " FROM " + from + " WHERE " + where;
+  for (const auto& r : rs) out.push_back(r);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST_CASE("prune archive: rows move into archive tables equal to the originals; restore puts them "
+          "back exactly; forget and retention erase them") {
+  // Both paths of the engine's steps: CASE lists (small sets) and the temporary-table join.
+  for (size_t join_above : {size_t{64}, size_t{0}}) {
+  crm::ShadowTable::SetJoinThreshold(join_above);
+  CAPTURE(join_above);
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    PruneCrm f(b);
+    f.Job().prune.action = "archive";
+    REQUIRE(f.Run("prune").status == "ok");
+    f.clock.Advance(days(15));
+    const std::string gone_ids = "1, 7, 8, 10, 11, 13";
+    // The rows an archive takes, by our own SQL: the contacts, every row of their children (a
+    // hard removal takes soft-deleted child rows too).
+    const std::map<std::string, std::string> where = {
+        {"contacts", "id IN (" + gone_ids + ")"},
+        {"activities", "parent_type = 'Contacts' AND parent_id IN (" + gone_ids + ")"},
+        {"deals", "contact_id IN (" + gone_ids + ")"},
+        {"contact_tags", "contact_id IN (" + gone_ids + ")"}};
+    std::map<std::string, std::vector<std::string>> originals;
+    for (const auto& [table, w] : where) originals[table] = RowTexts(f.t, table, table, w);
+    CHECK(originals["activities"].size() == 3);   // 1, 2 (soft-deleted) and 5
+    CHECK(originals["contact_tags"].size() == 2);  // 1 and 3 (soft-deleted)
+    const auto before = f.Checksums();
+
+    auto run = f.Run("prune");
+    REQUIRE_MESSAGE(run.status == "ok", run.message);
+    CHECK(run.counts["contacts_pruned"].get<long long>() == 6);
+    CHECK(Ids(f.t, "SELECT id FROM contacts") ==
+          std::set<std::string>{"2", "3", "4", "5", "6", "9", "12"});
+    for (const auto& [table, w] : where) {
+      CAPTURE(table);
+      CHECK(Count(f.t, "SELECT COUNT(*) FROM " + table + " WHERE " + w) == 0);
+      CHECK(RowTexts(f.t, table, "crmh_ar_" + table, "1 = 1") == originals[table]);
+      // One archived row per ledger row of the op, stamped with the run.
+      CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_" + table + " WHERE crmh_run_id = '" +
+                           run.run_id + "'") ==
+            Count(f.t, "SELECT COUNT(*) FROM crmh_ledger WHERE op = 'archive' AND table_name = '" +
+                           table + "' AND run_id = '" + run.run_id + "'"));
+    }
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM activities WHERE id = 3") == 1);  // a deal's activity
+    CHECK(f.NoticeStatus()["1"] == "pruned");
+
+    // Restore: the CRM back to its checksums, the archive empty again.
+    {
+      auto db = crm::Open(f.cfg.database, f.cfg.state);
+      REQUIRE(db.ok());
+      auto restored = jobs::RestoreRun(**db, run.run_id, {});
+      REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+    }
+    CHECK(f.Checksums() == before);
+    for (const auto& [table, w] : where) {
+      CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_" + table) == 0);
+    }
+
+    // Archive again (a new notice first), then erase contact 1 and let retention purge the rest.
+    REQUIRE(f.Run("prune").status == "ok");
+    f.clock.Advance(days(15));
+    auto second = f.Run("prune");
+    REQUIRE_MESSAGE(second.status == "ok", second.message);
+    CHECK(second.counts["contacts_pruned"].get<long long>() == 6);
+    const long long archived = Count(f.t, "SELECT COUNT(*) FROM crmh_ar_contacts") +
+                               Count(f.t, "SELECT COUNT(*) FROM crmh_ar_activities") +
+                               Count(f.t, "SELECT COUNT(*) FROM crmh_ar_deals") +
+                               Count(f.t, "SELECT COUNT(*) FROM crmh_ar_contact_tags");
+    CHECK(archived == 6 + 3 + 1 + 2);
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(db.ok());
+    auto forgot = jobs::ForgetContact(**db, f.cfg, "1");
+    if (!forgot.ok()) FAIL(forgot.error().message);
+    CHECK(forgot->archived == 1 + 2 + 1 + 1);  // contact 1, activities 1 and 2, deal 1, tag 1
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_contacts WHERE id = 1") == 0);
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_activities WHERE parent_id = 1") == 0);
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_contacts WHERE id = 7") == 1);
+    // Retention: nothing is older than 30 days yet; 31 days later everything is.
+    auto kept = jobs::PurgeOlderThan(**db, f.cfg, f.clock.Now() - days(30));
+    REQUIRE(kept.ok());
+    CHECK(kept->archived == 0);
+    auto purged = jobs::PurgeOlderThan(**db, f.cfg, f.clock.Now() + days(1));
+    REQUIRE(purged.ok());
+    CHECK(purged->archived == archived - 5);
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_contacts") == 0);
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_activities") == 0);
+  }
+  }
+  crm::ShadowTable::SetJoinThreshold(64);
+}
+
+TEST_CASE("prune pacing: max_runtime stops after N sets, the next run resumes from the checkpoint") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    PruneCrm f(b);
+    f.Job().batch_size = 1;
+    f.Job().prune.sleep = 10;  // seconds after each set, on the fake clock
+    f.Job().prune.max_runtime = std::chrono::seconds(25);
+    REQUIRE(f.Run("prune").status == "ok");
+    f.clock.Advance(days(15));
+    const auto slept_before = f.clock.slept();
+    // Sets at t = 0, 10, 20; at 30 the run is over its 25 s.
+    auto first = f.Run("prune");
+    REQUIRE_MESSAGE(first.status == "ok", first.message);
+    CHECK(first.counts["contacts_due"].get<long long>() == 6);
+    CHECK(first.counts["change_sets_applied"].get<long long>() == 3);
+    CHECK(first.counts["stopped"].get<std::string>() == "max_runtime");
+    CHECK(first.counts["pacing"]["slept_seconds"].get<double>() == 30);
+    CHECK(f.clock.slept() - slept_before == std::chrono::seconds(30));
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(db.ok());
+    auto cp = crm::ReadCheckpoint(**db, first.run_id);
+    REQUIRE(cp.ok());
+    REQUIRE(cp->has_value());
+    CHECK((*cp)->status == "stopped");
+    CHECK((*cp)->items_done == 3);
+    CHECK((*cp)->sets_done == 3);
+    const auto done_first = Ids(f.t, "SELECT row_id FROM crmh_ledger WHERE table_name = 'contacts' "
+                                     "AND run_id = '" + first.run_id + "'");
+    CHECK(done_first.size() == 3);
+    CHECK((*cp)->last_key == *std::max_element(done_first.begin(), done_first.end(),
+                                               [](const auto& x, const auto& y) {
+                                                 return std::stoll(x) < std::stoll(y);
+                                               }));
+    // The next run takes over: the other three, nothing twice.
+    auto second = f.Run("prune");
+    REQUIRE_MESSAGE(second.status == "ok", second.message);
+    REQUIRE(second.details.contains("resumed_from"));
+    CHECK(second.details["resumed_from"][0]["run_id"].get<std::string>() == first.run_id);
+    CHECK(second.details["resumed_from"][0]["contacts_done"].get<long long>() == 3);
+    CHECK(second.counts["contacts_pruned"].get<long long>() == 3);
+    CHECK_FALSE(second.counts.contains("stopped"));
+    const auto done_second = Ids(f.t, "SELECT row_id FROM crmh_ledger WHERE table_name = "
+                                      "'contacts' AND run_id = '" + second.run_id + "'");
+    std::set<std::string> all = done_first;
+    all.insert(done_second.begin(), done_second.end());
+    CHECK(all.size() == 6);
+    CHECK(all == std::set<std::string>{"1", "7", "8", "10", "11", "13"});
+    cp = crm::ReadCheckpoint(**db, first.run_id);
+    REQUIRE(cp.ok());
+    CHECK((*cp)->status == "resumed");
+    cp = crm::ReadCheckpoint(**db, second.run_id);
+    REQUIRE(cp.ok());
+    CHECK((*cp)->status == "done");
+    for (const auto& [id, st] : f.NoticeStatus()) {
+      if (all.count(id)) CHECK(st == "pruned");
+    }
+  }
+}
+
+TEST_CASE("prune pacing: a Threads_running limit throttles (MariaDB) and is reported; SQLite "
+          "ignores it") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    PruneCrm f(b);
+    f.Job().prune.max_threads_running = 0;  // at least our own thread always runs
+    f.Job().prune.max_runtime = std::chrono::seconds(5);
+    f.Job().prune.throttle_check = std::chrono::seconds(1);
+    REQUIRE(f.Run("prune").status == "ok");
+    f.clock.Advance(days(15));
+    const auto before = f.Checksums();
+    auto run = f.Run("prune");
+    REQUIRE_MESSAGE(run.status == "ok", run.message);
+    if (b == Backend::kMysql) {
+      CHECK(run.counts["change_sets_applied"].get<long long>() == 0);
+      CHECK(run.counts["stopped"].get<std::string>() == "max_runtime");
+      CHECK(run.counts["pacing"]["throttled"]["threads_running"].get<long long>() == 5);
+      CHECK(run.counts["pacing"]["threads_running_last"].get<long long>() >= 1);
+      CHECK(f.Checksums() == before);
+      CHECK(f.OpenNoticeIds().size() == 6);
+      // A limit above what the server runs lets it through.
+      f.Job().prune.max_threads_running = 10000;
+      auto open = f.Run("prune");
+      REQUIRE_MESSAGE(open.status == "ok", open.message);
+      CHECK(open.counts["contacts_pruned"].get<long long>() == 6);
+      CHECK(open.counts["pacing"]["throttled"].empty());
+    } else {
+      CHECK(run.counts["contacts_pruned"].get<long long>() == 6);
+      CHECK(run.counts["pacing"]["throttled"].empty());
+    }
+  }
+}
+
+TEST_CASE("prune: a keep tag or a rescue between plan and apply skips the set (checked inside "
+          "its transaction)") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    PruneCrm f(b);
+    f.Job().batch_size = 1;
+    REQUIRE(f.Run("prune").status == "ok");
+    f.clock.Advance(days(15));
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(db.ok());
+    jobs::PruneJob job;
+    jobs::RunContext ctx{**db, f.cfg, f.Job(), f.clock, "run-between"};
+    jobs::RunReport report;
+    REQUIRE(job.Plan(ctx, report).ok());
+    CHECK(report.counts["contacts_due"].get<long long>() == 6);
+    {
+      auto s = f.t.Session();
+      *s << "INSERT INTO contact_tags (id, contact_id, tag, deleted) VALUES (10, 1, 'keep', 0)";
+    }
+    auto rescued = crm::RescueContact(**db, "7", "tester", f.clock.Now());
+    REQUIRE(rescued.ok());
+    Status applied = job.Apply(ctx, report);
+    REQUIRE_MESSAGE(applied.ok(), (applied.ok() ? "" : applied.error().message));
+    CHECK(report.counts["sets_skipped"]["protected_since_plan"].get<long long>() == 1);
+    CHECK(report.counts["sets_skipped"]["notice_closed_since_plan"].get<long long>() == 1);
+    CHECK(report.counts["contacts_pruned"].get<long long>() == 4);
+    CHECK(Count(f.t, "SELECT deleted FROM contacts WHERE id = 1") == 0);
+    CHECK(Count(f.t, "SELECT deleted FROM contacts WHERE id = 7") == 0);
+    CHECK(Ids(f.t, "SELECT id FROM contacts WHERE deleted = 1") ==
+          std::set<std::string>{"8", "10", "11", "12", "13"});
+    // The next run closes 1's notice as cleared (it is protected now).
+    auto next = f.Run("prune");
+    REQUIRE_MESSAGE(next.status == "ok", next.message);
+    CHECK(f.NoticeStatus()["1"] == "cleared");
+    CHECK(f.NoticeStatus()["7"] == "rescued");
+  }
+}
+
 // --- SuiteCRM 7: UUID ids, contacts_cstm, activities through calls/meetings/notes, the email
 // opt-out on the shared email_addresses row.
 struct SuiteCrm {
@@ -470,7 +729,7 @@ TEST_CASE("prune suitecrm: UUID contacts, contacts_cstm and relation rows go tog
   const std::string kJohn = "0a1b2c3d-0000-4000-8000-000000000002";    // opted out, a call, cstm
   const std::string kFatemeh = "0a1b2c3d-0000-4000-8000-000000000003";  // a note in 2025-09
   const std::string kClean = "0a1b2c3d-0000-4000-8000-000000000005";    // never contacted
-  for (const char* action : {"delete", "soft_delete"}) {
+  for (const char* action : {"delete", "soft_delete", "archive"}) {
     for (Backend b : test::Backends()) {
       CAPTURE(test::Name(b));
       CAPTURE(action);
@@ -498,16 +757,27 @@ TEST_CASE("prune suitecrm: UUID contacts, contacts_cstm and relation rows go tog
       REQUIRE_MESSAGE(run.status == "ok", run.message);
       CHECK(run.counts["contacts_pruned"].get<long long>() == 3);
       CHECK(run.counts["change_sets_applied"].get<long long>() == 3);  // batch_size 1
-      const std::string live = std::string(action) == "delete" ? "" : " WHERE deleted = 0";
+      const bool hard = std::string(action) != "soft_delete";
+      const std::string live = hard ? "" : " WHERE deleted = 0";
       CHECK(Ids(f.t, "SELECT id FROM contacts" + live) ==
-            (std::string(action) == "delete"
+            (hard
                  ? std::set<std::string>{kNguyen, "0a1b2c3d-0000-4000-8000-000000000004"}
                  : std::set<std::string>{kNguyen}));
       // The call is detached from John, not deleted; his relation rows are gone (or deleted).
       CHECK(Count(f.t, "SELECT COUNT(*) FROM calls WHERE parent_id IS NULL") == 1);
       CHECK(Count(f.t, "SELECT COUNT(*) FROM calls_contacts" + live) == 0);
       CHECK(Count(f.t, "SELECT COUNT(*) FROM email_addr_bean_rel" + live) == 1);
-      if (std::string(action) == "delete") {
+      if (std::string(action) == "archive") {
+        // The three contacts, their relation rows and John's contacts_cstm row, in the archive.
+        CHECK(Ids(f.t, "SELECT id FROM crmh_ar_contacts") ==
+              std::set<std::string>{kJohn, kFatemeh, kClean});
+        CHECK(Ids(f.t, "SELECT id_c FROM crmh_ar_contacts_cstm") ==
+              std::set<std::string>{kJohn});
+        CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_calls_contacts") ==
+              Count(f.t, "SELECT COUNT(*) FROM crmh_ledger WHERE table_name = 'calls_contacts' AND "
+                         "op = 'archive'"));
+      }
+      if (hard) {
         // No orphans: the extension rows of removed contacts are gone too.
         CHECK(Count(f.t, "SELECT COUNT(*) FROM contacts_cstm x WHERE NOT EXISTS (SELECT 1 FROM "
                          "contacts c WHERE c.id = x.id_c)") == 0);
@@ -522,6 +792,10 @@ TEST_CASE("prune suitecrm: UUID contacts, contacts_cstm and relation rows go tog
       auto restored = jobs::RestoreRun(**db, run.run_id, {});
       REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
       CHECK(f.Checksums() == before);
+      if (std::string(action) == "archive") {
+        CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_contacts") == 0);
+        CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_contacts_cstm") == 0);
+      }
     }
   }
 }
