@@ -11,6 +11,7 @@
 #include "crm/ledger.h"
 #include "crm/notices.h"
 #include "crm/schema.h"
+#include "jobs/audit.h"
 
 namespace crmh::jobs {
 namespace {
@@ -218,14 +219,7 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
   size_t col = 3;
   const size_t activity_first = col;
   for (const auto& a : m.activity) {
-    if (a.child.empty()) {
-      select += fmt::format(", CAST(c.{} AS CHAR)", db.Q(a.column));
-    } else {
-      const ChildRef& ref = *FindChild(m, a.child);
-      select += fmt::format(", (SELECT CAST(MAX(ch.{}) AS CHAR) FROM {} ch WHERE ch.{} = c.{}{})",
-                            db.Q(a.column), db.Q(ref.table), db.Q(ref.column), db.Q(m.id_column),
-                            ChildFilter(db, ref, /*live_only=*/true));
-    }
+    select += ", " + ActivityExpr(db, m, a);
     ++col;
   }
   // Named tests, each a 0/1 column.
