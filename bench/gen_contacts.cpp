@@ -420,6 +420,14 @@ std::vector<std::string> Split(const std::string& s, char sep) {
     from = at + 1;
   }
 }
+std::string Base36(uint64_t v) {
+  std::string out;
+  do {
+    out.insert(out.begin(), "0123456789abcdefghijklmnopqrstuvwxyz"[v % 36]);
+    v /= 36;
+  } while (v > 0);
+  return out;
+}
 bool NonAscii(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
 }
@@ -469,6 +477,7 @@ struct Person {
   bool native = false;  // names typed in the native script
   Name first, last;
   std::string first_typed, last_typed;  // what the record holds (native or Latin spelling)
+  std::string tag;   // person-unique suffix of e-mail local parts
   std::string nick;  // an English nickname, if the first name has a common one
   std::string birthdate;
   std::string email, email2, phone, mobile, company;
@@ -672,13 +681,16 @@ class Generator {
     std::string fl = Slug(p.first.latin), ll = Slug(p.last.latin);
     if (fl.empty()) fl = "user";
     if (ll.empty()) ll = "x";
+    // An address belongs to one person: every local part ends in a person-unique tag (two John
+    // Smiths never share john.smith@gmail.com, as no mail provider allows).
+    p.tag = Base36(static_cast<uint64_t>(unit) * 8 + static_cast<uint64_t>(member));
     auto local = [&](Rng& rr) {
       switch (rr.Below(5)) {
-        case 0: return fl + "." + ll;
-        case 1: return fl.substr(0, 1) + ll;
-        case 2: return fl + ll + std::to_string(rr.Range(1, 99));
-        case 3: return fl + "_" + ll;
-        default: return ll + "." + fl + std::to_string(rr.Range(1950, 2004));
+        case 0: return fl + "." + ll + "." + p.tag;
+        case 1: return fl.substr(0, 1) + ll + p.tag;
+        case 2: return fl + ll + p.tag;
+        case 3: return fl + "_" + ll + "_" + p.tag;
+        default: return ll + "." + fl + "." + p.tag;
       }
     };
     if (r.P(0.8)) {
@@ -765,7 +777,7 @@ class Generator {
             p.email[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(p.email[0])));
             for (char& ch : p.email) if (ch == '@') break; else if (r.P(0.2)) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
           } else {
-            p.email = Slug(p.first.latin) + std::to_string(r.Range(1, 999)) + "@" + c.domains[r.Below(c.domains.size())];
+            p.email = Slug(p.first.latin) + std::to_string(r.Range(1, 999)) + "x" + p.tag + "@" + c.domains[r.Below(c.domains.size())];
           }
           break;
         case 10:  // birthdate: day and month swapped, or a digit typo
