@@ -16,9 +16,10 @@ Steps (each prints its numbers and they are collected in DIR/results-N.json):
   repeat  the same sweep again (warm server and page cache)
   ratios  standardize --dry-run, validation (standardize with flags only, writes flags), audit,
           each next to a `mariadb --quick` read of the columns it reads
-  merge   a real dedup run that merges every auto cluster up to 50,000 (`max_merges` is not an
-          option: the run merges all auto clusters; merges/s = merges applied / (run wall − the
-          sweep the run reports)); restore is not part of it
+  merge   a real dedup run that merges every auto cluster (there is no per-run cap on merges;
+          at 1M the model finds ~12k); merges/s = merges applied / (run wall − the sweep the run
+          reports), i.e. planning + applying + queueing review items; run it last (it changes
+          the database); restore is not part of it
 The private server: mariadbd --no-defaults, unix socket only, innodb_buffer_pool_size as given,
 innodb_flush_log_at_trx_commit=2 (as the tests' server). SQL goes on stdin, never argv.
 """
