@@ -159,6 +159,40 @@ class MergePlanner {
   MergePlanner(RunContext& ctx, const Slots& slots, match::Normalizer& norm)
       : ctx_(ctx), db_(ctx.db), m_(ctx.cfg.mapping), slots_(slots), norm_(norm) {}
 
+  // Reads the contact rows and child rows of many contacts at once — one query per table for a
+  // whole batch of clusters instead of one per cluster and table (at 1M contacts the per-cluster
+  // round trips were most of a dry run's planning time). Plan() uses these rows for clusters
+  // whose members were all prefetched; ClearPrefetched() drops them.
+  Status Prefetch(const std::vector<std::string>& ids) {
+    if (ids.empty()) return Status::Ok();
+    return crm::Guard("reading merge candidates", [&] {
+      const auto& ccols = Cols(m_.contacts_table);
+      soci::rowset<soci::row> rs = db_.sql().prepare << fmt::format(
+          "SELECT CAST(c.{id} AS CHAR), {text}{list} FROM {t} c WHERE c.{id} IN ({in}) AND {act}",
+          fmt::arg("id", db_.Q(m_.id_column)), fmt::arg("text", crm::RowTextExpr(db_, ccols, "c")),
+          fmt::arg("list", slots_.SelectList()), fmt::arg("t", db_.Q(m_.contacts_table)),
+          fmt::arg("in", InList(db_, ids)), fmt::arg("act", WhereActive(db_, m_)));
+      for (const auto& r : rs) {
+        Member mem;
+        mem.row_text = crm::CellText(r, 1);
+        for (size_t i = 0; i < slots_.size(); ++i) mem.values.push_back(crm::CellText(r, 2 + i));
+        pre_members_[crm::CellText(r, 0)] = std::move(mem);
+      }
+      pre_children_.resize(m_.children.size());
+      for (size_t k = 0; k < m_.children.size(); ++k) {
+        for (auto& c : ReadChildren(m_.children[k], ids)) {
+          pre_children_[k][c.owner].push_back(std::move(c));
+        }
+      }
+      prefetched_.insert(ids.begin(), ids.end());
+    });
+  }
+  void ClearPrefetched() {
+    prefetched_.clear();
+    pre_members_.clear();
+    pre_children_.clear();
+  }
+
   // `expect_hash`: the members' hashes when they were matched (empty: an approved review item,
   // re-checked for existence only). Returns the plan, or a reason it cannot be merged.
   Result<std::variant<MergePlan, std::string>> Plan(
@@ -175,6 +209,51 @@ class MergePlanner {
     std::string row_text;
     std::vector<std::string> values;  // slots_.match then slots_.meta
   };
+  struct Child {
+    std::string id, text, owner, key;
+    bool deleted = false, primary = false;
+    size_t seq = 0;  // position in the query's ORDER BY id
+  };
+
+  bool AllPrefetched(const std::vector<std::string>& ids) const {
+    for (const auto& id : ids) {
+      if (!prefetched_.count(id)) return false;
+    }
+    return !ids.empty();
+  }
+
+  // The child rows of `ref` owned by `ids`, ordered by the child's id (as the database orders it).
+  std::vector<Child> ReadChildren(const ChildRef& ref, const std::vector<std::string>& ids) {
+    const auto& cols = Cols(ref.table);
+    std::string extra;
+    for (const auto& u : ref.unique_key) extra += fmt::format(", CAST(ch.{} AS CHAR)", db_.Q(u));
+    extra += ref.soft_delete.empty() ? ", '0'" : fmt::format(", CAST(ch.{} AS CHAR)", db_.Q(ref.soft_delete));
+    extra += ref.primary_flag.empty() ? ", '0'" : fmt::format(", CAST(ch.{} AS CHAR)", db_.Q(ref.primary_flag));
+    std::string type_filter = ref.type_column.empty()
+                                  ? ""
+                                  : fmt::format(" AND ch.{} = {}", db_.Q(ref.type_column),
+                                                db_.Literal(ref.type_value));
+    std::vector<Child> rows;
+    soci::rowset<soci::row> rs = db_.sql().prepare << fmt::format(
+        "SELECT CAST(ch.{id} AS CHAR), {text}, CAST(ch.{col} AS CHAR){extra} FROM {t} ch "
+        "WHERE ch.{col} IN ({in}){type} ORDER BY ch.{id}",
+        fmt::arg("id", db_.Q(ref.id_column)), fmt::arg("text", crm::RowTextExpr(db_, cols, "ch")),
+        fmt::arg("col", db_.Q(ref.column)), fmt::arg("extra", extra), fmt::arg("t", db_.Q(ref.table)),
+        fmt::arg("in", InList(db_, ids)), fmt::arg("type", type_filter));
+    for (const auto& r : rs) {
+      Child c;
+      c.id = crm::CellText(r, 0);
+      c.text = crm::CellText(r, 1);
+      c.owner = crm::CellText(r, 2);
+      size_t k = 3;
+      for (size_t u = 0; u < ref.unique_key.size(); ++u) c.key += crm::CellText(r, k++) + '\x1f';
+      c.deleted = Truthy(crm::CellText(r, k++));
+      c.primary = Truthy(crm::CellText(r, k++));
+      c.seq = rows.size();
+      rows.push_back(std::move(c));
+    }
+    return rows;
+  }
 
   const std::vector<std::string>& Cols(const std::string& table) {
     auto it = cols_.find(table);
@@ -204,7 +283,13 @@ class MergePlanner {
     ids.insert(ids.end(), losers.begin(), losers.end());
     const auto& ccols = Cols(m_.contacts_table);
     std::map<std::string, Member> members;
-    {
+    const bool cached = AllPrefetched(ids);
+    if (cached) {
+      for (const auto& id : ids) {
+        auto it = pre_members_.find(id);
+        if (it != pre_members_.end()) members[id] = it->second;
+      }
+    } else {
       soci::rowset<soci::row> rs = db_.sql().prepare << fmt::format(
           "SELECT CAST(c.{id} AS CHAR), {text}{list} FROM {t} c WHERE c.{id} IN ({in}) AND {act}",
           fmt::arg("id", db_.Q(m_.id_column)), fmt::arg("text", crm::RowTextExpr(db_, ccols, "c")),
@@ -355,7 +440,7 @@ class MergePlanner {
 
     // --- child rows: re-point to the survivor, unique conflicts by policy.
     for (const auto& ref : m_.children) {
-      std::string blocked = PlanChildren(ref, survivor, losers, plan);
+      std::string blocked = PlanChildren(ref, survivor, losers, plan, cached);
       if (!blocked.empty()) return blocked;
     }
 
@@ -397,39 +482,19 @@ class MergePlanner {
 
   // Returns "" or why the merge is blocked.
   std::string PlanChildren(const ChildRef& ref, const std::string& survivor,
-                           const std::vector<std::string>& losers, MergePlan& plan) {
-    const auto& cols = Cols(ref.table);
-    std::string extra;
-    for (const auto& u : ref.unique_key) extra += fmt::format(", CAST(ch.{} AS CHAR)", db_.Q(u));
-    extra += ref.soft_delete.empty() ? ", '0'" : fmt::format(", CAST(ch.{} AS CHAR)", db_.Q(ref.soft_delete));
-    extra += ref.primary_flag.empty() ? ", '0'" : fmt::format(", CAST(ch.{} AS CHAR)", db_.Q(ref.primary_flag));
-    std::string type_filter = ref.type_column.empty()
-                                  ? ""
-                                  : fmt::format(" AND ch.{} = {}", db_.Q(ref.type_column),
-                                                db_.Literal(ref.type_value));
+                           const std::vector<std::string>& losers, MergePlan& plan, bool cached) {
     std::vector<std::string> ids = {survivor};
     ids.insert(ids.end(), losers.begin(), losers.end());
-    struct Child {
-      std::string id, text, owner, key;
-      bool deleted = false, primary = false;
-    };
     std::vector<Child> rows;
-    soci::rowset<soci::row> rs = db_.sql().prepare << fmt::format(
-        "SELECT CAST(ch.{id} AS CHAR), {text}, CAST(ch.{col} AS CHAR){extra} FROM {t} ch "
-        "WHERE ch.{col} IN ({in}){type} ORDER BY ch.{id}",
-        fmt::arg("id", db_.Q(ref.id_column)), fmt::arg("text", crm::RowTextExpr(db_, cols, "ch")),
-        fmt::arg("col", db_.Q(ref.column)), fmt::arg("extra", extra), fmt::arg("t", db_.Q(ref.table)),
-        fmt::arg("in", InList(db_, ids)), fmt::arg("type", type_filter));
-    for (const auto& r : rs) {
-      Child c;
-      c.id = crm::CellText(r, 0);
-      c.text = crm::CellText(r, 1);
-      c.owner = crm::CellText(r, 2);
-      size_t k = 3;
-      for (size_t u = 0; u < ref.unique_key.size(); ++u) c.key += crm::CellText(r, k++) + '\x1f';
-      c.deleted = Truthy(crm::CellText(r, k++));
-      c.primary = Truthy(crm::CellText(r, k++));
-      rows.push_back(std::move(c));
+    if (cached) {
+      const size_t k = static_cast<size_t>(&ref - m_.children.data());
+      for (const auto& id : ids) {
+        auto it = pre_children_[k].find(id);
+        if (it != pre_children_[k].end()) rows.insert(rows.end(), it->second.begin(), it->second.end());
+      }
+      std::sort(rows.begin(), rows.end(), [](const Child& x, const Child& y) { return x.seq < y.seq; });
+    } else {
+      rows = ReadChildren(ref, ids);
     }
     std::set<std::string> keys;
     bool has_primary = false;
@@ -504,6 +569,9 @@ class MergePlanner {
   const Slots& slots_;
   match::Normalizer& norm_;
   std::map<std::string, std::vector<std::string>> cols_;
+  std::set<std::string> prefetched_;
+  std::unordered_map<std::string, Member> pre_members_;
+  std::vector<std::unordered_map<std::string, std::vector<Child>>> pre_children_;  // per child ref
 };
 
 nlohmann::json ClusterJson(const std::vector<std::string>& members, const std::string& decision,
@@ -657,6 +725,8 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       }
     }
 
+    report.details["read_prepare_seconds"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     // --- match.
     match::MatchOptions mo;
     mo.auto_threshold = opt.auto_threshold;
@@ -695,9 +765,24 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     report.counts["candidate_pairs"] = res.stats.candidate_pairs;
     report.counts["reduction_ratio"] = res.stats.reduction_ratio;
     report.counts["blocks_capped"] = res.stats.blocks_capped;
+    report.counts["blocks_windowed"] = res.stats.blocks_windowed;
+    report.counts["largest_block"] = res.stats.largest_block;
+    {
+      nlohmann::json by_key = nlohmann::json::object();
+      for (const auto& [k, v] : res.stats.pairs_by_key) by_key[k] = v;
+      report.details["pairs_by_key"] = by_key;
+      const auto& tm = res.timings;
+      report.details["match_seconds"] = {{"blocking", tm.blocking}, {"compare", tm.compare},
+                                         {"em", tm.em},             {"u_sample", tm.u_sample},
+                                         {"score", tm.score},       {"cluster", tm.cluster}};
+    }
     report.counts["em_iterations"] = res.model.em_iterations;
     report.counts["links"] = static_cast<long long>(res.links.size());
     report.counts["sweep_seconds"] = std::round(secs * 10) / 10;
+    // Planning needs only the clusters and `meta`: the prepared records and the links go now
+    // (at 1M contacts they are most of the memory still held).
+    std::vector<match::Record>().swap(records);
+    std::vector<match::Link>().swap(res.links);
 
     report.counts["links_over_max_cluster"] = res.cluster_stats.links_over_max_cluster;
     report.counts["review_links_to_auto_clusters"] = res.cluster_stats.review_links_to_auto;
@@ -709,7 +794,18 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     }
 
     long long n_auto = 0, n_review = 0;
-    for (const auto& c : res.clusters) {
+    constexpr size_t kPrefetchClusters = 500;  // clusters whose rows are read in one query
+    for (size_t ci = 0; ci < res.clusters.size(); ++ci) {
+      if (ci % kPrefetchClusters == 0 && opt.auto_merge) {
+        planner.ClearPrefetched();
+        std::vector<std::string> batch;
+        for (size_t k = ci; k < std::min(res.clusters.size(), ci + kPrefetchClusters); ++k) {
+          if (res.clusters[k].decision != match::Decision::kAuto) continue;
+          for (uint32_t i : res.clusters[k].members) batch.push_back(meta[i].id);
+        }
+        if (Status st = planner.Prefetch(batch); !st) return st;
+      }
+      const match::Cluster& c = res.clusters[ci];
       std::vector<std::string> ids;
       std::map<std::string, uint64_t> hashes;
       for (uint32_t i : c.members) {

@@ -25,19 +25,41 @@ void SortUnique(std::vector<uint64_t>& v) {
   v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
-// All pairs inside each block of `entries`; blocks over max_block are skipped and counted.
-std::vector<uint64_t> BlockPairs(std::vector<Entry>& entries, size_t max_block,
-                                 CandidateStats& stats) {
+// All pairs inside each block of `entries`; blocks over max_block are skipped and counted. A block
+// larger than opt.dense_block is not paired all-with-all: its records are ordered by name
+// ("last first", then birthdate, then index) and each is paired with the next
+// dense_window − 1 (a sorted neighbourhood inside the block), so a common surname + initial or a
+// shared switchboard number costs O(size) pairs, not O(size²).
+std::vector<uint64_t> BlockPairs(std::vector<Entry>& entries, const std::vector<Record>& records,
+                                 const MatchOptions& opt, CandidateStats& stats) {
   std::sort(entries.begin(), entries.end());
   entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
   std::vector<uint64_t> pairs;
+  std::vector<uint32_t> block;
   for (size_t b = 0; b < entries.size();) {
     size_t e = b + 1;
     while (e < entries.size() && entries[e].first == entries[b].first) ++e;
     const size_t size = e - b;
     stats.largest_block = std::max<long long>(stats.largest_block, static_cast<long long>(size));
-    if (size > max_block) {
+    if (size > opt.max_block) {
       ++stats.blocks_capped;
+    } else if (opt.dense_block > 0 && size > opt.dense_block && opt.dense_window > 1) {
+      ++stats.blocks_windowed;
+      block.clear();
+      for (size_t i = b; i < e; ++i) block.push_back(entries[i].second);
+      std::sort(block.begin(), block.end(), [&](uint32_t x, uint32_t y) {
+        const Record& rx = records[x];
+        const Record& ry = records[y];
+        if (rx.last != ry.last) return rx.last < ry.last;
+        if (rx.first != ry.first) return rx.first < ry.first;
+        if (rx.birthdate != ry.birthdate) return rx.birthdate < ry.birthdate;
+        return x < y;
+      });
+      for (size_t p = 0; p < block.size(); ++p) {
+        for (size_t q = p + 1; q < block.size() && q < p + opt.dense_window; ++q) {
+          pairs.push_back(PairKey(block[p], block[q]));
+        }
+      }
     } else {
       for (size_t i = b; i < e; ++i) {
         for (size_t j = i + 1; j < e; ++j)
@@ -124,17 +146,27 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
     }
   }
 
-  std::vector<std::pair<const char*, std::vector<uint64_t>>> proposed;
-  proposed.emplace_back("email", BlockPairs(email, opt.max_block, stats));
-  proposed.emplace_back("phone", BlockPairs(phone, opt.max_block, stats));
-  proposed.emplace_back("phonetic_name", BlockPairs(phonetic, opt.max_block, stats));
-  proposed.emplace_back("email_local", BlockPairs(local, opt.max_block, stats));
-  proposed.emplace_back("company_last", BlockPairs(company, opt.max_block, stats));
-  proposed.emplace_back("postcode_last", BlockPairs(postcode, opt.max_block, stats));
-  proposed.emplace_back("birthdate", BlockPairs(birthdate, opt.max_block, stats));
-  proposed.emplace_back("postcode_street", BlockPairs(postcode_street, opt.max_block, stats));
-  proposed.emplace_back("street_prefix", BlockPairs(street_prefix, opt.max_block, stats));
-  proposed.emplace_back("extra", BlockPairs(extra, opt.max_block, stats));
+  // Each key's pairs are appended to `all` and freed at once (at 1M contacts every key proposes
+  // millions of pairs; holding them all side by side cost gigabytes).
+  std::vector<uint64_t> all;
+  auto propose = [&](const char* name, std::vector<uint64_t> pairs) {
+    stats.pairs_by_key[name] = static_cast<long long>(pairs.size());
+    all.insert(all.end(), pairs.begin(), pairs.end());
+  };
+  auto block = [&](const char* name, std::vector<Entry>& entries) {
+    propose(name, BlockPairs(entries, records, opt, stats));
+    std::vector<Entry>().swap(entries);
+  };
+  block("email", email);
+  block("phone", phone);
+  block("phonetic_name", phonetic);
+  block("email_local", local);
+  block("company_last", company);
+  block("postcode_last", postcode);
+  block("birthdate", birthdate);
+  block("postcode_street", postcode_street);
+  block("street_prefix", street_prefix);
+  block("extra", extra);
 
   // Sorted neighbourhood on "last first" and on "first last" (a typo late in one name still
   // sorts near; a typo early in the last name is caught by the second order).
@@ -161,18 +193,14 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
     }
     SortUnique(sn);
   }
-  proposed.emplace_back("sorted_neighbourhood", std::move(sn));
-
-  std::vector<uint64_t> all;
-  for (auto& [name, pairs] : proposed) {
-    stats.pairs_by_key[name] = static_cast<long long>(pairs.size());
-    all.insert(all.end(), pairs.begin(), pairs.end());
-  }
+  propose("sorted_neighbourhood", std::move(sn));
   SortUnique(all);
+  all.shrink_to_fit();
 
   std::vector<std::pair<uint32_t, uint32_t>> out;
   out.reserve(all.size());
   for (uint64_t k : all) out.emplace_back(static_cast<uint32_t>(k >> 32), static_cast<uint32_t>(k));
+  std::vector<uint64_t>().swap(all);
   stats.candidate_pairs = static_cast<long long>(out.size());
   stats.reduction_ratio = stats.total_pairs > 0 ? 1.0 - static_cast<double>(stats.candidate_pairs) /
                                                             static_cast<double>(stats.total_pairs)

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <numeric>
 #include <optional>
 #include <string>
@@ -68,6 +69,21 @@ bool SharesIdentifier(const ComparisonVector& v, const MatchOptions& opt) {
 uint64_t PairKey(uint32_t i, uint32_t j) {
   if (i > j) std::swap(i, j);
   return (static_cast<uint64_t>(i) << 32) | j;
+}
+
+// A comparison vector in 64 bits: 4 bits a field, field f at bits 4f..4f+3.
+constexpr size_t kPackFields = 16;
+uint64_t Pack(const std::vector<uint8_t>& levels) {
+  uint64_t k = 0;
+  for (size_t f = 0; f < levels.size() && f < kPackFields; ++f) {
+    k |= static_cast<uint64_t>(levels[f] & 0xf) << (4 * f);
+  }
+  return k;
+}
+std::vector<uint8_t> Unpack(uint64_t k, size_t fields) {
+  std::vector<uint8_t> levels(fields);
+  for (size_t f = 0; f < fields; ++f) levels[f] = static_cast<uint8_t>((k >> (4 * f)) & 0xf);
+  return levels;
 }
 
 // Runs fn(begin, end) over [0, n) in contiguous chunks on up to `threads` threads (the calling
@@ -356,17 +372,43 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
   const auto pairs = CandidatePairs(records, opt, &r.stats);
   r.timings.blocking = Seconds(t);
 
+  // Each pair's comparison vector is kept packed, 4 bits a field (8 bytes a pair instead of a
+  // heap-allocated vector): at 1M contacts there are tens of millions of candidate pairs. The EM
+  // needs only the distinct vectors and their counts, and a pair's probability is its pattern's.
+  const std::vector<FieldSpec> specs = ComparedFields(opt);
+  const size_t nf = specs.size();
+  bool packable = nf <= kPackFields;
+  for (const auto& f : specs) packable = packable && f.levels <= 16;
   t = std::chrono::steady_clock::now();
-  std::vector<ComparisonVector> vectors(pairs.size());
-  ParallelChunks(pairs.size(), opt.threads, [&](size_t b, size_t e) {
-    for (size_t i = b; i < e; ++i) {
-      vectors[i] = Compare(records[pairs[i].first], records[pairs[i].second], opt);
-    }
-  });
+  std::vector<uint64_t> packed;
+  std::vector<ComparisonVector> vectors;  // only when the fields do not fit in 64 bits
+  if (packable) {
+    packed.resize(pairs.size());
+    ParallelChunks(pairs.size(), opt.threads, [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) {
+        packed[i] = Pack(Compare(records[pairs[i].first], records[pairs[i].second], opt).levels);
+      }
+    });
+  } else {
+    vectors.resize(pairs.size());
+    ParallelChunks(pairs.size(), opt.threads, [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) {
+        vectors[i] = Compare(records[pairs[i].first], records[pairs[i].second], opt);
+      }
+    });
+  }
   r.timings.compare = Seconds(t);
 
   t = std::chrono::steady_clock::now();
-  r.model = EstimateModel(vectors, opt);
+  std::unordered_map<uint64_t, double> pattern_count;
+  if (packable) {
+    for (uint64_t k : packed) pattern_count[k] += 1.0;
+    std::map<std::vector<uint8_t>, double> distinct;
+    for (const auto& [k, c] : pattern_count) distinct[Unpack(k, nf)] = c;
+    r.model = EstimateModel(distinct, opt);
+  } else {
+    r.model = EstimateModel(vectors, opt);
+  }
   r.timings.em = Seconds(t);
 
   t = std::chrono::steady_clock::now();
@@ -393,22 +435,31 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
   }
   const double lambda = std::clamp(r.model.lambda, 1e-15, 1.0 - 1e-6);  // as ScorePair
   const double prior = std::log2(lambda / (1.0 - lambda));
-  std::vector<double> probability(pairs.size());
-  ParallelChunks(pairs.size(), opt.threads, [&](size_t b, size_t e) {
-    for (size_t i = b; i < e; ++i) {
-      double w = 0;
-      const auto& lv = vectors[i].levels;
-      for (size_t f = 0; f < weight.size() && f < lv.size(); ++f) {
-        if (lv[f] < weight[f].size()) w += weight[f][lv[f]];
-      }
-      probability[i] = 1.0 / (1.0 + std::exp2(-(prior + w)));
+  auto probability_of = [&](const std::vector<uint8_t>& lv) {
+    double w = 0;
+    for (size_t f = 0; f < weight.size() && f < lv.size(); ++f) {
+      if (lv[f] < weight[f].size()) w += weight[f][lv[f]];
     }
-  });
-  for (size_t i = 0; i < pairs.size(); ++i) {
-    if (probability[i] < opt.review_threshold) continue;
-    const auto [a, b] = pairs[i];
-    if (IsRejected(records, opt, a, b)) continue;
-    r.links.push_back({a, b, ScorePair(r.model, vectors[i])});
+    return 1.0 / (1.0 + std::exp2(-(prior + w)));
+  };
+  if (packable) {
+    std::unordered_map<uint64_t, double> pattern_probability;
+    for (const auto& [k, c] : pattern_count) pattern_probability[k] = probability_of(Unpack(k, nf));
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      if (pattern_probability[packed[i]] < opt.review_threshold) continue;
+      const auto [a, b] = pairs[i];
+      if (IsRejected(records, opt, a, b)) continue;
+      ComparisonVector v;
+      v.levels = Unpack(packed[i], nf);
+      r.links.push_back({a, b, ScorePair(r.model, v)});
+    }
+  } else {
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      if (probability_of(vectors[i].levels) < opt.review_threshold) continue;
+      const auto [a, b] = pairs[i];
+      if (IsRejected(records, opt, a, b)) continue;
+      r.links.push_back({a, b, ScorePair(r.model, vectors[i])});
+    }
   }
   r.timings.score = Seconds(t);
 

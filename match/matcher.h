@@ -105,6 +105,13 @@ struct MatchOptions {
   // that key value; it is counted in CandidateStats::blocks_capped. The other keys and the
   // sorted neighbourhood still propose pairs for its records.
   size_t max_block = 200;
+  // A block larger than this (and not over max_block) is paired as a sorted neighbourhood: its
+  // records ordered by "last first" then birthdate, each paired with the next dense_window − 1.
+  // 0 = every block all-with-all. FEBRL's largest block is 36 records, so the FEBRL numbers do
+  // not depend on it; at 1M contacts blocks of 40–200 (common surname + initial, switchboard
+  // numbers, popular birthdates) proposed most of the pairs (docs/dedup.md, scale benchmark).
+  size_t dense_block = 40;
+  size_t dense_window = 8;
   // Sorted neighbourhood: each record is paired with the next `sn_window − 1` records in the
   // order of the key "last first" (and again of "first last"). 0 or 1 = off.
   size_t sn_window = 3;
@@ -145,6 +152,7 @@ struct CandidateStats {
   double reduction_ratio = 0.0;  // 1 - candidate/total
   long long blocks_capped = 0;   // oversized blocks (skipped, see MatchOptions::max_block)
   long long largest_block = 0;   // records in the largest block, capped or not
+  long long blocks_windowed = 0;  // blocks over dense_block, paired as a sorted neighbourhood
   // Distinct pairs each key proposed (a pair proposed by two keys counts for both). Keys:
   // email, phone, phonetic_name, email_local, company_last, postcode_last, birthdate,
   // postcode_street, street_prefix, extra, sorted_neighbourhood (docs/dedup.md §3).
@@ -165,6 +173,10 @@ ComparisonVector Compare(const Record& a, const Record& b, const MatchOptions& o
 // and lambda of the candidate pairs. u starts at the level frequencies of all vectors, m at
 // 0.9 for each field's top level.
 Model EstimateModel(const std::vector<ComparisonVector>& vectors, const MatchOptions& opt);
+// The same EM from the distinct vectors and their counts (what the EM iterates over anyway):
+// FindDuplicates counts patterns while comparing instead of keeping a vector per pair.
+Model EstimateModel(const std::map<std::vector<uint8_t>, double>& distinct,
+                    const MatchOptions& opt);
 
 // Record pairs for estimating u: `count` distinct random pairs (i < j) drawn with a fixed seed,
 // or every pair when n(n−1)/2 ≤ count. Sorted.

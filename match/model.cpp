@@ -55,12 +55,16 @@ const std::map<int, double>* Find(const std::map<std::string, std::map<int, doub
 }  // namespace
 
 Model EstimateModel(const std::vector<ComparisonVector>& vectors, const MatchOptions& opt) {
-  const std::vector<FieldSpec> specs = ComparedFields(opt);
-  const size_t nf = specs.size();
-
   // The EM only needs each distinct vector once, with its count.
   std::map<std::vector<uint8_t>, double> distinct;
   for (const auto& v : vectors) distinct[v.levels] += 1.0;
+  return EstimateModel(distinct, opt);
+}
+
+Model EstimateModel(const std::map<std::vector<uint8_t>, double>& distinct,
+                    const MatchOptions& opt) {
+  const std::vector<FieldSpec> specs = ComparedFields(opt);
+  const size_t nf = specs.size();
   std::vector<std::vector<uint8_t>> patterns;
   std::vector<double> counts;
   patterns.reserve(distinct.size());

@@ -395,6 +395,42 @@ TEST_CASE("matcher: oversized blocks are skipped and counted") {
   CHECK(pairs.size() == 30 * 29 / 2);
 }
 
+TEST_CASE("matcher: a block over dense_block is paired as a sorted neighbourhood by name") {
+  // 60 colleagues behind one switchboard number; the two records of one person ("Nguyen An")
+  // sort next to each other wherever they are in the input.
+  std::vector<m::Record> recs;
+  for (int i = 0; i < 60; ++i) {
+    m::Record r;
+    r.id = std::to_string(i);
+    r.phones = {"4930123456"};
+    r.last = "surname" + std::string(1, static_cast<char>('a' + i % 26)) + std::to_string(i);
+    recs.push_back(r);  // no given name: the name keys propose nothing for these
+  }
+  recs[7].last = recs[52].last = "nguyen";
+  recs[7].first = recs[52].first = "an";
+  m::MatchOptions opt;
+  opt.sn_window = 0;  // only the phone block proposes pairs
+  opt.dense_block = 40;
+  opt.dense_window = 4;
+  m::CandidateStats stats;
+  auto pairs = m::CandidatePairs(recs, opt, &stats);
+  CHECK(stats.blocks_windowed == 1);
+  CHECK(stats.blocks_capped == 0);
+  CHECK(stats.largest_block == 60);
+  // Each of the 60 sorted records pairs with the next 3 (fewer at the end): 57·3 + 2 + 1 (the
+  // two "nguyen an" records' own name block adds their pair again, counted once).
+  CHECK(pairs.size() == 57 * 3 + 2 + 1);
+  CHECK(std::count(pairs.begin(), pairs.end(), std::make_pair(7u, 52u)) == 1);
+  // At or under dense_block a block is still paired all-with-all.
+  opt.dense_block = 60;
+  pairs = m::CandidatePairs(recs, opt, &stats);
+  CHECK(stats.blocks_windowed == 0);
+  CHECK(pairs.size() == 60 * 59 / 2);
+  opt.dense_block = 0;  // off
+  pairs = m::CandidatePairs(recs, opt, &stats);
+  CHECK(pairs.size() == 60 * 59 / 2);
+}
+
 TEST_CASE("matcher: chaining guard sends A~B~C to review when A and C differ") {
   m::MatchOptions opt;
   opt.require_identifier = false;  // B has nothing but a name; this test is about chaining
