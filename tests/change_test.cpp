@@ -160,7 +160,7 @@ TEST_CASE("limits refuse the whole run before anything changes (exit 4, numbers 
   }
 }
 
-TEST_CASE("restore refuses (exit 4) when a touched row changed since, listing it; --force overrides") {
+TEST_CASE("restore refuses (exit 4) when a touched row changed since, listing it, --force overrides") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
     DemoCrm f(b);
@@ -243,7 +243,7 @@ TEST_CASE("engine: delete and soft delete come back exactly, with their original
   }
 }
 
-TEST_CASE("dump: true takes a verified dump before the first change; an unverifiable one refuses") {
+TEST_CASE("dump: true takes a verified dump before the first change, an unverifiable one refuses") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
     DemoCrm f(b);
@@ -271,7 +271,7 @@ TEST_CASE("dump: true takes a verified dump before the first change; an unverifi
   }
 }
 
-TEST_CASE("forget erases a contact from the ledger; the rest of the run still restores") {
+TEST_CASE("forget erases a contact from the ledger, the rest of the run still restores") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
     DemoCrm f(b);

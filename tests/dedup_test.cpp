@@ -105,7 +105,7 @@ long long Count(DemoCrm& f, const std::string& sql) {
 
 }  // namespace
 
-TEST_CASE("dedup merge: nothing lost — values filled, consent OR-ed, every child re-pointed; "
+TEST_CASE("dedup merge: nothing lost — values filled, consent OR-ed, every child re-pointed, "
           "restore is exact") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
@@ -187,7 +187,7 @@ TEST_CASE("dedup: a note quoting a long non-ASCII value is cut at a character bo
   }
 }
 
-TEST_CASE("dedup: no cluster grows beyond max_cluster; the links that would are counted") {
+TEST_CASE("dedup: no cluster grows beyond max_cluster, the links that would are counted") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
     DemoCrm f(b, 600);
@@ -218,7 +218,7 @@ TEST_CASE("dedup: no cluster grows beyond max_cluster; the links that would are 
   }
 }
 
-TEST_CASE("dedup: a user's edit between plan and apply wins; the merge waits for the next run") {
+TEST_CASE("dedup: a user's edit between plan and apply wins, the merge waits for the next run") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
     DemoCrm f(b, 30);
@@ -294,8 +294,8 @@ TEST_CASE("dedup: a child conflict under on_conflict: block sends the cluster to
   }
 }
 
-TEST_CASE("dedup on the demo CRM: auto merges are true duplicates; re-runs queue nothing twice; "
-          "a rejected pair never returns; restore is exact") {
+TEST_CASE("dedup on the demo CRM: auto merges are true duplicates, re-runs queue nothing twice, "
+          "a rejected pair never returns, restore is exact") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
     DemoCrm f(b, 600);

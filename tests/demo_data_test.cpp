@@ -552,7 +552,7 @@ TEST_CASE("demo CRM: the same seed gives the same rows, another seed other rows"
   }
 }
 
-TEST_CASE("demo CRM: names round-trip byte-exactly; both backends hold the same rows") {
+TEST_CASE("demo CRM: names round-trip byte-exactly, both backends hold the same rows") {
   std::map<Backend, std::string> dumps;
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));

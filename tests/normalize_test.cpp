@@ -337,7 +337,7 @@ TEST_CASE("normalize: ToAscii keeps case and punctuation") {
   }
 }
 
-TEST_CASE("normalize: ToAscii equals ICU's Any-Latin; Latin-ASCII (its shortcuts change nothing)") {
+TEST_CASE("normalize: ToAscii equals ICU's Any-Latin, Latin-ASCII (its shortcuts change nothing)") {
   const std::string_view inputs[] = {
       "José Núñez",
       "Nguyễn Văn Đức",

@@ -266,7 +266,7 @@ TEST_CASE("prune: hard delete with a blocking child policy leaves no orphans and
   }
 }
 
-TEST_CASE("prune: limits refuse (exit 4) and change nothing; a dry run is refused the same way") {
+TEST_CASE("prune: limits refuse (exit 4) and change nothing, a dry run is refused the same way") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
     PruneCrm f(b);
@@ -346,7 +346,7 @@ TEST_CASE("prune: a mapping without the named child or column is a config error 
   }
 }
 
-TEST_CASE("prune: options parse from YAML; mistakes name file:line:column") {
+TEST_CASE("prune: options parse from YAML, mistakes name file:line:column") {
   const std::string head =
       "database: {backend: sqlite, path: /tmp/x.db}\njobs:\n  p:\n    kind: prune\n";
   auto ok = ParseConfig(head +
@@ -435,8 +435,8 @@ std::vector<std::string> RowTexts(const test::TempDb& t, const std::string& tabl
   return out;
 }
 
-TEST_CASE("prune archive: rows move into archive tables equal to the originals; restore puts them "
-          "back exactly; forget and retention erase them") {
+TEST_CASE("prune archive: rows move into archive tables equal to the originals, restore puts them "
+          "back exactly, forget and retention erase them") {
   // Both paths of the engine's steps: CASE lists (small sets) and the temporary-table join.
   for (size_t join_above : {size_t{64}, size_t{0}}) {
   crm::ShadowTable::SetJoinThreshold(join_above);
@@ -583,7 +583,7 @@ TEST_CASE("prune pacing: max_runtime stops after N sets, the next run resumes fr
   }
 }
 
-TEST_CASE("prune pacing: a Threads_running limit throttles (MariaDB) and is reported; SQLite "
+TEST_CASE("prune pacing: a Threads_running limit throttles (MariaDB) and is reported, SQLite "
           "ignores it") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
@@ -723,7 +723,7 @@ struct SuiteCrm {
   FakeClock clock{*ParseRfc3339("2026-11-23T06:00:00Z")};
 };
 
-TEST_CASE("prune suitecrm: UUID contacts, contacts_cstm and relation rows go together; restore "
+TEST_CASE("prune suitecrm: UUID contacts, contacts_cstm and relation rows go together, restore "
           "is exact") {
   const std::string kNguyen = "0a1b2c3d-0000-4000-8000-000000000001";  // has an account: kept
   const std::string kJohn = "0a1b2c3d-0000-4000-8000-000000000002";    // opted out, a call, cstm

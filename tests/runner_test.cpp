@@ -14,7 +14,7 @@ struct Fixture : test::DemoCrm {
   }
 };
 
-TEST_CASE("a slot runs once; a second claim is skipped already_ran; a held lock skips lock_held") {
+TEST_CASE("a slot runs once, a second claim is skipped already_ran, a held lock skips lock_held") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
     Fixture f(b);

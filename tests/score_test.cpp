@@ -214,7 +214,7 @@ JobConfig& AddScore(DemoCrm& f) {
   return j;
 }
 
-TEST_CASE("score: the rep who fixes records rises; crm-hygiene's own fixes credit nobody; a week re-run changes nothing") {
+TEST_CASE("score: the rep who fixes records rises, crm-hygiene's own fixes credit nobody, a week re-run changes nothing") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
     DemoCrm f(b);
@@ -363,7 +363,7 @@ TEST_CASE("score: the rep who fixes records rises; crm-hygiene's own fixes credi
   }
 }
 
-TEST_CASE("score: a merge that fills a flagged record does not take the rep's flag fix; a merged-away record credits nobody") {
+TEST_CASE("score: a merge that fills a flagged record does not take the rep's flag fix, a merged-away record credits nobody") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
     DemoCrm f(b, 30);

@@ -132,7 +132,7 @@ TEST_CASE("journal: migrate, claim a slot once, skip without claiming, interrupt
   }
 }
 
-TEST_CASE("job lock: a second holder is refused; the lock dies with its holder") {
+TEST_CASE("job lock: a second holder is refused, the lock dies with its holder") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
     test::TempDb t(b);

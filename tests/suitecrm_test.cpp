@@ -77,7 +77,7 @@ struct SuiteCrm {
   FakeClock clock{*ParseRfc3339("2026-11-23T06:00:00Z")};
 };
 
-TEST_CASE("suitecrm: the profile matches a SuiteCRM 7 schema; a missing column is named") {
+TEST_CASE("suitecrm: the profile matches a SuiteCRM 7 schema, a missing column is named") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
     SuiteCrm f(b);
@@ -230,7 +230,7 @@ TEST_CASE("suitecrm: a merge re-points relations, demotes the second primary ema
 namespace crmh {
 namespace {
 
-TEST_CASE("suitecrm: score reads the related email; a record crm-hygiene touched credits nobody") {
+TEST_CASE("suitecrm: score reads the related email, a record crm-hygiene touched credits nobody") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
     SuiteCrm f(b);
@@ -311,7 +311,7 @@ TEST_CASE("suitecrm: score reads the related email; a record crm-hygiene touched
   }
 }
 
-TEST_CASE("suitecrm: phone_format and aliases rewrite contact columns; aimed at a related field they are refused") {
+TEST_CASE("suitecrm: phone_format and aliases rewrite contact columns, aimed at a related field they are refused") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
     SuiteCrm f(b);
