@@ -787,8 +787,6 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     report.counts["links_over_max_cluster"] = res.cluster_stats.links_over_max_cluster;
     report.counts["review_links_to_auto_clusters"] = res.cluster_stats.review_links_to_auto;
     report.counts["members_split_off"] = res.cluster_stats.members_split_off;
-    report.counts["em_converged"] = res.model.converged;
-    report.counts["auto_held_unconverged"] = res.cluster_stats.auto_held_unconverged;
     if (res.cluster_stats.links_over_max_cluster > 0) {
       spdlog::warn("[{}] dedup: {} link(s) dropped because their clusters would exceed "
                    "max_cluster {} (links chained through shared data)",

@@ -465,18 +465,6 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
 
   t = std::chrono::steady_clock::now();
   r.clusters = BuildClusters(records, r.model, r.links, opt, better, &r.cluster_stats);
-  // Scores from a model EM did not settle are not trusted to merge on their own: found at 1M
-  // contacts, where EM stopped at its iteration limit and auto-merge precision fell to 0.8.
-  if (!r.model.converged) {
-    for (Cluster& c : r.clusters) {
-      if (c.decision != Decision::kAuto) continue;
-      c.decision = Decision::kReview;
-      c.why = fmt::format("the match model did not converge (EM stopped after {} iterations): "
-                          "nothing merges automatically until it does",
-                          r.model.em_iterations);
-      ++r.cluster_stats.auto_held_unconverged;
-    }
-  }
   r.timings.cluster = Seconds(t);
   return r;
 }

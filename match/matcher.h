@@ -232,7 +232,6 @@ struct ClusterStats {
   long long links_over_max_cluster = 0;  // unions refused by max_cluster
   long long review_links_to_auto = 0;    // review-band links that touched an auto-band cluster
   long long members_split_off = 0;       // members below review_threshold vs their survivor
-  long long auto_held_unconverged = 0;   // auto clusters sent to review: EM did not converge
 };
 std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Model& model,
                                    const std::vector<Link>& links, const MatchOptions& opt,

@@ -666,20 +666,6 @@ TEST_CASE("matcher: FindDuplicates finds synthetic duplicates and is determinist
           *std::min_element(r.clusters[i].members.begin(), r.clusters[i].members.end()));
   }
 
-  SUBCASE("a model EM did not settle merges nothing on its own") {
-    m::MatchOptions once = opt;
-    once.em_max_iterations = 1;
-    const auto u = m::FindDuplicates(recs, once, SmallerIndexSurvives);
-    REQUIRE_FALSE(u.model.converged);
-    long long autos = 0;
-    for (const auto& c : r.clusters) autos += c.decision == m::Decision::kAuto;
-    REQUIRE(autos > 0);  // the converged model does merge some of these
-    for (const auto& c : u.clusters) {
-      CHECK(c.decision == m::Decision::kReview);
-    }
-    CHECK(u.cluster_stats.auto_held_unconverged > 0);
-  }
-
   opt.threads = 1;
   const auto again = m::FindDuplicates(recs, opt, SmallerIndexSurvives);
   CHECK(again.stats.candidate_pairs == r.stats.candidate_pairs);
