@@ -91,6 +91,55 @@ bool Load(const std::string& path, bool with_ssn, Input& in) {
   return true;
 }
 
+// A bench/gen_contacts directory: contacts.tsv (generic schema, MySQL LOAD DATA escapes, \\N =
+// NULL) and truth.tsv (contact id → person id). Columns as the generic profile maps them.
+std::string Unescape(const std::string& v) {
+  if (v == "\\N") return "";
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '\\' && i + 1 < v.size()) {
+      const char c = v[++i];
+      out += c == 't' ? '\t' : c == 'n' ? '\n' : c;
+    } else {
+      out += v[i];
+    }
+  }
+  return out;
+}
+
+bool LoadGenerated(const std::string& dir, Input& in) {
+  std::ifstream f(dir + "/contacts.tsv"), t(dir + "/truth.tsv");
+  if (!f || !t) return false;
+  std::unordered_map<std::string, int> person;
+  std::string line;
+  while (std::getline(t, line)) {
+    const auto tab = line.find('\t');
+    if (tab != std::string::npos) person[line.substr(0, tab)] = std::atoi(line.c_str() + tab + 1);
+  }
+  static const char* kCols[] = {"first_name", "last_name", "email",    "email2",   "phone",
+                                "mobile",     "company",   "address1", "address2", "city",
+                                "postcode",   "region",    "country",  "birthdate"};
+  while (std::getline(f, line)) {
+    std::vector<std::string> c;
+    size_t b = 0;
+    for (size_t e; (e = line.find('\t', b)) != std::string::npos; b = e + 1)
+      c.push_back(line.substr(b, e - b));
+    c.push_back(line.substr(b));
+    if (c.size() < 15) return false;
+    m::RawRecord r;
+    r.id = c[0];
+    for (size_t k = 0; k < 14; ++k) {
+      std::string v = Unescape(c[k + 1]);
+      if (!v.empty()) r.fields[kCols[k]] = std::move(v);
+    }
+    const auto it = person.find(r.id);
+    if (it == person.end()) return false;
+    in.truth.push_back(it->second);
+    in.raw.push_back(std::move(r));
+  }
+  return true;
+}
+
 struct Quality {
   long long tp = 0, fp = 0, fn = 0, truth_pairs = 0;
   double precision = 0, recall = 0, f1 = 0;
@@ -144,11 +193,12 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 void Usage() {
   std::fprintf(
       stderr,
-      "usage: febrl_eval [--data DIR] [--with-ssn] [--datasets 1,2,3,4]\n"
+      "usage: febrl_eval [--data DIR | --gen GEN_DIR] [--with-ssn] [--datasets 1,2,3,4]\n"
       "                  [--auto P] [--review P] [--threads N]\n"
       "                  [--u-sample N] [--sn-window N] [--max-block N] [--no-household-guard] [--no-identifier-guard]\n"
       "                  [--sweep] [--model] [--errors N]\n"
       "  defaults: MatchOptions (match/matcher.h), the thresholds frozen in docs/dedup.md\n"
+      "  --gen DIR   a bench/gen_contacts output directory instead of FEBRL\n"
       "  --sweep     P/R/F1 over a grid of (auto, review) thresholds (tuning on 1,2 only)\n"
       "  --model     print the EM-estimated m/u per field level\n"
       "  --errors N  print up to N false positives, missed true pairs, weak matches and\n"
@@ -158,8 +208,14 @@ void Usage() {
 std::string Describe(const m::Record& r) {
   std::string extra;
   for (const auto& [k, v] : r.extra) extra += " " + k + "=" + v;
-  return fmt::format("{} | {} {} | {} | {} | {} {} | {}{}", r.id, r.first, r.last, r.street, r.city,
-                     r.postcode, r.region, r.birthdate, extra);
+  auto join = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+    return s;
+  };
+  return fmt::format("{} | {} {} | {} | {} | {} {} {} | {} | {} | {} | {}{}", r.id, r.first, r.last,
+                     r.street, r.city, r.postcode, r.region, r.country, r.birthdate,
+                     join(r.emails), join(r.phones), r.company, extra);
 }
 
 }  // namespace
@@ -169,6 +225,7 @@ int main(int argc, char** argv) {
   bool with_ssn = false, sweep = false, print_model = false;
   int errors = 0;
   std::string which = "1,2,3,4";
+  std::string gen_dir;
   m::MatchOptions opt;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -181,6 +238,8 @@ int main(int argc, char** argv) {
     };
     if (a == "--data") {
       dir = next();
+    } else if (a == "--gen") {
+      gen_dir = next();
     } else if (a == "--with-ssn") {
       with_ssn = true;
     } else if (a == "--datasets") {
@@ -222,6 +281,7 @@ int main(int argc, char** argv) {
            {"4", {"dataset4a+4b", {"dataset4a.csv", "dataset4b.csv"}}}}) {
     if (("," + which + ",").find("," + key + ",") != std::string::npos) datasets.push_back(ds);
   }
+  if (!gen_dir.empty()) datasets = {{"generated", {gen_dir}}};
   if (datasets.empty()) {
     Usage();
     return 2;
@@ -235,7 +295,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> rows;
   for (const auto& ds : datasets) {
     Input in;
-    for (const auto& f : ds.files) {
+    if (!gen_dir.empty() && !LoadGenerated(gen_dir, in)) {
+      std::fprintf(stderr, "cannot read %s/contacts.tsv and truth.tsv\n", gen_dir.c_str());
+      return 1;
+    }
+    for (const auto& f : gen_dir.empty() ? ds.files : std::vector<std::string>{}) {
       if (!Load(dir + "/" + f, with_ssn, in)) {
         std::fprintf(stderr, "cannot read %s/%s\n", dir.c_str(), f.c_str());
         return 1;

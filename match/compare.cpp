@@ -557,8 +557,15 @@ ComparisonVector Compare(const Record& a, const Record& b, const MatchOptions& o
       level = 2;
     l[kPostcode] = static_cast<uint8_t>(level);
   }
-  if (!a.region.empty() && !b.region.empty()) l[kRegion] = a.region == b.region ? 2 : 1;
-  if (!a.country.empty() && !b.country.empty()) l[kCountry] = a.country == b.country ? 2 : 1;
+  // One place is one piece of evidence: a city names its region and country, so when both
+  // records have a city, region and country are not compared again. Counted as three
+  // independent agreements they added ~15 bits to every pair of neighbours, and on a 100k CRM EM
+  // took "lives in the same city" for its match class (auto precision 0.885, recall 0.233;
+  // with this rule 0.986 / 0.877 — docs/dedup.md, section 8).
+  if (a.city.empty() || b.city.empty()) {
+    if (!a.region.empty() && !b.region.empty()) l[kRegion] = a.region == b.region ? 2 : 1;
+    if (!a.country.empty() && !b.country.empty()) l[kCountry] = a.country == b.country ? 2 : 1;
+  }
   l[kBirthdate] = static_cast<uint8_t>(BirthdateLevel(a.birthdate, b.birthdate));
   for (size_t e = 0; e < opt.extra_fields.size(); ++e) {
     auto ia = a.extra.find(opt.extra_fields[e]);

@@ -223,6 +223,23 @@ TEST_CASE("matcher: comparison levels per field") {
     CHECK(Level(a, Person("b", "", "", "", "", "41 kirkcaldy place"), "street") == 1);
     CHECK(Level(a, Person("b", "", "", "", "", "", "bgea"), "city") == 2);
   }
+  SUBCASE("region and country count only when a city is missing") {
+    // A city names its region and country: counted again they made "same city" outweigh names
+    // and EM took neighbours for duplicates (docs/dedup.md, section 8).
+    auto x = Person("x", "", "", "", "", "", "hue");
+    auto y = Person("y", "", "", "", "", "", "hue");
+    x.region = y.region = "thua thien hue";
+    x.country = y.country = "VN";
+    CHECK(Level(x, y, "city") == 3);
+    CHECK(Level(x, y, "region") == 0);
+    CHECK(Level(x, y, "country") == 0);
+    y.city.clear();
+    CHECK(Level(x, y, "city") == 0);
+    CHECK(Level(x, y, "region") == 2);
+    CHECK(Level(x, y, "country") == 2);
+    y.country = "CN";
+    CHECK(Level(x, y, "country") == 1);
+  }
   SUBCASE("email, phone, extras") {
     auto x = a, y = a;
     x.emails = {"jo@example.com"};
@@ -579,6 +596,41 @@ TEST_CASE("matcher: household guard sends different given names at one address t
   CHECK(clusters[0].decision == m::Decision::kAuto);
   recs[0].emails = recs[1].emails = {};
   recs[1].first = recs[1].first_raw_ascii = "jon";  // a typo is not another person
+  clusters = m::BuildClusters(recs, model, {l}, opt, SmallerIndexSurvives);
+  CHECK(clusters[0].decision == m::Decision::kAuto);
+}
+
+TEST_CASE("matcher: household guard sends the same name with another birthdate to review") {
+  // A father and son, or two namesakes on one street: same names, same address and phone, but
+  // two birthdates. One person has one birthdate.
+  m::MatchOptions opt;
+  const m::Model model = HandModel(opt);
+  std::vector<m::Record> recs = {
+      Person("A", "michael", "jones", "19810913", "78284", "635 park ave apt 1b", "san antonio"),
+      Person("B", "michael", "jones", "19440726", "78284", "635 park ave apt 1b", "san antonio"),
+  };
+  recs[0].phones = recs[1].phones = {"12103336706"};
+  m::Link l{0, 1, {}};
+  l.score.probability = 0.9999;
+  auto clusters = m::BuildClusters(recs, model, {l}, opt, SmallerIndexSurvives);
+  REQUIRE(clusters.size() == 1);
+  CHECK(clusters[0].decision == m::Decision::kReview);
+  CHECK(clusters[0].why.find("another birthdate") != std::string::npos);
+  CHECK(clusters[0].why.find("19440726") != std::string::npos);
+  // One typo'd digit or a day/month swap is still the same birthdate.
+  recs[1].birthdate = "19810931";
+  clusters = m::BuildClusters(recs, model, {l}, opt, SmallerIndexSurvives);
+  CHECK(clusters[0].decision == m::Decision::kAuto);
+  recs[1].birthdate = "";  // missing says nothing
+  clusters = m::BuildClusters(recs, model, {l}, opt, SmallerIndexSurvives);
+  CHECK(clusters[0].decision == m::Decision::kAuto);
+  // The same email address (or an exact extra identifier) outweighs a mistyped birthdate.
+  recs[1].birthdate = "19440726";
+  recs[0].emails = recs[1].emails = {"mjones@example.com"};
+  clusters = m::BuildClusters(recs, model, {l}, opt, SmallerIndexSurvives);
+  CHECK(clusters[0].decision == m::Decision::kAuto);
+  recs[0].emails = recs[1].emails = {};
+  opt.review_different_given_names = false;  // household_guard: false turns both checks off
   clusters = m::BuildClusters(recs, model, {l}, opt, SmallerIndexSurvives);
   CHECK(clusters[0].decision == m::Decision::kAuto);
 }
