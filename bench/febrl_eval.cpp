@@ -350,12 +350,14 @@ int main(int argc, char** argv) {
     // Score separation: the best-scoring non-matches and the worst-scoring matches among the
     // candidate pairs (how much room the thresholds have).
     std::vector<double> non_match_p, match_p;
+    int separation_shown = 0;
     for (const auto& [a, b] : cands) {
       const auto v = m::Compare(recs[a], recs[b], opt);
       const double p = m::ScorePair(res.model, v).probability;
       const bool same = in.truth[a] == in.truth[b];
       (same ? match_p : non_match_p).push_back(p);
-      if (errors > 0 && (same ? p < 0.99 : p >= 0.01)) {
+      if (separation_shown < errors && (same ? p < 0.99 : p >= 0.01)) {
+        ++separation_shown;
         std::string lv;
         for (auto l : v.levels) lv += std::to_string(l);
         fmt::print("{} p={:.6f} levels {}\n  {}\n  {}\n", same ? "weak match" : "strong non-match",
