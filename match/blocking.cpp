@@ -111,72 +111,74 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
   stats.records = n;
   stats.total_pairs = static_cast<long long>(n) * (static_cast<long long>(n) - 1) / 2;
 
-  std::vector<Entry> email, phone, phonetic, local, company, postcode, birthdate, extra;
-  std::vector<Entry> postcode_street, street_prefix;
-  for (uint32_t i = 0; i < n; ++i) {
-    const Record& r = records[i];
-    for (const auto& e : r.emails) {
-      email.emplace_back(e, i);
-      std::string_view lp = LocalPart(e);
-      if (lp.size() >= 4) local.emplace_back(std::string(lp), i);
-    }
-    for (const auto& p : r.phones) phone.emplace_back(p, i);
-    if (!r.last.empty() && !r.first.empty()) {
-      std::string pl = PhoneticKey(Squash(r.last));
-      if (!pl.empty()) phonetic.emplace_back(pl + '|' + r.first[0], i);
-      // Given name and surname swapped: the same key from the other side.
-      std::string pf = PhoneticKey(Squash(RawFirst(r)));
-      if (!pf.empty()) phonetic.emplace_back(pf + '|' + r.last[0], i);
-    }
-    if (!r.company.empty() && !r.last.empty()) company.emplace_back(r.company + '|' + r.last, i);
-    if (!r.postcode.empty() && !r.last.empty()) {
-      postcode.emplace_back(r.postcode + '|' + r.last[0], i);
-    }
-    // Birthdate with an initial of either name (both, so swapped names and a changed surname
-    // still meet). Birthdate alone proposed 9.8M of the 21.8M candidate pairs of a 1M CRM — pairs
-    // of strangers that agree on nothing else — and so many of them turned EM's non-match class
-    // into "born the same day" and its match class into "same surname" (docs/dedup.md §3).
-    if (r.birthdate.size() >= 6) {
-      if (!r.first.empty()) birthdate.emplace_back(r.birthdate + '|' + r.first[0], i);
-      if (!r.last.empty() && (r.first.empty() || r.last[0] != r.first[0])) {
-        birthdate.emplace_back(r.birthdate + '|' + r.last[0], i);
-      }
-      if (r.first.empty() && r.last.empty()) birthdate.emplace_back(r.birthdate, i);
-    }
-    // Address keys catch a changed surname at the same address: postcode + the street's first
-    // token (usually the house number), and the street's first two tokens.
-    const std::string_view t1 = FirstTokens(r.street, 1), t2 = FirstTokens(r.street, 2);
-    if (!r.postcode.empty() && !t1.empty()) {
-      postcode_street.emplace_back(r.postcode + '|' + std::string(t1), i);
-    }
-    if (t2.size() > t1.size()) street_prefix.emplace_back(std::string(t2), i);
-    for (const auto& f : opt.extra_fields) {
-      auto it = r.extra.find(f);
-      if (it != r.extra.end()) extra.emplace_back(f + '=' + it->second, i);
-    }
-  }
-
-  // Each key's pairs are appended to `all` and freed at once (at 1M contacts every key proposes
-  // millions of pairs; holding them all side by side cost gigabytes).
+  // Each key's pairs are appended to `all`. One key at a time: its values for every record, its
+  // pairs, then its values freed — at 1M contacts the ten keys' values held side by side were
+  // ≈ 9M strings, and each key proposes millions of pairs.
   std::vector<uint64_t> all;
-  auto propose = [&](const char* name, std::vector<uint64_t> pairs) {
+  std::vector<Entry> entries;
+  auto block = [&](const char* name, auto&& values_of) {
+    for (uint32_t i = 0; i < n; ++i) {
+      values_of(records[i], [&](std::string v) { entries.emplace_back(std::move(v), i); });
+    }
+    std::vector<uint64_t> pairs = BlockPairs(entries, records, opt, stats);
+    std::vector<Entry>().swap(entries);
     stats.pairs_by_key[name] = static_cast<long long>(pairs.size());
     all.insert(all.end(), pairs.begin(), pairs.end());
   };
-  auto block = [&](const char* name, std::vector<Entry>& entries) {
-    propose(name, BlockPairs(entries, records, opt, stats));
-    std::vector<Entry>().swap(entries);
-  };
-  block("email", email);
-  block("phone", phone);
-  block("phonetic_name", phonetic);
-  block("email_local", local);
-  block("company_last", company);
-  block("postcode_last", postcode);
-  block("birthdate", birthdate);
-  block("postcode_street", postcode_street);
-  block("street_prefix", street_prefix);
-  block("extra", extra);
+  block("email", [](const Record& r, auto emit) {
+    for (const auto& e : r.emails) emit(e);
+  });
+  block("phone", [](const Record& r, auto emit) {
+    for (const auto& p : r.phones) emit(p);
+  });
+  block("phonetic_name", [](const Record& r, auto emit) {
+    if (r.last.empty() || r.first.empty()) return;
+    std::string pl = PhoneticKey(Squash(r.last));
+    if (!pl.empty()) emit(pl + '|' + r.first[0]);
+    // Given name and surname swapped: the same key from the other side.
+    std::string pf = PhoneticKey(Squash(RawFirst(r)));
+    if (!pf.empty()) emit(pf + '|' + r.last[0]);
+  });
+  block("email_local", [](const Record& r, auto emit) {
+    for (const auto& e : r.emails) {
+      std::string_view lp = LocalPart(e);
+      if (lp.size() >= 4) emit(std::string(lp));
+    }
+  });
+  block("company_last", [](const Record& r, auto emit) {
+    if (!r.company.empty() && !r.last.empty()) emit(r.company + '|' + r.last);
+  });
+  block("postcode_last", [](const Record& r, auto emit) {
+    if (!r.postcode.empty() && !r.last.empty()) emit(r.postcode + '|' + r.last[0]);
+  });
+  // Birthdate with an initial of either name (both, so swapped names and a changed surname
+  // still meet). Birthdate alone proposed 9.8M of the 21.8M candidate pairs of a 1M CRM — pairs
+  // of strangers that agree on nothing else — and so many of them turned EM's non-match class
+  // into "born the same day" and its match class into "same surname" (docs/dedup.md §8).
+  block("birthdate", [](const Record& r, auto emit) {
+    if (r.birthdate.size() < 6) return;
+    if (!r.first.empty()) emit(r.birthdate + '|' + r.first[0]);
+    if (!r.last.empty() && (r.first.empty() || r.last[0] != r.first[0])) {
+      emit(r.birthdate + '|' + r.last[0]);
+    }
+    if (r.first.empty() && r.last.empty()) emit(r.birthdate);
+  });
+  // Address keys catch a changed surname at the same address: postcode + the street's first
+  // token (usually the house number), and the street's first two tokens.
+  block("postcode_street", [](const Record& r, auto emit) {
+    const std::string_view t1 = FirstTokens(r.street, 1);
+    if (!r.postcode.empty() && !t1.empty()) emit(r.postcode + '|' + std::string(t1));
+  });
+  block("street_prefix", [](const Record& r, auto emit) {
+    const std::string_view t1 = FirstTokens(r.street, 1), t2 = FirstTokens(r.street, 2);
+    if (t2.size() > t1.size()) emit(std::string(t2));
+  });
+  block("extra", [&opt](const Record& r, auto emit) {
+    for (const auto& f : opt.extra_fields) {
+      auto it = r.extra.find(f);
+      if (it != r.extra.end()) emit(f + '=' + it->second);
+    }
+  });
 
   // Sorted neighbourhood on "last first" and on "first last" (a typo late in one name still
   // sorts near; a typo early in the last name is caught by the second order).
@@ -203,7 +205,9 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
     }
     SortUnique(sn);
   }
-  propose("sorted_neighbourhood", std::move(sn));
+  stats.pairs_by_key["sorted_neighbourhood"] = static_cast<long long>(sn.size());
+  all.insert(all.end(), sn.begin(), sn.end());
+  std::vector<uint64_t>().swap(sn);
   SortUnique(all);
   all.shrink_to_fit();
 
