@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -19,6 +20,13 @@
 
 namespace crmh::jobs {
 namespace {
+// Peak resident memory of the process so far, MiB (Linux reports ru_maxrss in KiB): recorded
+// after each stage so the scale benchmark shows which stage sets the peak.
+long long PeakRssMib() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<long long>(ru.ru_maxrss) / 1024;
+}
 
 // Logical fields the matcher compares (match::RawRecord), in a fixed order.
 const std::vector<std::string>& MatchFields() {
@@ -727,6 +735,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
 
     report.details["read_prepare_seconds"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    report.details["peak_rss_mib"]["read"] = PeakRssMib();
     // --- match.
     match::MatchOptions mo;
     mo.auto_threshold = opt.auto_threshold;
@@ -775,6 +784,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       report.details["match_seconds"] = {{"blocking", tm.blocking}, {"compare", tm.compare},
                                          {"em", tm.em},             {"u_sample", tm.u_sample},
                                          {"score", tm.score},       {"cluster", tm.cluster}};
+      report.details["peak_rss_mib"]["match"] = PeakRssMib();
     }
     report.counts["em_iterations"] = res.model.em_iterations;
     report.counts["links"] = static_cast<long long>(res.links.size());
@@ -875,6 +885,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
   report.counts["review_items"] = static_cast<long long>(to_queue_.size());
   if (!review_stale_.empty()) report.counts["approved_not_mergeable"] = static_cast<long long>(review_stale_.size());
   report.details["plan"] = DescribePlan(sets);
+  report.details["peak_rss_mib"]["plan"] = PeakRssMib();
   report.message = fmt::format("{} merge(s) planned ({} contact(s) into survivors), {} cluster(s) "
                                "for review",
                                merges_.size(), losers, to_queue_.size());

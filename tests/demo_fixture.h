@@ -2,6 +2,7 @@
 // and a checksum the tests compute themselves over every column of every mapped table.
 #pragma once
 
+#include <cstdio>
 #include <doctest/doctest.h>
 
 #include <map>
@@ -93,7 +94,14 @@ struct DemoCrm {
   jobs::RunReport Run(const std::string& job, std::optional<SysSeconds> slot = std::nullopt,
                       bool dry = false) {
     jobs::RunRequest req{&cfg, cfg.FindJob(job), slot, dry, &clock, nullptr};
-    return jobs::ExecuteRun(req, crm::MakeFactory(cfg));
+    jobs::RunReport report = jobs::ExecuteRun(req, crm::MakeFactory(cfg));
+    // A run that did not end ok says why in the test's output (a rare failure under load was
+    // otherwise only "failed == ok").
+    if (report.status != "ok") {
+      std::fprintf(stderr, "run %s of job %s: %s: %s\n", report.run_id.c_str(), job.c_str(),
+                   report.status.c_str(), report.message.c_str());
+    }
+    return report;
   }
 
   std::string Checksum(const std::string& table) { return TableChecksum(t, table, "id"); }
