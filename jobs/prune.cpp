@@ -370,6 +370,37 @@ Status CheckPruneJob(crm::Db& db, const Mapping& m, const JobConfig& job, bool g
   return Status::Ok();
 }
 
+Result<std::vector<std::string>> ProbePruneServer(crm::Db& db, const JobConfig& job) {
+  std::vector<std::string> warnings;
+  if (!db.mysql()) return warnings;
+  if (job.prune.max_replica_lag) {
+    Status st = crm::Guard("", [&] {
+      soci::rowset<soci::row> rs = db.sql().prepare << "SHOW REPLICA STATUS";
+      for (const auto& r : rs) (void)r;
+    });
+    if (!st) {
+      if (st.error().exit == Exit::kDbUnreachable) return st.error();
+      return Error::Config(fmt::format(
+          "job '{}': max_replica_lag needs SHOW REPLICA STATUS, which this user may not run "
+          "(GRANT REPLICATION CLIENT, on MariaDB >= 10.5 SLAVE MONITOR, ON *.*): {}",
+          job.name, st.error().message));
+    }
+  }
+  const std::string probe = db.Q(db.state_config().table_prefix + "tmp_probe");
+  Status st = crm::Guard("", [&] {
+    db.sql() << fmt::format("CREATE TEMPORARY TABLE IF NOT EXISTS {} (x INT)", probe);
+    db.sql() << fmt::format("DROP TEMPORARY TABLE IF EXISTS {}", probe);
+  });
+  if (!st) {
+    if (st.error().exit == Exit::kDbUnreachable) return st.error();
+    warnings.push_back(fmt::format(
+        "job '{}': no CREATE TEMPORARY TABLES on database {}: change sets over 64 rows use "
+        "CASE lists instead of a temporary table (correct, slower; docs/operations.md)",
+        job.name, db.database_name()));
+  }
+  return warnings;
+}
+
 SysSeconds MonthsBefore(SysSeconds t, int months) {
   const auto day = std::chrono::floor<days>(t);
   const auto tod = t - day;

@@ -33,6 +33,13 @@ namespace crmh::jobs {
 // and (where the job deletes) DELETE every table a prune touches.
 Status CheckPruneJob(crm::Db& db, const Mapping& m, const JobConfig& job, bool grants);
 
+// `check`'s server probes for a prune job (MariaDB/MySQL; SQLite: none). With max_replica_lag
+// set, the session must be allowed SHOW REPLICA STATUS (REPLICATION CLIENT; MariaDB >= 10.5
+// SLAVE MONITOR) — Error::Config (exit 2) otherwise, as the pacer could not read the lag.
+// Returns warnings: without CREATE TEMPORARY TABLES on the CRM database the engine falls back
+// to CASE lists (correct, slower).
+Result<std::vector<std::string>> ProbePruneServer(crm::Db& db, const JobConfig& job);
+
 // `t` minus `months` calendar months (the day clamped to the month's last day).
 SysSeconds MonthsBefore(SysSeconds t, int months);
 
