@@ -191,6 +191,13 @@ struct PruneOptions {
   std::optional<long long> max_threads_running;
   std::optional<std::chrono::seconds> max_replica_lag;
   std::chrono::seconds throttle_check{1};
+  // Downstream replicas whose lag max_replica_lag also bounds (pt-archiver --check-slave-lag):
+  // each is polled with SHOW REPLICA STATUS. Unset keys are the CRM database's own.
+  struct ReplicaDsn {
+    std::string host, socket, user, password_file, password_credential;
+    int port = 0;  // 0 = the CRM database's
+  };
+  std::vector<ReplicaDsn> replica_dsns;
 };
 
 // score: the weekly owner score (docs/score.md). Component weights are points out of 100 before

@@ -587,6 +587,30 @@ void ParsePrunePacing(MapReader& o, const std::string& name, PruneOptions& p) {
     p.max_threads_running = o.Int("max_threads_running", 0, 0, 100000);
   }
   if (o.Has("max_replica_lag")) p.max_replica_lag = o.Duration("max_replica_lag", {});
+  if (o.Has("replica_dsns")) {
+    YAML::Node seq = o.Get("replica_dsns");
+    if (!seq.IsSequence()) o.Fail(seq, fmt::format("job '{}': replica_dsns must be a list", name));
+    if (!p.max_replica_lag) {
+      o.Fail(seq, fmt::format("job '{}': replica_dsns needs max_replica_lag", name));
+    }
+    for (const auto& item : seq) {
+      MapReader d(item, o.file(), fmt::format("job '{}' replica_dsns", name));
+      PruneOptions::ReplicaDsn r;
+      r.host = d.Str("host");
+      r.port = static_cast<int>(d.Int("port", 0, 0, 65535));
+      r.socket = d.Str("socket");
+      r.user = d.Str("user");
+      r.password_file = d.Str("password_file");
+      r.password_credential = d.Str("password_credential");
+      if (d.Has("password")) {
+        d.Fail(d.node()["password"], "a password is never written in the YAML: use password_file "
+                                     "or password_credential");
+      }
+      d.Finish();
+      if (r.host.empty() && r.socket.empty()) d.Fail(item, "a replica needs a host or a socket");
+      p.replica_dsns.push_back(std::move(r));
+    }
+  }
   p.throttle_check = o.Duration("throttle_check", p.throttle_check);
   if (p.throttle_check.count() < 1) {
     o.Fail(o.Get("throttle_check"), fmt::format("job '{}': throttle_check must be at least 1s",

@@ -370,20 +370,64 @@ Status CheckPruneJob(crm::Db& db, const Mapping& m, const JobConfig& job, bool g
   return Status::Ok();
 }
 
-Result<std::vector<std::string>> ProbePruneServer(crm::Db& db, const JobConfig& job) {
+DatabaseConfig ReplicaDatabase(const DatabaseConfig& crm, const PruneOptions::ReplicaDsn& r) {
+  DatabaseConfig d = crm;
+  d.backend = Backend::kMysql;
+  d.name.clear();  // SHOW REPLICA STATUS needs no database (a replica may name it otherwise)
+  if (!r.host.empty()) {
+    d.host = r.host;
+    d.socket.clear();
+  }
+  if (!r.socket.empty()) d.socket = r.socket;
+  if (r.port != 0) d.port = r.port;
+  if (!r.user.empty()) d.user = r.user;
+  if (!r.password_file.empty() || !r.password_credential.empty()) {
+    d.password_file = r.password_file;
+    d.password_credential = r.password_credential;
+  }
+  return d;
+}
+
+namespace {
+
+std::string ReplicaName(const DatabaseConfig& d) {
+  return d.socket.empty() ? fmt::format("{}:{}", d.host, d.port) : d.socket;
+}
+
+Status ProbeReplicaStatus(crm::Db& db, const std::string& job, const std::string& where) {
+  Status st = crm::Guard("", [&] {
+    soci::rowset<soci::row> rs = db.sql().prepare << "SHOW REPLICA STATUS";
+    for (const auto& r : rs) (void)r;
+  });
+  if (!st) {
+    if (st.error().exit == Exit::kDbUnreachable) return st;
+    return Error::Config(fmt::format(
+        "job '{}': max_replica_lag needs SHOW REPLICA STATUS on {}, which this user may not run "
+        "(GRANT REPLICATION CLIENT, on MariaDB >= 10.5 SLAVE MONITOR, ON *.*): {}",
+        job, where, st.error().message));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ProbePruneServer(crm::Db& db, const Config& cfg,
+                                                  const JobConfig& job) {
   std::vector<std::string> warnings;
   if (!db.mysql()) return warnings;
   if (job.prune.max_replica_lag) {
-    Status st = crm::Guard("", [&] {
-      soci::rowset<soci::row> rs = db.sql().prepare << "SHOW REPLICA STATUS";
-      for (const auto& r : rs) (void)r;
-    });
-    if (!st) {
-      if (st.error().exit == Exit::kDbUnreachable) return st.error();
-      return Error::Config(fmt::format(
-          "job '{}': max_replica_lag needs SHOW REPLICA STATUS, which this user may not run "
-          "(GRANT REPLICATION CLIENT, on MariaDB >= 10.5 SLAVE MONITOR, ON *.*): {}",
-          job.name, st.error().message));
+    if (Status st = ProbeReplicaStatus(db, job.name, "the CRM database"); !st) return st.error();
+    for (const auto& r : job.prune.replica_dsns) {
+      const DatabaseConfig d = ReplicaDatabase(cfg.database, r);
+      auto replica = crm::Open(d, cfg.state);
+      if (!replica) {
+        Error e = replica.error();
+        e.message = fmt::format("job '{}': replica {}: {}", job.name, ReplicaName(d), e.message);
+        return e;
+      }
+      if (Status st = ProbeReplicaStatus(**replica, job.name, "replica " + ReplicaName(d)); !st) {
+        return st.error();
+      }
     }
   }
   const std::string probe = db.Q(db.state_config().table_prefix + "tmp_probe");
@@ -930,14 +974,31 @@ std::optional<std::string> PruneJob::Pacer::Throttle() {
     if (last_threads_running_ > *p.max_threads_running) return std::string("threads_running");
   }
   if (p.max_replica_lag) {
-    soci::rowset<soci::row> rs = db.sql().prepare << "SHOW REPLICA STATUS";
-    for (const auto& r : rs) {
-      replica_seen_ = true;
-      for (size_t i = 0; i < r.size(); ++i) {
-        if (r.get_properties(i).get_name() != "Seconds_Behind_Master") continue;
-        // NULL: the replica is not replicating — wait, as pt-archiver does.
-        if (r.get_indicator(i) == soci::i_null) return std::string("replica_stopped");
-        if (crm::CellInt(r, i) > p.max_replica_lag->count()) return std::string("replica_lag");
+    // The CRM connection itself (when it is a replica), then every downstream replica.
+    if (replicas_.empty()) {
+      for (const auto& r : p.replica_dsns) {
+        const DatabaseConfig d = ReplicaDatabase(ctx_.cfg.database, r);
+        auto replica = crm::Open(d, ctx_.cfg.state);
+        if (!replica) {
+          throw std::runtime_error(
+              fmt::format("replica {}: {}", ReplicaName(d), replica.error().message));
+        }
+        replicas_.push_back(std::move(*replica));
+        replica_names_.push_back(ReplicaName(d));
+      }
+    }
+    std::vector<crm::Db*> servers{&db};
+    for (auto& r : replicas_) servers.push_back(r.get());
+    for (crm::Db* server : servers) {
+      soci::rowset<soci::row> rs = server->sql().prepare << "SHOW REPLICA STATUS";
+      for (const auto& r : rs) {
+        replica_seen_ = true;
+        for (size_t i = 0; i < r.size(); ++i) {
+          if (r.get_properties(i).get_name() != "Seconds_Behind_Master") continue;
+          // NULL: the replica is not replicating — wait, as pt-archiver does.
+          if (r.get_indicator(i) == soci::i_null) return std::string("replica_stopped");
+          if (crm::CellInt(r, i) > p.max_replica_lag->count()) return std::string("replica_lag");
+        }
       }
     }
   }
@@ -951,6 +1012,7 @@ void PruneJob::Pacer::Report(RunReport& report) const {
                       {"throttled_seconds", throttled_seconds_}};
   if (p.max_threads_running) j["threads_running_last"] = last_threads_running_;
   if (p.max_replica_lag && ctx_.db.mysql()) j["replica_seen"] = replica_seen_;
+  if (!replica_names_.empty()) j["replicas"] = replica_names_;
   if (p.max_runtime.count() > 0) j["max_runtime_seconds"] = p.max_runtime.count();
   report.counts["pacing"] = j;
 }

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,7 +39,13 @@ Status CheckPruneJob(crm::Db& db, const Mapping& m, const JobConfig& job, bool g
 // SLAVE MONITOR) — Error::Config (exit 2) otherwise, as the pacer could not read the lag.
 // Returns warnings: without CREATE TEMPORARY TABLES on the CRM database the engine falls back
 // to CASE lists (correct, slower).
-Result<std::vector<std::string>> ProbePruneServer(crm::Db& db, const JobConfig& job);
+// Each of options.replica_dsns is connected to and must allow SHOW REPLICA STATUS (exit 2/3
+// otherwise).
+Result<std::vector<std::string>> ProbePruneServer(crm::Db& db, const Config& cfg,
+                                                  const JobConfig& job);
+
+// A replica DSN as a full connection: unset keys are the CRM database's.
+DatabaseConfig ReplicaDatabase(const DatabaseConfig& crm, const PruneOptions::ReplicaDsn& r);
 
 // `t` minus `months` calendar months (the day clamped to the month's last day).
 SysSeconds MonthsBefore(SysSeconds t, int months);
@@ -77,6 +84,9 @@ class PruneJob final : public JobKind {
     std::map<std::string, long long> throttled_;
     long long last_threads_running_ = 0;
     bool replica_seen_ = false;
+    // options.replica_dsns: one session each, opened at the first check.
+    std::vector<std::unique_ptr<crm::Db>> replicas_;
+    std::vector<std::string> replica_names_;
   };
 };
 
