@@ -12,8 +12,11 @@
 //         (`gone`); `crm-hygiene rescue` closes it as `rescued`.
 //   prune: only contacts whose open notice is at least notice_days old and that still qualify,
 //         batch_size contacts per change set (jobs/change.h): child rows by per-reference policy
-//         (delete with the contact, detach, block, keep), the extension row (SuiteCRM
-//         contacts_cstm) with a hard delete, then the contact — no orphans. No notice, no prune.
+//         (delete with the contact, detach, block, keep), the rows pointing at removed child rows
+//         (mapping.grandchildren, same policies, deepest first), the extension row (SuiteCRM
+//         contacts_cstm) with a hard delete, then the contact — no orphans: a live foreign key
+//         onto a removed table that the mapping does not name refuses the run (exit 2).
+//         No notice, no prune.
 // A dry run writes nothing (not even notices) and reports what each phase would do; the limits
 // (max_rows, max_fraction) refuse it as they would refuse the real run.
 #pragma once
