@@ -41,6 +41,11 @@ Mapping GenericProfile() {
       {"deals", "deals", "contact_id", "", "", "id", "deleted", {}},
       {"tags", "contact_tags", "contact_id", "", "", "id", "deleted", {"tag"}, "dedupe"},
   };
+  // A deal's activities (parent_type 'Deals') go where the deal goes.
+  ChildRef deal_activities{"deal_activities", "activities", "parent_id", "parent_type", "Deals",
+                           "id", "deleted", {}};
+  deal_activities.parent = "deals";
+  m.grandchildren = {deal_activities};
   m.activity = {{"last_contacted_at", ""}, {"occurred_at", "activities"}};
   m.users_table = "users";
   m.users_id = "id";
@@ -96,6 +101,38 @@ Mapping SuiteCrmProfile() {
       {"calls", "calls", "parent_id", "parent_type", "Contacts", "id", "deleted", {}},
       {"meetings", "meetings", "parent_id", "parent_type", "Contacts", "id", "deleted", {}},
       {"notes", "notes", "parent_id", "parent_type", "Contacts", "id", "deleted", {}},
+  };
+  // What points at a call, meeting or note that leaves with the contact: the other invitees'
+  // relation rows, notes attached to it, and the custom-field rows (*_cstm, only when the CRM
+  // has custom fields for the module).
+  auto grand = [](std::string name, std::string table, std::string column, std::string type_col,
+                  std::string type_val, std::string id, std::string deleted, std::string parent,
+                  bool optional) {
+    ChildRef r{std::move(name), std::move(table), std::move(column), std::move(type_col),
+               std::move(type_val), std::move(id), std::move(deleted), {}};
+    r.parent = std::move(parent);
+    r.optional = optional;
+    return r;
+  };
+  m.grandchildren = {
+      grand("call_invitees", "calls_contacts", "call_id", "", "", "id", "deleted", "calls", false),
+      grand("call_users", "calls_users", "call_id", "", "", "id", "deleted", "calls", true),
+      grand("call_leads", "calls_leads", "call_id", "", "", "id", "deleted", "calls", true),
+      grand("call_notes", "notes", "parent_id", "parent_type", "Calls", "id", "deleted", "calls",
+            false),
+      grand("calls_cstm", "calls_cstm", "id_c", "", "", "id_c", "", "calls", true),
+      grand("meeting_invitees", "meetings_contacts", "meeting_id", "", "", "id", "deleted",
+            "meetings", false),
+      grand("meeting_users", "meetings_users", "meeting_id", "", "", "id", "deleted", "meetings",
+            true),
+      grand("meeting_leads", "meetings_leads", "meeting_id", "", "", "id", "deleted", "meetings",
+            true),
+      grand("meeting_notes", "notes", "parent_id", "parent_type", "Meetings", "id", "deleted",
+            "meetings", false),
+      grand("meetings_cstm", "meetings_cstm", "id_c", "", "", "id_c", "", "meetings", true),
+      grand("notes_cstm", "notes_cstm", "id_c", "", "", "id_c", "", "notes", true),
+      grand("call_notes_cstm", "notes_cstm", "id_c", "", "", "id_c", "", "call_notes", true),
+      grand("meeting_notes_cstm", "notes_cstm", "id_c", "", "", "id_c", "", "meeting_notes", true),
   };
   m.activity = {{"date_start", "calls"}, {"date_start", "meetings"}, {"date_entered", "notes"}};
   m.users_table = "users";

@@ -83,7 +83,14 @@ struct ChildRef {
   // A "primary" flag among a contact's children (SuiteCRM email_addr_bean_rel.primary_address):
   // a re-pointed child is demoted (set to 0) when the survivor already has a primary one.
   std::string primary_flag;
+  // mapping.grandchildren only: the reference (a mapping.children or grandchildren name) whose
+  // rows `column` points at — e.g. activities.parent_id with parent_type 'Deals' under `deals`.
+  std::string parent;
+  bool optional = false;  // grandchildren only: skipped when the table does not exist
 };
+
+// How deep mapping.grandchildren may nest below the contact (children are level 1).
+inline constexpr int kMaxReferenceDepth = 4;
 
 struct ActivitySource {
   std::string column;  // a timestamp column on the contacts table, or...
@@ -103,6 +110,10 @@ struct Mapping {
   std::map<std::string, FieldMap> fields;
   std::vector<std::string> extra;  // further comparable columns
   std::vector<ChildRef> children;
+  // Rows that point at a child's row rather than at the contact (an activity of a deal, a
+  // SuiteCRM calls_cstm row, a calls_contacts row of a call): only `prune` follows them, when it
+  // removes the parent rows, so nothing is orphaned (docs/prune.md). Other jobs ignore them.
+  std::vector<ChildRef> grandchildren;
   std::vector<ActivitySource> activity;
   std::string users_table;  // for owner names in reports (optional)
   std::string users_id = "id";
@@ -180,6 +191,13 @@ struct PruneOptions {
   std::optional<long long> max_threads_running;
   std::optional<std::chrono::seconds> max_replica_lag;
   std::chrono::seconds throttle_check{1};
+  // Downstream replicas whose lag max_replica_lag also bounds (pt-archiver --check-slave-lag):
+  // each is polled with SHOW REPLICA STATUS. Unset keys are the CRM database's own.
+  struct ReplicaDsn {
+    std::string host, socket, user, password_file, password_credential;
+    int port = 0;  // 0 = the CRM database's
+  };
+  std::vector<ReplicaDsn> replica_dsns;
 };
 
 // score: the weekly owner score (docs/score.md). Component weights are points out of 100 before

@@ -310,31 +310,97 @@ void ParseMapping(const YAML::Node& node, std::string_view file, Mapping& m) {
     m.extra = r.StrList("extra");
     for (const auto& e : m.extra) CheckIdent(r, at, "extra column", e);
   }
-  if (r.Has("children")) {
-    YAML::Node seq = r.Get("children");
-    if (!seq.IsSequence()) r.Fail(seq, "mapping.children must be a list");
-    m.children.clear();
-    for (const auto& item : seq) {
-      MapReader c(item, file, "a child reference");
-      ChildRef ref;
-      ref.name = c.Required("name");
-      ref.table = Ident(c, "table");
-      ref.column = Ident(c, "column");
-      ref.type_column = Ident(c, "type_column");
-      ref.type_value = c.Str("type_value");
-      ref.id_column = Ident(c, "id", "id");
-      ref.soft_delete = Ident(c, "soft_delete");
+  // A child reference; `grand`: an entry of mapping.grandchildren (parent, optional).
+  auto parse_ref = [&](const YAML::Node& item, bool grand) {
+    MapReader c(item, file, grand ? "a grandchild reference" : "a child reference");
+    ChildRef ref;
+    ref.name = c.Required("name");
+    ref.table = Ident(c, "table");
+    ref.column = Ident(c, "column");
+    ref.type_column = Ident(c, "type_column");
+    ref.type_value = c.Str("type_value");
+    ref.id_column = Ident(c, "id", "id");
+    ref.soft_delete = Ident(c, "soft_delete");
+    if (grand) {
+      ref.parent = c.Required("parent");
+      ref.optional = c.Bool("optional", false);
+    } else {
       YAML::Node uk = c.Get("unique_key");
       ref.unique_key = c.StrList("unique_key");
       for (const auto& u : ref.unique_key) CheckIdent(c, uk, "unique_key column", u);
       ref.on_conflict = c.OneOf("on_conflict", "block", {"dedupe", "keep_both", "block"});
       ref.primary_flag = Ident(c, "primary_flag");
-      c.Finish();
-      if (ref.table.empty() || ref.column.empty()) c.Fail(item, "a child reference needs table and column");
-      if (ref.type_column.empty() != ref.type_value.empty()) {
-        c.Fail(item, "type_column and type_value go together (polymorphic link)");
+    }
+    c.Finish();
+    if (ref.table.empty() || ref.column.empty()) {
+      c.Fail(item, fmt::format("a {} reference needs table and column", grand ? "grandchild" : "child"));
+    }
+    if (ref.type_column.empty() != ref.type_value.empty()) {
+      c.Fail(item, "type_column and type_value go together (polymorphic link)");
+    }
+    return ref;
+  };
+  if (r.Has("children")) {
+    YAML::Node seq = r.Get("children");
+    if (!seq.IsSequence()) r.Fail(seq, "mapping.children must be a list");
+    m.children.clear();
+    for (const auto& item : seq) m.children.push_back(parse_ref(item, false));
+  }
+  if (r.Has("grandchildren")) {
+    YAML::Node seq = r.Get("grandchildren");
+    if (!seq.IsSequence()) r.Fail(seq, "mapping.grandchildren must be a list");
+    m.grandchildren.clear();
+    for (const auto& item : seq) m.grandchildren.push_back(parse_ref(item, true));
+  }
+  {
+    // A profile's grandchildren whose parent an admin's own mapping.children dropped go with it.
+    const bool own = r.Has("grandchildren");
+    YAML::Node gnode = own ? r.Get("grandchildren") : node;
+    if (!own) {
+      std::set<std::string> known;
+      for (const auto& c : m.children) known.insert(c.name);
+      std::vector<ChildRef> kept;
+      for (const auto& g : m.grandchildren) {  // profiles list parents before their children
+        if (known.count(g.parent)) {
+          known.insert(g.name);
+          kept.push_back(g);
+        }
       }
-      m.children.push_back(std::move(ref));
+      m.grandchildren = std::move(kept);
+    }
+    // Names unique across both lists; every parent known; no cycle; bounded depth.
+    std::map<std::string, std::string> parent_of;  // name → parent ("" = the contact)
+    for (const auto& c : m.children) parent_of[c.name] = "";
+    for (const auto& g : m.grandchildren) {
+      if (!parent_of.emplace(g.name, g.parent).second) {
+        r.Fail(gnode, fmt::format("mapping.grandchildren: the name '{}' is used twice (names are "
+                                "shared with mapping.children)",
+                                g.name));
+      }
+    }
+    for (const auto& g : m.grandchildren) {
+      int depth = 1;
+      std::string at = g.name;
+      std::set<std::string> seen{at};
+      while (!parent_of[at].empty()) {
+        const std::string up = parent_of[at];
+        if (!parent_of.count(up)) {
+          r.Fail(gnode, fmt::format("mapping.grandchildren '{}' names parent '{}', which neither "
+                                  "mapping.children nor mapping.grandchildren defines",
+                                  at, up));
+        }
+        if (!seen.insert(up).second) {
+          r.Fail(gnode, fmt::format("mapping.grandchildren '{}': its parents form a cycle through "
+                                  "'{}'",
+                                  g.name, up));
+        }
+        at = up;
+        if (++depth > kMaxReferenceDepth) {
+          r.Fail(gnode, fmt::format("mapping.grandchildren '{}' nests more than {} levels below the "
+                                  "contact",
+                                  g.name, kMaxReferenceDepth));
+        }
+      }
     }
   }
   if (r.Has("activity")) {
@@ -521,6 +587,30 @@ void ParsePrunePacing(MapReader& o, const std::string& name, PruneOptions& p) {
     p.max_threads_running = o.Int("max_threads_running", 0, 0, 100000);
   }
   if (o.Has("max_replica_lag")) p.max_replica_lag = o.Duration("max_replica_lag", {});
+  if (o.Has("replica_dsns")) {
+    YAML::Node seq = o.Get("replica_dsns");
+    if (!seq.IsSequence()) o.Fail(seq, fmt::format("job '{}': replica_dsns must be a list", name));
+    if (!p.max_replica_lag) {
+      o.Fail(seq, fmt::format("job '{}': replica_dsns needs max_replica_lag", name));
+    }
+    for (const auto& item : seq) {
+      MapReader d(item, o.file(), fmt::format("job '{}' replica_dsns", name));
+      PruneOptions::ReplicaDsn r;
+      r.host = d.Str("host");
+      r.port = static_cast<int>(d.Int("port", 0, 0, 65535));
+      r.socket = d.Str("socket");
+      r.user = d.Str("user");
+      r.password_file = d.Str("password_file");
+      r.password_credential = d.Str("password_credential");
+      if (d.Has("password")) {
+        d.Fail(d.node()["password"], "a password is never written in the YAML: use password_file "
+                                     "or password_credential");
+      }
+      d.Finish();
+      if (r.host.empty() && r.socket.empty()) d.Fail(item, "a replica needs a host or a socket");
+      p.replica_dsns.push_back(std::move(r));
+    }
+  }
   p.throttle_check = o.Duration("throttle_check", p.throttle_check);
   if (p.throttle_check.count() < 1) {
     o.Fail(o.Get("throttle_check"), fmt::format("job '{}': throttle_check must be at least 1s",

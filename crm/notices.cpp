@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 namespace crmh::crm {
 namespace {
+
+constexpr size_t kNoticesPerStatement = 500;
 
 std::string OpenKey(const std::string& job, const std::string& contact_id) {
   return job + "|" + contact_id;
@@ -83,30 +86,35 @@ Result<long long> OpenNotices(Db& db, const std::string& job, const std::string&
   for (const auto& n : *open) have.insert(n.contact_id);
   long long opened = 0;
   const std::string now_s = FormatSqlTime(now), after_s = FormatSqlTime(prune_after);
+  // One multi-row INSERT per kNoticesPerStatement notices: a statement per row was 41.5 s for
+  // 200k notices at 1M contacts (a round trip each, inside one transaction).
+  const std::string head = fmt::format(
+      "INSERT INTO {} (job, contact_id, owner, reasons, last_activity, noticed_run, noticed_at, "
+      "prune_after, status, open_key) VALUES ",
+      db.State("notices"));
+  const std::string fixed = fmt::format("{}, {}, {}", db.Literal(run_id), db.Literal(now_s),
+                                        db.Literal(after_s));
   Status st = InTransaction(db, "recording prune notices", [&] {
-    std::string contact, owner, reasons, last, key;
-    soci::indicator owner_ind = soci::i_ok, last_ind = soci::i_ok;
-    soci::statement s =
-        (db.sql().prepare << fmt::format(
-             "INSERT INTO {} (job, contact_id, owner, reasons, last_activity, noticed_run, "
-             "noticed_at, prune_after, status, open_key) VALUES (:job, :contact, :owner, "
-             ":reasons, :last, :run, :now, :after, 'open', :key)",
-             db.State("notices")),
-         soci::use(job), soci::use(contact), soci::use(owner, owner_ind), soci::use(reasons),
-         soci::use(last, last_ind), soci::use(run_id), soci::use(now_s), soci::use(after_s),
-         soci::use(key));
+    std::string sql;
+    size_t in_stmt = 0;
+    auto flush = [&] {
+      if (in_stmt == 0) return;
+      db.sql() << sql;
+      sql.clear();
+      in_stmt = 0;
+    };
     for (const auto& n : notices) {
       if (!have.insert(n.contact_id).second) continue;
-      contact = n.contact_id;
-      owner = n.owner;
-      owner_ind = n.owner.empty() ? soci::i_null : soci::i_ok;
-      reasons = n.reasons.substr(0, 255);
-      last = n.last_activity;
-      last_ind = n.last_activity.empty() ? soci::i_null : soci::i_ok;
-      key = OpenKey(job, n.contact_id);
-      s.execute(true);
+      sql += in_stmt == 0 ? head : std::string(", ");
+      sql += fmt::format("({}, {}, {}, {}, {}, {}, 'open', {})", db.Literal(job),
+                         db.Literal(n.contact_id), n.owner.empty() ? "NULL" : db.Literal(n.owner),
+                         db.Literal(n.reasons.substr(0, 255)),
+                         n.last_activity.empty() ? "NULL" : db.Literal(n.last_activity), fixed,
+                         db.Literal(OpenKey(job, n.contact_id)));
       ++opened;
+      if (++in_stmt == kNoticesPerStatement) flush();
     }
+    flush();
   });
   if (!st) return st.error();
   return opened;
@@ -117,16 +125,19 @@ Result<long long> CloseNotices(Db& db, const std::vector<long long>& ids, const 
   long long closed = 0;
   if (ids.empty()) return closed;
   const std::string now_s = FormatSqlTime(now);
+  // Ids in lists of kNoticesPerStatement, one UPDATE each (was one per notice).
   Status st = InTransaction(db, "closing prune notices", [&] {
-    long long id = 0;
-    soci::statement s =
-        (db.sql().prepare << fmt::format(
-             "UPDATE {} SET status = :status, open_key = NULL, closed_at = :now, closed_run = "
-             ":run, closed_by = :by WHERE id = :id AND status = 'open'",
-             db.State("notices")),
-         soci::use(status), soci::use(now_s), soci::use(run_id), soci::use(by), soci::use(id));
-    for (long long i : ids) {
-      id = i;
+    for (size_t start = 0; start < ids.size(); start += kNoticesPerStatement) {
+      std::string in;
+      for (size_t i = start; i < std::min(ids.size(), start + kNoticesPerStatement); ++i) {
+        in += (in.empty() ? "" : ", ") + std::to_string(ids[i]);
+      }
+      soci::statement s =
+          (db.sql().prepare << fmt::format(
+               "UPDATE {} SET status = :status, open_key = NULL, closed_at = :now, closed_run = "
+               ":run, closed_by = :by WHERE id IN ({}) AND status = 'open'",
+               db.State("notices"), in),
+           soci::use(status), soci::use(now_s), soci::use(run_id), soci::use(by));
       s.execute(true);
       closed += s.get_affected_rows();
     }

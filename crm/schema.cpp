@@ -38,6 +38,40 @@ Status ProbeWriteGrants(Db& db, const std::string& table, const std::string& id_
   return Status::Ok();
 }
 
+Result<std::vector<ForeignKey>> ForeignKeysTo(Db& db, const std::set<std::string>& tables) {
+  std::vector<ForeignKey> out;
+  Status st = Guard("reading foreign keys", [&] {
+    if (db.mysql()) {
+      soci::rowset<soci::row> rs = db.sql().prepare
+                                   << "SELECT table_name, column_name, referenced_table_name FROM "
+                                      "information_schema.key_column_usage WHERE table_schema = "
+                                      "DATABASE() AND referenced_table_schema = DATABASE() AND "
+                                      "referenced_table_name IS NOT NULL";
+      for (const auto& r : rs) {
+        ForeignKey fk{CellText(r, 0), CellText(r, 1), CellText(r, 2)};
+        if (tables.count(fk.referenced)) out.push_back(std::move(fk));
+      }
+      return;
+    }
+    std::vector<std::string> all;
+    soci::rowset<std::string> names = db.sql().prepare
+                                      << "SELECT name FROM sqlite_master WHERE type = 'table' AND "
+                                         "name NOT LIKE 'sqlite_%'";
+    for (const auto& n : names) all.push_back(n);
+    for (const auto& t : all) {
+      soci::rowset<soci::row> rs =
+          (db.sql().prepare << "SELECT \"table\", \"from\" FROM pragma_foreign_key_list(:t)",
+           soci::use(t));
+      for (const auto& r : rs) {
+        ForeignKey fk{t, CellText(r, 1), CellText(r, 0)};
+        if (tables.count(fk.referenced)) out.push_back(std::move(fk));
+      }
+    }
+  });
+  if (!st) return st.error();
+  return out;
+}
+
 std::vector<std::string> ContactColumns(const Mapping& m) {
   std::vector<std::string> cols{m.id_column};
   for (const auto& [name, f] : m.fields) {

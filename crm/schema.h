@@ -29,6 +29,15 @@ Result<SchemaCheck> VerifyMapping(Db& db, const Mapping& m);
 Status ProbeWriteGrants(Db& db, const std::string& table, const std::string& id_column,
                         bool deletes);
 
+// A foreign key of the live schema: `table`.`column` references `referenced` (same database).
+struct ForeignKey {
+  std::string table, column, referenced;
+};
+
+// Every foreign key (in the CRM database) that references one of `tables`: SQLite's
+// pragma_foreign_key_list, MariaDB's information_schema.KEY_COLUMN_USAGE.
+Result<std::vector<ForeignKey>> ForeignKeysTo(Db& db, const std::set<std::string>& tables);
+
 // The contact columns the mapping reads from the contacts table itself (id first).
 std::vector<std::string> ContactColumns(const Mapping& m);
 

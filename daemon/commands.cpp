@@ -132,6 +132,12 @@ int CmdCheck(const Args& a, std::ostream& out, std::ostream& err) {
       return Fail(err, st.error());
     }
     if (!a.json) out << fmt::format("prune     job {}: options match the schema; write grants ok\n", j.name);
+    auto probes = jobs::ProbePruneServer(**db, *cfg, j);
+    if (!probes) return Fail(err, probes.error());
+    for (const auto& w : *probes) {
+      if (!a.json) out << "          warning: " << w << "\n";
+      report["warnings"].push_back(w);
+    }
   }
   for (const auto& j : cfg->jobs) {  // rules aimed at related-table fields are refused
     if (j.kind != "standardize" || !j.enabled) continue;

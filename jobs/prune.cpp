@@ -49,16 +49,32 @@ const ChildRef* FindChild(const Mapping& m, const std::string& name) {
 }
 
 // "ch.parent_type = 'Contacts'" and "COALESCE(ch.deleted, 0) = 0" pieces for a child reference.
-std::string ChildFilter(const crm::Db& db, const ChildRef& ref, bool live_only) {
+std::string ChildFilter(const crm::Db& db, const ChildRef& ref, bool live_only,
+                        const std::string& a = "ch") {
   std::string f;
   if (!ref.type_column.empty()) {
-    f += fmt::format(" AND ch.{} = {}", db.Q(ref.type_column), db.Literal(ref.type_value));
+    f += fmt::format(" AND {}.{} = {}", a, db.Q(ref.type_column), db.Literal(ref.type_value));
   }
   if (live_only && !ref.soft_delete.empty()) {
-    f += fmt::format(" AND COALESCE(ch.{}, 0) = 0", db.Q(ref.soft_delete));
+    f += fmt::format(" AND COALESCE({}.{}, 0) = 0", a, db.Q(ref.soft_delete));
   }
   return f;
 }
+
+// What a prune does to the rows of a reference: nothing, sets their deleted flag, or removes
+// them (delete/archive).
+enum class Mode { kNone, kSoft, kHard };
+
+// One reference the prune follows: a mapping.children entry (its column holds the contact id)
+// or a mapping.grandchildren entry (its column holds the id of a row of reference `parent`).
+struct RefNode {
+  const ChildRef* ref = nullptr;
+  int parent = -1;  // index into the graph; -1 = the contact
+  int level = 1;
+  std::string policy;           // delete | detach | block | keep
+  Mode parent_mode = Mode::kNone, mode = Mode::kNone;
+  bool live_only = false;       // only live rows are touched (or block)
+};
 
 // A column test on alias `a`: in / not_in / "set" (not NULL, not '', not 0).
 std::string ColumnTest(const crm::Db& db, const std::string& a, const PruneCondition& c) {
@@ -96,6 +112,11 @@ std::string FieldSetExpr(const crm::Db& db, const Mapping& m, const FieldMap& f)
       db.Q(r.link_table), db.Q(r.table), db.Q(r.key), db.Q(r.link_target), db.Q(r.link_contact),
       db.Q(m.id_column), where, db.Q(r.column), db.Q(r.column));
 }
+
+std::string PolicyOf(const PruneOptions& p, const std::string& child);
+Result<std::vector<RefNode>> RefGraph(crm::Db& db, const Mapping& m, const PruneOptions& p);
+Status CheckForeignKeys(crm::Db& db, const Mapping& m, const PruneOptions& p,
+                        const std::vector<RefNode>& nodes, const std::string& job);
 
 // Every table/column the options name must exist: a config error (exit 2) before anything runs.
 Status CheckOptions(crm::Db& db, const Mapping& m, const JobConfig& job) {
@@ -138,9 +159,11 @@ Status CheckOptions(crm::Db& db, const Mapping& m, const JobConfig& job) {
     if (Status st = check(*c); !st) return st;
   }
   for (const auto& [child, policy] : p.children) {
-    if (!FindChild(m, child)) {
-      return bad("", fmt::format("options.children names '{}', which mapping.children does not "
-                                 "define",
+    bool grand = false;
+    for (const auto& g : m.grandchildren) grand = grand || g.name == child;
+    if (!FindChild(m, child) && !grand) {
+      return bad("", fmt::format("options.children names '{}', which neither mapping.children "
+                                 "nor mapping.grandchildren defines",
                                  child));
     }
   }
@@ -162,12 +185,168 @@ Status CheckOptions(crm::Db& db, const Mapping& m, const JobConfig& job) {
   if (p.opted_out && !m.fields.count("opt_out")) {
     return bad("", "criteria.opted_out needs the opt_out field mapped");
   }
-  return Status::Ok();
+  // The second level: the columns a followed grandchild names exist; `keep` only where its
+  // rows would not be orphaned; every foreign key onto a removed table is mapped.
+  auto graph = RefGraph(db, m, p);
+  if (!graph) return graph.error();
+  for (const auto& n : *graph) {
+    if (n.parent < 0) continue;
+    const ChildRef& g = *n.ref;
+    auto have = columns(g.table);
+    if (!have) return have.error();
+    if ((*have)->empty()) {
+      return bad("", fmt::format("mapping.grandchildren '{}': table {} does not exist (mark it "
+                                 "optional: true if the CRM may lack it)",
+                                 g.name, g.table));
+    }
+    for (const std::string* c : {&g.column, &g.id_column, &g.type_column, &g.soft_delete}) {
+      if (!c->empty() && !(*have)->count(*c)) {
+        return bad("", fmt::format("mapping.grandchildren '{}': column {}.{} does not exist",
+                                   g.name, g.table, *c));
+      }
+    }
+    if (n.policy == "keep" && n.parent_mode == Mode::kHard) {
+      return bad("", fmt::format("options.children.{}: '{}' rows cannot be kept when their "
+                                 "parent '{}' rows are removed (they would be left orphaned): "
+                                 "delete, detach or block",
+                                 g.name, g.name, g.parent));
+    }
+  }
+  return CheckForeignKeys(db, m, p, *graph, job.name);
 }
 
 std::string PolicyOf(const PruneOptions& p, const std::string& child) {
   auto it = p.children.find(child);
   return it == p.children.end() ? "delete" : it->second;
+}
+
+// The reference graph a prune follows, parents before children (docs/prune.md "Second-level
+// rows"): a reference is followed only below rows the prune removes or soft-deletes; what it
+// does to its own rows follows its policy, the same rules at every level: `delete` removes rows
+// whose parent row is removed (and rows without a deleted flag), soft-deletes the live ones of a
+// soft-deleted parent; `detach` sets the column NULL; `block` keeps the contact; `keep` leaves
+// them. Optional grandchildren whose table does not exist are left out. The parse guarantees
+// known parents, no cycle and at most kMaxReferenceDepth levels.
+Result<std::vector<RefNode>> RefGraph(crm::Db& db, const Mapping& m, const PruneOptions& p) {
+  std::vector<RefNode> nodes;
+  std::map<std::string, int> index;
+  const Mode contact = p.action == "soft_delete" ? Mode::kSoft : Mode::kHard;
+  auto add = [&](const ChildRef& ref, int parent) {
+    RefNode n;
+    n.ref = &ref;
+    n.parent = parent;
+    n.level = parent < 0 ? 1 : nodes[static_cast<size_t>(parent)].level + 1;
+    n.policy = PolicyOf(p, ref.name);
+    n.parent_mode = parent < 0 ? contact : nodes[static_cast<size_t>(parent)].mode;
+    if (n.policy == "delete") {
+      n.mode = n.parent_mode == Mode::kHard || ref.soft_delete.empty() ? Mode::kHard : Mode::kSoft;
+      n.live_only = n.mode == Mode::kSoft;
+    } else if (n.policy == "block") {
+      n.live_only = n.parent_mode == Mode::kSoft;
+    }
+    index[ref.name] = static_cast<int>(nodes.size());
+    nodes.push_back(n);
+  };
+  for (const auto& ref : m.children) add(ref, -1);
+  // Grandchildren may be listed before their parents: place them as their parents appear.
+  std::vector<const ChildRef*> pending;
+  for (const auto& g : m.grandchildren) pending.push_back(&g);
+  while (!pending.empty()) {
+    std::vector<const ChildRef*> later;
+    for (const ChildRef* g : pending) {
+      auto it = index.find(g->parent);
+      if (it == index.end()) {
+        later.push_back(g);
+        continue;
+      }
+      if (g->optional) {
+        auto cols = crm::ListColumns(db, g->table);
+        if (!cols) return cols.error();
+        if (cols->empty()) {
+          index[g->name] = -2;  // absent: its own grandchildren are absent too
+          continue;
+        }
+      }
+      if (it->second < 0 || nodes[static_cast<size_t>(it->second)].mode == Mode::kNone) {
+        index[g->name] = -2;  // its parent's rows stay: nothing of it is orphaned
+        continue;
+      }
+      add(*g, it->second);
+    }
+    if (later.size() == pending.size()) break;  // unknown parents: the parse refused them
+    pending = std::move(later);
+  }
+  return nodes;
+}
+
+// 1 when contact alias c has a row of reference `k` (below rows the prune would remove) —
+// the `block` test, for a child or a grandchild at any depth.
+std::string BlockExpr(const crm::Db& db, const Mapping& m, const std::vector<RefNode>& nodes,
+                      size_t k) {
+  std::vector<size_t> path;
+  for (int i = static_cast<int>(k); i >= 0; i = nodes[static_cast<size_t>(i)].parent) {
+    path.push_back(static_cast<size_t>(i));
+  }
+  std::reverse(path.begin(), path.end());
+  std::string from, where;
+  for (size_t i = 0; i < path.size(); ++i) {
+    const RefNode& n = nodes[path[i]];
+    const std::string a = fmt::format("g{}", i);
+    if (i == 0) {
+      from = fmt::format("{} {}", db.Q(n.ref->table), a);
+      where = fmt::format("{}.{} = c.{}", a, db.Q(n.ref->column), db.Q(m.id_column));
+    } else {
+      const RefNode& up = nodes[path[i - 1]];
+      from += fmt::format(" JOIN {} {} ON {}.{} = g{}.{}", db.Q(n.ref->table), a, a,
+                          db.Q(n.ref->column), i - 1, db.Q(up.ref->id_column));
+    }
+    where += ChildFilter(db, *n.ref, n.live_only, a);
+  }
+  return fmt::format("EXISTS (SELECT 1 FROM {} WHERE {})", from, where);
+}
+
+// A row of a table the prune removes rows from must not be left pointing at one: every foreign
+// key of the live schema that references such a table must be a mapped reference (or the
+// contact's extension row). Otherwise the mapping cannot say what to do with those rows —
+// refuse (exit 2) rather than orphan them. Polymorphic links have no foreign key: they are
+// followed as mapped (docs/prune.md).
+Status CheckForeignKeys(crm::Db& db, const Mapping& m, const PruneOptions& p,
+                        const std::vector<RefNode>& nodes, const std::string& job) {
+  const bool hard = p.action != "soft_delete";
+  std::map<std::string, std::vector<std::string>> removed;  // table → the references removing it
+  if (hard) removed[m.contacts_table].push_back("the contacts");
+  if (hard && !m.extension_table.empty()) removed[m.extension_table].push_back("the extension");
+  for (const auto& n : nodes) {
+    if (n.mode == Mode::kHard) removed[n.ref->table].push_back(n.ref->name);
+  }
+  if (removed.empty()) return Status::Ok();
+  std::set<std::string> tables;
+  for (const auto& [t, refs] : removed) tables.insert(t);
+  auto fks = crm::ForeignKeysTo(db, tables);
+  if (!fks) return fks.error();
+  for (const auto& fk : *fks) {
+    bool covered = false;
+    if (fk.referenced == m.contacts_table) {
+      covered = fk.table == m.extension_table && fk.column == m.extension_id;
+      for (const auto& n : nodes) {
+        covered = covered || (n.parent < 0 && n.ref->table == fk.table && n.ref->column == fk.column);
+      }
+    }
+    for (const auto& n : nodes) {
+      if (n.parent < 0) continue;
+      const RefNode& up = nodes[static_cast<size_t>(n.parent)];
+      covered = covered || (up.ref->table == fk.referenced && n.ref->table == fk.table &&
+                            n.ref->column == fk.column);
+    }
+    if (covered) continue;
+    return Error::Config(fmt::format(
+        "job '{}': {}.{} references {} (a foreign key), whose rows this prune removes ({}); the "
+        "mapping does not say what to do with those rows — name them in mapping.grandchildren "
+        "(parent: {}) with a policy in options.children, or detach/block the parent reference",
+        job, fk.table, fk.column, fk.referenced, Join(removed[fk.referenced], ", "),
+        removed[fk.referenced].front()));
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -179,16 +358,91 @@ Status CheckPruneJob(crm::Db& db, const Mapping& m, const JobConfig& job, bool g
   std::vector<std::tuple<std::string, std::string, bool>> tables{
       {m.contacts_table, m.id_column, hard}};
   if (hard && !m.extension_table.empty()) tables.emplace_back(m.extension_table, m.extension_id, true);
-  for (const auto& ref : m.children) {
-    const std::string policy = PolicyOf(job.prune, ref.name);
-    if (policy == "keep" || policy == "block") continue;
-    tables.emplace_back(ref.table, ref.id_column,
-                        policy == "delete" && (hard || ref.soft_delete.empty()));
+  auto graph = RefGraph(db, m, job.prune);
+  if (!graph) return graph.error();
+  for (const auto& n : *graph) {
+    if (n.policy == "keep" || n.policy == "block") continue;
+    tables.emplace_back(n.ref->table, n.ref->id_column, n.mode == Mode::kHard);
   }
   for (const auto& [table, id, deletes] : tables) {
     if (Status st = crm::ProbeWriteGrants(db, table, id, deletes); !st) return st;
   }
   return Status::Ok();
+}
+
+DatabaseConfig ReplicaDatabase(const DatabaseConfig& crm, const PruneOptions::ReplicaDsn& r) {
+  DatabaseConfig d = crm;
+  d.backend = Backend::kMysql;
+  d.name.clear();  // SHOW REPLICA STATUS needs no database (a replica may name it otherwise)
+  if (!r.host.empty()) {
+    d.host = r.host;
+    d.socket.clear();
+  }
+  if (!r.socket.empty()) d.socket = r.socket;
+  if (r.port != 0) d.port = r.port;
+  if (!r.user.empty()) d.user = r.user;
+  if (!r.password_file.empty() || !r.password_credential.empty()) {
+    d.password_file = r.password_file;
+    d.password_credential = r.password_credential;
+  }
+  return d;
+}
+
+namespace {
+
+std::string ReplicaName(const DatabaseConfig& d) {
+  return d.socket.empty() ? fmt::format("{}:{}", d.host, d.port) : d.socket;
+}
+
+Status ProbeReplicaStatus(crm::Db& db, const std::string& job, const std::string& where) {
+  Status st = crm::Guard("", [&] {
+    soci::rowset<soci::row> rs = db.sql().prepare << "SHOW REPLICA STATUS";
+    for (const auto& r : rs) (void)r;
+  });
+  if (!st) {
+    if (st.error().exit == Exit::kDbUnreachable) return st;
+    return Error::Config(fmt::format(
+        "job '{}': max_replica_lag needs SHOW REPLICA STATUS on {}, which this user may not run "
+        "(GRANT REPLICATION CLIENT, on MariaDB >= 10.5 SLAVE MONITOR, ON *.*): {}",
+        job, where, st.error().message));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ProbePruneServer(crm::Db& db, const Config& cfg,
+                                                  const JobConfig& job) {
+  std::vector<std::string> warnings;
+  if (!db.mysql()) return warnings;
+  if (job.prune.max_replica_lag) {
+    if (Status st = ProbeReplicaStatus(db, job.name, "the CRM database"); !st) return st.error();
+    for (const auto& r : job.prune.replica_dsns) {
+      const DatabaseConfig d = ReplicaDatabase(cfg.database, r);
+      auto replica = crm::Open(d, cfg.state);
+      if (!replica) {
+        Error e = replica.error();
+        e.message = fmt::format("job '{}': replica {}: {}", job.name, ReplicaName(d), e.message);
+        return e;
+      }
+      if (Status st = ProbeReplicaStatus(**replica, job.name, "replica " + ReplicaName(d)); !st) {
+        return st.error();
+      }
+    }
+  }
+  const std::string probe = db.Q(db.state_config().table_prefix + "tmp_probe");
+  Status st = crm::Guard("", [&] {
+    db.sql() << fmt::format("CREATE TEMPORARY TABLE IF NOT EXISTS {} (x INT)", probe);
+    db.sql() << fmt::format("DROP TEMPORARY TABLE IF EXISTS {}", probe);
+  });
+  if (!st) {
+    if (st.error().exit == Exit::kDbUnreachable) return st.error();
+    warnings.push_back(fmt::format(
+        "job '{}': no CREATE TEMPORARY TABLES on database {}: change sets over 64 rows use "
+        "CASE lists instead of a temporary table (correct, slower; docs/operations.md)",
+        job.name, db.database_name()));
+  }
+  return warnings;
 }
 
 SysSeconds MonthsBefore(SysSeconds t, int months) {
@@ -207,6 +461,9 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
   const PruneOptions& p = job.prune;
   const SysSeconds now = ctx.clock.Now();
   if (Status st = CheckOptions(db, m, job); !st) return st;
+  auto graph_r = RefGraph(db, m, p);
+  if (!graph_r) return graph_r.error();
+  const std::vector<RefNode>& graph = *graph_r;
 
   // --- read: one row per live contact, the server evaluating every test.
   std::string select = fmt::format("CAST(c.{} AS CHAR)", db.Q(m.id_column));
@@ -236,13 +493,11 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
   for (const auto& k : p.keep_if) add_test("keep_if", true, ConditionExpr(db, m, k));
   // `block`: a contact with such a child row is not pruned. A hard delete is blocked by any
   // row (a soft-deleted one would be orphaned too); a soft delete only by live ones.
-  for (const auto& ref : m.children) {
-    if (PolicyOf(p, ref.name) != "block") continue;
-    add_test("blocked_by_" + ref.name, true,
-             fmt::format("CASE WHEN EXISTS (SELECT 1 FROM {} ch WHERE ch.{} = c.{}{}) THEN 1 ELSE "
-                         "0 END",
-                         db.Q(ref.table), db.Q(ref.column), db.Q(m.id_column),
-                         ChildFilter(db, ref, /*live_only=*/p.action == "soft_delete")));
+  // A grandchild's `block` looks through the rows the prune would remove above it.
+  for (size_t k = 0; k < graph.size(); ++k) {
+    if (graph[k].policy != "block") continue;
+    add_test("blocked_by_" + graph[k].ref->name, true,
+             fmt::format("CASE WHEN {} THEN 1 ELSE 0 END", BlockExpr(db, m, graph, k)));
   }
   const size_t tests_first = col;
   // The protections again, as one test the change set re-runs inside its transaction: a keep
@@ -255,11 +510,8 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
     if (p.legal_hold) add(*p.legal_hold);
     if (p.open_deals) add(*p.open_deals);
     for (const auto& k : p.keep_if) add(k);
-    for (const auto& ref : m.children) {
-      if (PolicyOf(p, ref.name) != "block") continue;
-      exprs.push_back(fmt::format("EXISTS (SELECT 1 FROM {} ch WHERE ch.{} = c.{}{})",
-                                  db.Q(ref.table), db.Q(ref.column), db.Q(m.id_column),
-                                  ChildFilter(db, ref, /*live_only=*/p.action == "soft_delete")));
+    for (size_t k = 0; k < graph.size(); ++k) {
+      if (graph[k].policy == "block") exprs.push_back(BlockExpr(db, m, graph, k));
     }
     protect_expr = Join(exprs, " OR ");
   }
@@ -396,10 +648,11 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
   }
   const std::string now_sql = FormatSqlTime(now);
   std::map<std::string, std::vector<std::string>> child_cols;
-  for (const auto& ref : m.children) {
-    auto c = crm::OrderedColumns(db, ref.table);
+  for (const auto& n : graph) {
+    if (child_cols.count(n.ref->table)) continue;
+    auto c = crm::OrderedColumns(db, n.ref->table);
     if (!c) return c.error();
-    child_cols[ref.table] = *c;
+    child_cols[n.ref->table] = *c;
   }
   std::vector<std::string> ext_cols;
   if (hard && !m.extension_table.empty()) {
@@ -408,6 +661,11 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
     ext_cols = *c;
   }
   std::map<std::string, long long> child_rows;  // reference name → rows planned
+  struct Planned {
+    size_t set, node, pos;
+    bool removes;
+  };
+  std::map<std::pair<std::string, std::string>, Planned> planned;  // (table, id) → where
   const size_t batch = static_cast<size_t>(std::max(1, job.batch_size));
   st = crm::Guard("planning prune batches", [&] {
     for (size_t start = 0; start < due.size(); start += batch) {
@@ -416,42 +674,76 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
                                                      std::min(due.size(), start + batch)));
       const std::string in = InList(db, ids);
       ChangeSet cs;
-      std::set<std::pair<std::string, std::string>> touched;  // (table, id) already in the set
-      for (const auto& ref : m.children) {
-        const std::string policy = PolicyOf(p, ref.name);
-        if (policy == "keep" || policy == "block") continue;
-        // A hard delete takes every row (soft-deleted ones too: no orphans); a soft delete only
-        // the live ones.
-        const bool soft_child = !hard && policy == "delete" && !ref.soft_delete.empty();
+      // Child rows, then their own referencing rows, level by level (parents before children in
+      // `graph`): each reference reads the rows pointing at what its parent removes in this set.
+      std::vector<std::vector<RowOp>> node_ops(graph.size());
+      std::vector<std::vector<std::string>> removed(graph.size());  // ids removed per reference
+      for (size_t k = 0; k < graph.size(); ++k) {
+        const RefNode& n = graph[k];
+        const ChildRef& ref = *n.ref;
+        if (n.policy == "keep" || n.policy == "block") continue;
+        std::string parent_in = in;
+        if (n.parent >= 0) {
+          const auto& up = removed[static_cast<size_t>(n.parent)];
+          if (up.empty()) continue;
+          parent_in = InList(db, up);
+        }
         soci::rowset<soci::row> rs = db.sql().prepare << fmt::format(
             "SELECT CAST(ch.{id} AS CHAR), {text}, CAST(ch.{col} AS CHAR) FROM {t} ch WHERE "
             "ch.{col} IN ({in}){filter} ORDER BY ch.{id}",
             fmt::arg("id", db.Q(ref.id_column)),
             fmt::arg("text", crm::RowTextExpr(db, child_cols[ref.table], "ch")),
             fmt::arg("col", db.Q(ref.column)), fmt::arg("t", db.Q(ref.table)),
-            fmt::arg("in", in), fmt::arg("filter", ChildFilter(db, ref, soft_child)));
+            fmt::arg("in", parent_in), fmt::arg("filter", ChildFilter(db, ref, n.live_only)));
+        const std::string of = n.parent < 0 ? "contact" : graph[static_cast<size_t>(n.parent)].ref->name;
         for (const auto& r : rs) {
           RowOp op;
           op.table = ref.table;
           op.id_column = ref.id_column;
           op.id = crm::CellText(r, 0);
           op.expect = crm::CellText(r, 1);
-          if (!touched.insert({op.table, op.id}).second) continue;
           const std::string owner = crm::CellText(r, 2);
-          if (policy == "detach") {
+          const bool removes = n.policy == "delete";
+          if (n.policy == "detach") {
             op.kind = OpKind::kUpdate;
             op.set.emplace_back(ref.column, std::nullopt);
-            op.note = fmt::format("prune: detach {} from contact {}", ref.name, owner);
-          } else if (soft_child) {
+            op.note = fmt::format("prune: detach {} from {} {}", ref.name, of, owner);
+          } else if (n.mode == Mode::kSoft) {
             op.kind = OpKind::kSoftDelete;
             op.set.emplace_back(ref.soft_delete, "1");
-            op.note = fmt::format("prune: soft-delete {} of contact {}", ref.name, owner);
+            op.note = fmt::format("prune: soft-delete {} of {} {}", ref.name, of, owner);
           } else {
-            op.kind = soft_child ? OpKind::kDelete : remove;
-            op.note = fmt::format("prune: {} {} of contact {}", OpName(op.kind), ref.name, owner);
+            op.kind = remove;
+            op.note = fmt::format("prune: {} {} of {} {}", OpName(op.kind), ref.name, of, owner);
           }
+          // A row reached twice (two references, or two contacts' sets through a shared parent
+          // row) is planned once; a removal wins over a detach planned earlier in this set.
+          const auto key = std::make_pair(op.table, op.id);
+          auto seen = planned.find(key);
+          if (seen != planned.end()) {
+            Planned& was = seen->second;
+            if (removes && !was.removes && was.set == plan_.size()) {
+              RowOp& earlier = node_ops[was.node][was.pos];
+              earlier.kind = op.kind;
+              earlier.set = op.set;
+              earlier.note = op.note;
+              was.removes = true;
+              removed[k].push_back(op.id);
+            }
+            continue;
+          }
+          planned.emplace(key, Planned{plan_.size(), k, node_ops[k].size(), removes});
+          if (removes) removed[k].push_back(op.id);
           ++child_rows[ref.name];
-          cs.ops.push_back(std::move(op));
+          node_ops[k].push_back(std::move(op));
+        }
+      }
+      // Deepest first, so no row is removed before the rows that point at it (and restore,
+      // in reverse, puts parents back first).
+      for (int level = kMaxReferenceDepth; level >= 1; --level) {
+        for (size_t k = 0; k < graph.size(); ++k) {
+          if (graph[k].level != level) continue;
+          for (auto& op : node_ops[k]) cs.ops.push_back(std::move(op));
         }
       }
       if (!ext_cols.empty()) {
@@ -682,14 +974,31 @@ std::optional<std::string> PruneJob::Pacer::Throttle() {
     if (last_threads_running_ > *p.max_threads_running) return std::string("threads_running");
   }
   if (p.max_replica_lag) {
-    soci::rowset<soci::row> rs = db.sql().prepare << "SHOW REPLICA STATUS";
-    for (const auto& r : rs) {
-      replica_seen_ = true;
-      for (size_t i = 0; i < r.size(); ++i) {
-        if (r.get_properties(i).get_name() != "Seconds_Behind_Master") continue;
-        // NULL: the replica is not replicating — wait, as pt-archiver does.
-        if (r.get_indicator(i) == soci::i_null) return std::string("replica_stopped");
-        if (crm::CellInt(r, i) > p.max_replica_lag->count()) return std::string("replica_lag");
+    // The CRM connection itself (when it is a replica), then every downstream replica.
+    if (replicas_.empty()) {
+      for (const auto& r : p.replica_dsns) {
+        const DatabaseConfig d = ReplicaDatabase(ctx_.cfg.database, r);
+        auto replica = crm::Open(d, ctx_.cfg.state);
+        if (!replica) {
+          throw std::runtime_error(
+              fmt::format("replica {}: {}", ReplicaName(d), replica.error().message));
+        }
+        replicas_.push_back(std::move(*replica));
+        replica_names_.push_back(ReplicaName(d));
+      }
+    }
+    std::vector<crm::Db*> servers{&db};
+    for (auto& r : replicas_) servers.push_back(r.get());
+    for (crm::Db* server : servers) {
+      soci::rowset<soci::row> rs = server->sql().prepare << "SHOW REPLICA STATUS";
+      for (const auto& r : rs) {
+        replica_seen_ = true;
+        for (size_t i = 0; i < r.size(); ++i) {
+          if (r.get_properties(i).get_name() != "Seconds_Behind_Master") continue;
+          // NULL: the replica is not replicating — wait, as pt-archiver does.
+          if (r.get_indicator(i) == soci::i_null) return std::string("replica_stopped");
+          if (crm::CellInt(r, i) > p.max_replica_lag->count()) return std::string("replica_lag");
+        }
       }
     }
   }
@@ -703,6 +1012,7 @@ void PruneJob::Pacer::Report(RunReport& report) const {
                       {"throttled_seconds", throttled_seconds_}};
   if (p.max_threads_running) j["threads_running_last"] = last_threads_running_;
   if (p.max_replica_lag && ctx_.db.mysql()) j["replica_seen"] = replica_seen_;
+  if (!replica_names_.empty()) j["replicas"] = replica_names_;
   if (p.max_runtime.count() > 0) j["max_runtime_seconds"] = p.max_runtime.count();
   report.counts["pacing"] = j;
 }

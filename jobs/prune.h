@@ -12,13 +12,17 @@
 //         (`gone`); `crm-hygiene rescue` closes it as `rescued`.
 //   prune: only contacts whose open notice is at least notice_days old and that still qualify,
 //         batch_size contacts per change set (jobs/change.h): child rows by per-reference policy
-//         (delete with the contact, detach, block, keep), the extension row (SuiteCRM
-//         contacts_cstm) with a hard delete, then the contact — no orphans. No notice, no prune.
+//         (delete with the contact, detach, block, keep), the rows pointing at removed child rows
+//         (mapping.grandchildren, same policies, deepest first), the extension row (SuiteCRM
+//         contacts_cstm) with a hard delete, then the contact — no orphans: a live foreign key
+//         onto a removed table that the mapping does not name refuses the run (exit 2).
+//         No notice, no prune.
 // A dry run writes nothing (not even notices) and reports what each phase would do; the limits
 // (max_rows, max_fraction) refuse it as they would refuse the real run.
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +36,19 @@ namespace crmh::jobs {
 // (Error::Config, exit 2, naming the YAML line), and — with `grants` — the session may UPDATE
 // and (where the job deletes) DELETE every table a prune touches.
 Status CheckPruneJob(crm::Db& db, const Mapping& m, const JobConfig& job, bool grants);
+
+// `check`'s server probes for a prune job (MariaDB/MySQL; SQLite: none). With max_replica_lag
+// set, the session must be allowed SHOW REPLICA STATUS (REPLICATION CLIENT; MariaDB >= 10.5
+// SLAVE MONITOR) — Error::Config (exit 2) otherwise, as the pacer could not read the lag.
+// Returns warnings: without CREATE TEMPORARY TABLES on the CRM database the engine falls back
+// to CASE lists (correct, slower).
+// Each of options.replica_dsns is connected to and must allow SHOW REPLICA STATUS (exit 2/3
+// otherwise).
+Result<std::vector<std::string>> ProbePruneServer(crm::Db& db, const Config& cfg,
+                                                  const JobConfig& job);
+
+// A replica DSN as a full connection: unset keys are the CRM database's.
+DatabaseConfig ReplicaDatabase(const DatabaseConfig& crm, const PruneOptions::ReplicaDsn& r);
 
 // `t` minus `months` calendar months (the day clamped to the month's last day).
 SysSeconds MonthsBefore(SysSeconds t, int months);
@@ -70,6 +87,9 @@ class PruneJob final : public JobKind {
     std::map<std::string, long long> throttled_;
     long long last_threads_running_ = 0;
     bool replica_seen_ = false;
+    // options.replica_dsns: one session each, opened at the first check.
+    std::vector<std::unique_ptr<crm::Db>> replicas_;
+    std::vector<std::string> replica_names_;
   };
 };
 

@@ -217,12 +217,14 @@ Status ScoreJob::Plan(RunContext& ctx, RunReport& report) {
     }
     // Contacts dedup merged away since the baseline (not restored): a record that needed fixing
     // and is gone this way was fixed by nobody — it leaves the improvement count (docs/score.md).
+    // A removal is any of the engine's removing ops: soft_delete, delete, and archive (a row
+    // moved to the state schema is as gone as a deleted one).
     if (*prev) {
       const std::string since = FormatSqlTime((*prev)->scored_at);
       soci::rowset<soci::row> rs =
           (db.sql().prepare << fmt::format(
                "SELECT l.row_id FROM {} l JOIN {} r ON r.run_id = l.run_id WHERE r.kind = 'dedup' "
-               "AND l.table_name = :t AND l.op IN ('soft_delete', 'delete') AND l.restored_at IS "
+               "AND l.table_name = :t AND l.op IN ('soft_delete', 'delete', 'archive') AND l.restored_at IS "
                "NULL AND r.started_at >= :s AND r.started_at <= :n",
                ledger, runs),
            soci::use(m.contacts_table), soci::use(since), soci::use(now_sql));
@@ -234,7 +236,7 @@ Status ScoreJob::Plan(RunContext& ctx, RunReport& report) {
       long long merged = 0;
       db.sql() << fmt::format("SELECT COUNT(*) FROM {} l JOIN {} r ON r.run_id = l.run_id WHERE "
                               "r.kind = 'dedup' AND l.table_name = :t AND l.op IN ('soft_delete', "
-                              "'delete') AND l.restored_at IS NULL AND r.started_at >= :ws AND "
+                              "'delete', 'archive') AND l.restored_at IS NULL AND r.started_at >= :ws AND "
                               "r.started_at <= :n",
                               ledger, runs),
           soci::use(m.contacts_table), soci::use(week_start_sql), soci::use(now_sql),
@@ -245,7 +247,7 @@ Status ScoreJob::Plan(RunContext& ctx, RunReport& report) {
                  "SELECT COALESCE(CAST(b.{} AS CHAR), '') FROM {} l JOIN {} r ON r.run_id = "
                  "l.run_id LEFT JOIN {} b ON b.crmh_run_id = l.run_id AND b.crmh_set = l.set_no "
                  "AND b.crmh_op = l.op_no AND b.crmh_image = 'b' WHERE r.kind = 'dedup' AND "
-                 "l.table_name = :t AND l.op IN ('soft_delete', 'delete') AND l.restored_at IS "
+                 "l.table_name = :t AND l.op IN ('soft_delete', 'delete', 'archive') AND l.restored_at IS "
                  "NULL AND r.started_at >= :ws AND r.started_at <= :n",
                  db.Q(creator_col), ledger, runs, shadow),
              soci::use(m.contacts_table), soci::use(week_start_sql), soci::use(now_sql));

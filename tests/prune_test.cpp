@@ -2,6 +2,7 @@
 // profiles. Every expectation is read back with the test's own SQL: which contacts are deleted,
 // which child rows point at a removed contact, whole-table checksums before and after restore.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <fstream>
@@ -185,9 +186,10 @@ TEST_CASE("prune: notice → rescue → activity → prune (soft delete) → res
     CHECK(run.counts["contacts_pruned"].get<long long>() == 4);
     CHECK(Ids(f.t, "SELECT id FROM contacts WHERE deleted = 1") ==
           std::set<std::string>{"1", "7", "8", "12", "13"});
-    // Soft delete: the contact's live child rows go with it, other children are untouched.
+    // Soft delete: the contact's live child rows go with it, other children are untouched; the
+    // live activity of contact 1's soft-deleted deal (3, a second-level row) is soft-deleted too.
     CHECK(Ids(f.t, "SELECT id FROM activities WHERE deleted = 1") ==
-          std::set<std::string>{"1", "2", "5"});
+          std::set<std::string>{"1", "2", "3", "5"});
     CHECK(Count(f.t, "SELECT deleted FROM deals WHERE id = 1") == 1);
     CHECK(Count(f.t, "SELECT deleted FROM contact_tags WHERE id = 1") == 1);
     // No live child row points at a removed contact.
@@ -452,12 +454,14 @@ TEST_CASE("prune archive: rows move into archive tables equal to the originals, 
     // hard removal takes soft-deleted child rows too).
     const std::map<std::string, std::string> where = {
         {"contacts", "id IN (" + gone_ids + ")"},
-        {"activities", "parent_type = 'Contacts' AND parent_id IN (" + gone_ids + ")"},
+        {"activities", "(parent_type = 'Contacts' AND parent_id IN (" + gone_ids + ")) OR "
+                       "(parent_type = 'Deals' AND parent_id IN (SELECT id FROM deals WHERE "
+                       "contact_id IN (" + gone_ids + ")))"},
         {"deals", "contact_id IN (" + gone_ids + ")"},
         {"contact_tags", "contact_id IN (" + gone_ids + ")"}};
     std::map<std::string, std::vector<std::string>> originals;
     for (const auto& [table, w] : where) originals[table] = RowTexts(f.t, table, table, w);
-    CHECK(originals["activities"].size() == 3);   // 1, 2 (soft-deleted) and 5
+    CHECK(originals["activities"].size() == 4);   // 1, 2 (soft-deleted), 5 and deal 1's 3
     CHECK(originals["contact_tags"].size() == 2);  // 1 and 3 (soft-deleted)
     const auto before = f.Checksums();
 
@@ -476,7 +480,7 @@ TEST_CASE("prune archive: rows move into archive tables equal to the originals, 
             Count(f.t, "SELECT COUNT(*) FROM crmh_ledger WHERE op = 'archive' AND table_name = '" +
                            table + "' AND run_id = '" + run.run_id + "'"));
     }
-    CHECK(Count(f.t, "SELECT COUNT(*) FROM activities WHERE id = 3") == 1);  // a deal's activity
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM activities WHERE id = 3") == 0);  // deal 1's, archived
     CHECK(f.NoticeStatus()["1"] == "pruned");
 
     // Restore: the CRM back to its checksums, the archive empty again.
@@ -501,14 +505,15 @@ TEST_CASE("prune archive: rows move into archive tables equal to the originals, 
                                Count(f.t, "SELECT COUNT(*) FROM crmh_ar_activities") +
                                Count(f.t, "SELECT COUNT(*) FROM crmh_ar_deals") +
                                Count(f.t, "SELECT COUNT(*) FROM crmh_ar_contact_tags");
-    CHECK(archived == 6 + 3 + 1 + 2);
+    CHECK(archived == 6 + 4 + 1 + 2);
     auto db = crm::Open(f.cfg.database, f.cfg.state);
     REQUIRE(db.ok());
     auto forgot = jobs::ForgetContact(**db, f.cfg, "1");
     if (!forgot.ok()) FAIL(forgot.error().message);
     CHECK(forgot->archived == 1 + 2 + 1 + 1);  // contact 1, activities 1 and 2, deal 1, tag 1
     CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_contacts WHERE id = 1") == 0);
-    CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_activities WHERE parent_id = 1") == 0);
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_activities WHERE parent_type = 'Contacts' AND "
+                     "parent_id = 1") == 0);
     CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_contacts WHERE id = 7") == 1);
     // Retention: nothing is older than 30 days yet; 31 days later everything is.
     auto kept = jobs::PurgeOlderThan(**db, f.cfg, f.clock.Now() - days(30));
@@ -654,6 +659,220 @@ TEST_CASE("prune: a keep tag or a rescue between plan and apply skips the set (c
   }
 }
 
+// --- Second level: rows that point at a child the prune removes (issue 5). Orphans are counted
+// with the test's own SQL over every reference of the schema.
+long long GenericOrphans(const test::TempDb& t, bool hard) {
+  if (hard) {
+    return Count(t, "SELECT COUNT(*) FROM activities a WHERE (a.parent_type = 'Contacts' AND NOT "
+                    "EXISTS (SELECT 1 FROM contacts c WHERE c.id = a.parent_id)) OR (a.parent_type "
+                    "= 'Deals' AND NOT EXISTS (SELECT 1 FROM deals d WHERE d.id = a.parent_id))") +
+           Count(t, "SELECT COUNT(*) FROM deals d WHERE NOT EXISTS (SELECT 1 FROM contacts c "
+                    "WHERE c.id = d.contact_id)") +
+           Count(t, "SELECT COUNT(*) FROM contact_tags x WHERE NOT EXISTS (SELECT 1 FROM contacts "
+                    "c WHERE c.id = x.contact_id)");
+  }
+  // Soft delete: no live row under a deleted one.
+  return Count(t, "SELECT COUNT(*) FROM activities a JOIN deals d ON d.id = a.parent_id WHERE "
+                  "a.parent_type = 'Deals' AND a.deleted = 0 AND d.deleted = 1") +
+         Count(t, "SELECT COUNT(*) FROM activities a JOIN contacts c ON c.id = a.parent_id WHERE "
+                  "a.parent_type = 'Contacts' AND a.deleted = 0 AND c.deleted = 1") +
+         Count(t, "SELECT COUNT(*) FROM deals d JOIN contacts c ON c.id = d.contact_id WHERE "
+                  "d.deleted = 0 AND c.deleted = 1");
+}
+
+TEST_CASE("prune second level: a deal's activities go with the deal (delete, archive, soft "
+          "delete), no orphans, restore exact") {
+  for (const std::string action : {"delete", "archive", "soft_delete"}) {
+    for (Backend b : test::Backends()) {
+      CAPTURE(test::Name(b));
+      CAPTURE(action);
+      PruneCrm f(b);
+      f.Job().prune.action = action;
+      {
+        auto s = f.t.Session();
+        // Contact 7 (opted out, pruned) gets a deal with a live and a soft-deleted activity;
+        // contact 4's open deal (protected) gets one that must stay; an Accounts activity whose
+        // parent_id collides with deal 1's id must stay too.
+        *s << "INSERT INTO deals (id, contact_id, name, stage, amount, created_at, deleted) VALUES "
+              "(3, 7, 'old deal', 'lost', 1.00, '2023-03-01 10:00:00', 0)";
+        *s << "INSERT INTO activities (id, parent_type, parent_id, kind, subject, occurred_at, "
+              "created_by, deleted) VALUES (7, 'Deals', 3, 'call', 'deal call', "
+              "'2024-01-01 10:00:00', 1, 0), (8, 'Deals', 3, 'note', 'deleted deal note', "
+              "'2024-01-02 10:00:00', 1, 1), (9, 'Deals', 2, 'call', 'open deal call', "
+              "'2024-02-01 10:00:00', 1, 0), (10, 'Accounts', 1, 'call', 'an account', "
+              "'2024-02-01 10:00:00', 1, 0)";
+      }
+      REQUIRE(f.Run("prune").status == "ok");  // notices
+      f.clock.Advance(days(15));
+      const bool hard = action != "soft_delete";
+      // What must leave, by our own SQL: deal rows of the pruned contacts and their activities.
+      const std::string due = "1, 7, 8, 10, 11, 13";
+      const std::string deal_acts =
+          "parent_type = 'Deals' AND parent_id IN (SELECT id FROM deals WHERE contact_id IN (" +
+          due + "))";
+      const auto deal_act_rows = RowTexts(f.t, "activities", "activities", deal_acts);
+      REQUIRE(deal_act_rows.size() == 3);  // 3, 7, 8
+      REQUIRE(GenericOrphans(f.t, hard) == 0);
+      const auto before = f.Checksums();
+      auto run = f.Run("prune");
+      REQUIRE_MESSAGE(run.status == "ok", run.message);
+      CHECK(run.counts["contacts_pruned"].get<long long>() == 6);
+      CHECK(GenericOrphans(f.t, hard) == 0);
+      if (hard) {
+        CHECK(Ids(f.t, "SELECT id FROM activities WHERE parent_type = 'Deals' OR parent_type = "
+                       "'Accounts'") == std::set<std::string>{"9", "10"});
+        CHECK(run.counts["child_rows_planned"]["deal_activities"].get<long long>() == 3);
+      } else {
+        // Live ones soft-deleted (8 was already); 9 and 10 untouched.
+        CHECK(Ids(f.t, "SELECT id FROM activities WHERE deleted = 1 AND parent_type <> "
+                       "'Contacts'") == std::set<std::string>{"3", "7", "8"});
+        CHECK(Count(f.t, "SELECT COUNT(*) FROM activities WHERE id IN (9, 10) AND deleted = 0") ==
+              2);
+        CHECK(run.counts["child_rows_planned"]["deal_activities"].get<long long>() == 2);
+      }
+      if (action == "archive") {
+        CHECK(RowTexts(f.t, "activities", "crmh_ar_activities", "parent_type = 'Deals'") ==
+              deal_act_rows);
+      }
+      auto db = crm::Open(f.cfg.database, f.cfg.state);
+      REQUIRE(db.ok());
+      auto restored = jobs::RestoreRun(**db, run.run_id, {});
+      REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+      CHECK(f.Checksums() == before);
+      if (action == "archive") CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_activities") == 0);
+    }
+  }
+}
+
+TEST_CASE("prune second level: block on a grandchild keeps the contact, keep under a removed "
+          "parent is refused") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    PruneCrm f(b);
+    f.Job().prune.action = "delete";
+    // block: contact 1's deal has activity 3, so contact 1 is kept (with its deal).
+    f.Job().prune.children["deal_activities"] = "block";
+    auto first = f.Run("prune");
+    REQUIRE_MESSAGE(first.status == "ok", first.message);
+    CHECK(first.counts["protections"]["blocked_by_deal_activities"].get<long long>() == 1);
+    CHECK(f.OpenNoticeIds().count("1") == 0);
+    // keep: the activity would point at a removed deal — refused (exit 2), nothing changes.
+    f.Job().prune.children["deal_activities"] = "keep";
+    const auto before = f.Checksums();
+    auto kept = f.Run("prune");
+    CHECK(kept.exit == Exit::kUsage);
+    CHECK(kept.message.find("deal_activities") != std::string::npos);
+    CHECK(kept.message.find("orphaned") != std::string::npos);
+    CHECK(f.Checksums() == before);
+  }
+}
+
+TEST_CASE("prune second level: a foreign key onto a removed table that the mapping does not "
+          "name is refused (exit 2), mapped it is followed and restored") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    PruneCrm f(b);
+    f.Job().prune.action = "delete";
+    {
+      auto s = f.t.Session();
+      if (b == Backend::kMysql) {
+        *s << "CREATE TABLE deal_files (id BIGINT NOT NULL PRIMARY KEY, deal_id BIGINT NOT NULL, "
+              "name VARCHAR(100), FOREIGN KEY (deal_id) REFERENCES deals (id)) ENGINE=InnoDB";
+      } else {
+        *s << "CREATE TABLE deal_files (id INTEGER PRIMARY KEY, deal_id INTEGER NOT NULL "
+              "REFERENCES deals (id), name TEXT)";
+      }
+      *s << "INSERT INTO deal_files (id, deal_id, name) VALUES (1, 1, 'contract.pdf'), (2, 2, "
+            "'offer.pdf')";
+    }
+    const auto at_start = f.Checksums();
+    const std::string files_at_start = test::TableChecksum(f.t, "deal_files", "id");
+    auto refused = f.Run("prune");
+    CHECK(refused.exit == Exit::kUsage);
+    CHECK(refused.message.find("deal_files.deal_id references deals") != std::string::npos);
+    CHECK(f.Notices(false).empty());
+    CHECK(f.Checksums() == at_start);
+    // soft_delete keeps the deal rows: nothing would be orphaned, nothing is refused.
+    f.Job().prune.action = "soft_delete";
+    auto dry = f.Run("prune", std::nullopt, /*dry=*/true);
+    CHECK_MESSAGE(dry.status == "ok", dry.message);
+    f.Job().prune.action = "delete";
+    // Mapped as a grandchild of deals: followed.
+    ChildRef files{"deal_files", "deal_files", "deal_id", "", "", "id", "", {}};
+    files.parent = "deals";
+    f.cfg.mapping.grandchildren.push_back(files);
+    REQUIRE(f.Run("prune").status == "ok");
+    f.clock.Advance(days(15));
+    const auto before = f.Checksums();
+    const std::string files_before = test::TableChecksum(f.t, "deal_files", "id");
+    CHECK(files_before == files_at_start);
+    auto run = f.Run("prune");
+    REQUIRE_MESSAGE(run.status == "ok", run.message);
+    CHECK(Ids(f.t, "SELECT id FROM deal_files") == std::set<std::string>{"2"});
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM deal_files x WHERE NOT EXISTS (SELECT 1 FROM deals d "
+                     "WHERE d.id = x.deal_id)") == 0);
+    CHECK(GenericOrphans(f.t, true) == 0);
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(db.ok());
+    auto restored = jobs::RestoreRun(**db, run.run_id, {});
+    REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+    CHECK(f.Checksums() == before);
+    CHECK(test::TableChecksum(f.t, "deal_files", "id") == files_before);
+  }
+}
+
+TEST_CASE("prune second level: grandchildren parse from YAML, an unknown parent or a cycle is "
+          "an error") {
+  const std::string head = "database: {backend: sqlite, path: /tmp/x.db}\nmapping:\n";
+  auto ok = ParseConfig(head +
+                            "  grandchildren:\n"
+                            "    - {name: deal_files, table: deal_files, column: deal_id, parent: "
+                            "deals}\n"
+                            "    - {name: file_pages, table: pages, column: file_id, parent: "
+                            "deal_files, optional: true}\n",
+                        "t.yaml");
+  REQUIRE_MESSAGE(ok.ok(), (ok.ok() ? "" : ok.error().message));
+  REQUIRE(ok->mapping.grandchildren.size() == 2);
+  CHECK(ok->mapping.grandchildren[1].parent == "deal_files");
+  CHECK(ok->mapping.grandchildren[1].optional);
+  // The generic profile's own: a deal's activities.
+  auto profile = ParseConfig(head + "  profile: generic\n", "t.yaml");
+  REQUIRE(profile.ok());
+  REQUIRE(profile->mapping.grandchildren.size() == 1);
+  CHECK(profile->mapping.grandchildren[0].type_value == "Deals");
+  // Redefined children without deals: the profile's deal_activities goes with them.
+  auto own = ParseConfig(head + "  children:\n    - {name: activities, table: activities, column: "
+                                "parent_id, type_column: parent_type, type_value: Contacts}\n",
+                         "t.yaml");
+  REQUIRE_MESSAGE(own.ok(), (own.ok() ? "" : own.error().message));
+  CHECK(own->mapping.grandchildren.empty());
+  struct Bad {
+    std::string yaml, want;
+  };
+  const Bad bad[] = {
+      {"  grandchildren:\n    - {name: x, table: x, column: y, parent: invoices}\n",
+       "names parent 'invoices'"},
+      {"  grandchildren:\n    - {name: a, table: x, column: y, parent: b}\n"
+       "    - {name: b, table: x, column: y, parent: a}\n",
+       "cycle"},
+      {"  grandchildren:\n    - {name: deals, table: x, column: y, parent: deals}\n",
+       "used twice"},
+      {"  grandchildren:\n    - {name: a, table: x, column: y, parent: deals}\n"
+       "    - {name: b, table: x, column: y, parent: a}\n"
+       "    - {name: c, table: x, column: y, parent: b}\n"
+       "    - {name: d, table: x, column: y, parent: c}\n",
+       "nests more than 4 levels"},
+      {"  grandchildren:\n    - {name: a, table: x, column: y}\n", "parent"},
+  };
+  for (const auto& c : bad) {
+    CAPTURE(c.yaml);
+    auto r = ParseConfig(head + c.yaml, "t.yaml");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().exit == Exit::kUsage);
+    CHECK(r.error().message.find(c.want) != std::string::npos);
+  }
+}
+
 // --- SuiteCRM 7: UUID ids, contacts_cstm, activities through calls/meetings/notes, the email
 // opt-out on the shared email_addresses row.
 struct SuiteCrm {
@@ -796,6 +1015,109 @@ TEST_CASE("prune suitecrm: UUID contacts, contacts_cstm and relation rows go tog
         CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_contacts") == 0);
         CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_contacts_cstm") == 0);
       }
+    }
+  }
+}
+
+TEST_CASE("prune suitecrm second level: a call's invitees and notes go with the call, no orphans, "
+          "restore exact") {
+  const std::string kNguyen = "0a1b2c3d-0000-4000-8000-000000000001";
+  const std::string kJohn = "0a1b2c3d-0000-4000-8000-000000000002";
+  const std::string kCall = "ca000000-0000-4000-8000-000000000001";  // John's (parent) call
+  for (const std::string action : {"delete", "archive", "soft_delete"}) {
+    for (Backend b : test::Backends()) {
+      CAPTURE(test::Name(b));
+      CAPTURE(action);
+      SuiteCrm f(b);
+      f.cfg.jobs[0].prune.action = action;
+      f.cfg.jobs[0].prune.children.clear();  // calls, meetings, notes: delete with the contact
+      {
+        auto s = f.t.Session();
+        // Nguyen (kept: an account) was invited to John's call; a note hangs on the call; a
+        // meeting of John's has Nguyen as invitee.
+        *s << "INSERT INTO calls_contacts (id, call_id, contact_id, deleted) VALUES "
+              "('cc000000-0000-4000-8000-000000000002', '" + kCall + "', '" + kNguyen + "', 0)";
+        *s << "INSERT INTO notes (id, name, date_entered, parent_type, parent_id, deleted) VALUES "
+              "('n0000000-0000-4000-8000-000000000002', 'Call minutes', '2025-10-01 10:00:00', "
+              "'Calls', '" + kCall + "', 0)";
+        *s << "INSERT INTO meetings (id, name, date_entered, date_start, parent_type, parent_id, "
+              "deleted) VALUES ('me000000-0000-4000-8000-000000000001', 'Demo', "
+              "'2025-09-01 10:00:00', '2025-09-02 10:00:00', 'Contacts', '" + kJohn + "', 0)";
+        *s << "INSERT INTO meetings_contacts (id, meeting_id, contact_id, deleted) VALUES "
+              "('mc000000-0000-4000-8000-000000000001', 'me000000-0000-4000-8000-000000000001', '" +
+              kNguyen + "', 0)";
+      }
+      const bool hard = action != "soft_delete";
+      // Every reference of the fixture, counted with our own SQL: rows (live rows, for a soft
+      // delete) pointing at a missing (deleted) row.
+      auto orphans = [&] {
+        struct Ref {
+          const char *table, *column, *parent, *type;
+        };
+        const Ref refs[] = {{"calls", "parent_id", "contacts", "Contacts"},
+                            {"meetings", "parent_id", "contacts", "Contacts"},
+                            {"notes", "parent_id", "contacts", "Contacts"},
+                            {"notes", "parent_id", "calls", "Calls"},
+                            {"notes", "parent_id", "meetings", "Meetings"},
+                            {"calls_contacts", "call_id", "calls", nullptr},
+                            {"calls_contacts", "contact_id", "contacts", nullptr},
+                            {"meetings_contacts", "meeting_id", "meetings", nullptr},
+                            {"meetings_contacts", "contact_id", "contacts", nullptr},
+                            {"accounts_contacts", "contact_id", "contacts", nullptr},
+                            {"opportunities_contacts", "contact_id", "contacts", nullptr},
+                            {"email_addr_bean_rel", "bean_id", "contacts", "Contacts"}};
+        long long n = 0;
+        for (const auto& r : refs) {
+          std::string type = r.type ? std::string(" AND x.") +
+                                          (std::string(r.table) == "email_addr_bean_rel"
+                                               ? "bean_module"
+                                               : "parent_type") +
+                                          " = '" + r.type + "'"
+                                    : "";
+          std::string sql =
+              hard ? fmt::format("SELECT COUNT(*) FROM {} x WHERE x.{} IS NOT NULL{} AND NOT "
+                                 "EXISTS (SELECT 1 FROM {} p WHERE p.id = x.{})",
+                                 r.table, r.column, type, r.parent, r.column)
+                   : fmt::format("SELECT COUNT(*) FROM {} x JOIN {} p ON p.id = x.{} WHERE "
+                                 "x.deleted = 0 AND p.deleted = 1{}",
+                                 r.table, r.parent, r.column, type);
+          const long long k = Count(f.t, sql);
+          if (k != 0) MESSAGE(sql << " → " << k);
+          n += k;
+        }
+        return n + Count(f.t, "SELECT COUNT(*) FROM contacts_cstm x WHERE NOT EXISTS (SELECT 1 "
+                              "FROM contacts c WHERE c.id = x.id_c)");
+      };
+      REQUIRE(f.Run().status == "ok");
+      f.clock.Advance(days(14));
+      const long long orphans_before = orphans();  // soft delete: contact 4 is already deleted
+      const auto before = f.Checksums();
+      auto run = f.Run();
+      REQUIRE_MESSAGE(run.status == "ok", run.message);
+      CHECK(run.counts["contacts_pruned"].get<long long>() == 3);
+      CHECK(orphans() == orphans_before);
+      if (hard) {
+        CHECK(Count(f.t, "SELECT COUNT(*) FROM calls") == 0);
+        CHECK(Count(f.t, "SELECT COUNT(*) FROM calls_contacts") == 0);  // Nguyen's invite too
+        CHECK(Count(f.t, "SELECT COUNT(*) FROM meetings_contacts") == 0);
+        CHECK(Count(f.t, "SELECT COUNT(*) FROM notes WHERE parent_type = 'Calls'") == 0);
+      } else {
+        CHECK(Count(f.t, "SELECT COUNT(*) FROM calls_contacts WHERE deleted = 0") == 0);
+        CHECK(Count(f.t, "SELECT COUNT(*) FROM meetings_contacts WHERE deleted = 0") == 0);
+        CHECK(Count(f.t, "SELECT deleted FROM notes WHERE parent_type = 'Calls'") == 1);
+      }
+      if (action == "archive") {
+        CHECK(Ids(f.t, "SELECT id FROM crmh_ar_calls_contacts") ==
+              std::set<std::string>{"cc000000-0000-4000-8000-000000000001",
+                                    "cc000000-0000-4000-8000-000000000002"});
+        CHECK(Ids(f.t, "SELECT id FROM crmh_ar_notes WHERE parent_type = 'Calls'") ==
+              std::set<std::string>{"n0000000-0000-4000-8000-000000000002"});
+      }
+      auto db = crm::Open(f.cfg.database, f.cfg.state);
+      REQUIRE(db.ok());
+      auto restored = jobs::RestoreRun(**db, run.run_id, {});
+      REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+      CHECK(f.Checksums() == before);
     }
   }
 }
