@@ -307,10 +307,12 @@ Status Migrate(Db& db) {
           db.sql() << stmt;
         } catch (const std::exception& e) {
           // CREATE INDEX has no IF NOT EXISTS in MariaDB < 10.x syntax parity; a concurrent
-          // migrator may have created it already.
+          // migrator may have created it (or added V9's column) already.
           std::string msg = e.what();
           if (msg.find("Duplicate key name") == std::string::npos &&
-              msg.find("already exists") == std::string::npos) {
+              msg.find("already exists") == std::string::npos &&
+              msg.find("Duplicate column name") == std::string::npos &&
+              msg.find("duplicate column name") == std::string::npos) {
             throw;
           }
         }
