@@ -14,10 +14,10 @@
 // modified_by = the system user, updated_at = now. The plain UPDATE is built exactly as the
 // engine builds its own (jobs::ExecuteRowOp: same statement text, same SOCI binding, same
 // BEGIN/COMMIT), so the difference is the ledger: per table and change set, one statement that
-// locks the rows, compares them with the plan and copies the before-images; one that verifies
-// the copies against the live rows and writes the ledger rows; one that copies the after-images
-// (on MariaDB server-side prepared statements, crm::Statements; the UPDATE itself goes through
-// SOCI's text protocol on both sides).
+// locks the rows, compares them with the plan and copies the before-images; and, after the
+// UPDATE, one that verifies the copies against the planned texts and writes the ledger rows with
+// each row's after-image text (on MariaDB server-side prepared statements, crm::Statements; the
+// UPDATE itself goes through SOCI's text protocol on both sides).
 //
 // Fairness: the four workloads use interleaved ids (workload w takes ids 1 + w + 4j), so they
 // touch the same pages of the table; plans (row text `expect`, new values) come from one batched

@@ -49,6 +49,88 @@ std::string RowTextExpr(const Db& db, const std::vector<std::string>& cols, cons
   return out.empty() ? "''" : out;
 }
 
+std::string RowTextBytes(const Db& db, const std::vector<std::string>& cols, const std::string& a,
+                         const std::string& charset) {
+  std::string text = RowTextExpr(db, cols, a);
+  if (!db.mysql()) return text;
+  // The bytes the client receives for the row text: the server converts non-binary results to
+  // character_set_results (utf8mb4); a binary text (a BLOB/BINARY column) goes raw.
+  return charset == "binary" || charset == "utf8mb4"
+             ? fmt::format("CAST({} AS BINARY)", text)
+             : fmt::format("CAST(CONVERT({} USING utf8mb4) AS BINARY)", text);
+}
+
+std::optional<std::vector<std::optional<std::string>>> SplitRowText(const Db& db,
+                                                                    std::string_view text) {
+  std::vector<std::optional<std::string>> out;
+  const bool my = db.mysql();
+  size_t i = 0;
+  for (;;) {
+    if (i < text.size() && text[i] == '\'') {
+      std::string v;
+      bool closed = false;
+      for (++i; i < text.size();) {
+        char c = text[i];
+        if (my && c == '\\' && i + 1 < text.size()) {
+          char e = text[i + 1];
+          v += e == '0' ? '\0' : (e == 'Z' ? '\x1a' : e);
+          i += 2;
+        } else if (c == '\'') {
+          if (!my && i + 1 < text.size() && text[i + 1] == '\'') {
+            v += '\'';
+            i += 2;
+            continue;
+          }
+          ++i;
+          closed = true;
+          break;
+        } else {
+          v += c;
+          ++i;
+        }
+      }
+      if (!closed) return std::nullopt;
+      out.emplace_back(std::move(v));
+    } else {
+      size_t end = text.find(',', i);
+      if (end == std::string_view::npos) end = text.size();
+      std::string_view f = text.substr(i, end - i);
+      if (f.empty()) return std::nullopt;
+      if (f == "NULL") {
+        out.emplace_back(std::nullopt);
+      } else {
+        out.emplace_back(std::string(f));
+      }
+      i = end;
+    }
+    if (i == text.size()) break;
+    if (text[i] != ',') return std::nullopt;
+    ++i;
+  }
+  return out;
+}
+
+Result<std::string> RowTextCharset(Db& db, const std::string& table,
+                                   const std::vector<std::string>& cols) {
+  if (!db.mysql()) return std::string{};
+  std::string charset;
+  Status st = Guard(fmt::format("reading the row-text character set of {}", table), [&] {
+    soci::indicator ind = soci::i_null;
+    // (An empty derived table: the expression's type without reading a row.)
+    db.sql() << fmt::format(
+        "SELECT CHARSET(crmh_d.x) FROM (SELECT 1 AS crmh_one) crmh_o LEFT JOIN (SELECT {} AS x "
+        "FROM {} LIMIT 0) crmh_d ON 1 = 1",
+        RowTextExpr(db, cols, ""), db.Q(table)),
+        soci::into(charset, ind);
+    if (ind != soci::i_ok) charset.clear();
+  });
+  if (!st) return st.error();
+  if (charset.empty()) {
+    return Error::Db(fmt::format("could not determine the character set of {}'s row text", table));
+  }
+  return charset;
+}
+
 Status EnsureShadow(Db& db, const std::string& table) {
   auto live = OrderedColumns(db, table);
   if (!live) return live.error();
@@ -179,45 +261,31 @@ Result<std::unique_ptr<ShadowTable>> ShadowTable::Open(Db& db, const std::string
   t->qtable_ = db.Q(table);
   t->qid_ = db.Q(id_column);
   for (const auto& c : t->cols_) t->list_ += (t->list_.empty() ? "" : ", ") + db.Q(c);
-  std::string live = RowTextExpr(db, t->cols_, "");
   std::string b = RowTextExpr(db, t->cols_, "b"), a = RowTextExpr(db, t->cols_, "a"),
               lt = RowTextExpr(db, t->cols_, "t");
+  auto charset = RowTextCharset(db, table, t->cols_);
+  if (!charset) return charset.error();
+  t->live_cmp_ = RowTextBytes(db, t->cols_, "", *charset);
+  t->b_cmp_ = RowTextBytes(db, t->cols_, "b", *charset);
+  t->t_bytes_ = RowTextBytes(db, t->cols_, "t", *charset);
   if (db.mysql()) {
-    // The bytes the client receives for the row text: the server converts non-binary results
-    // to character_set_results (utf8mb4); a binary text (a BLOB/BINARY column) goes raw.
-    // And the id column's type: integer ids are bound as integers, so `id = ?` compares exactly
-    // (an integer column against a string compares as doubles, which cannot tell large ids
-    // apart).
-    std::string charset, id_type;
-    Status st = Guard(fmt::format("reading the row-text character set of {}", table), [&] {
-      soci::indicator ind = soci::i_null, type_ind = soci::i_null;
-      // (An empty derived table: the expression's type without reading a row.)
-      db.sql() << fmt::format(
-          "SELECT CHARSET(crmh_d.x), (SELECT DATA_TYPE FROM "
-          "information_schema.columns WHERE table_schema = DATABASE() AND "
-          "table_name = :t AND column_name = :c) FROM (SELECT 1 AS crmh_one) "
-          "crmh_o LEFT JOIN (SELECT {} AS x FROM {} LIMIT 0) crmh_d ON 1 = 1",
-          live, t->qtable_),
-          soci::use(table), soci::use(id_column), soci::into(charset, ind),
-          soci::into(id_type, type_ind);
-      if (ind != soci::i_ok) charset.clear();
+    // The id column's type: integer ids are bound as integers, so `id = ?` compares exactly (an
+    // integer column against a string compares as doubles, which cannot tell large ids apart).
+    std::string id_type;
+    Status st = Guard(fmt::format("reading the id type of {}", table), [&] {
+      soci::indicator type_ind = soci::i_null;
+      db.sql() << "SELECT DATA_TYPE FROM information_schema.columns WHERE table_schema = "
+                  "DATABASE() AND table_name = :t AND column_name = :c",
+          soci::use(table), soci::use(id_column), soci::into(id_type, type_ind);
       if (type_ind != soci::i_ok) id_type.clear();
     });
     if (!st) return st.error();
-    if (charset.empty()) {
-      return Error::Db(
-          fmt::format("could not determine the character set of {}'s row text", table));
-    }
-    t->live_cmp_ = charset == "binary" || charset == "utf8mb4"
-                       ? fmt::format("CAST({} AS BINARY)", live)
-                       : fmt::format("CAST(CONVERT({} USING utf8mb4) AS BINARY)", live);
     t->eq_bt_ = fmt::format("BINARY {} = BINARY {}", b, lt);
     t->eq_at_ = fmt::format("BINARY {} = BINARY {}", a, lt);
     for (const char* int_type : {"tinyint", "smallint", "mediumint", "int", "bigint"}) {
       if (id_type == int_type) t->id_int_ = true;
     }
   } else {
-    t->live_cmp_ = live;
     t->eq_bt_ = fmt::format("{} = {}", b, lt);
     t->eq_at_ = fmt::format("{} = {}", a, lt);
   }
@@ -261,6 +329,9 @@ std::string ShadowTable::TmpJoin(const std::string& t, const std::string& p) con
 }
 
 void ShadowTable::FillTmp(const std::vector<TmpRow>& rows) {
+  tmp_ops_.clear();
+  tmp_run_.clear();
+  tmp_has_ledger_ = false;
   stmts_.Exec(Text("tmp-clear", [&] { return fmt::format("DELETE FROM {}", tmp_); }), {});
   constexpr size_t kChunk = 1000;  // 6 values a row: within SQLite's 32,766 and MySQL's 65,535
   for (size_t start = 0; start < rows.size(); start += kChunk) {
@@ -326,8 +397,16 @@ Result<long long> ShadowTable::CopyIfUnchanged(const std::vector<Planned>& rows,
       for (const auto& r : rows) expects.push_back(db_.mysql() ? Hex(*r.expect) : *r.expect);
       std::vector<TmpRow> tmp;
       tmp.reserve(n);
-      for (size_t i = 0; i < n; ++i) tmp.push_back({rows[i].op_no, &rows[i].id, &expects[i]});
+      bool with_ledger = true;
+      for (size_t i = 0; i < n; ++i) {
+        tmp.push_back({rows[i].op_no, &rows[i].id, &expects[i], rows[i].opname, rows[i].label});
+        with_ledger = with_ledger && rows[i].opname && rows[i].label;
+      }
       FillTmp(tmp);
+      tmp_run_ = run_id;
+      tmp_set_ = set_no;
+      for (const auto& r : rows) tmp_ops_.push_back(r.op_no);
+      tmp_has_ledger_ = with_ledger;
       const std::string& sql = Text("copy-b join", [&] {
         return fmt::format(
             "INSERT INTO {} (crmh_run_id, crmh_set, crmh_op, crmh_image, {}) SELECT :run, :set, "
@@ -383,20 +462,37 @@ Result<long long> ShadowTable::RecordVerified(const std::vector<LedgerRow>& rows
   std::vector<const std::string*> ids;
   ids.reserve(n);
   for (const auto& r : rows) ids.push_back(&r.row_id);
+  // The row's text now: its after-image; NULL for a row the set removed.
+  const std::string after =
+      fmt::format("CASE WHEN t.{} IS NULL THEN NULL ELSE {} END", qid_, t_bytes_);
+  const std::string ledger_cols =
+      "run_id, set_no, op_no, table_name, id_column, row_id, op, label, created_at, after_text";
   if (UseJoin(n, ids)) {
     Status st = Guard(fmt::format("verifying the backup of {}", table_), [&] {
-      std::vector<TmpRow> tmp;
-      tmp.reserve(n);
-      for (const auto& r : rows) tmp.push_back({r.op_no, &r.row_id, nullptr, &r.op, &r.label});
-      FillTmp(tmp);
+      // The plan table as CopyIfUnchanged filled it for this set, if it holds these ops with
+      // their ledger fields; else fill it again.
+      bool reuse = tmp_has_ledger_ && tmp_run_ == run_id && tmp_set_ == set_no &&
+                   tmp_ops_.size() == n;
+      for (size_t i = 0; reuse && i < n; ++i) reuse = tmp_ops_[i] == rows[i].op_no;
+      if (!reuse) {
+        std::vector<std::string> expects;
+        expects.reserve(n);
+        for (const auto& r : rows) expects.push_back(db_.mysql() ? Hex(*r.expect) : *r.expect);
+        std::vector<TmpRow> tmp;
+        tmp.reserve(n);
+        for (size_t i = 0; i < n; ++i) {
+          tmp.push_back({rows[i].op_no, &rows[i].row_id, &expects[i], &rows[i].op, &rows[i].label});
+        }
+        FillTmp(tmp);
+      }
       const std::string& sql = Text("ledger join", [&] {
         return fmt::format(
-            "INSERT INTO {} (run_id, set_no, op_no, table_name, id_column, row_id, op, label, "
-            "created_at) SELECT :run, :set, b.crmh_op, :t, :c, p.crmh_row_id, p.crmh_opname, "
-            "p.crmh_label, :now FROM {} b JOIN {} t ON t.{} = b.{} JOIN {} p ON p.crmh_op = "
-            "b.crmh_op WHERE b.crmh_run_id = :run2 AND b.crmh_set = :set2 AND b.crmh_image = 'b' "
-            "AND {}",
-            db_.State("ledger"), shadow_, qtable_, qid_, qid_, tmp_, eq_bt_);
+            "INSERT INTO {} ({}) SELECT :run, :set, b.crmh_op, :t, :c, p.crmh_row_id, "
+            "p.crmh_opname, p.crmh_label, :now, {} FROM {} p JOIN {} b ON b.crmh_run_id = :run2 "
+            "AND b.crmh_set = :set2 AND b.crmh_image = 'b' AND b.crmh_op = p.crmh_op LEFT JOIN {} "
+            "t ON t.{} = b.{} WHERE {} = {}",
+            db_.State("ledger"), ledger_cols, after, tmp_, shadow_, qtable_, qid_, qid_, b_cmp_,
+            db_.mysql() ? "UNHEX(p.crmh_expect)" : "p.crmh_expect");
       });
       written = stmts_.Exec(sql, {SqlParam::Text(run_id), SqlParam::Int(set_no),
                                   SqlParam::Text(table_), SqlParam::Text(id_column_),
@@ -408,15 +504,19 @@ Result<long long> ShadowTable::RecordVerified(const std::vector<LedgerRow>& rows
   }
   Status st = Guard(fmt::format("verifying the backup of {}", table_), [&] {
     const std::string& sql = Text(fmt::format("ledger {}", n), [&] {
+      std::string expect = CaseWhen("b.crmh_op", "x", "e", n);
       return fmt::format(
-          "INSERT INTO {} (run_id, set_no, op_no, table_name, id_column, row_id, op, label, "
-          "created_at) SELECT :run, :set, b.crmh_op, :t, :c, {}, {}, {}, :now FROM {} b JOIN {} t "
-          "ON t.{} = b.{} WHERE b.crmh_run_id = :run2 AND b.crmh_set = :set2 AND b.crmh_image = "
-          "'b' AND {} AND {}",
-          db_.State("ledger"), CaseWhen("b.crmh_op", "p", "r", n),
-          CaseWhen("b.crmh_op", "q", "k", n), CaseWhen("b.crmh_op", "s", "l", n), shadow_, qtable_,
-          qid_, qid_, InList("b.crmh_op", "o", n), eq_bt_);
+          "INSERT INTO {} ({}) SELECT :run, :set, b.crmh_op, :t, :c, {}, {}, {}, :now, {} FROM {} "
+          "b LEFT JOIN {} t ON t.{} = b.{} WHERE b.crmh_run_id = :run2 AND b.crmh_set = :set2 AND "
+          "b.crmh_image = 'b' AND {} AND {} = {}",
+          db_.State("ledger"), ledger_cols, CaseWhen("b.crmh_op", "p", "r", n),
+          CaseWhen("b.crmh_op", "q", "k", n), CaseWhen("b.crmh_op", "s", "l", n), after, shadow_,
+          qtable_, qid_, qid_, InList("b.crmh_op", "o", n), b_cmp_,
+          db_.mysql() ? "UNHEX(" + expect + ")" : expect);
     });
+    std::vector<std::string> expects;
+    expects.reserve(n);
+    for (const auto& r : rows) expects.push_back(db_.mysql() ? Hex(*r.expect) : *r.expect);
     std::vector<SqlParam> p{SqlParam::Text(run_id), SqlParam::Int(set_no), SqlParam::Text(table_),
                             SqlParam::Text(id_column_)};
     for (auto field : {&LedgerRow::row_id, &LedgerRow::op, &LedgerRow::label}) {
@@ -429,58 +529,14 @@ Result<long long> ShadowTable::RecordVerified(const std::vector<LedgerRow>& rows
     p.push_back(SqlParam::Text(run_id));
     p.push_back(SqlParam::Int(set_no));
     for (const auto& r : rows) p.push_back(SqlParam::Int(r.op_no));
+    for (size_t i = 0; i < n; ++i) {
+      if (n > 1) p.push_back(SqlParam::Int(rows[i].op_no));
+      p.push_back(SqlParam::Text(expects[i]));
+    }
     written = stmts_.Exec(sql, p);
   });
   if (!st) return st.error();
   return written;
-}
-
-Result<long long> ShadowTable::CopyAfter(const std::vector<std::pair<std::string, int>>& id_ops,
-                                         const std::string& run_id, int set_no) {
-  const size_t n = id_ops.size();
-  if (n == 0) return 0LL;
-  long long copied = 0;
-  std::vector<const std::string*> ids;
-  ids.reserve(n);
-  for (const auto& [id, op] : id_ops) ids.push_back(&id);
-  if (UseJoin(n, ids)) {
-    Status st = Guard(fmt::format("recording the after-images of {} row(s) of {}", n, table_), [&] {
-      std::vector<TmpRow> tmp;
-      tmp.reserve(n);
-      for (const auto& [id, op] : id_ops) tmp.push_back({op, &id});
-      FillTmp(tmp);
-      const std::string& sql = Text("copy-a join", [&] {
-        return fmt::format(
-            "INSERT INTO {} (crmh_run_id, crmh_set, crmh_op, crmh_image, {}) SELECT :run, :set, "
-            "p.crmh_op, 'a', {} FROM {} p JOIN {} t ON {}",
-            shadow_, list_, list_, tmp_, qtable_, TmpJoin("t", "p"));
-      });
-      copied = stmts_.Exec(sql, {SqlParam::Text(run_id), SqlParam::Int(set_no)});
-    });
-    if (!st) return st.error();
-    return copied;
-  }
-  Status st = Guard(fmt::format("recording the after-images of {} row(s) of {}", n, table_), [&] {
-    const std::string& sql = Text(fmt::format("copy-a {}", n), [&] {
-      return fmt::format(
-          "INSERT INTO {} (crmh_run_id, crmh_set, crmh_op, crmh_image, {}) SELECT :run, :set, {}, "
-          "'a', {} FROM {} WHERE {}",
-          shadow_, list_, CaseWhen(qid_, "w", "o", n), list_, qtable_, InList(qid_, "i", n));
-    });
-    std::vector<SqlParam> p{SqlParam::Text(run_id), SqlParam::Int(set_no)};
-    if (n == 1) {
-      p.push_back(SqlParam::Int(id_ops[0].second));
-    } else {
-      for (const auto& [id, op] : id_ops) {
-        p.push_back(Id(id));
-        p.push_back(SqlParam::Int(op));
-      }
-    }
-    for (const auto& [id, op] : id_ops) p.push_back(Id(id));
-    copied = stmts_.Exec(sql, p);
-  });
-  if (!st) return st.error();
-  return copied;
 }
 
 Result<std::vector<ShadowTable::ImageState>> ShadowTable::CheckImages(const std::string& run_id,
@@ -489,15 +545,18 @@ Result<std::vector<ShadowTable::ImageState>> ShadowTable::CheckImages(const std:
   std::vector<ImageState> out;
   Status st = Guard(fmt::format("checking the rows of {} against their images", table_), [&] {
     const std::string& sql = Text(fmt::format("check {} {}", set_no.has_value(), for_update), [&] {
+      // The after-image: the ledger row's after_text, or a typed image 'a' (runs before V9).
       return fmt::format(
           "SELECT b.crmh_set, b.crmh_op, CASE WHEN t.{0} IS NULL THEN 0 ELSE 1 END, CASE WHEN "
-          "a.crmh_op IS NULL THEN 0 ELSE 1 END, CASE WHEN t.{0} IS NOT NULL AND a.crmh_op IS "
-          "NOT NULL AND {1} THEN 1 ELSE 0 END FROM {2} b LEFT JOIN {2} a ON a.crmh_run_id = "
-          "b.crmh_run_id AND a.crmh_set = b.crmh_set AND a.crmh_op = b.crmh_op AND "
-          "a.crmh_image = 'a' LEFT JOIN {3} t ON t.{0} = b.{0} WHERE b.crmh_run_id = :run{4} "
-          "AND b.crmh_image = 'b'{5}",
+          "a.crmh_op IS NOT NULL OR l.after_text IS NOT NULL THEN 1 ELSE 0 END, CASE WHEN t.{0} "
+          "IS NOT NULL AND ((a.crmh_op IS NOT NULL AND {1}) OR (a.crmh_op IS NULL AND "
+          "l.after_text IS NOT NULL AND {6} = l.after_text)) THEN 1 ELSE 0 END FROM {2} b LEFT "
+          "JOIN {2} a ON a.crmh_run_id = b.crmh_run_id AND a.crmh_set = b.crmh_set AND a.crmh_op "
+          "= b.crmh_op AND a.crmh_image = 'a' LEFT JOIN {7} l ON l.run_id = b.crmh_run_id AND "
+          "l.set_no = b.crmh_set AND l.op_no = b.crmh_op LEFT JOIN {3} t ON t.{0} = b.{0} WHERE "
+          "b.crmh_run_id = :run{4} AND b.crmh_image = 'b'{5}",
           qid_, eq_at_, shadow_, qtable_, set_no ? " AND b.crmh_set = :set" : "",
-          for_update && db_.mysql() ? " FOR UPDATE" : "");
+          for_update && db_.mysql() ? " FOR UPDATE" : "", t_bytes_, db_.State("ledger"));
     });
     std::vector<SqlParam> p{SqlParam::Text(run_id)};
     if (set_no) p.push_back(SqlParam::Int(*set_no));

@@ -1,12 +1,16 @@
-// The ledger: exact before- and after-images of every CRM row a run changes, kept inside the
-// CRM server (or the CRM's SQLite file) so the backup commits in the same transaction as the
-// change (DESIGN.md invariants 1 and 2).
+// The ledger: exact before-images of every CRM row a run changes, and the text of each row as
+// the run left it (its after-image), kept inside the CRM server (or the CRM's SQLite file) so the
+// backup commits in the same transaction as the change (DESIGN.md invariants 1 and 2).
 //
-// Images are copied server-side (INSERT … SELECT) into one shadow table per CRM table,
+// Before-images are copied server-side (INSERT … SELECT) into one shadow table per CRM table,
 // `<prefix>bk_<table>`, created from the live table so every column keeps its exact type —
-// never through soci::row (which rounds DECIMAL and drops DATETIME fractions). Rows are compared
-// as "row text": every column quoted by the server (QUOTE()/quote(): NULL and '' differ) and
-// joined, so a comparison is exact and needs no client-side type conversion.
+// never through soci::row (which rounds DECIMAL and drops DATETIME fractions); restore puts them
+// back. Rows are compared as "row text": every column quoted by the server (QUOTE()/quote(): NULL
+// and '' differ) and joined, so a comparison is exact and needs no client-side type conversion.
+// After-images are only ever compared (restore's conflict check: is the row still as the run left
+// it?), so the ledger row keeps them as row text (`after_text`, state V9), written by the same
+// statement that writes the ledger row after the change. Runs made before V9 have typed
+// after-images in the shadow tables (image 'a'); restore and score still read those.
 #pragma once
 
 #include <functional>
@@ -14,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "crm/db.h"
@@ -35,6 +40,20 @@ Status EnsureShadow(Db& db, const std::string& table);
 
 // The SQL expression of a row's text over `cols` for alias `a` (exact, NULL-safe).
 std::string RowTextExpr(const Db& db, const std::vector<std::string>& cols, const std::string& a);
+
+// The row text as the ledger's `after_text` stores it and compares it: MySQL, the bytes the client
+// would receive (utf8mb4, or raw for a binary text) as a binary string; SQLite, the text itself.
+// `charset` is CHARSET() of the MySQL expression (see ShadowTable); ignored for SQLite.
+std::string RowTextBytes(const Db& db, const std::vector<std::string>& cols, const std::string& a,
+                         const std::string& charset);
+// A row text (as RowTextExpr/RowTextBytes make it) split back into its values, in column order
+// (nullopt = NULL): MySQL QUOTE()'s 'text' with backslash escapes; SQLite quote()'s 'text' with
+// '' for a quote, bare numbers, and X'…' blobs (kept as written). nullopt if it does not parse.
+std::optional<std::vector<std::optional<std::string>>> SplitRowText(const Db& db,
+                                                                    std::string_view text);
+// CHARSET() of a table's row-text expression (MySQL; "" for SQLite).
+Result<std::string> RowTextCharset(Db& db, const std::string& table,
+                                   const std::vector<std::string>& cols);
 
 // The live row's text; nullopt if the row does not exist. `for_update` locks it (MySQL).
 Result<std::optional<std::string>> LiveRowText(Db& db, const std::vector<std::string>& cols,
@@ -90,15 +109,16 @@ class Statements {
 // One CRM table as the safe-change engine and restore use it for a whole run: its columns, its
 // shadow table, and the statement texts of every step, built once per shape (step and row count)
 // and reused. Each step is one statement per table and change set, whatever the row count; a
-// single-row set costs BEGIN, CopyIfUnchanged, RecordVerified, the change, CopyAfter, COMMIT.
+// single-row set costs BEGIN, CopyIfUnchanged, the change, RecordVerified, COMMIT.
 //
 // Exactness: rows are compared as row text (RowTextExpr), byte for byte. CopyIfUnchanged
 // compares the live row with the planner's text inside the server: on MySQL as the bytes the
 // client would have received (the server's text converted to utf8mb4 as character_set_results
 // does, or raw when the text is binary), sent hex-encoded so no literal is reinterpreted; on
-// SQLite with `=` on text (memcmp). Images are compared with their live rows server-side with
-// BINARY (MySQL) or `=` (SQLite): no collation calls 'A' and 'a' or 'x' and 'x ' equal.
-// Not thread-safe; the Db must outlive it.
+// SQLite with `=` on text (memcmp). RecordVerified reads each stored before-image back and
+// compares it with the planned text the same way; after-images are compared with live rows as
+// binary strings (MySQL) or with `=` (SQLite): no collation calls 'A' and 'a' or 'x' and 'x '
+// equal. Not thread-safe; the Db must outlive it.
 class ShadowTable {
  public:
   // `ensure`: create the shadow table, or add columns the live table gained (DDL: outside any
@@ -114,6 +134,10 @@ class ShadowTable {
     std::string id;
     int op_no = 0;
     const std::string* expect = nullptr;  // the row text the plan saw
+    // The op's ledger fields (may be null here): with them, a step over more rows than the join
+    // threshold fills the plan table once for CopyIfUnchanged and RecordVerified both.
+    const std::string* opname = nullptr;
+    const std::string* label = nullptr;
   };
   // Lock, compare and back up in one statement: copies into the shadow table, under
   // (run, set, op, 'b'), each row of `rows` whose live text equals its planned text exactly,
@@ -126,19 +150,20 @@ class ShadowTable {
   struct LedgerRow {
     int op_no = 0;
     std::string row_id, op, label;
+    const std::string* expect = nullptr;  // the planned row text (as given to CopyIfUnchanged)
   };
-  // Verification and ledger in one statement: for each of this set's before-images of this table
-  // that equals its live row byte for byte, writes the ledger row of its op (`rows`, by op_no).
-  // Returns ledger rows written: fewer than rows.size() means a backup could not be verified.
+  // Verification and ledger in one statement, run AFTER the set's changes: for each of this
+  // set's before-images of this table that equals its planned text byte for byte (the text
+  // CopyIfUnchanged found the locked live row at, so: the image equals the row as it was), writes
+  // the ledger row of its op (`rows`, by op_no) with `after_text` = the row's text now (NULL
+  // when the row is gone). Returns ledger rows written: fewer than rows.size() means a backup
+  // could not be verified.
   Result<long long> RecordVerified(const std::vector<LedgerRow>& rows, const std::string& run_id,
                                    int set_no, const std::string& now);
 
-  // After-images of the rows (id, op_no) as they are now; returns rows copied. Ids distinct.
-  Result<long long> CopyAfter(const std::vector<std::pair<std::string, int>>& id_ops,
-                              const std::string& run_id, int set_no);
-
-  // Restore's view of one before-image: is its row live, is there an after-image, and does the
-  // live row equal it (server-side, byte for byte).
+  // Restore's view of one before-image: is its row live, is there an after-image (the ledger
+  // row's after_text, or a typed image 'a' from before V9), and does the live row equal it
+  // (server-side, byte for byte).
   struct ImageState {
     int set_no = 0;
     int op_no = 0;
@@ -186,7 +211,9 @@ class ShadowTable {
   std::string shadow_, qtable_, qid_, list_;
   std::string live_cmp_;  // the live row's text as compared with a planned text
   std::string eq_bt_;     // image b equal to live row t
-  std::string eq_at_;     // image a equal to live row t
+  std::string eq_at_;     // image a equal to live row t (typed after-images made before V9)
+  std::string b_cmp_;     // image b's text as compared with a planned text
+  std::string t_bytes_;   // live row t's text as after_text stores it
   bool id_int_ = false;   // MySQL: the id column is an integer type
   std::string tmp_;       // the temporary table of the join path ("" = not created: CASE only)
 
@@ -199,6 +226,12 @@ class ShadowTable {
   };
   bool UseJoin(size_t n, const std::vector<const std::string*>& ids) const;
   void FillTmp(const std::vector<TmpRow>& rows);  // throws
+  // What the plan table holds now (FillTmp): run, set and ops, so RecordVerified can reuse a
+  // fill CopyIfUnchanged made with the ledger fields.
+  std::string tmp_run_;
+  int tmp_set_ = 0;
+  std::vector<int> tmp_ops_;
+  bool tmp_has_ledger_ = false;
   std::string TmpJoin(const std::string& t, const std::string& p) const;  // "t.id = p.…"
   std::map<std::string, std::string> texts_;
 };

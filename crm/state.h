@@ -15,7 +15,7 @@
 
 namespace crmh::crm {
 
-inline constexpr int kStateSchemaVersion = 7;
+inline constexpr int kStateSchemaVersion = 9;
 
 // Column types and table options of the state tables, per backend; every migration (here and in
 // crm/scores.cpp) builds its DDL from these, so a charset or type change is made once.

@@ -108,8 +108,9 @@ std::vector<std::vector<size_t>> Layers(const ChangeSet& cs, const std::vector<s
 
 // One change set in one transaction, one statement per table and step (a row met twice in the
 // set adds a statement per extra occurrence): lock, compare and copy the before-images
-// (CopyIfUnchanged); verify them against the live rows and write the ledger (RecordVerified);
-// change the rows; copy the after-images. Throws on failure (the caller rolls back).
+// (CopyIfUnchanged); change the rows; then verify each stored before-image against the text the
+// locked row was found at and write the ledger with each row's after-image text
+// (RecordVerified). Throws on failure (the caller rolls back).
 SetOutcome ApplySet(crm::Db& db, Tables& tables, const std::string& run_id, int set_no,
                     const ChangeSet& cs, std::map<std::string, long long>& by_table) {
   if (cs.precheck) {
@@ -126,35 +127,29 @@ SetOutcome ApplySet(crm::Db& db, Tables& tables, const std::string& run_id, int 
       groups[it->second].second.push_back(i);
     }
   }
+  // The ledger fields of every op (also the plan table's, filled once per table and set).
+  std::vector<std::string> opnames(cs.ops.size()), labels(cs.ops.size());
+  for (size_t i = 0; i < cs.ops.size(); ++i) {
+    opnames[i] = OpName(cs.ops[i].kind);
+    labels[i] = TruncateUtf8(cs.ops[i].note, 255);
+  }
   // Lock + compare + before-image, one statement per table: a row that differs from the plan
   // (or is gone) is not copied, and the set is left for the next run to plan again.
   for (const auto& [t, idx] : groups) {
     for (const auto& layer : Layers(cs, idx)) {
       std::vector<crm::ShadowTable::Planned> rows;
       rows.reserve(layer.size());
-      for (size_t i : layer) rows.push_back({cs.ops[i].id, static_cast<int>(i), &cs.ops[i].expect});
+      for (size_t i : layer) {
+        rows.push_back({cs.ops[i].id, static_cast<int>(i), &cs.ops[i].expect, &opnames[i],
+                        &labels[i]});
+      }
       long long copied = Must(t->CopyIfUnchanged(rows, run_id, set_no));
       if (copied != static_cast<long long>(rows.size())) return {};  // a user changed a row
     }
   }
-  // Verification + ledger, one statement per table: a ledger row only for a before-image equal
-  // to its live row byte for byte.
   std::string now = NowSql();
-  for (const auto& [t, idx] : groups) {
-    std::vector<crm::ShadowTable::LedgerRow> rows;
-    rows.reserve(idx.size());
-    for (size_t i : idx) {
-      rows.push_back({static_cast<int>(i), cs.ops[i].id, OpName(cs.ops[i].kind),
-                      TruncateUtf8(cs.ops[i].note, 255)});
-    }
-    long long verified = Must(t->RecordVerified(rows, run_id, set_no, now));
-    if (verified != static_cast<long long>(rows.size())) {
-      throw Error::Refused(fmt::format(
-          "the backup of {} row(s) of {} could not be verified ({} equal to the live rows)",
-          rows.size(), t->table(), verified));
-    }
-  }
-  // Archive ops: the verified before-images into the archive, one statement per table.
+  // Archive ops: the before-images into the archive, one statement per table (verified below
+  // with every other image, in this transaction).
   for (const auto& [t, idx] : groups) {
     std::vector<int> archive;
     for (size_t i : idx) {
@@ -168,34 +163,23 @@ SetOutcome ApplySet(crm::Db& db, Tables& tables, const std::string& run_id, int 
     }
   }
   ApplyChanges(db, tables, cs, by_table);
-  // After-images: what restore expects to find (anything else means someone changed it since).
-  // None for a deleted row, nor for an op whose row a later op of the set deletes.
-  std::set<std::pair<std::string, std::string>> deleted_later;
-  std::vector<bool> wants_after(cs.ops.size(), false);
-  for (size_t i = cs.ops.size(); i-- > 0;) {
-    const RowOp& op = cs.ops[i];
-    std::pair<std::string, std::string> row{op.table, op.id};
-    if (Removes(op.kind)) {
-      deleted_later.insert(row);
-    } else {
-      wants_after[i] = !deleted_later.count(row);
-    }
-  }
+  // Verification + ledger + after-image, one statement per table: a ledger row only for a
+  // before-image equal byte for byte to the text its row was locked at (CopyIfUnchanged's
+  // compare, under the row lock: nothing else changed the row before our change), carrying the
+  // row's text now — what restore expects to find (anything else means someone changed it since;
+  // none for a removed row).
   for (const auto& [t, idx] : groups) {
-    std::vector<size_t> want;
+    std::vector<crm::ShadowTable::LedgerRow> rows;
+    rows.reserve(idx.size());
     for (size_t i : idx) {
-      if (wants_after[i]) want.push_back(i);
+      rows.push_back(
+          {static_cast<int>(i), cs.ops[i].id, opnames[i], labels[i], &cs.ops[i].expect});
     }
-    for (const auto& layer : Layers(cs, want)) {
-      std::vector<std::pair<std::string, int>> id_ops;
-      id_ops.reserve(layer.size());
-      for (size_t i : layer) id_ops.emplace_back(cs.ops[i].id, static_cast<int>(i));
-      long long copied = Must(t->CopyAfter(id_ops, run_id, set_no));
-      if (copied != static_cast<long long>(id_ops.size())) {
-        throw std::runtime_error(
-            fmt::format("recording the after-images of {} copied {} of {} rows", t->table(), copied,
-                        id_ops.size()));
-      }
+    long long verified = Must(t->RecordVerified(rows, run_id, set_no, now));
+    if (verified != static_cast<long long>(rows.size())) {
+      throw Error::Refused(fmt::format(
+          "the backup of {} row(s) of {} could not be verified ({} equal to the rows as locked)",
+          rows.size(), t->table(), verified));
     }
   }
   if (cs.before_commit) cs.before_commit(db);

@@ -2,9 +2,11 @@
 //
 // A job's plan is a list of ChangeSets (one merge cluster, one prune batch, one batch of field
 // rewrites); each is a list of RowOps carrying the row text the planner saw. Applying a set:
-//   begin → lock and re-read every row → if any row differs from what the plan saw, roll back
-//   and count the set `changed_since_plan` (the next run plans it again) → copy before-images
-//   into the ledger → verify them against the live rows → apply → copy after-images → commit.
+//   begin → lock and re-read every row, copying the before-images of those equal to what the
+//   plan saw (one statement) → if any row differs, roll back and count the set
+//   `changed_since_plan` (the next run plans it again) → apply → verify every stored
+//   before-image against the text its row was locked at and write the ledger rows with each
+//   row's after-image text (one statement) → commit.
 // Any failure rolls back: nothing changed, nothing half-applied. Limits are checked on the whole
 // plan before the first set; a dry run never reaches Apply (jobs/job.h).
 #pragma once

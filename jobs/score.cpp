@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "crm/ledger.h"
 #include "jobs/audit.h"
 
 namespace crmh::jobs {
@@ -195,23 +196,54 @@ Status ScoreJob::Plan(RunContext& ctx, RunReport& report) {
             after += " + " + FilledCol(db, "a", col);
           }
         }
-        // A missing image, or a mandatory field we cannot see in the contacts row (a related
-        // table), counts as ours: when in doubt, nobody earns credit.
+        // The after-image: a typed image 'a' (runs before state V9), else the ledger row's
+        // after_text, split into its values here (crm::SplitRowText). A missing image, a text
+        // that does not split into the table's columns, or a mandatory field we cannot see in the
+        // contacts row (a related table), counts as ours: when in doubt, nobody earns credit.
+        std::vector<size_t> mandatory_at;  // positions of the mandatory columns in the row text
+        bool positions_known = !related_mandatory;
+        auto cols = crm::OrderedColumns(db, m.contacts_table);
+        if (!cols) throw std::runtime_error(cols.error().message);
+        for (const auto& f : fields) {
+          if (related_mandatory) break;
+          auto it = std::find(cols->begin(), cols->end(), m.fields.at(f).column);
+          if (it == cols->end()) positions_known = false;
+          else mandatory_at.push_back(static_cast<size_t>(it - cols->begin()));
+        }
         std::string join = "b.crmh_run_id = l.run_id AND b.crmh_set = l.set_no AND b.crmh_op = "
                            "l.op_no AND b.crmh_image = 'b'";
         std::string join_a = "a.crmh_run_id = l.run_id AND a.crmh_set = l.set_no AND a.crmh_op = "
                              "l.op_no AND a.crmh_image = 'a'";
         soci::rowset<soci::row> rs =
             (db.sql().prepare << fmt::format(
-                 "SELECT l.row_id, CASE WHEN b.crmh_op IS NULL OR a.crmh_op IS NULL THEN 1 "
-                 "WHEN {} THEN 1 WHEN ({}) > ({}) THEN 1 ELSE 0 END FROM {} l JOIN {} r ON "
+                 "SELECT l.row_id, CASE WHEN b.crmh_op IS NULL THEN 1 WHEN {} THEN 1 WHEN "
+                 "a.crmh_op IS NULL THEN 2 WHEN ({}) > ({}) THEN 1 ELSE 0 END, {}, CASE WHEN "
+                 "l.after_text IS NULL THEN '' ELSE {}(l.after_text) END FROM {} l JOIN {} r ON "
                  "r.run_id = l.run_id LEFT JOIN {} b ON {} LEFT JOIN {} a ON {} WHERE l.table_name "
                  "= :t AND r.started_at >= :s AND r.started_at <= :n",
-                 related_mandatory ? "1 = 1" : "1 = 0", after, before, ledger, runs, shadow, join,
-                 shadow, join_a),
+                 related_mandatory ? "1 = 1" : "1 = 0", after, before, before,
+                 db.mysql() ? "HEX" : "hex", ledger, runs, shadow, join, shadow, join_a),
              soci::use(m.contacts_table), soci::use(since), soci::use(now_sql));
         for (const auto& r : rs) {
-          if (crm::CellInt(r, 1) != 0) enriched_by_us.insert(crm::CellText(r, 0));
+          long long verdict = crm::CellInt(r, 1);
+          if (verdict == 2) {  // no typed after-image: the ledger's text
+            verdict = 1;
+            const std::string hex = crm::CellText(r, 3);
+            std::string text;
+            for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+              text += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+            }
+            auto values = hex.empty() ? std::nullopt : crm::SplitRowText(db, text);
+            if (positions_known && values && values->size() == cols->size()) {
+              long long filled = 0;
+              for (size_t at : mandatory_at) {
+                const auto& v = (*values)[at];
+                filled += v && v->find_first_not_of(' ') != std::string::npos ? 1 : 0;
+              }
+              verdict = filled > crm::CellInt(r, 2) ? 1 : 0;
+            }
+          }
+          if (verdict != 0) enriched_by_us.insert(crm::CellText(r, 0));
         }
       }
     }

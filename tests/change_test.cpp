@@ -3,6 +3,7 @@
 #include "jobs/change.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <soci/soci.h>
 
 #include "crm/ledger.h"
@@ -285,11 +286,16 @@ TEST_CASE("forget erases a contact from the ledger, the rest of the run still re
       (*db)->sql() << sql, soci::into(n);
       return n;
     };
-    CHECK(count("SELECT COUNT(*) FROM crmh_bk_contacts WHERE id = 1") == 2);  // before + after
+    CHECK(count("SELECT COUNT(*) FROM crmh_bk_contacts WHERE id = 1") == 1);  // the before-image
+    // The after-image is text in the ledger row: it holds the person's data too.
+    CHECK(count("SELECT COUNT(*) FROM crmh_ledger WHERE table_name = 'contacts' AND row_id = '1' "
+                "AND after_text IS NOT NULL") == 1);
     auto stats = jobs::ForgetContact(**db, f.cfg, "1");
     REQUIRE(stats.ok());
-    CHECK(stats->images == 2);
+    CHECK(stats->images == 1);
     CHECK(stats->ledger_rows == 1);
+    CHECK(count("SELECT COUNT(*) FROM crmh_ledger WHERE after_text IS NOT NULL") ==
+          run.counts["rows_changed"].get<long long>() - 1);
     CHECK(stats->dumps == 1);
     CHECK(count("SELECT COUNT(*) FROM crmh_bk_contacts WHERE id = 1") == 0);
     CHECK(count("SELECT COUNT(*) FROM crmh_ledger WHERE table_name = 'contacts' AND row_id = '1'") == 0);
@@ -320,7 +326,7 @@ TEST_CASE("retention purges ledger entries and dumps older than retention_days")
     REQUIRE(purged.ok());
     CHECK(purged->runs == 1);
     CHECK(purged->ledger_rows == run.counts["rows_changed"].get<long long>());
-    CHECK(purged->images == 2 * purged->ledger_rows);
+    CHECK(purged->images == purged->ledger_rows);  // a before-image per op (after: ledger text)
     CHECK(purged->dumps == 1);
     auto restore = jobs::RestoreRun(**db, run.run_id, {});
     REQUIRE_FALSE(restore.ok());
@@ -535,6 +541,58 @@ TEST_CASE(
   }
 }
 
+// After-images are stored as row text; score splits them back into values. Table-driven: each
+// value goes through the server's own quoting and must come back as the test wrote it.
+TEST_CASE("row text splits back into its values (NULL, empty, quotes, commas, backslashes)") {
+  const std::vector<std::optional<std::string>> cases = {
+      std::nullopt, std::string(""), std::string("a,b"), std::string("O'Brien"),
+      std::string("back\\slash"), std::string("'',''"), std::string("NULL"), std::string("  "),
+      std::string("Tòa nhà, \"x\"")};
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    test::TempDb t(b);
+    auto db = crm::Open(t.database(), StateConfig{});
+    REQUIRE(db.ok());
+    std::vector<std::string> cols;
+    std::string ddl;
+    for (size_t i = 0; i < cases.size(); ++i) {
+      cols.push_back(fmt::format("c{}", i));
+      ddl += fmt::format(", c{} VARCHAR(40) NULL", i);
+    }
+    (*db)->sql() << "CREATE TABLE split_t (id INTEGER PRIMARY KEY, n INTEGER NULL" + ddl + ")";
+    cols.insert(cols.begin(), {"id", "n"});
+    std::string ins = "INSERT INTO split_t VALUES (7, 42";
+    for (const auto& v : cases) {
+      if (!v) {
+        ins += ", NULL";
+        continue;
+      }
+      std::string lit;
+      for (char c : *v) {
+        if (c == '\'') lit += "''";
+        else if (c == '\\' && b == Backend::kMysql) lit += "\\\\";
+        else lit += c;
+      }
+      ins += ", '" + lit + "'";
+    }
+    (*db)->sql() << ins + ")";
+    auto text = crm::LiveRowText(**db, cols, {"split_t", "id", "7"}, false);
+    REQUIRE(text.ok());
+    REQUIRE(text->has_value());
+    auto values = crm::SplitRowText(**db, **text);
+    REQUIRE(values.has_value());
+    REQUIRE(values->size() == cols.size());
+    CHECK((*values)[0] == std::optional<std::string>("7"));
+    CHECK((*values)[1] == std::optional<std::string>("42"));
+    for (size_t i = 0; i < cases.size(); ++i) {
+      CAPTURE(i);
+      CHECK((*values)[i + 2] == cases[i]);
+    }
+    CHECK_FALSE(crm::SplitRowText(**db, "'unclosed").has_value());
+    CHECK_FALSE(crm::SplitRowText(**db, "1,,2").has_value());
+  }
+}
+
 // Records every statement the session sends.
 class StatementLog final : public soci::logger_impl {
  public:
@@ -546,7 +604,7 @@ class StatementLog final : public soci::logger_impl {
   std::vector<std::string>* out_;
 };
 
-TEST_CASE("engine: a single-row change set is six statements, its restore five") {
+TEST_CASE("engine: a single-row change set is five statements, its restore five") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
     DemoCrm f(b);
@@ -585,10 +643,24 @@ TEST_CASE("engine: a single-row change set is six statements, its restore five")
            log[first].rfind("BEGIN", 0) != 0) {
       ++first;
     }
-    std::vector<std::string> one = {"START", "image", "ledger", "UPDATE", "image", "COMMIT"};
+    // BEGIN, lock + compare + before-image, the change, verify + ledger + after-image text.
+    std::vector<std::string> one = {"START", "image", "UPDATE", "ledger", "COMMIT"};
     std::vector<std::string> two = one;
     two.insert(two.end(), one.begin(), one.end());
     CHECK(kinds(first) == two);
+    // Each ledger row carries its row's text as the run left it (the test's own quoting, not
+    // the product's RowTextExpr): what restore compares the live row with.
+    std::string text;
+    for (const auto& c : cols) {
+      text += b == Backend::kMysql ? fmt::format("{}QUOTE(c.`{}`)", text.empty() ? "" : ", ", c)
+                                   : fmt::format("{}quote(c.\"{}\")", text.empty() ? "" : " || ',' || ", c);
+    }
+    if (b == Backend::kMysql) text = "CAST(CONCAT_WS(',', " + text + ") AS BINARY)";
+    long long equal = -1;
+    (*db)->sql() << "SELECT COUNT(*) FROM crmh_ledger l JOIN contacts c ON c.id = l.row_id WHERE "
+                    "l.run_id = 'run-six' AND l.after_text = " + text,
+        soci::into(equal);
+    CHECK(equal == 2);
     log.clear();
     auto restored = jobs::RestoreRun(**db, "run-six", {});
     REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));

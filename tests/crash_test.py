@@ -322,20 +322,29 @@ def journal(crm):
 
 def verify_no_partial_set(test, crm, base):
     """Asserts no row was lost or half-changed after a destructive run that may have died:
-    the ledger's before/after images come in pairs for exactly the ledger's operations (no
-    after-image for a deleted row), every before-image equals the baseline, each row the ledger
-    touched is at its after-image (or gone, if deleted) and every other row of every table of
-    the profile at the baseline.
+    a before-image exists for exactly the ledger's operations, each ledger row carries its row's
+    after-image text (none for a deleted row), every before-image equals the baseline, each row
+    the ledger touched is at its after-image (or gone, if deleted) and every other row of every
+    table of the profile at the baseline. (Row texts here come from this file's own SQL; the
+    after-image text is the product's, and must equal this file's text of the live row.)
     Returns the ledger as {run_id: [(set_no, op_no, table, row_id), ...]} (only committed sets
     are visible, since a set's ledger rows commit with it)."""
     ledger, ops = {}, {}
     if crm.table_exists("crmh_ledger"):
-        for run_id, set_no, op_no, table, row_id, op in crm.sql(
-                "SELECT run_id, set_no, op_no, table_name, row_id, op FROM crmh_ledger "
+        # A kill during the state migrations can leave a ledger from before V9 (then empty).
+        if "after_text" in crm._read_columns("crmh_ledger"):
+            after_hex = "HEX(after_text)" if crm.mysql else "hex(after_text)"
+            has = "CASE WHEN after_text IS NULL THEN 0 ELSE 1 END"
+        else:
+            after_hex, has = "''", "0"
+        for run_id, set_no, op_no, table, row_id, op, after_text, has_after in crm.sql(
+                f"SELECT run_id, set_no, op_no, table_name, row_id, op, {after_hex}, "
+                f"{has} FROM crmh_ledger "
                 "ORDER BY run_id, set_no, op_no"):
             test.assertIn(table, crm.profile.tables, "the ledger names a table outside the profile")
             ledger.setdefault(run_id, []).append((int(set_no), int(op_no), table, row_id))
-            ops[(run_id, int(set_no), int(op_no))] = op
+            ops[(run_id, int(set_no), int(op_no))] = (
+                op, bytes.fromhex(after_text).decode() if has_after == "1" else None)
     images = {}
     for table, id_col in crm.profile.tables.items():
         if not crm.table_exists(f"crmh_bk_{table}"):
@@ -348,8 +357,7 @@ def verify_no_partial_set(test, crm, base):
             test.assertNotIn(key, images, f"two images for {key}")
             images[key] = (table, row_id, bytes.fromhex(text).decode())
     # Images exist for exactly the ledger's operations (a rolled-back set leaves neither).
-    expected_keys = {(r, s, o, img) for r, rows in ledger.items() for s, o, _, _ in rows
-                     for img in ("b" if ops[(r, s, o)] == "delete" else "ba")}
+    expected_keys = {(r, s, o, "b") for r, rows in ledger.items() for s, o, _, _ in rows}
     test.assertEqual(set(images), expected_keys, "backup images do not match the ledger")
     after = {}  # (table, row id) -> text now expected, None = deleted
     for run_id, rows in ledger.items():
@@ -358,12 +366,12 @@ def verify_no_partial_set(test, crm, base):
             test.assertEqual((b_table, b_id), (table, row_id))
             test.assertEqual(b_text, base[table][row_id], f"before-image of {table} {row_id}")
             test.assertNotIn((table, row_id), after, f"{table} {row_id} changed twice")
-            if (run_id, s, o, "a") in images:
-                a_table, a_id, a_text = images[(run_id, s, o, "a")]
-                test.assertEqual((a_table, a_id), (table, row_id))
-                after[(table, row_id)] = a_text
+            op, a_text = ops[(run_id, s, o)]
+            if op in ("delete", "archive"):
+                test.assertIsNone(a_text, f"an after-image for deleted {table} {row_id}")
             else:
-                after[(table, row_id)] = None
+                test.assertIsNotNone(a_text, f"no after-image for {table} {row_id}")
+            after[(table, row_id)] = a_text
     now = snapshot(crm)
     for table in crm.profile.tables:
         want = {}
