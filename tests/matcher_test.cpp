@@ -44,6 +44,20 @@ m::Record Person(std::string id, std::string first, std::string last, std::strin
   return r;
 }
 
+// The candidate pairs the blocking keys alone propose (no sorted neighbourhood).
+struct KeyPairs {
+  std::vector<std::pair<uint32_t, uint32_t>> pairs;
+  m::CandidateStats stats;
+  explicit KeyPairs(const std::vector<m::Record>& recs) {
+    m::MatchOptions opt;
+    opt.sn_window = 0;
+    pairs = m::CandidatePairs(recs, opt, &stats);
+  }
+  bool Has(uint32_t a, uint32_t b) const {
+    return std::find(pairs.begin(), pairs.end(), std::make_pair(a, b)) != pairs.end();
+  }
+};
+
 // A model where every field's top level is strong evidence and the bottom level strong
 // counter-evidence; used where a test needs scores without running EM.
 m::Model HandModel(const m::MatchOptions& opt) {
@@ -373,13 +387,9 @@ TEST_CASE("matcher: blocking pairs records that differ only by email case and ph
   raw.push_back({"y2", {{"first_name", "Bo"}, {"last_name", "Lind"}, {"phone", "415.555.0100"}}});
   std::vector<m::Record> recs;
   for (const auto& r : raw) recs.push_back(m::Prepare(norm, r));
-  m::MatchOptions opt;
-  opt.sn_window = 0;  // only the keys
-  m::CandidateStats stats;
-  const auto pairs = m::CandidatePairs(recs, opt, &stats);
-  auto has = [&](uint32_t a, uint32_t b) {
-    return std::find(pairs.begin(), pairs.end(), std::make_pair(a, b)) != pairs.end();
-  };
+  KeyPairs kp(recs);
+  auto& [pairs, stats] = kp;
+  auto has = [&](uint32_t a, uint32_t b) { return kp.Has(a, b); };
   CHECK(has(60, 61));
   CHECK(has(62, 63));
   CHECK(stats.pairs_by_key["email"] == 1);  // proposed by the email key itself
@@ -400,13 +410,9 @@ TEST_CASE("matcher: the birthdate key needs an initial of either name in common"
       Person("swapped", "ortega", "ann", "19800307", ""),      // names swapped: same key
       Person("stranger", "bo", "kim", "19800307", ""),         // born the same day, nothing else
   };
-  m::MatchOptions opt;
-  opt.sn_window = 0;  // only the keys
-  m::CandidateStats stats;
-  const auto pairs = m::CandidatePairs(recs, opt, &stats);
-  auto has = [&](uint32_t a, uint32_t b) {
-    return std::find(pairs.begin(), pairs.end(), std::make_pair(a, b)) != pairs.end();
-  };
+  KeyPairs kp(recs);
+  auto& stats = kp.stats;
+  auto has = [&](uint32_t a, uint32_t b) { return kp.Has(a, b); };
   CHECK(has(0, 1));
   CHECK(has(0, 2));
   CHECK(has(1, 2));
