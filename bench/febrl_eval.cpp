@@ -196,11 +196,16 @@ void Usage() {
       "usage: febrl_eval [--data DIR | --gen GEN_DIR] [--with-ssn] [--datasets 1,2,3,4]\n"
       "                  [--auto P] [--review P] [--threads N]\n"
       "                  [--u-sample N] [--sn-window N] [--max-block N] [--no-household-guard] [--no-identifier-guard]\n"
+      "                  [--global-em] [--dump-patterns FILE]\n"
       "                  [--sweep] [--model] [--errors N]\n"
       "  defaults: MatchOptions (match/matcher.h), the thresholds frozen in docs/dedup.md\n"
       "  --gen DIR   a bench/gen_contacts output directory instead of FEBRL\n"
       "  --sweep     P/R/F1 over a grid of (auto, review) thresholds (tuning on 1,2 only)\n"
       "  --model     print the EM-estimated m/u per field level\n"
+      "  --global-em one EM over all candidates instead of the training sessions\n"
+      "  --dump-patterns FILE  write the distinct comparison vectors of the candidates (with\n"
+      "              their true-match and non-match counts) and of the random pairs behind u\n"
+      "              (a test fixture for the EM: tests/fixtures/em_*.tsv)\n"
       "  --errors N  print up to N false positives, missed true pairs, weak matches and\n"
       "              strong non-matches\n");
 }
@@ -223,6 +228,7 @@ std::string Describe(const m::Record& r) {
 int main(int argc, char** argv) {
   std::string dir = "/work/shared/datasets/febrl";
   bool with_ssn = false, sweep = false, print_model = false;
+  std::string dump_patterns;
   int errors = 0;
   std::string which = "1,2,3,4";
   std::string gen_dir;
@@ -258,6 +264,10 @@ int main(int argc, char** argv) {
       opt.max_block = std::stoul(next());
     } else if (a == "--no-household-guard") {
       opt.review_different_given_names = false;
+    } else if (a == "--dump-patterns") {
+      dump_patterns = next();
+    } else if (a == "--global-em") {
+      opt.em_sessions = false;
     } else if (a == "--no-identifier-guard") {
       opt.require_identifier = false;
     } else if (a == "--sweep") {
@@ -347,6 +357,35 @@ int main(int argc, char** argv) {
       if (errors > 0) cand_set.insert(Key(a, b));
     }
 
+    if (!dump_patterns.empty()) {
+      auto join = [](const std::vector<uint8_t>& l) {
+        std::string s;
+        for (uint8_t x : l) s += (s.empty() ? "" : ",") + std::to_string(x);
+        return s;
+      };
+      std::map<std::vector<uint8_t>, std::pair<long long, long long>> cand;  // match, non-match
+      for (const auto& [a, b] : cands) {
+        auto& c = cand[m::Compare(recs[a], recs[b], opt).levels];
+        (in.truth[a] == in.truth[b] ? c.first : c.second) += 1;
+      }
+      std::map<std::vector<uint8_t>, long long> random;
+      for (const auto& [a, b] : m::RandomPairs(recs.size(), opt.u_sample_pairs)) {
+        random[m::Compare(recs[a], recs[b], opt).levels] += 1;
+      }
+      std::FILE* f = std::fopen(dump_patterns.c_str(), "w");
+      if (!f) {
+        std::fprintf(stderr, "cannot write %s\n", dump_patterns.c_str());
+        return 1;
+      }
+      fmt::print(f, "# febrl_eval --dump-patterns: {} ({} records, {} true pairs, {} candidates)\n",
+                 gen_dir.empty() ? ds.name : gen_dir, recs.size(), q.truth_pairs, cands.size());
+      fmt::print(f, "# c <TAB> true-match pairs <TAB> non-match pairs <TAB> levels | r <TAB> random "
+                    "pairs <TAB> levels\n");
+      for (const auto& [l, c] : cand) fmt::print(f, "c\t{}\t{}\t{}\n", c.first, c.second, join(l));
+      for (const auto& [l, c] : random) fmt::print(f, "r\t{}\t{}\n", c, join(l));
+      std::fclose(f);
+    }
+
     // Score separation: the best-scoring non-matches and the worst-scoring matches among the
     // candidate pairs (how much room the thresholds have).
     std::vector<double> non_match_p, match_p;
@@ -379,8 +418,13 @@ int main(int argc, char** argv) {
     std::string by_key;
     for (const auto& [k, v] : res.stats.pairs_by_key) by_key += fmt::format(" {}={}", k, v);
     fmt::print("  pairs by key:{}\n", by_key);
-    fmt::print("EM: {} iterations, converged {}, lambda {:.5f}\n", res.model.em_iterations,
-               res.model.converged ? "yes" : "NO", res.model.lambda);
+    fmt::print("EM: {} iterations, converged {}, lambda {:.5f}, model {}\n",
+               res.model.em_iterations, res.model.converged ? "yes" : "NO", res.model.lambda,
+               res.model.em_choice);
+    for (const auto& s : res.model.sessions) {
+      fmt::print("  session {:<10} {:>9} pairs, lambda {:.4f}, {} iterations{}\n", s.name, s.pairs,
+                 s.lambda, s.iterations, s.converged ? "" : " (NOT converged)");
+    }
     if (print_model) {
       for (const auto& f : res.model.fields) {
         std::string levels;

@@ -787,6 +787,17 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       report.details["peak_rss_mib"]["match"] = PeakRssMib();
     }
     report.counts["em_iterations"] = res.model.em_iterations;
+    {
+      nlohmann::json sessions = nlohmann::json::array();
+      for (const auto& s : res.model.sessions) {
+        sessions.push_back({{"name", s.name}, {"pairs", s.pairs}, {"lambda", s.lambda},
+                            {"iterations", s.iterations}, {"converged", s.converged}});
+      }
+      report.details["model"] = {{"estimate", res.model.em_choice},
+                                 {"converged", res.model.converged},
+                                 {"lambda_candidates", res.model.lambda_candidates},
+                                 {"sessions", sessions}};
+    }
     report.counts["links"] = static_cast<long long>(res.links.size());
     report.counts["sweep_seconds"] = std::round(secs * 10) / 10;
     // Planning needs only the clusters and `meta`: the prepared records and the links go now

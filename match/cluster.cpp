@@ -425,30 +425,34 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
   }
   r.timings.compare = Seconds(t);
 
+  // u from random record pairs (compared like the candidates); with em_sessions it is what
+  // the training sessions hold fixed.
   t = std::chrono::steady_clock::now();
-  std::unordered_map<uint64_t, double> pattern_count;
-  if (packable) {
-    for (uint64_t k : packed) pattern_count[k] += 1.0;
-    std::map<std::vector<uint8_t>, double> distinct;
-    for (const auto& [k, c] : pattern_count) distinct[Unpack(k, nf)] = c;
-    r.model = EstimateModel(distinct, opt);
-  } else {
-    r.model = EstimateModel(vectors, opt);
-  }
-  r.timings.em = Seconds(t);
-
-  t = std::chrono::steady_clock::now();
+  std::vector<ComparisonVector> sv;
   if (opt.u_sample_pairs > 0 && records.size() > 1) {
     const auto sample = RandomPairs(records.size(), opt.u_sample_pairs);
-    std::vector<ComparisonVector> sv(sample.size());
+    sv.resize(sample.size());
     ParallelChunks(sample.size(), opt.threads, [&](size_t b, size_t e) {
       for (size_t i = b; i < e; ++i) {
         sv[i] = Compare(records[sample[i].first], records[sample[i].second], opt);
       }
     });
-    UseRandomPairU(r.model, sv, r.stats.candidate_pairs, r.stats.total_pairs, opt);
   }
   r.timings.u_sample = Seconds(t);
+
+  t = std::chrono::steady_clock::now();
+  std::map<std::vector<uint8_t>, double> distinct;
+  std::unordered_map<uint64_t, double> pattern_count;
+  if (packable) {
+    for (uint64_t k : packed) pattern_count[k] += 1.0;
+    for (const auto& [k, c] : pattern_count) distinct[Unpack(k, nf)] = c;
+  } else {
+    for (const auto& v : vectors) distinct[v.levels] += 1.0;
+  }
+  r.model = opt.em_sessions && !sv.empty() ? EstimateModelBySessions(distinct, sv, opt)
+                                            : EstimateModel(distinct, opt);
+  if (!sv.empty()) UseRandomPairU(r.model, sv, r.stats.candidate_pairs, r.stats.total_pairs, opt);
+  r.timings.em = Seconds(t);
 
   // Probabilities from a per-level weight table; the full Score (matched fields) only for
   // the pairs that become links.

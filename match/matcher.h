@@ -79,6 +79,20 @@ struct FieldModel {
   std::vector<double> m, u;  // per level (index 0 unused: missing)
 };
 
+// One EM training session (EstimateModelBySessions): the candidate pairs that agree at the top
+// level on every `key` field; the `held` fields are left out of it, the others learn m.
+struct EmSession {
+  std::string name;
+  std::vector<std::string> key, held;
+};
+struct EmSessionResult {
+  std::string name;
+  long long pairs = 0;  // candidate pairs in the session
+  double lambda = 0;    // their match share
+  int iterations = 0;
+  bool converged = false;
+};
+
 struct Model {
   std::vector<FieldModel> fields;
   // Prior probability that a pair is a match. After EstimateModel: the share among the
@@ -90,6 +104,10 @@ struct Model {
   bool converged = false;
   double log_likelihood = 0.0;   // of the candidate vectors under the EM parameters
   long long u_sample_pairs = 0;  // random pairs behind u (0 = u from EM over the candidates)
+  std::vector<EmSessionResult> sessions;  // EstimateModelBySessions only
+  // Which estimate the model is: "global" (EstimateModel), "refined" (sessions, then one EM
+  // over all candidates), or "sessions (why the refinement was not kept)".
+  std::string em_choice;
 };
 
 // Config overrides: field → level → m or u (pinned during EM).
@@ -119,6 +137,9 @@ struct MatchOptions {
   // u from this many random record pairs (all pairs if there are fewer); 0 = keep EM's u over
   // the candidate pairs. See UseRandomPairU.
   size_t u_sample_pairs = 200000;
+  // m from EstimateModelBySessions (needs u_sample_pairs > 0) instead of one EM over all
+  // candidates.
+  bool em_sessions = true;
   int em_max_iterations = 100;
   double em_tolerance = 1e-6;  // stop when no parameter moves by more than this
   ModelOverrides overrides;
@@ -177,6 +198,19 @@ Model EstimateModel(const std::vector<ComparisonVector>& vectors, const MatchOpt
 // FindDuplicates counts patterns while comparing instead of keeping a vector per pair.
 Model EstimateModel(const std::map<std::vector<uint8_t>, double>& distinct,
                     const MatchOptions& opt);
+
+// m learned in sessions (Splink's per-blocking-rule EM): u fixed at the level shares of random
+// pairs; for each session of TrainingSessions, EM over the candidates agreeing on its key
+// fields learns lambda and m of the fields it does not hold; a field's m is the average over
+// the sessions that learned it, weighted by the matches each saw (lambda · pairs). Last,
+// lambda over all candidates with m and u fixed. Why: one EM over all candidates fits whatever
+// correlation is largest among them — on a small CRM with few duplicates, "same postcode" — and
+// calls it the match class; within a session that holds the place fields, neighbours look like
+// random pairs on every other field, so only real duplicates stand out.
+std::vector<EmSession> TrainingSessions(const MatchOptions& opt);
+Model EstimateModelBySessions(const std::map<std::vector<uint8_t>, double>& distinct,
+                              const std::vector<ComparisonVector>& random_pairs,
+                              const MatchOptions& opt);
 
 // Record pairs for estimating u: `count` distinct random pairs (i < j) drawn with a fixed seed,
 // or every pair when n(n−1)/2 ≤ count. Sorted.
