@@ -102,6 +102,37 @@ Mapping SuiteCrmProfile() {
       {"meetings", "meetings", "parent_id", "parent_type", "Contacts", "id", "deleted", {}},
       {"notes", "notes", "parent_id", "parent_type", "Contacts", "id", "deleted", {}},
   };
+  // The other SuiteCRM 7 tables that point at a contact, each where the CRM has it: a merge
+  // re-points them, a prune follows them like every child (docs/prune.md), so no document,
+  // case, bug, project, task, security group or target-list membership is left on a removed
+  // contact. Custom relationships built in Studio (`*_1_c` tables) have install-specific names:
+  // map them yourself.
+  auto if_present = [](std::string name, std::string table, std::string column,
+                     std::string type_col, std::string type_val, std::vector<std::string> unique) {
+    ChildRef r{std::move(name), std::move(table), std::move(column), std::move(type_col),
+               std::move(type_val), "id", "deleted", std::move(unique)};
+    if (!r.unique_key.empty()) r.on_conflict = "dedupe";
+    r.optional = true;
+    return r;
+  };
+  for (auto r : {
+           if_present("notes_contact", "notes", "contact_id", "", "", {}),
+           if_present("documents", "documents_contacts", "contact_id", "", "", {"document_id"}),
+           if_present("cases", "contacts_cases", "contact_id", "", "", {"case_id"}),
+           if_present("bugs", "contacts_bugs", "contact_id", "", "", {"bug_id"}),
+           if_present("users_rel", "contacts_users", "contact_id", "", "", {"user_id"}),
+           if_present("projects", "projects_contacts", "contact_id", "", "", {"project_id"}),
+           if_present("tasks", "tasks", "parent_id", "parent_type", "Contacts", {}),
+           if_present("tasks_contact", "tasks", "contact_id", "", "", {}),
+           if_present("security_groups", "securitygroups_records", "record_id", "module", "Contacts",
+                    {"securitygroup_id"}),
+           if_present("target_lists", "prospect_lists_prospects", "related_id", "related_type",
+                    "Contacts", {"prospect_list_id"}),
+           if_present("email_links", "emails_beans", "bean_id", "bean_module", "Contacts",
+                    {"email_id"}),
+       }) {
+    m.children.push_back(std::move(r));
+  }
   // What points at a call, meeting or note that leaves with the contact: the other invitees'
   // relation rows, notes attached to it, and the custom-field rows (*_cstm, only when the CRM
   // has custom fields for the module).

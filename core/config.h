@@ -86,7 +86,7 @@ struct ChildRef {
   // mapping.grandchildren only: the reference (a mapping.children or grandchildren name) whose
   // rows `column` points at — e.g. activities.parent_id with parent_type 'Deals' under `deals`.
   std::string parent;
-  bool optional = false;  // grandchildren only: skipped when the table does not exist
+  bool optional = false;  // left out (crm::ResolveMapping) when the table does not exist
 };
 
 // How deep mapping.grandchildren may nest below the contact (children are level 1).

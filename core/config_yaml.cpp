@@ -310,7 +310,7 @@ void ParseMapping(const YAML::Node& node, std::string_view file, Mapping& m) {
     m.extra = r.StrList("extra");
     for (const auto& e : m.extra) CheckIdent(r, at, "extra column", e);
   }
-  // A child reference; `grand`: an entry of mapping.grandchildren (parent, optional).
+  // A child reference; `grand`: an entry of mapping.grandchildren (with its parent).
   auto parse_ref = [&](const YAML::Node& item, bool grand) {
     MapReader c(item, file, grand ? "a grandchild reference" : "a child reference");
     ChildRef ref;
@@ -321,9 +321,9 @@ void ParseMapping(const YAML::Node& node, std::string_view file, Mapping& m) {
     ref.type_value = c.Str("type_value");
     ref.id_column = Ident(c, "id", "id");
     ref.soft_delete = Ident(c, "soft_delete");
+    ref.optional = c.Bool("optional", false);
     if (grand) {
       ref.parent = c.Required("parent");
-      ref.optional = c.Bool("optional", false);
     } else {
       YAML::Node uk = c.Get("unique_key");
       ref.unique_key = c.StrList("unique_key");

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <set>
 
 namespace crmh::crm {
 
@@ -85,7 +86,60 @@ std::vector<std::string> ContactColumns(const Mapping& m) {
   return cols;
 }
 
-Result<SchemaCheck> VerifyMapping(Db& db, const Mapping& m) {
+Result<Mapping> ResolveMapping(Db& db, const Mapping& mapping) {
+  Mapping m = mapping;
+  std::map<std::string, bool> exists;  // table → present
+  auto present = [&](const std::string& table) -> Result<bool> {
+    auto it = exists.find(table);
+    if (it != exists.end()) return it->second;
+    auto cols = ListColumns(db, table);
+    if (!cols) return cols.error();
+    return exists[table] = !cols->empty();
+  };
+  std::set<std::string> dropped;
+  std::vector<ChildRef> children;
+  for (auto& c : m.children) {
+    if (c.optional) {
+      auto here = present(c.table);
+      if (!here) return here.error();
+      if (!*here) {
+        dropped.insert(c.name);
+        continue;
+      }
+    }
+    children.push_back(std::move(c));
+  }
+  m.children = std::move(children);
+  // Grandchildren name their parent; parents come before their own grandchildren only by
+  // convention, so repeat until nothing more drops.
+  for (bool again = true; again;) {
+    again = false;
+    std::vector<ChildRef> kept;
+    for (auto& g : m.grandchildren) {
+      bool drop = dropped.count(g.parent) > 0;
+      if (!drop && g.optional) {
+        auto here = present(g.table);
+        if (!here) return here.error();
+        drop = !*here;
+      }
+      if (drop) {
+        again = dropped.insert(g.name).second || again;
+        continue;
+      }
+      kept.push_back(std::move(g));
+    }
+    m.grandchildren = std::move(kept);
+  }
+  // Activity sources that read a dropped child go with it. (A job option naming a dropped
+  // reference — a prune policy or criterion — then fails as an unknown name.)
+  std::erase_if(m.activity, [&](const ActivitySource& a) { return dropped.count(a.child) > 0; });
+  return m;
+}
+
+Result<SchemaCheck> VerifyMapping(Db& db, const Mapping& mapping) {
+  auto resolved = ResolveMapping(db, mapping);
+  if (!resolved) return resolved.error();
+  const Mapping& m = *resolved;
   SchemaCheck out;
   std::map<std::string, std::set<std::string>> need;  // table → columns
   for (const auto& c : ContactColumns(m)) need[m.contacts_table].insert(c);

@@ -19,8 +19,14 @@ struct SchemaCheck {
   std::vector<std::string> grants;   // grant problems
 };
 
-// Verifies every table and column the mapping names against the live schema and that the
-// session may SELECT them. Error::Config (exit 2) naming each missing table/column.
+// The mapping as this database holds it: `optional` references (children and grandchildren)
+// whose table does not exist are left out, and so are the grandchildren below a reference left
+// out. Jobs run on the resolved mapping (jobs/job.cpp), so an optional table is either followed
+// everywhere or nowhere.
+Result<Mapping> ResolveMapping(Db& db, const Mapping& m);
+
+// Verifies every table and column the (resolved) mapping names against the live schema and that
+// the session may SELECT them. Error::Config (exit 2) naming each missing table/column.
 Result<SchemaCheck> VerifyMapping(Db& db, const Mapping& m);
 
 // Proves the session may UPDATE (and, with `deletes`, DELETE from) `table` without changing a

@@ -91,8 +91,13 @@ RunReport ExecuteRun(const RunRequest& req, const crm::DbFactory& open_db) {
   auto db = open_db();
   if (!db) return finish(db.error().exit, "failed", db.error().message);
   // The live schema may have changed since start-up: a missing mapped column is a config error
-  // (exit 2) before anything runs, not a SQL error halfway through.
-  if (auto m = crm::VerifyMapping(**db, req.cfg->mapping); !m) {
+  // (exit 2) before anything runs, not a SQL error halfway through. The job runs on the mapping
+  // as this database holds it (optional references whose table is missing left out).
+  auto resolved = crm::ResolveMapping(**db, req.cfg->mapping);
+  if (!resolved) return finish(resolved.error().exit, "failed", resolved.error().message);
+  Config live = *req.cfg;
+  live.mapping = std::move(*resolved);
+  if (auto m = crm::VerifyMapping(**db, live.mapping); !m) {
     return finish(m.error().exit, "failed", m.error().message);
   }
   if (Status st = crm::Migrate(**db); !st) return finish(st.error().exit, "failed", st.error().message);
@@ -143,7 +148,7 @@ RunReport ExecuteRun(const RunRequest& req, const crm::DbFactory& open_db) {
     return finish(Exit::kOk, "skipped", row.message);
   }
 
-  RunContext ctx{**db, *req.cfg, job, clock, rep.run_id, req.dry_run, lock->get(),
+  RunContext ctx{**db, live, job, clock, rep.run_id, req.dry_run, lock->get(),
                  req.stop_requested, req.review_now};
   // Kinds return errors as values; an exception that still escapes (std::bad_alloc while
   // matching a huge table, say) ends the run as `failed` with a journal row, not an abort.

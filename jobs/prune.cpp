@@ -717,13 +717,24 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
             op.note = fmt::format("prune: {} {} of {} {}", OpName(op.kind), ref.name, of, owner);
           }
           // A row reached twice (two references, or two contacts' sets through a shared parent
-          // row) is planned once; a removal wins over a detach planned earlier in this set.
+          // row) is planned once; a removal wins over a detach planned earlier in this set, and
+          // two detaches of one row in one set (SuiteCRM notes.parent_id and notes.contact_id)
+          // become one update that clears both links.
           const auto key = std::make_pair(op.table, op.id);
           auto seen = planned.find(key);
           if (seen != planned.end()) {
             Planned& was = seen->second;
+            RowOp& earlier = node_ops[was.node][was.pos];
+            if (!removes && !was.removes && was.set == plan_.size() &&
+                op.kind == OpKind::kUpdate && earlier.kind == OpKind::kUpdate) {
+              for (const auto& assign : op.set) {
+                bool have = false;
+                for (const auto& e : earlier.set) have = have || e.first == assign.first;
+                if (!have) earlier.set.push_back(assign);
+              }
+              earlier.note += "; " + op.note;
+            }
             if (removes && !was.removes && was.set == plan_.size()) {
-              RowOp& earlier = node_ops[was.node][was.pos];
               earlier.kind = op.kind;
               earlier.set = op.set;
               earlier.note = op.note;

@@ -16,6 +16,35 @@
 
 namespace crmh::test {
 
+// SuiteCRM 7 relation tables the suitecrm profile maps as optional (the fixture
+// suitecrm7.sql lacks them): documents_contacts, securitygroups_records (polymorphic, with a row
+// of another module) and tasks (one task points at `contact` twice: as parent and as contact),
+// plus a note whose contact_id (not its parent) is `contact`. Returns the new tables.
+inline std::vector<std::string> AddSuiteCrmRelations(const TempDb& t, const std::string& contact) {
+  const std::string ext = t.backend() == Backend::kMysql ? " ENGINE=InnoDB" : "";
+  auto s = t.Session();
+  *s << "CREATE TABLE documents_contacts (id char(36) NOT NULL PRIMARY KEY, date_modified "
+        "datetime, deleted tinyint(1) DEFAULT 0, document_id char(36), contact_id char(36))" + ext;
+  *s << "CREATE TABLE securitygroups_records (id char(36) NOT NULL PRIMARY KEY, securitygroup_id "
+        "char(36), record_id char(36), module varchar(100), date_modified datetime, deleted "
+        "tinyint(1) DEFAULT 0)" + ext;
+  *s << "CREATE TABLE tasks (id char(36) NOT NULL PRIMARY KEY, name varchar(50), deleted "
+        "tinyint(1) DEFAULT 0, parent_type varchar(255), parent_id char(36), contact_id char(36))" +
+            ext;
+  *s << "INSERT INTO documents_contacts (id, deleted, document_id, contact_id) VALUES "
+        "('dc000000-0000-4000-8000-000000000001', 0, 'd1', '" + contact + "')";
+  *s << "INSERT INTO securitygroups_records (id, securitygroup_id, record_id, module, deleted) "
+        "VALUES ('sg000000-0000-4000-8000-000000000001', 'g1', '" + contact + "', 'Contacts', 0), "
+        "('sg000000-0000-4000-8000-000000000002', 'g1', '" + contact + "', 'Accounts', 0)";
+  *s << "INSERT INTO tasks (id, name, deleted, parent_type, parent_id, contact_id) VALUES "
+        "('t0000000-0000-4000-8000-000000000001', 'Send offer', 0, 'Contacts', '" + contact +
+        "', '" + contact + "')";
+  *s << "INSERT INTO notes (id, name, deleted, parent_type, parent_id, contact_id) VALUES "
+        "('n0000000-0000-4000-8000-000000000002', 'About the account', 0, 'Accounts', "
+        "'a0000000-0000-4000-8000-000000000001', '" + contact + "')";
+  return {"documents_contacts", "securitygroups_records", "tasks"};
+}
+
 // Our own checksum: every column of every row, each value quoted by the server (NULL and ''
 // differ), rows in `order_by` order, hashed here — independent of the ledger's code. On MariaDB
 // CHECKSUM TABLE is appended too.

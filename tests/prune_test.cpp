@@ -846,6 +846,13 @@ TEST_CASE("prune second level: grandchildren parse from YAML, an unknown parent 
                          "t.yaml");
   REQUIRE_MESSAGE(own.ok(), (own.ok() ? "" : own.error().message));
   CHECK(own->mapping.grandchildren.empty());
+  CHECK_FALSE(own->mapping.children[0].optional);
+  // A child reference may be optional too (left out where the table is missing).
+  auto opt = ParseConfig(head + "  children:\n    - {name: activities, table: activities, "
+                                "column: contact_id, optional: true}\n",
+                         "t.yaml");
+  REQUIRE_MESSAGE(opt.ok(), (opt.ok() ? "" : opt.error().message));
+  CHECK(opt->mapping.children[0].optional);
   struct Bad {
     std::string yaml, want;
   };
@@ -915,7 +922,10 @@ struct SuiteCrm {
     j.prune.never_contacted_months = 6;
     j.prune.opted_out = true;
     j.prune.keep_if = {PruneCondition{"accounts", "", {}, {}, ""}};  // linked to an account
-    j.prune.children = {{"calls", "detach"}, {"meetings", "detach"}, {"notes", "detach"}};
+    j.prune.children = {{"calls", "detach"},
+                        {"meetings", "detach"},
+                        {"notes", "detach"},
+                        {"notes_contact", "detach"}};
     cfg.jobs.push_back(j);
   }
   ~SuiteCrm() {
@@ -930,6 +940,7 @@ struct SuiteCrm {
       m[table] = test::TableChecksum(t, table, "id");
     }
     m["contacts_cstm"] = test::TableChecksum(t, "contacts_cstm", "id_c");
+    for (const auto& table : extra_tables) m[table] = test::TableChecksum(t, table, "id");
     return m;
   }
   jobs::RunReport Run() {
@@ -939,6 +950,7 @@ struct SuiteCrm {
   test::TempDb t;
   Config cfg;
   std::filesystem::path state_dir;
+  std::vector<std::string> extra_tables;  // checksummed too (AddSuiteCrmRelations)
   FakeClock clock{*ParseRfc3339("2026-11-23T06:00:00Z")};
 };
 
@@ -954,6 +966,9 @@ TEST_CASE("prune suitecrm: UUID contacts, contacts_cstm and relation rows go tog
       CAPTURE(action);
       SuiteCrm f(b);
       f.cfg.jobs[0].prune.action = action;
+      // John also has a document, a security group, a task (parent and contact) and a note
+      // about an account whose contact he is.
+      f.extra_tables = test::AddSuiteCrmRelations(f.t, kJohn);
       const auto at_start = f.Checksums();
       auto first = f.Run();
       REQUIRE_MESSAGE(first.status == "ok", first.message);
@@ -986,6 +1001,20 @@ TEST_CASE("prune suitecrm: UUID contacts, contacts_cstm and relation rows go tog
       CHECK(Count(f.t, "SELECT COUNT(*) FROM calls WHERE parent_id IS NULL") == 1);
       CHECK(Count(f.t, "SELECT COUNT(*) FROM calls_contacts" + live) == 0);
       CHECK(Count(f.t, "SELECT COUNT(*) FROM email_addr_bean_rel" + live) == 1);
+      // Nothing points at a pruned contact any more: the optional relation rows went with it
+      // (soft-deleted by soft_delete), the other module's security-group row stayed; notes and
+      // the account note were detached on both of their links.
+      const std::string pruned = "('" + kJohn + "', '" + kFatemeh + "', '" + kClean + "')";
+      CHECK(Count(f.t, "SELECT COUNT(*) FROM documents_contacts WHERE contact_id IN " + pruned +
+                           (hard ? "" : " AND deleted = 0")) == 0);
+      CHECK(Count(f.t, "SELECT COUNT(*) FROM securitygroups_records WHERE module = 'Contacts' AND "
+                       "record_id IN " + pruned + (hard ? "" : " AND deleted = 0")) == 0);
+      CHECK(Count(f.t, "SELECT COUNT(*) FROM securitygroups_records WHERE module = 'Accounts'") == 1);
+      CHECK(Count(f.t, "SELECT COUNT(*) FROM tasks WHERE (parent_id IN " + pruned +
+                           " OR contact_id IN " + pruned + ")" + (hard ? "" : " AND deleted = 0")) == 0);
+      CHECK(Count(f.t, "SELECT COUNT(*) FROM notes WHERE parent_id IN " + pruned +
+                           " OR contact_id IN " + pruned) == 0);
+      CHECK(Count(f.t, "SELECT COUNT(*) FROM notes") == 2);  // detached, not removed
       if (std::string(action) == "archive") {
         // The three contacts, their relation rows and John's contacts_cstm row, in the archive.
         CHECK(Ids(f.t, "SELECT id FROM crmh_ar_contacts") ==

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "crm/schema.h"
@@ -133,59 +134,73 @@ TEST_CASE("suitecrm: standardize on UUID ids restores to the exact pre-run check
   }
 }
 
+const std::string kJohn = "0a1b2c3d-0000-4000-8000-000000000002";  // opted out, do_not_call
+const std::string kJohn2 = "0a1b2c3d-0000-4000-8000-000000000006";
+
+// A second John Smith (not opted out, his own work e-mail, a link to John's account), approved
+// for review as a merge of John into John2, then merged at once (`review approve --now`);
+// `before` receives the tables' checksums just before the merge.
+jobs::RunReport MergeJohns(SuiteCrm& f, std::map<std::string, std::string>& before,
+                           const std::vector<std::string>& more_tables = {}) {
+  {
+    auto s = f.t.Session();
+    *s << "INSERT INTO contacts (id, date_entered, date_modified, modified_user_id, created_by, "
+          "deleted, assigned_user_id, first_name, last_name, phone_work, phone_mobile, "
+          "primary_address_street, primary_address_city, primary_address_country, do_not_call) "
+          "VALUES ('" + kJohn2 + "', '2023-01-01 10:00:00', '2025-01-01 10:00:00', '1', '1', 0, "
+          "'1', 'John', 'Smith', NULL, NULL, NULL, NULL, NULL, 0)";
+    *s << "INSERT INTO email_addresses (id, email_address, email_address_caps, opt_out, "
+          "date_created, deleted) VALUES ('e0000000-0000-4000-8000-000000000006', "
+          "'jsmith@work.example', 'JSMITH@WORK.EXAMPLE', 0, '2023-01-01 10:00:00', 0)";
+    *s << "INSERT INTO email_addr_bean_rel (id, email_address_id, bean_id, bean_module, "
+          "primary_address, deleted) VALUES ('r0000000-0000-4000-8000-000000000006', "
+          "'e0000000-0000-4000-8000-000000000006', '" + kJohn2 + "', 'Contacts', 1, 0)";
+    // Both linked to the same account: the loser's link is a duplicate (dedupe).
+    *s << "INSERT INTO accounts_contacts (id, contact_id, account_id, deleted) VALUES "
+          "('ac000000-0000-4000-8000-000000000002', '" + kJohn + "', "
+          "'a0000000-0000-4000-8000-000000000001', 0), ('ac000000-0000-4000-8000-000000000006', '" +
+          kJohn2 + "', 'a0000000-0000-4000-8000-000000000001', 0)";
+  }
+  JobConfig dedup;
+  dedup.name = "dedup";
+  dedup.kind = "dedup";
+  dedup.max_rows = 0;
+  dedup.max_fraction = 0;
+  f.cfg.jobs.push_back(dedup);
+  auto db = crm::Open(f.cfg.database, f.cfg.state);
+  REQUIRE(db.ok());
+  REQUIRE(crm::Migrate(**db).ok());
+  crm::ReviewItem item;
+  item.job = "dedup";
+  item.members = {kJohn2, kJohn};  // survivor first: the record that is not opted out
+  item.survivor = kJohn2;
+  item.cluster_key = crm::ClusterKey(item.members);
+  item.seen_run = "test";
+  REQUIRE(crm::QueueReview(**db, item, f.clock.Now()).ok());
+  auto open = crm::ListReview(**db, "open");
+  REQUIRE(open.ok());
+  REQUIRE(open->size() == 1);
+  REQUIRE(crm::ApproveReview(**db, open->front().id, "tester", f.clock.Now()).ok());
+  before = f.Checksums();
+  for (const auto& t : more_tables) before[t] = test::TableChecksum(f.t, t, "id");
+
+  jobs::RunRequest req{&f.cfg, f.cfg.FindJob("dedup"), std::nullopt, false, &f.clock, nullptr};
+  req.review_now = open->front().id;
+  jobs::RunReport run = jobs::ExecuteRun(req, crm::MakeFactory(f.cfg));
+  REQUIRE_MESSAGE(run.status == "ok", run.message);
+  CHECK(run.counts["contacts_merged"].get<long long>() == 1);
+  return run;
+}
+
 TEST_CASE("suitecrm: a merge re-points relations, demotes the second primary email, ORs the "
           "shared email opt-out, and restores exactly") {
-  const std::string kJohn = "0a1b2c3d-0000-4000-8000-000000000002";  // opted out, do_not_call
-  const std::string kJohn2 = "0a1b2c3d-0000-4000-8000-000000000006";
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
     SuiteCrm f(b);
-    {
-      auto s = f.t.Session();
-      *s << "INSERT INTO contacts (id, date_entered, date_modified, modified_user_id, created_by, "
-            "deleted, assigned_user_id, first_name, last_name, phone_work, phone_mobile, "
-            "primary_address_street, primary_address_city, primary_address_country, do_not_call) "
-            "VALUES ('" + kJohn2 + "', '2023-01-01 10:00:00', '2025-01-01 10:00:00', '1', '1', 0, "
-            "'1', 'John', 'Smith', NULL, NULL, NULL, NULL, NULL, 0)";
-      *s << "INSERT INTO email_addresses (id, email_address, email_address_caps, opt_out, "
-            "date_created, deleted) VALUES ('e0000000-0000-4000-8000-000000000006', "
-            "'jsmith@work.example', 'JSMITH@WORK.EXAMPLE', 0, '2023-01-01 10:00:00', 0)";
-      *s << "INSERT INTO email_addr_bean_rel (id, email_address_id, bean_id, bean_module, "
-            "primary_address, deleted) VALUES ('r0000000-0000-4000-8000-000000000006', "
-            "'e0000000-0000-4000-8000-000000000006', '" + kJohn2 + "', 'Contacts', 1, 0)";
-      // Both linked to the same account: the loser's link is a duplicate (dedupe).
-      *s << "INSERT INTO accounts_contacts (id, contact_id, account_id, deleted) VALUES "
-            "('ac000000-0000-4000-8000-000000000002', '" + kJohn + "', "
-            "'a0000000-0000-4000-8000-000000000001', 0), ('ac000000-0000-4000-8000-000000000006', '" +
-            kJohn2 + "', 'a0000000-0000-4000-8000-000000000001', 0)";
-    }
-    JobConfig dedup;
-    dedup.name = "dedup";
-    dedup.kind = "dedup";
-    dedup.max_rows = 0;
-    dedup.max_fraction = 0;
-    f.cfg.jobs.push_back(dedup);
+    std::map<std::string, std::string> before;
+    jobs::RunReport run = MergeJohns(f, before);
     auto db = crm::Open(f.cfg.database, f.cfg.state);
     REQUIRE(db.ok());
-    REQUIRE(crm::Migrate(**db).ok());
-    crm::ReviewItem item;
-    item.job = "dedup";
-    item.members = {kJohn2, kJohn};  // survivor first: the record that is not opted out
-    item.survivor = kJohn2;
-    item.cluster_key = crm::ClusterKey(item.members);
-    item.seen_run = "test";
-    REQUIRE(crm::QueueReview(**db, item, f.clock.Now()).ok());
-    auto open = crm::ListReview(**db, "open");
-    REQUIRE(open.ok());
-    REQUIRE(open->size() == 1);
-    REQUIRE(crm::ApproveReview(**db, open->front().id, "tester", f.clock.Now()).ok());
-    auto before = f.Checksums();
-
-    jobs::RunRequest req{&f.cfg, f.cfg.FindJob("dedup"), std::nullopt, false, &f.clock, nullptr};
-    req.review_now = open->front().id;
-    jobs::RunReport run = jobs::ExecuteRun(req, crm::MakeFactory(f.cfg));
-    REQUIRE_MESSAGE(run.status == "ok", run.message);
-    CHECK(run.counts["contacts_merged"].get<long long>() == 1);
 
     auto s = f.t.Session();
     auto text = [&](const std::string& sql) {
@@ -221,6 +236,63 @@ TEST_CASE("suitecrm: a merge re-points relations, demotes the second primary ema
     auto restored = jobs::RestoreRun(**db, run.run_id, {});
     REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
     CHECK(f.Checksums() == before);
+  }
+}
+
+TEST_CASE("suitecrm: documents, security groups, tasks and notes follow a merge where the CRM has "
+          "those tables, and are left out where it has not") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    SuiteCrm f(b);
+    auto names = [&](const Mapping& m) {
+      std::set<std::string> out;
+      for (const auto& c : m.children) out.insert(c.name);
+      return out;
+    };
+    {
+      auto db = crm::Open(f.cfg.database, f.cfg.state);
+      REQUIRE(db.ok());
+      auto plain = crm::ResolveMapping(**db, f.cfg.mapping);
+      REQUIRE(plain.ok());
+      // notes.contact_id exists in the fixture; the relation tables do not.
+      CHECK(names(*plain).count("notes_contact") == 1);
+      CHECK(names(*plain).count("documents") == 0);
+      CHECK(names(*plain).count("security_groups") == 0);
+      CHECK(names(*plain).count("tasks") == 0);
+      CHECK(crm::VerifyMapping(**db, f.cfg.mapping).ok());
+    }
+    const std::vector<std::string> more = test::AddSuiteCrmRelations(f.t, kJohn);
+    std::map<std::string, std::string> before;
+    jobs::RunReport run = MergeJohns(f, before, more);
+    auto s = f.t.Session();
+    auto text = [&](const std::string& sql) {
+      soci::row r;
+      *s << sql, soci::into(r);
+      return crm::CellText(r, 0);
+    };
+    CHECK(text("SELECT contact_id FROM documents_contacts WHERE id = "
+               "'dc000000-0000-4000-8000-000000000001'") == kJohn2);
+    CHECK(text("SELECT record_id FROM securitygroups_records WHERE id = "
+               "'sg000000-0000-4000-8000-000000000001'") == kJohn2);
+    // Another module's row with the same id value is not John's.
+    CHECK(text("SELECT record_id FROM securitygroups_records WHERE id = "
+               "'sg000000-0000-4000-8000-000000000002'") == kJohn);
+    CHECK(text("SELECT parent_id FROM tasks WHERE id = 't0000000-0000-4000-8000-000000000001'") ==
+          kJohn2);
+    CHECK(text("SELECT contact_id FROM tasks WHERE id = 't0000000-0000-4000-8000-000000000001'") ==
+          kJohn2);
+    CHECK(text("SELECT contact_id FROM notes WHERE id = 'n0000000-0000-4000-8000-000000000002'") ==
+          kJohn2);
+    CHECK(text("SELECT parent_id FROM notes WHERE id = 'n0000000-0000-4000-8000-000000000002'") ==
+          "a0000000-0000-4000-8000-000000000001");
+
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(db.ok());
+    auto restored = jobs::RestoreRun(**db, run.run_id, {});
+    REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+    auto after = f.Checksums();
+    for (const auto& t : more) after[t] = test::TableChecksum(f.t, t, "id");
+    CHECK(after == before);
   }
 }
 
