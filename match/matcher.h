@@ -115,7 +115,7 @@ struct MatchOptions {
   // Sorted neighbourhood: each record is paired with the next `sn_window − 1` records in the
   // order of the key "last first" (and again of "first last"). 0 or 1 = off.
   size_t sn_window = 3;
-  int threads = 2;  // compare/score workers (std::thread); ≤ 1 = the calling thread only
+  int threads = 2;  // blocking/compare/score workers (std::thread); ≤ 1 = the calling thread only
   // u from this many random record pairs (all pairs if there are fewer); 0 = keep EM's u over
   // the candidate pairs. See UseRandomPairU.
   size_t u_sample_pairs = 200000;
