@@ -754,8 +754,8 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
               rr.fields[slots.match[i].name] = values[i];
             }
             const size_t base = slots.match.size();
-            std::string_view created = slots.created >= 0 ? values[base + slots.created] : "";
-            std::string_view active;
+            std::string_view created, active;  // views of `values`, copied by meta.Add
+            if (slots.created >= 0) created = values[base + slots.created];
             for (int a : slots.activity) active = std::max(active, std::string_view(values[base + a]));
             if (active.empty() && slots.updated >= 0) active = values[base + slots.updated];
             meta.Add(rr.id, HashValues(values, slots.match.size()), filled, created, active);

@@ -106,7 +106,7 @@ std::vector<uint64_t> BlockPairs(std::vector<Entry>& entries, const std::vector<
 }
 
 // Surname without spaces, for the phonetic key ("van der berg" → "vanderberg").
-std::string Squash(const std::string& s) {
+std::string Squash(std::string_view s) {
   std::string out;
   for (char c : s) {
     if (c != ' ') out.push_back(c);
@@ -130,7 +130,7 @@ std::string_view FirstTokens(std::string_view s, int n) {
   return s.substr(0, end);
 }
 
-const std::string& RawFirst(const Record& r) {
+const Text& RawFirst(const Record& r) {
   return r.first_raw_ascii.empty() ? r.first : r.first_raw_ascii;
 }
 
@@ -194,10 +194,10 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
     MergeInto(all, key_pairs);
   };
   block("email", [](const Record& r, auto emit) {
-    for (const auto& e : r.emails) emit(e);
+    for (const auto& e : r.emails) emit(e.str());
   });
   block("phone", [](const Record& r, auto emit) {
-    for (const auto& p : r.phones) emit(p);
+    for (const auto& p : r.phones) emit(p.str());
   });
   block("phonetic_name", [](const Record& r, auto emit) {
     if (r.last.empty() || r.first.empty()) return;
@@ -214,10 +214,10 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
     }
   });
   block("company_last", [](const Record& r, auto emit) {
-    if (!r.company.empty() && !r.last.empty()) emit(r.company + '|' + r.last);
+    if (!r.company.empty() && !r.last.empty()) emit(r.company.str() + '|' + r.last.str());
   });
   block("postcode_last", [](const Record& r, auto emit) {
-    if (!r.postcode.empty() && !r.last.empty()) emit(r.postcode + '|' + r.last[0]);
+    if (!r.postcode.empty() && !r.last.empty()) emit(r.postcode.str() + '|' + r.last[0]);
   });
   // Birthdate with an initial of either name (both, so swapped names and a changed surname
   // still meet). Birthdate alone proposed 9.8M of the 21.8M candidate pairs of a 1M CRM — pairs
@@ -225,17 +225,17 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
   // into "born the same day" and its match class into "same surname" (docs/dedup.md §8).
   block("birthdate", [](const Record& r, auto emit) {
     if (r.birthdate.size() < 6) return;
-    if (!r.first.empty()) emit(r.birthdate + '|' + r.first[0]);
+    if (!r.first.empty()) emit(r.birthdate.str() + '|' + r.first[0]);
     if (!r.last.empty() && (r.first.empty() || r.last[0] != r.first[0])) {
-      emit(r.birthdate + '|' + r.last[0]);
+      emit(r.birthdate.str() + '|' + r.last[0]);
     }
-    if (r.first.empty() && r.last.empty()) emit(r.birthdate);
+    if (r.first.empty() && r.last.empty()) emit(r.birthdate.str());
   });
   // Address keys catch a changed surname at the same address: postcode + the street's first
   // token (usually the house number), and the street's first two tokens.
   block("postcode_street", [](const Record& r, auto emit) {
     const std::string_view t1 = FirstTokens(r.street, 1);
-    if (!r.postcode.empty() && !t1.empty()) emit(r.postcode + '|' + std::string(t1));
+    if (!r.postcode.empty() && !t1.empty()) emit(r.postcode.str() + '|' + std::string(t1));
   });
   block("street_prefix", [](const Record& r, auto emit) {
     const std::string_view t1 = FirstTokens(r.street, 1), t2 = FirstTokens(r.street, 2);
@@ -262,7 +262,7 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
         std::vector<uint32_t> order(n);
         for (uint32_t i = 0; i < n; ++i) {
           const Record& r = records[i];
-          keys[i] = pass == 0 ? r.last + ' ' + r.first : r.first + ' ' + r.last;
+          keys[i] = pass == 0 ? r.last.str() + ' ' + r.first.str() : r.first.str() + ' ' + r.last.str();
         }
         std::iota(order.begin(), order.end(), 0u);
         std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
