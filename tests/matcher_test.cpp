@@ -107,7 +107,7 @@ std::vector<m::Record> Synthetic(int originals, int dups, uint32_t seed) {
   for (int i = 0; i < dups; ++i) {
     m::Record d = out[static_cast<size_t>(i)];
     d.id = "d" + std::to_string(i);
-    std::string* f = nullptr;
+    m::Text* f = nullptr;  // Text is immutable: the typo is made in a copy and assigned back
     switch (pick(4)) {
       case 0:
         f = &d.last;
@@ -120,11 +120,13 @@ std::vector<m::Record> Synthetic(int originals, int dups, uint32_t seed) {
         break;
       default:
         f = &d.first;
-        d.first_raw_ascii.clear();
+        d.first_raw_ascii = m::Text();
         break;
     }
-    const size_t p = 1 + static_cast<size_t>(pick(static_cast<int>(f->size()) - 2));
-    std::swap((*f)[p], (*f)[p + 1]);  // adjacent transposition
+    std::string typo = f->str();
+    const size_t p = 1 + static_cast<size_t>(pick(static_cast<int>(typo.size()) - 2));
+    std::swap(typo[p], typo[p + 1]);  // adjacent transposition
+    *f = m::Text(typo);
     if (d.first_raw_ascii.empty()) d.first_raw_ascii = d.first;
     out.push_back(std::move(d));
   }
@@ -301,7 +303,7 @@ TEST_CASE("matcher: comparison levels per field") {
     CHECK(Level(x, y, "city") == 3);
     CHECK(Level(x, y, "region") == 0);
     CHECK(Level(x, y, "country") == 0);
-    y.city.clear();
+    y.city = m::Text();
     CHECK(Level(x, y, "city") == 0);
     CHECK(Level(x, y, "region") == 2);
     CHECK(Level(x, y, "country") == 2);
