@@ -213,9 +213,9 @@ void Usage() {
 std::string Describe(const m::Record& r) {
   std::string extra;
   for (const auto& [k, v] : r.extra) extra += " " + k + "=" + v;
-  auto join = [](const std::vector<std::string>& v) {
+  auto join = [](const std::vector<m::Text>& v) {
     std::string s;
-    for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+    for (const auto& x : v) s += (s.empty() ? "" : ",") + x.str();
     return s;
   };
   return fmt::format("{} | {} {} | {} | {} | {} {} {} | {} | {} | {} | {}{}", r.id, r.first, r.last,

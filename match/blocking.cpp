@@ -3,8 +3,10 @@
 // neighbourhood on the names. docs/dedup.md lists the keys and why each exists.
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <numeric>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -23,6 +25,37 @@ uint64_t PairKey(uint32_t i, uint32_t j) {
 void SortUnique(std::vector<uint64_t>& v) {
   std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+using Pair = std::pair<uint32_t, uint32_t>;
+Pair Unpair(uint64_t k) { return {static_cast<uint32_t>(k >> 32), static_cast<uint32_t>(k)}; }
+
+// Merges the sorted, unique `add` into the sorted, unique `all` in place (from the back, so no
+// second copy of `all` is ever held: at 1M contacts it is 14M pairs, and the union of the keys'
+// pairs before deduplication was half as many again).
+void MergeInto(std::vector<Pair>& all, const std::vector<uint64_t>& add) {
+  const size_t old = all.size(), need = old + add.size();
+  if (all.capacity() < need) all.reserve(need + need / 4);
+  all.resize(need);
+  size_t i = old, j = add.size(), k = need;
+  while (j > 0) {
+    const Pair b = Unpair(add[j - 1]);
+    if (i > 0 && b < all[i - 1]) {
+      all[--k] = all[--i];
+    } else {
+      all[--k] = b;
+      --j;
+    }
+  }
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+}
+
+// Runs fn(w) for w in [0, workers) on `workers` threads (the calling thread runs the last).
+void OnThreads(size_t workers, const std::function<void(size_t)>& fn) {
+  std::vector<std::thread> pool;
+  for (size_t w = 0; w + 1 < workers; ++w) pool.emplace_back(fn, w);
+  fn(workers - 1);
+  for (auto& t : pool) t.join();
 }
 
 // All pairs inside each block of `entries`; blocks over max_block are skipped and counted. A block
@@ -73,7 +106,7 @@ std::vector<uint64_t> BlockPairs(std::vector<Entry>& entries, const std::vector<
 }
 
 // Surname without spaces, for the phonetic key ("van der berg" → "vanderberg").
-std::string Squash(const std::string& s) {
+std::string Squash(std::string_view s) {
   std::string out;
   for (char c : s) {
     if (c != ' ') out.push_back(c);
@@ -97,7 +130,7 @@ std::string_view FirstTokens(std::string_view s, int n) {
   return s.substr(0, end);
 }
 
-const std::string& RawFirst(const Record& r) {
+const Text& RawFirst(const Record& r) {
   return r.first_raw_ascii.empty() ? r.first : r.first_raw_ascii;
 }
 
@@ -111,25 +144,60 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
   stats.records = n;
   stats.total_pairs = static_cast<long long>(n) * (static_cast<long long>(n) - 1) / 2;
 
-  // Each key's pairs are appended to `all`. One key at a time: its values for every record, its
+  // Each key's pairs are merged into `all`. One key at a time: its values for every record, its
   // pairs, then its values freed — at 1M contacts the ten keys' values held side by side were
-  // ≈ 9M strings, and each key proposes millions of pairs.
-  std::vector<uint64_t> all;
-  std::vector<Entry> entries;
+  // ≈ 9M strings, and each key proposes millions of pairs. On `workers` threads: each computes
+  // the values of a range of records, sorted into `workers` partitions by the value's hash (a
+  // block lies in one partition); then each pairs one partition.
+  const size_t workers = std::max<size_t>(1, std::min<size_t>(opt.threads > 0 ? opt.threads : 1,
+                                                              n / 4096 + 1));
+  std::vector<Pair> all;
   auto block = [&](const char* name, auto&& values_of) {
-    for (uint32_t i = 0; i < n; ++i) {
-      values_of(records[i], [&](std::string v) { entries.emplace_back(std::move(v), i); });
+    // parts[w][p]: the values worker w computed that fall in partition p.
+    std::vector<std::vector<std::vector<Entry>>> parts(workers, std::vector<std::vector<Entry>>(workers));
+    const size_t chunk = (n + workers - 1) / workers;
+    OnThreads(workers, [&](size_t w) {
+      const std::hash<std::string> hash;
+      const uint32_t from = static_cast<uint32_t>(std::min<size_t>(n, w * chunk));
+      const uint32_t to = static_cast<uint32_t>(std::min<size_t>(n, from + chunk));
+      for (uint32_t i = from; i < to; ++i) {
+        values_of(records[i], [&](std::string v) {
+          const size_t p = workers == 1 ? 0 : hash(v) % workers;
+          parts[w][p].emplace_back(std::move(v), i);
+        });
+      }
+    });
+    std::vector<std::vector<uint64_t>> pairs(workers);
+    std::vector<CandidateStats> part_stats(workers);
+    OnThreads(workers, [&](size_t p) {
+      std::vector<Entry> entries = std::move(parts[0][p]);
+      for (size_t w = 1; w < workers; ++w) {
+        entries.insert(entries.end(), std::make_move_iterator(parts[w][p].begin()),
+                       std::make_move_iterator(parts[w][p].end()));
+        std::vector<Entry>().swap(parts[w][p]);
+      }
+      pairs[p] = BlockPairs(entries, records, opt, part_stats[p]);
+    });
+    for (const auto& ps : part_stats) {
+      stats.largest_block = std::max(stats.largest_block, ps.largest_block);
+      stats.blocks_capped += ps.blocks_capped;
+      stats.blocks_windowed += ps.blocks_windowed;
     }
-    std::vector<uint64_t> pairs = BlockPairs(entries, records, opt, stats);
-    std::vector<Entry>().swap(entries);
-    stats.pairs_by_key[name] = static_cast<long long>(pairs.size());
-    all.insert(all.end(), pairs.begin(), pairs.end());
+    // Two values of one key (two shared e-mails) can propose the same pair from two partitions.
+    std::vector<uint64_t> key_pairs = std::move(pairs[0]);
+    for (size_t p = 1; p < workers; ++p) {
+      key_pairs.insert(key_pairs.end(), pairs[p].begin(), pairs[p].end());
+      std::vector<uint64_t>().swap(pairs[p]);
+    }
+    if (workers > 1) SortUnique(key_pairs);
+    stats.pairs_by_key[name] = static_cast<long long>(key_pairs.size());
+    MergeInto(all, key_pairs);
   };
   block("email", [](const Record& r, auto emit) {
-    for (const auto& e : r.emails) emit(e);
+    for (const auto& e : r.emails) emit(e.str());
   });
   block("phone", [](const Record& r, auto emit) {
-    for (const auto& p : r.phones) emit(p);
+    for (const auto& p : r.phones) emit(p.str());
   });
   block("phonetic_name", [](const Record& r, auto emit) {
     if (r.last.empty() || r.first.empty()) return;
@@ -146,10 +214,10 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
     }
   });
   block("company_last", [](const Record& r, auto emit) {
-    if (!r.company.empty() && !r.last.empty()) emit(r.company + '|' + r.last);
+    if (!r.company.empty() && !r.last.empty()) emit(r.company.str() + '|' + r.last.str());
   });
   block("postcode_last", [](const Record& r, auto emit) {
-    if (!r.postcode.empty() && !r.last.empty()) emit(r.postcode + '|' + r.last[0]);
+    if (!r.postcode.empty() && !r.last.empty()) emit(r.postcode.str() + '|' + r.last[0]);
   });
   // Birthdate with an initial of either name (both, so swapped names and a changed surname
   // still meet). Birthdate alone proposed 9.8M of the 21.8M candidate pairs of a 1M CRM — pairs
@@ -157,17 +225,17 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
   // into "born the same day" and its match class into "same surname" (docs/dedup.md §8).
   block("birthdate", [](const Record& r, auto emit) {
     if (r.birthdate.size() < 6) return;
-    if (!r.first.empty()) emit(r.birthdate + '|' + r.first[0]);
+    if (!r.first.empty()) emit(r.birthdate.str() + '|' + r.first[0]);
     if (!r.last.empty() && (r.first.empty() || r.last[0] != r.first[0])) {
-      emit(r.birthdate + '|' + r.last[0]);
+      emit(r.birthdate.str() + '|' + r.last[0]);
     }
-    if (r.first.empty() && r.last.empty()) emit(r.birthdate);
+    if (r.first.empty() && r.last.empty()) emit(r.birthdate.str());
   });
   // Address keys catch a changed surname at the same address: postcode + the street's first
   // token (usually the house number), and the street's first two tokens.
   block("postcode_street", [](const Record& r, auto emit) {
     const std::string_view t1 = FirstTokens(r.street, 1);
-    if (!r.postcode.empty() && !t1.empty()) emit(r.postcode + '|' + std::string(t1));
+    if (!r.postcode.empty() && !t1.empty()) emit(r.postcode.str() + '|' + std::string(t1));
   });
   block("street_prefix", [](const Record& r, auto emit) {
     const std::string_view t1 = FirstTokens(r.street, 1), t2 = FirstTokens(r.street, 2);
@@ -181,46 +249,52 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
   });
 
   // Sorted neighbourhood on "last first" and on "first last" (a typo late in one name still
-  // sorts near; a typo early in the last name is caught by the second order).
+  // sorts near; a typo early in the last name is caught by the second order). The two orders on
+  // two threads.
   std::vector<uint64_t> sn;
   if (opt.sn_window > 1 && n > 1) {
-    std::vector<std::string> keys(n);
-    std::vector<uint32_t> order(n);
-    for (int pass = 0; pass < 2; ++pass) {
-      for (uint32_t i = 0; i < n; ++i) {
-        const Record& r = records[i];
-        keys[i] = pass == 0 ? r.last + ' ' + r.first : r.first + ' ' + r.last;
-      }
-      std::iota(order.begin(), order.end(), 0u);
-      std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
-        return keys[x] != keys[y] ? keys[x] < keys[y] : x < y;
-      });
-      for (size_t p = 0; p < order.size(); ++p) {
-        if (keys[order[p]] == " ") continue;  // both names empty: nothing to sort by
-        for (size_t q = p + 1; q < order.size() && q < p + opt.sn_window; ++q) {
-          if (keys[order[q]] == " ") continue;
-          sn.push_back(PairKey(order[p], order[q]));
+    std::vector<uint64_t> pass_pairs[2];
+    const size_t sn_threads = workers >= 2 ? 2 : 1;
+    OnThreads(sn_threads, [&](size_t w) {
+      for (size_t pass = 0; pass < 2; ++pass) {
+        if (sn_threads == 2 && pass != w) continue;
+        std::vector<std::string> keys(n);
+        std::vector<uint32_t> order(n);
+        for (uint32_t i = 0; i < n; ++i) {
+          const Record& r = records[i];
+          keys[i] = pass == 0 ? r.last.str() + ' ' + r.first.str() : r.first.str() + ' ' + r.last.str();
+        }
+        std::iota(order.begin(), order.end(), 0u);
+        std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
+          return keys[x] != keys[y] ? keys[x] < keys[y] : x < y;
+        });
+        std::vector<uint64_t>& out = pass_pairs[pass];
+        for (size_t p = 0; p < order.size(); ++p) {
+          if (keys[order[p]] == " ") continue;  // both names empty: nothing to sort by
+          for (size_t q = p + 1; q < order.size() && q < p + opt.sn_window; ++q) {
+            if (keys[order[q]] == " ") continue;
+            out.push_back(PairKey(order[p], order[q]));
+          }
         }
       }
-    }
+    });
+    sn = std::move(pass_pairs[0]);
+    sn.insert(sn.end(), pass_pairs[1].begin(), pass_pairs[1].end());
+    std::vector<uint64_t>().swap(pass_pairs[1]);
     SortUnique(sn);
   }
   stats.pairs_by_key["sorted_neighbourhood"] = static_cast<long long>(sn.size());
-  all.insert(all.end(), sn.begin(), sn.end());
+  MergeInto(all, sn);
   std::vector<uint64_t>().swap(sn);
-  SortUnique(all);
-  all.shrink_to_fit();
+  // No shrink_to_fit: it would copy all pairs once more; the slack (≤ a quarter, from
+  // MergeInto's growth) is mostly never touched, so not resident.
 
-  std::vector<std::pair<uint32_t, uint32_t>> out;
-  out.reserve(all.size());
-  for (uint64_t k : all) out.emplace_back(static_cast<uint32_t>(k >> 32), static_cast<uint32_t>(k));
-  std::vector<uint64_t>().swap(all);
-  stats.candidate_pairs = static_cast<long long>(out.size());
+  stats.candidate_pairs = static_cast<long long>(all.size());
   stats.reduction_ratio = stats.total_pairs > 0 ? 1.0 - static_cast<double>(stats.candidate_pairs) /
                                                             static_cast<double>(stats.total_pairs)
                                                 : 0.0;
   if (stats_out) *stats_out = std::move(stats);
-  return out;
+  return all;
 }
 
 }  // namespace crmh::match

@@ -153,9 +153,12 @@ bool IsLogical(const std::string& k) {
   return false;
 }
 
-void AddUnique(std::vector<std::string>& v, std::string s) {
+void AddUnique(std::vector<Text>& v, std::string_view s) {
   if (s.empty()) return;
-  if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(std::move(s));
+  for (const Text& t : v) {
+    if (t.view() == s) return;
+  }
+  v.emplace_back(s);
 }
 
 std::string_view LocalPart(std::string_view email) {
@@ -205,8 +208,8 @@ int NameLevel(std::string_view a, std::string_view a_raw, std::string_view b,
 int FirstLevel(const Record& a, const Record& b) {
   int level = NameLevel(a.first, a.first_raw_ascii, b.first, b.first_raw_ascii);
   if (level == 1) {
-    const std::string& ra = a.first_raw_ascii.empty() ? a.first : a.first_raw_ascii;
-    const std::string& rb = b.first_raw_ascii.empty() ? b.first : b.first_raw_ascii;
+    const Text& ra = a.first_raw_ascii.empty() ? a.first : a.first_raw_ascii;
+    const Text& rb = b.first_raw_ascii.empty() ? b.first : b.first_raw_ascii;
     if ((ra.size() == 1 || rb.size() == 1) && ra[0] == rb[0]) level = 2;
   }
   return level;
@@ -502,8 +505,8 @@ ComparisonVector Compare(const Record& a, const Record& b, const MatchOptions& o
   // crossed halves are close and that beats the straight one.
   if (!a.first.empty() && !a.last.empty() && !b.first.empty() && !b.last.empty() &&
       first + last < 8) {
-    const std::string& fa = a.first_raw_ascii.empty() ? a.first : a.first_raw_ascii;
-    const std::string& fb = b.first_raw_ascii.empty() ? b.first : b.first_raw_ascii;
+    const Text& fa = a.first_raw_ascii.empty() ? a.first : a.first_raw_ascii;
+    const Text& fb = b.first_raw_ascii.empty() ? b.first : b.first_raw_ascii;
     int cross1 = NameLevel(fa, {}, b.last, {});
     int cross2 = NameLevel(a.last, {}, fb, {});
     if (cross1 >= 3 && cross2 >= 3 && cross1 + cross2 > first + last) {

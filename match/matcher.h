@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "match/normalize.h"
+#include "match/text.h"
 
 namespace crmh::match {
 
@@ -28,18 +29,19 @@ struct RawRecord {
   std::map<std::string, std::string> fields;
 };
 
-// A record normalized once for comparing and blocking.
+// A record normalized once for comparing and blocking. Fields are Text (16 bytes, short values
+// inline): the matcher holds one Record per contact, 1M of them at the scale benchmark.
 struct Record {
-  std::string id;
-  std::string first, last;          // Normalizer::GivenName / Name
-  std::string first_raw_ascii;      // before the nickname table (Jaro–Winkler on what was typed)
-  std::vector<std::string> emails;  // Normalizer::Email, non-empty, deduplicated
-  std::vector<std::string> phones;  // Normalizer::PhoneKey, non-empty, deduplicated
-  std::string company;              // Normalizer::Company
-  std::string street;               // Name(address1 + " " + address2)
-  std::string city, postcode, region, country;  // region/city Name(); country CountryCode()
-  std::string birthdate;                        // digits only (YYYYMMDD when recognisable)
-  std::map<std::string, std::string> extra;     // exact-compared extra fields
+  Text id;
+  Text first, last;          // Normalizer::GivenName / Name
+  Text first_raw_ascii;      // before the nickname table (Jaro–Winkler on what was typed)
+  std::vector<Text> emails;  // Normalizer::Email, non-empty, deduplicated
+  std::vector<Text> phones;  // Normalizer::PhoneKey, non-empty, deduplicated
+  Text company;              // Normalizer::Company
+  Text street;               // Name(address1 + " " + address2)
+  Text city, postcode, region, country;  // region/city Name(); country CountryCode()
+  Text birthdate;                        // digits only (YYYYMMDD when recognisable)
+  std::map<std::string, std::string> extra;  // exact-compared extra fields
 };
 
 // Thread safety: Prepare uses `n` (not thread-safe); every other function here is a pure
@@ -133,7 +135,7 @@ struct MatchOptions {
   // Sorted neighbourhood: each record is paired with the next `sn_window − 1` records in the
   // order of the key "last first" (and again of "first last"). 0 or 1 = off.
   size_t sn_window = 3;
-  int threads = 2;  // compare/score workers (std::thread); ≤ 1 = the calling thread only
+  int threads = 2;  // blocking/compare/score workers (std::thread); ≤ 1 = the calling thread only
   // u from this many random record pairs (all pairs if there are fewer); 0 = keep EM's u over
   // the candidate pairs. See UseRandomPairU.
   size_t u_sample_pairs = 200000;

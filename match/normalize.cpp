@@ -20,8 +20,11 @@
 //  - PhoneKey is the calling code followed by the national significant number, i.e. the E.164
 //    digits when the number is well formed, whatever the default region: "+1 415 555 0100" has
 //    the same key for a US and a DE Normalizer.
-//  - Memo tables are per Normalizer and per function, cleared (not evicted) at kMemoLimit entries:
-//    a dedup run sees far fewer distinct values, so the clear is a memory bound, not a policy.
+//  - Memo tables are per Normalizer and per function, cleared (not evicted) at kMemoLimit entries.
+//    The limit is a memory bound: at 1M contacts almost every e-mail, phone and street is
+//    distinct, so an unbounded memo kept ≈ 1M entries per function and thread (≈ 170 bytes each,
+//    ≈ 0.4 GiB in all) that were never hit again; the values that do repeat (names, cities,
+//    companies) are back in the table soon after a clear.
 #include "match/normalize.h"
 
 #include <phonenumbers/phonenumberutil.h>
@@ -82,7 +85,7 @@ namespace {
 
 namespace pn = i18n::phonenumbers;
 
-constexpr size_t kMemoLimit = 1'000'000;
+constexpr size_t kMemoLimit = 32'768;
 
 // ---------------------------------------------------------------------------------------------
 // Small string helpers (ASCII only; non-ASCII bytes pass through untouched).
@@ -235,7 +238,10 @@ void TrimSpaces(icu::UnicodeString& u) {
   int32_t e = u.length();
   while (b < e && u_isUWhiteSpace(u.charAt(b))) ++b;
   while (e > b && u_isUWhiteSpace(u.charAt(e - 1))) --e;
-  if (b > 0 || e < u.length()) u = u.tempSubString(b, e - b);
+  // In place. Not `u = u.tempSubString(...)`: assigning from a read-only alias of u's own buffer
+  // frees that buffer before copying from it (a use-after-free that made a long company name
+  // normalize differently from one call to the next).
+  if (b > 0 || e < u.length()) u.retainBetween(b, e);
 }
 
 // Letters that NFD does not decompose, with what ICU's Latin-ASCII makes of them, plus the
@@ -490,7 +496,7 @@ void StripCjkLegalForms(icu::UnicodeString& u) {
     for (const auto& s : tab.cjk_suffixes) {
       if (u == s) return;  // a bare legal form: keep it
       if (u.length() > s.length() && u.endsWith(s)) {
-        icu::UnicodeString rest = u.tempSubString(0, u.length() - s.length());
+        icu::UnicodeString rest(u, 0, u.length() - s.length());  // a copy: u = rest below
         TrimSpaces(rest);
         if (rest.isEmpty()) continue;
         u = rest;
@@ -500,7 +506,7 @@ void StripCjkLegalForms(icu::UnicodeString& u) {
     for (const auto& s : tab.cjk_prefixes) {
       if (u == s) return;
       if (u.length() > s.length() && u.startsWith(s)) {
-        icu::UnicodeString rest = u.tempSubString(s.length());
+        icu::UnicodeString rest(u, s.length());
         TrimSpaces(rest);
         if (rest.isEmpty()) continue;
         u = rest;
@@ -1233,7 +1239,7 @@ struct Normalizer::Impl {
     int32_t space = 0;
     while (space < u.length() && !u_isUWhiteSpace(u.charAt(space))) ++space;
     if (space < u.length()) {
-      icu::UnicodeString first = u.tempSubString(0, space);
+      icu::UnicodeString first(u, 0, space);
       first.foldCase();
       for (const auto& h : Tables().vietnamese_honorifics) {
         if (first == h) {

@@ -4,6 +4,7 @@
 #include "match/matcher.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -109,7 +110,7 @@ std::vector<m::Record> Synthetic(int originals, int dups, uint32_t seed) {
   for (int i = 0; i < dups; ++i) {
     m::Record d = out[static_cast<size_t>(i)];
     d.id = "d" + std::to_string(i);
-    std::string* f = nullptr;
+    m::Text* f = nullptr;  // Text is immutable: the typo is made in a copy and assigned back
     switch (pick(4)) {
       case 0:
         f = &d.last;
@@ -122,11 +123,13 @@ std::vector<m::Record> Synthetic(int originals, int dups, uint32_t seed) {
         break;
       default:
         f = &d.first;
-        d.first_raw_ascii.clear();
+        d.first_raw_ascii = m::Text();
         break;
     }
-    const size_t p = 1 + static_cast<size_t>(pick(static_cast<int>(f->size()) - 2));
-    std::swap((*f)[p], (*f)[p + 1]);  // adjacent transposition
+    std::string typo = f->str();
+    const size_t p = 1 + static_cast<size_t>(pick(static_cast<int>(typo.size()) - 2));
+    std::swap(typo[p], typo[p + 1]);  // adjacent transposition
+    *f = m::Text(typo);
     if (d.first_raw_ascii.empty()) d.first_raw_ascii = d.first;
     out.push_back(std::move(d));
   }
@@ -144,6 +147,59 @@ m::Link link(uint32_t a, uint32_t b, double p) {
 }
 
 }  // namespace
+
+TEST_CASE("matcher: Text keeps values inline up to 15 bytes and on the heap beyond, by value") {
+  const std::string_view cases[] = {"", "a", "fifteen bytes!!", "sixteen bytes!!!",
+                                    "a much longer street name than fits inline", "nguy\xe1\xbb\x85n"};
+  for (std::string_view v : cases) {
+    CAPTURE(v);
+    m::Text t(v);
+    CHECK(t.view() == v);
+    CHECK(t.size() == v.size());
+    CHECK(t.empty() == v.empty());
+    m::Text copy = t;
+    CHECK(copy == t);
+    m::Text moved = std::move(copy);
+    CHECK(moved.view() == v);
+    CHECK(copy.empty());  // NOLINT(bugprone-use-after-move): a moved-from Text is empty
+    m::Text assigned("x");
+    assigned = moved;
+    CHECK(assigned.view() == v);
+    assigned = m::Text("sixteen bytes!!!");
+    CHECK(assigned.view() == "sixteen bytes!!!");
+    CHECK(fmt::format("<{}>", t) == "<" + std::string(v) + ">");
+  }
+  CHECK(m::Text("abc") < m::Text("abd"));
+  CHECK(m::Text("sixteen bytes!!!") > m::Text("fifteen bytes!!"));
+  std::vector<m::Text> grow;
+  for (int i = 0; i < 100; ++i) grow.emplace_back(std::string(static_cast<size_t>(i), 'x'));
+  for (int i = 0; i < 100; ++i) CHECK(grow[static_cast<size_t>(i)].size() == static_cast<size_t>(i));
+}
+
+// Blocking partitions each key's values by hash across the threads: the pairs and the stats
+// must not depend on how many there are.
+TEST_CASE("matcher: CandidatePairs gives the same pairs and stats on 1, 2 and 3 threads") {
+  const auto recs = Synthetic(6000, 3000, 7);
+  m::MatchOptions opt;
+  opt.dense_block = 5;  // windowed blocks too
+  opt.threads = 1;
+  m::CandidateStats one;
+  const auto pairs = m::CandidatePairs(recs, opt, &one);
+  REQUIRE(pairs.size() > 1000);
+  CHECK(std::is_sorted(pairs.begin(), pairs.end()));
+  CHECK(one.blocks_windowed > 0);
+  for (int threads : {2, 3}) {
+    CAPTURE(threads);
+    opt.threads = threads;
+    m::CandidateStats st;
+    CHECK(m::CandidatePairs(recs, opt, &st) == pairs);
+    CHECK(st.candidate_pairs == one.candidate_pairs);
+    CHECK(st.pairs_by_key == one.pairs_by_key);
+    CHECK(st.largest_block == one.largest_block);
+    CHECK(st.blocks_capped == one.blocks_capped);
+    CHECK(st.blocks_windowed == one.blocks_windowed);
+  }
+}
 
 TEST_CASE("matcher: Jaro-Winkler known values") {
   struct Case {
@@ -250,7 +306,7 @@ TEST_CASE("matcher: comparison levels per field") {
     CHECK(Level(x, y, "city") == 3);
     CHECK(Level(x, y, "region") == 0);
     CHECK(Level(x, y, "country") == 0);
-    y.city.clear();
+    y.city = m::Text();
     CHECK(Level(x, y, "city") == 0);
     CHECK(Level(x, y, "region") == 2);
     CHECK(Level(x, y, "country") == 2);
@@ -737,8 +793,8 @@ TEST_CASE("matcher: FindDuplicates finds synthetic duplicates and is determinist
     CHECK(c.members.size() >= 2);
     CHECK(c.scores.size() == c.members.size());
     for (size_t i = 1; i < c.members.size(); ++i) {
-      const auto& s = recs[c.members[0]].id;
-      const auto& o = recs[c.members[i]].id;
+      const std::string_view s = recs[c.members[0]].id.view();
+      const std::string_view o = recs[c.members[i]].id.view();
       if (s.substr(1) == o.substr(1))
         ++found;
       else

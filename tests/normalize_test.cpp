@@ -653,6 +653,30 @@ TEST_CASE("normalize: memoized results equal fresh ones") {
   CHECK(n.Name("Bob") == "bob");
 }
 
+// Regression: trimming and the CJK legal-form strip assigned a UnicodeString from a read-only alias
+// of its own buffer, which ICU frees before copying — a name longer than ICU's inline buffer
+// (27 UTF-16 units) read freed memory ("Sapphire Logistics 226股份有限公司" came out as
+// "chuataenhkkwaebre logistics 226" once, and differently on the next call).
+TEST_CASE("normalize: long names with a trimmed space or a CJK legal form are stable") {
+  const Case cases[] = {
+      {"Sapphire Logistics 226股份有限公司", "sapphire logistics 226"},
+      {"  Sapphire Logistics Holdings International 226 有限公司  ", "sapphire logistics holdings international 226"},
+      {"   Sapphire Logistics Holdings International 226    ", "sapphire logistics holdings international 226"},
+  };
+  Normalizer warm;
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& c : cases) {
+      CAPTURE(c.in);
+      Normalizer fresh;
+      CHECK(fresh.Company(c.in) == c.want);
+      CHECK(warm.Company(c.in) == c.want);
+    }
+  }
+  Normalizer n;
+  CHECK(n.Name("   Nguyễn Văn Đức Sapphire Logistics Holdings   ") ==
+        "nguyen van duc sapphire logistics holdings");
+}
+
 TEST_CASE("normalize: random bytes never throw and give stable ASCII") {
   std::mt19937 rng(20240611);
   std::uniform_int_distribution<int> len(0, 24);
