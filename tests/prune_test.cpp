@@ -527,10 +527,16 @@ TEST_CASE("prune archive: rows move into archive tables equal to the originals, 
     CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_activities WHERE parent_type = 'Contacts' AND "
                      "parent_id = 1") == 0);
     CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_contacts WHERE id = 7") == 1);
-    // Retention: nothing is older than 30 days yet; 31 days later everything is.
+    // Retention: nothing is older than 30 days yet; 31 days later everything is. An archived
+    // row is its run's before-image: it stays while its run's ledger does, however old.
+    {
+      auto s = f.t.Session();
+      *s << "UPDATE crmh_ar_contacts SET crmh_archived_at = '2000-01-01 00:00:00' WHERE id = 7";
+    }
     auto kept = jobs::PurgeOlderThan(**db, f.cfg, f.clock.Now() - days(30));
     REQUIRE(kept.ok());
     CHECK(kept->archived == 0);
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_contacts WHERE id = 7") == 1);
     auto purged = jobs::PurgeOlderThan(**db, f.cfg, f.clock.Now() + days(1));
     REQUIRE(purged.ok());
     CHECK(purged->archived == archived - 5);
