@@ -110,8 +110,12 @@ Result<long long> PurgeArchivesBefore(Db& db, SysSeconds cutoff) {
   const std::string cut = FormatSqlTime(cutoff);
   for (const auto& t : *tables) {
     Status st = Guard(fmt::format("purging the archive of {}", t), [&] {
+      // An archived row is its run's before-image (crm/ledger.h): it stays while the run's
+      // ledger does (a run whose sets span the cutoff stays restorable until it expires whole).
       soci::statement s = (db.sql().prepare << fmt::format(
-                               "DELETE FROM {} WHERE crmh_archived_at < :c", ArchiveName(db, t)),
+                               "DELETE FROM {} WHERE crmh_archived_at < :c AND NOT EXISTS (SELECT "
+                               "1 FROM {} l WHERE l.run_id = {}.crmh_run_id)",
+                               ArchiveName(db, t), db.State("ledger"), ArchiveName(db, t)),
                            soci::use(cut));
       s.execute(true);
       n += s.get_affected_rows();

@@ -26,7 +26,9 @@ Status EnsureArchive(Db& db, const std::string& table);
 // CRM tables that have an archive table.
 Result<std::vector<std::string>> ArchivedTables(Db& db);
 
-// Retention: deletes archive rows archived before `cutoff`, every archive table. Returns rows.
+// Retention: deletes archive rows archived before `cutoff` whose run has no ledger rows left
+// (the archived row is the run's before-image: purge the run first), every archive table.
+// Returns rows.
 Result<long long> PurgeArchivesBefore(Db& db, SysSeconds cutoff);
 
 // Erasure: deletes the archive rows of `table` whose `column` equals `value` (and, when

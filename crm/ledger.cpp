@@ -258,6 +258,7 @@ Result<std::unique_ptr<ShadowTable>> ShadowTable::Open(Db& db, const std::string
   std::unique_ptr<ShadowTable> t(new ShadowTable(db, table, id_column));
   t->cols_ = std::move(*cols);
   t->shadow_ = Shadow(db, table);
+  t->archive_ = db.State("ar_" + table);
   t->qtable_ = db.Q(table);
   t->qid_ = db.Q(id_column);
   for (const auto& c : t->cols_) t->list_ += (t->list_.empty() ? "" : ", ") + db.Q(c);
@@ -383,15 +384,27 @@ const std::string& ShadowTable::Text(const std::string& key,
 }
 
 Result<long long> ShadowTable::CopyIfUnchanged(const std::vector<Planned>& rows,
-                                               const std::string& run_id, int set_no) {
+                                               const std::string& run_id, int set_no,
+                                               const std::string* archived_at) {
   const size_t n = rows.size();
   if (n == 0) return 0LL;
+  const bool archive = archived_at != nullptr;
+  // Where the image goes: the shadow table (image 'b'), or for an archive op the archive itself.
+  auto head = [&](const std::string& op) {
+    return archive ? fmt::format("INSERT INTO {} (crmh_run_id, crmh_set, crmh_op, crmh_archived_at, "
+                                 "{}) SELECT :run, :set, {}, :now, {}",
+                                 archive_, list_, op, list_)
+                   : fmt::format("INSERT INTO {} (crmh_run_id, crmh_set, crmh_op, crmh_image, {}) "
+                                 "SELECT :run, :set, {}, 'b', {}",
+                                 shadow_, list_, op, list_);
+  };
+  const char* what = archive ? "archiving" : "backing up";
   long long copied = 0;
   std::vector<const std::string*> ids;
   ids.reserve(n);
   for (const auto& r : rows) ids.push_back(&r.id);
   if (UseJoin(n, ids)) {
-    Status st = Guard(fmt::format("backing up {} row(s) of {}", n, table_), [&] {
+    Status st = Guard(fmt::format("{} {} row(s) of {}", what, n, table_), [&] {
       std::vector<std::string> expects;
       expects.reserve(n);
       for (const auto& r : rows) expects.push_back(db_.mysql() ? Hex(*r.expect) : *r.expect);
@@ -407,28 +420,26 @@ Result<long long> ShadowTable::CopyIfUnchanged(const std::vector<Planned>& rows,
       tmp_set_ = set_no;
       for (const auto& r : rows) tmp_ops_.push_back(r.op_no);
       tmp_has_ledger_ = with_ledger;
-      const std::string& sql = Text("copy-b join", [&] {
-        return fmt::format(
-            "INSERT INTO {} (crmh_run_id, crmh_set, crmh_op, crmh_image, {}) SELECT :run, :set, "
-            "p.crmh_op, 'b', {} FROM {} p JOIN {} t ON {} WHERE {} = {}{}",
-            shadow_, list_, list_, tmp_, qtable_, TmpJoin("t", "p"), live_cmp_,
-            db_.mysql() ? "UNHEX(p.crmh_expect)" : "p.crmh_expect",
-            db_.mysql() ? " FOR UPDATE" : "");
+      const std::string& sql = Text(archive ? "copy-ar join" : "copy-b join", [&] {
+        return fmt::format("{} FROM {} p JOIN {} t ON {} WHERE {} = {}{}", head("p.crmh_op"), tmp_,
+                           qtable_, TmpJoin("t", "p"), live_cmp_,
+                           db_.mysql() ? "UNHEX(p.crmh_expect)" : "p.crmh_expect",
+                           db_.mysql() ? " FOR UPDATE" : "");
       });
-      copied = stmts_.Exec(sql, {SqlParam::Text(run_id), SqlParam::Int(set_no)});
+      std::vector<SqlParam> p{SqlParam::Text(run_id), SqlParam::Int(set_no)};
+      if (archive) p.push_back(SqlParam::Text(*archived_at));
+      copied = stmts_.Exec(sql, p);
     });
     if (!st) return st.error();
     return copied;
   }
-  Status st = Guard(fmt::format("backing up {} row(s) of {}", n, table_), [&] {
-    const std::string& sql = Text(fmt::format("copy-b {}", n), [&] {
+  Status st = Guard(fmt::format("{} {} row(s) of {}", what, n, table_), [&] {
+    const std::string& sql = Text(fmt::format("copy-{} {}", archive ? "ar" : "b", n), [&] {
       std::string expect = CaseWhen(qid_, "a", "e", n);
-      return fmt::format(
-          "INSERT INTO {} (crmh_run_id, crmh_set, crmh_op, crmh_image, {}) SELECT :run, :set, {}, "
-          "'b', {} FROM {} WHERE {} AND {} = {}{}",
-          shadow_, list_, CaseWhen(qid_, "w", "o", n), list_, qtable_, InList(qid_, "i", n),
-          live_cmp_, db_.mysql() ? "UNHEX(" + expect + ")" : expect,
-          db_.mysql() ? " FOR UPDATE" : "");
+      return fmt::format("{} FROM {} WHERE {} AND {} = {}{}", head(CaseWhen(qid_, "w", "o", n)),
+                         qtable_, InList(qid_, "i", n), live_cmp_,
+                         db_.mysql() ? "UNHEX(" + expect + ")" : expect,
+                         db_.mysql() ? " FOR UPDATE" : "");
     });
     std::vector<std::string> expects;
     expects.reserve(n);
@@ -442,6 +453,7 @@ Result<long long> ShadowTable::CopyIfUnchanged(const std::vector<Planned>& rows,
         p.push_back(SqlParam::Int(r.op_no));
       }
     }
+    if (archive) p.push_back(SqlParam::Text(*archived_at));
     for (const auto& r : rows) p.push_back(Id(r.id));
     for (size_t i = 0; i < n; ++i) {
       if (n > 1) p.push_back(Id(rows[i].id));
@@ -455,16 +467,22 @@ Result<long long> ShadowTable::CopyIfUnchanged(const std::vector<Planned>& rows,
 
 Result<long long> ShadowTable::RecordVerified(const std::vector<LedgerRow>& rows,
                                               const std::string& run_id, int set_no,
-                                              const std::string& now) {
+                                              const std::string& now, bool archive) {
   const size_t n = rows.size();
   if (n == 0) return 0LL;
   long long written = 0;
   std::vector<const std::string*> ids;
   ids.reserve(n);
   for (const auto& r : rows) ids.push_back(&r.row_id);
-  // The row's text now: its after-image; NULL for a row the set removed.
+  // The row's text now: its after-image; NULL for a row the set removed. An archived row is gone
+  // (the DELETE's row count was checked): no look-up.
   const std::string after =
-      fmt::format("CASE WHEN t.{} IS NULL THEN NULL ELSE {} END", qid_, t_bytes_);
+      archive ? "NULL" : fmt::format("CASE WHEN t.{} IS NULL THEN NULL ELSE {} END", qid_, t_bytes_);
+  const std::string live_join =
+      archive ? "" : fmt::format(" LEFT JOIN {} t ON t.{} = b.{}", qtable_, qid_, qid_);
+  // The images: the shadow table's 'b' rows, or the archived rows themselves.
+  const std::string& images = archive ? archive_ : shadow_;
+  const std::string image_b = archive ? "" : " AND b.crmh_image = 'b'";
   const std::string ledger_cols =
       "run_id, set_no, op_no, table_name, id_column, row_id, op, label, created_at, after_text";
   if (UseJoin(n, ids)) {
@@ -485,13 +503,12 @@ Result<long long> ShadowTable::RecordVerified(const std::vector<LedgerRow>& rows
         }
         FillTmp(tmp);
       }
-      const std::string& sql = Text("ledger join", [&] {
+      const std::string& sql = Text(archive ? "ledger-ar join" : "ledger join", [&] {
         return fmt::format(
             "INSERT INTO {} ({}) SELECT :run, :set, b.crmh_op, :t, :c, p.crmh_row_id, "
             "p.crmh_opname, p.crmh_label, :now, {} FROM {} p JOIN {} b ON b.crmh_run_id = :run2 "
-            "AND b.crmh_set = :set2 AND b.crmh_image = 'b' AND b.crmh_op = p.crmh_op LEFT JOIN {} "
-            "t ON t.{} = b.{} WHERE {} = {}",
-            db_.State("ledger"), ledger_cols, after, tmp_, shadow_, qtable_, qid_, qid_, b_cmp_,
+            "AND b.crmh_set = :set2{} AND b.crmh_op = p.crmh_op{} WHERE {} = {}",
+            db_.State("ledger"), ledger_cols, after, tmp_, images, image_b, live_join, b_cmp_,
             db_.mysql() ? "UNHEX(p.crmh_expect)" : "p.crmh_expect");
       });
       written = stmts_.Exec(sql, {SqlParam::Text(run_id), SqlParam::Int(set_no),
@@ -503,15 +520,14 @@ Result<long long> ShadowTable::RecordVerified(const std::vector<LedgerRow>& rows
     return written;
   }
   Status st = Guard(fmt::format("verifying the backup of {}", table_), [&] {
-    const std::string& sql = Text(fmt::format("ledger {}", n), [&] {
+    const std::string& sql = Text(fmt::format("ledger{} {}", archive ? "-ar" : "", n), [&] {
       std::string expect = CaseWhen("b.crmh_op", "x", "e", n);
       return fmt::format(
           "INSERT INTO {} ({}) SELECT :run, :set, b.crmh_op, :t, :c, {}, {}, {}, :now, {} FROM {} "
-          "b LEFT JOIN {} t ON t.{} = b.{} WHERE b.crmh_run_id = :run2 AND b.crmh_set = :set2 AND "
-          "b.crmh_image = 'b' AND {} AND {} = {}",
+          "b{} WHERE b.crmh_run_id = :run2 AND b.crmh_set = :set2{} AND {} AND {} = {}",
           db_.State("ledger"), ledger_cols, CaseWhen("b.crmh_op", "p", "r", n),
-          CaseWhen("b.crmh_op", "q", "k", n), CaseWhen("b.crmh_op", "s", "l", n), after, shadow_,
-          qtable_, qid_, qid_, InList("b.crmh_op", "o", n), b_cmp_,
+          CaseWhen("b.crmh_op", "q", "k", n), CaseWhen("b.crmh_op", "s", "l", n), after, images,
+          live_join, image_b, InList("b.crmh_op", "o", n), b_cmp_,
           db_.mysql() ? "UNHEX(" + expect + ")" : expect);
     });
     std::vector<std::string> expects;
@@ -541,28 +557,42 @@ Result<long long> ShadowTable::RecordVerified(const std::vector<LedgerRow>& rows
 
 Result<std::vector<ShadowTable::ImageState>> ShadowTable::CheckImages(const std::string& run_id,
                                                                       std::optional<int> set_no,
-                                                                      bool for_update) {
+                                                                      bool for_update,
+                                                                      bool archive) {
   std::vector<ImageState> out;
   Status st = Guard(fmt::format("checking the rows of {} against their images", table_), [&] {
-    const std::string& sql = Text(fmt::format("check {} {}", set_no.has_value(), for_update), [&] {
-      // The after-image: the ledger row's after_text, or a typed image 'a' (runs before V9).
-      return fmt::format(
-          "SELECT b.crmh_set, b.crmh_op, CASE WHEN t.{0} IS NULL THEN 0 ELSE 1 END, CASE WHEN "
-          "a.crmh_op IS NOT NULL OR l.after_text IS NOT NULL THEN 1 ELSE 0 END, CASE WHEN t.{0} "
-          "IS NOT NULL AND ((a.crmh_op IS NOT NULL AND {1}) OR (a.crmh_op IS NULL AND "
-          "l.after_text IS NOT NULL AND {6} = l.after_text)) THEN 1 ELSE 0 END FROM {2} b LEFT "
-          "JOIN {2} a ON a.crmh_run_id = b.crmh_run_id AND a.crmh_set = b.crmh_set AND a.crmh_op "
-          "= b.crmh_op AND a.crmh_image = 'a' LEFT JOIN {7} l ON l.run_id = b.crmh_run_id AND "
-          "l.set_no = b.crmh_set AND l.op_no = b.crmh_op LEFT JOIN {3} t ON t.{0} = b.{0} WHERE "
-          "b.crmh_run_id = :run{4} AND b.crmh_image = 'b'{5}",
-          qid_, eq_at_, shadow_, qtable_, set_no ? " AND b.crmh_set = :set" : "",
-          for_update && db_.mysql() ? " FOR UPDATE" : "", t_bytes_, db_.State("ledger"));
-    });
+    const std::string& sql =
+        Text(fmt::format("check {} {} {}", set_no.has_value(), for_update, archive), [&] {
+          const std::string where = fmt::format(
+              "b.crmh_run_id = :run{}", set_no ? " AND b.crmh_set = :set" : "");
+          const std::string lock = for_update && db_.mysql() ? " FOR UPDATE" : "";
+          if (archive) {
+            // An archived row has no typed after-image (runs before V9 had none for removed rows).
+            return fmt::format(
+                "SELECT b.crmh_set, b.crmh_op, CASE WHEN t.{0} IS NULL THEN 0 ELSE 1 END, CASE "
+                "WHEN l.after_text IS NOT NULL THEN 1 ELSE 0 END, CASE WHEN t.{0} IS NOT NULL AND "
+                "l.after_text IS NOT NULL AND {1} = l.after_text THEN 1 ELSE 0 END FROM {2} b "
+                "LEFT JOIN {3} l ON l.run_id = b.crmh_run_id AND l.set_no = b.crmh_set AND "
+                "l.op_no = b.crmh_op LEFT JOIN {4} t ON t.{0} = b.{0} WHERE {5}{6}",
+                qid_, t_bytes_, archive_, db_.State("ledger"), qtable_, where, lock);
+          }
+          // The after-image: the ledger row's after_text, or a typed image 'a' (runs before V9).
+          return fmt::format(
+              "SELECT b.crmh_set, b.crmh_op, CASE WHEN t.{0} IS NULL THEN 0 ELSE 1 END, CASE WHEN "
+              "a.crmh_op IS NOT NULL OR l.after_text IS NOT NULL THEN 1 ELSE 0 END, CASE WHEN t.{0} "
+              "IS NOT NULL AND ((a.crmh_op IS NOT NULL AND {1}) OR (a.crmh_op IS NULL AND "
+              "l.after_text IS NOT NULL AND {6} = l.after_text)) THEN 1 ELSE 0 END FROM {2} b LEFT "
+              "JOIN {2} a ON a.crmh_run_id = b.crmh_run_id AND a.crmh_set = b.crmh_set AND a.crmh_op "
+              "= b.crmh_op AND a.crmh_image = 'a' LEFT JOIN {7} l ON l.run_id = b.crmh_run_id AND "
+              "l.set_no = b.crmh_set AND l.op_no = b.crmh_op LEFT JOIN {3} t ON t.{0} = b.{0} WHERE "
+              "{4} AND b.crmh_image = 'b'{5}",
+              qid_, eq_at_, shadow_, qtable_, where, lock, t_bytes_, db_.State("ledger"));
+        });
     std::vector<SqlParam> p{SqlParam::Text(run_id)};
     if (set_no) p.push_back(SqlParam::Int(*set_no));
     for (const auto& r : stmts_.Query(sql, p, 5)) {
-      out.push_back(
-          {static_cast<int>(r[0]), static_cast<int>(r[1]), r[2] != 0, r[3] != 0, r[4] != 0});
+      out.push_back({static_cast<int>(r[0]), static_cast<int>(r[1]), r[2] != 0, r[3] != 0,
+                     r[4] != 0, archive});
     }
   });
   if (!st) return st.error();
@@ -571,25 +601,27 @@ Result<std::vector<ShadowTable::ImageState>> ShadowTable::CheckImages(const std:
 
 Result<long long> ShadowTable::PutBackImages(const std::string& run_id, int set_no,
                                              const std::vector<std::pair<std::string, int>>& id_ops,
-                                             bool insert) {
+                                             bool insert, bool archive) {
   const size_t n = id_ops.size();
   if (n == 0) return 0LL;
   long long done = 0;
+  const std::string& images = archive ? archive_ : shadow_;
+  const std::string tag = archive ? "-ar" : "";
   Status st = Guard(fmt::format("restoring {} row(s) of {}", n, table_), [&] {
     const std::string where =
-        fmt::format("b.crmh_run_id = :run AND b.crmh_set = :set AND b.crmh_image = 'b' AND {}",
-                    InList("b.crmh_op", "o", n));
+        fmt::format("b.crmh_run_id = :run AND b.crmh_set = :set{} AND {}",
+                    archive ? "" : " AND b.crmh_image = 'b'", InList("b.crmh_op", "o", n));
     std::vector<SqlParam> p{SqlParam::Text(run_id), SqlParam::Int(set_no)};
     for (const auto& [id, op] : id_ops) p.push_back(SqlParam::Int(op));
     if (insert) {
       done =
-          stmts_.Exec(Text(fmt::format("insert {}", n),
+          stmts_.Exec(Text(fmt::format("insert{} {}", tag, n),
                            [&] {
                              std::string blist;
                              for (const auto& c : cols_)
                                blist += (blist.empty() ? "b." : ", b.") + db_.Q(c);
                              return fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} b WHERE {}",
-                                                qtable_, list_, blist, shadow_, where);
+                                                qtable_, list_, blist, images, where);
                            }),
                       p);
       if (done != static_cast<long long>(n)) {
@@ -603,7 +635,7 @@ Result<long long> ShadowTable::PutBackImages(const std::string& run_id, int set_
     for (const auto& [id, op] : id_ops) p.push_back(Id(id));
     const std::string live_ids = InList(db_.mysql() ? "t." + qid_ : qtable_ + "." + qid_, "i", n);
     done = stmts_.Exec(
-        Text(fmt::format("update {}", n),
+        Text(fmt::format("update{} {}", tag, n),
              [&] {
                std::string assign;
                for (const auto& c : cols_) {
@@ -612,22 +644,22 @@ Result<long long> ShadowTable::PutBackImages(const std::string& run_id, int set_
                }
                if (db_.mysql()) {
                  return fmt::format("UPDATE {} t JOIN {} b ON b.{} = t.{} SET {} WHERE {} AND {}",
-                                    qtable_, shadow_, qid_, qid_, assign, where, live_ids);
+                                    qtable_, images, qid_, qid_, assign, where, live_ids);
                }
                return fmt::format(
                    "UPDATE {0} SET {1} FROM {2} AS b WHERE {3} AND b.{4} = {0}.{4} AND {5}",
-                   qtable_, assign, shadow_, where, qid_, live_ids);
+                   qtable_, assign, images, where, qid_, live_ids);
              }),
         p);
     if (done != static_cast<long long>(n)) {
       // MySQL counts only rows whose values changed: check the rest by text.
       auto rows =
-          stmts_.Query(Text(fmt::format("restored {}", n),
+          stmts_.Query(Text(fmt::format("restored{} {}", tag, n),
                             [&] {
                               return fmt::format(
                                   "SELECT COUNT(*) FROM {} b JOIN {} t ON t.{} = b.{} WHERE {} "
                                   "AND {}",
-                                  shadow_, qtable_, qid_, qid_, where, eq_bt_);
+                                  images, qtable_, qid_, qid_, where, eq_bt_);
                             }),
                        std::vector<SqlParam>(p.begin(), p.begin() + 2 + n), 1);
       long long equal = rows.empty() ? 0 : rows[0][0];
@@ -642,30 +674,6 @@ Result<long long> ShadowTable::PutBackImages(const std::string& run_id, int set_
   });
   if (!st) return st.error();
   return done;
-}
-
-Result<long long> ShadowTable::CopyToArchive(const std::vector<int>& op_nos,
-                                             const std::string& run_id, int set_no,
-                                             const std::string& now) {
-  const size_t n = op_nos.size();
-  if (n == 0) return 0LL;
-  long long copied = 0;
-  Status st = Guard(fmt::format("archiving {} row(s) of {}", n, table_), [&] {
-    const std::string& sql = Text(fmt::format("archive {}", n), [&] {
-      std::string blist;
-      for (const auto& c : cols_) blist += (blist.empty() ? "b." : ", b.") + db_.Q(c);
-      return fmt::format(
-          "INSERT INTO {} (crmh_run_id, crmh_set, crmh_op, crmh_archived_at, {}) SELECT "
-          "b.crmh_run_id, b.crmh_set, b.crmh_op, :now, {} FROM {} b WHERE b.crmh_run_id = :run "
-          "AND b.crmh_set = :set AND b.crmh_image = 'b' AND {}",
-          db_.State("ar_" + table_), list_, blist, shadow_, InList("b.crmh_op", "o", n));
-    });
-    std::vector<SqlParam> p{SqlParam::Text(now), SqlParam::Text(run_id), SqlParam::Int(set_no)};
-    for (int op : op_nos) p.push_back(SqlParam::Int(op));
-    copied = stmts_.Exec(sql, p);
-  });
-  if (!st) return st.error();
-  return copied;
 }
 
 Result<long long> ShadowTable::DropArchived(const std::string& run_id, int set_no) {

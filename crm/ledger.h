@@ -144,8 +144,12 @@ class ShadowTable {
   // locking the rows it reads (FOR UPDATE; SQLite: the caller's BEGIN IMMEDIATE). Returns rows
   // copied: fewer than rows.size() means a row changed since the plan or is gone. The ids must be
   // distinct (a row met twice goes in a second call).
+  // `archived_at` (the `archive` op, crm/archive.h): the before-image IS the archived row — it
+  // goes into the table's archive under (run, set, op), stamped with this time, instead of the
+  // shadow table; RecordVerified, CheckImages and PutBackImages read it there (`archive` true).
+  // One row write per row instead of two. The archive must exist.
   Result<long long> CopyIfUnchanged(const std::vector<Planned>& rows, const std::string& run_id,
-                                    int set_no);
+                                    int set_no, const std::string* archived_at = nullptr);
 
   struct LedgerRow {
     int op_no = 0;
@@ -158,8 +162,9 @@ class ShadowTable {
   // the ledger row of its op (`rows`, by op_no) with `after_text` = the row's text now (NULL
   // when the row is gone). Returns ledger rows written: fewer than rows.size() means a backup
   // could not be verified.
+  // `archive`: the images are the archived rows (CopyIfUnchanged with archived_at).
   Result<long long> RecordVerified(const std::vector<LedgerRow>& rows, const std::string& run_id,
-                                   int set_no, const std::string& now);
+                                   int set_no, const std::string& now, bool archive = false);
 
   // Restore's view of one before-image: is its row live, is there an after-image (the ledger
   // row's after_text, or a typed image 'a' from before V9), and does the live row equal it
@@ -170,24 +175,24 @@ class ShadowTable {
     bool present = false;
     bool has_after = false;
     bool after_equals_live = false;
+    bool archived = false;  // the image is the archived row (CheckImages with `archive`)
   };
   // Every before-image of the run (or of one set), one statement; `for_update` locks the live
-  // rows (and the gaps of missing ones) on MySQL.
+  // rows (and the gaps of missing ones) on MySQL. `archive`: the images kept as archived rows
+  // (archive runs made before 2026-12-06 kept their images in the shadow table and a copy in the
+  // archive — the caller prefers the shadow's image when both exist).
   Result<std::vector<ImageState>> CheckImages(const std::string& run_id, std::optional<int> set_no,
-                                              bool for_update);
+                                              bool for_update, bool archive = false);
   // Puts the before-images of (run, set, op) back for the rows (id, op): `insert` for rows that
   // are gone (they come back with their ids), else one UPDATE … JOIN. Ids distinct. Returns rows
   // put back (UPDATE: rows verified equal to their images when MySQL reports unchanged rows as
   // unaffected).
   Result<long long> PutBackImages(const std::string& run_id, int set_no,
                                   const std::vector<std::pair<std::string, int>>& id_ops,
-                                  bool insert);
+                                  bool insert, bool archive = false);
 
-  // The `archive` op (crm/archive.h): copies this set's before-images of the ops `op_nos` into
-  // the table's archive, stamped `now`. Returns rows copied. The archive must exist.
-  Result<long long> CopyToArchive(const std::vector<int>& op_nos, const std::string& run_id,
-                                  int set_no, const std::string& now);
-  // Restore of archived rows: removes the set's rows from the archive. Returns rows removed.
+  // Restore of archived rows: removes the set's rows from the archive (after PutBackImages has
+  // read them). Returns rows removed.
   Result<long long> DropArchived(const std::string& run_id, int set_no);
   // Deletes the rows with these ids in one statement. Ids distinct. Returns rows deleted.
   Result<long long> DeleteRows(const std::vector<std::string>& ids);
@@ -208,7 +213,7 @@ class ShadowTable {
   Statements stmts_;
   std::string table_, id_column_;
   std::vector<std::string> cols_;
-  std::string shadow_, qtable_, qid_, list_;
+  std::string shadow_, archive_, qtable_, qid_, list_;
   std::string live_cmp_;  // the live row's text as compared with a planned text
   std::string eq_bt_;     // image b equal to live row t
   std::string eq_at_;     // image a equal to live row t (typed after-images made before V9)

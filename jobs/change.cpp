@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <set>
 #include <tuple>
 
@@ -110,21 +111,32 @@ std::vector<std::vector<size_t>> Layers(const ChangeSet& cs, const std::vector<s
 // set adds a statement per extra occurrence): lock, compare and copy the before-images
 // (CopyIfUnchanged); change the rows; then verify each stored before-image against the text the
 // locked row was found at and write the ledger with each row's after-image text
-// (RecordVerified). Throws on failure (the caller rolls back).
+// (RecordVerified). An archive op's before-image is its archived row (one copy, not two).
+// Throws on failure (the caller rolls back).
 SetOutcome ApplySet(crm::Db& db, Tables& tables, const std::string& run_id, int set_no,
                     const ChangeSet& cs, std::map<std::string, long long>& by_table) {
   if (cs.precheck) {
     if (auto why = cs.precheck(db)) return {false, 0, *why};
   }
-  // Ops grouped by table, tables in order of first appearance, ops in plan order.
-  std::vector<std::pair<crm::ShadowTable*, std::vector<size_t>>> groups;
+  // Ops grouped by table and by where their images go (archive ops: the archive), groups in
+  // order of first appearance, ops in plan order.
+  struct Group {
+    crm::ShadowTable* t;
+    bool archive;
+    std::vector<size_t> idx;
+  };
+  std::vector<Group> groups;
   {
-    std::map<std::pair<std::string, std::string>, size_t> group_of;
+    std::map<std::tuple<std::string, std::string, bool>, size_t> group_of;
     for (size_t i = 0; i < cs.ops.size(); ++i) {
       const RowOp& op = cs.ops[i];
-      auto [it, added] = group_of.emplace(std::make_pair(op.table, op.id_column), groups.size());
-      if (added) groups.push_back({Must(GetTable(db, tables, op.table, op.id_column, true)), {}});
-      groups[it->second].second.push_back(i);
+      const bool archive = op.kind == OpKind::kArchive;
+      auto [it, added] = group_of.emplace(std::make_tuple(op.table, op.id_column, archive),
+                                          groups.size());
+      if (added) {
+        groups.push_back({Must(GetTable(db, tables, op.table, op.id_column, true)), archive, {}});
+      }
+      groups[it->second].idx.push_back(i);
     }
   }
   // The ledger fields of every op (also the plan table's, filled once per table and set).
@@ -133,33 +145,20 @@ SetOutcome ApplySet(crm::Db& db, Tables& tables, const std::string& run_id, int 
     opnames[i] = OpName(cs.ops[i].kind);
     labels[i] = TruncateUtf8(cs.ops[i].note, 255);
   }
+  const std::string now = NowSql();
   // Lock + compare + before-image, one statement per table: a row that differs from the plan
   // (or is gone) is not copied, and the set is left for the next run to plan again.
-  for (const auto& [t, idx] : groups) {
-    for (const auto& layer : Layers(cs, idx)) {
+  for (const auto& g : groups) {
+    for (const auto& layer : Layers(cs, g.idx)) {
       std::vector<crm::ShadowTable::Planned> rows;
       rows.reserve(layer.size());
       for (size_t i : layer) {
         rows.push_back({cs.ops[i].id, static_cast<int>(i), &cs.ops[i].expect, &opnames[i],
                         &labels[i]});
       }
-      long long copied = Must(t->CopyIfUnchanged(rows, run_id, set_no));
+      long long copied =
+          Must(g.t->CopyIfUnchanged(rows, run_id, set_no, g.archive ? &now : nullptr));
       if (copied != static_cast<long long>(rows.size())) return {};  // a user changed a row
-    }
-  }
-  std::string now = NowSql();
-  // Archive ops: the before-images into the archive, one statement per table (verified below
-  // with every other image, in this transaction).
-  for (const auto& [t, idx] : groups) {
-    std::vector<int> archive;
-    for (size_t i : idx) {
-      if (cs.ops[i].kind == OpKind::kArchive) archive.push_back(static_cast<int>(i));
-    }
-    if (archive.empty()) continue;
-    long long copied = Must(t->CopyToArchive(archive, run_id, set_no, now));
-    if (copied != static_cast<long long>(archive.size())) {
-      throw std::runtime_error(fmt::format("archiving {} row(s) of {} copied {}", archive.size(),
-                                           t->table(), copied));
     }
   }
   ApplyChanges(db, tables, cs, by_table);
@@ -168,18 +167,18 @@ SetOutcome ApplySet(crm::Db& db, Tables& tables, const std::string& run_id, int 
   // compare, under the row lock: nothing else changed the row before our change), carrying the
   // row's text now — what restore expects to find (anything else means someone changed it since;
   // none for a removed row).
-  for (const auto& [t, idx] : groups) {
+  for (const auto& g : groups) {
     std::vector<crm::ShadowTable::LedgerRow> rows;
-    rows.reserve(idx.size());
-    for (size_t i : idx) {
+    rows.reserve(g.idx.size());
+    for (size_t i : g.idx) {
       rows.push_back(
           {static_cast<int>(i), cs.ops[i].id, opnames[i], labels[i], &cs.ops[i].expect});
     }
-    long long verified = Must(t->RecordVerified(rows, run_id, set_no, now));
+    long long verified = Must(g.t->RecordVerified(rows, run_id, set_no, now, g.archive));
     if (verified != static_cast<long long>(rows.size())) {
       throw Error::Refused(fmt::format(
           "the backup of {} row(s) of {} could not be verified ({} equal to the rows as locked)",
-          rows.size(), t->table(), verified));
+          rows.size(), g.t->table(), verified));
     }
   }
   if (cs.before_commit) cs.before_commit(db);
@@ -440,6 +439,12 @@ Result<RestoreResult> RestoreRun(crm::Db& db, const std::string& run_id,
   auto key = [](const Entry& e) { return Key{e.table, e.id_column, e.set_no, e.op_no}; };
   // Reads the state of every image of the run (set_no: of one set), one statement per table;
   // `for_update` locks the live rows inside a restore transaction.
+  // An archive op's image is its archived row; archive runs made before 2026-12-06 have it in
+  // the shadow table (and a copy in the archive): the shadow's wins.
+  std::set<std::pair<std::string, std::string>> archived_tables;
+  for (const Entry* e : pending) {
+    if (e->op == "archive") archived_tables.insert({e->table, e->id_column});
+  }
   auto read_states = [&](std::optional<int> set_no, bool for_update,
                          const std::vector<const Entry*>& of) -> Result<States> {
     States out;
@@ -451,6 +456,10 @@ Result<RestoreResult> RestoreRun(crm::Db& db, const std::string& run_id,
       auto states = (*t)->CheckImages(run_id, set_no, for_update);
       if (!states) return states.error();
       for (const auto& s : *states) out[{e->table, e->id_column, s.set_no, s.op_no}] = s;
+      if (!archived_tables.count({e->table, e->id_column})) continue;
+      auto archived = (*t)->CheckImages(run_id, set_no, for_update, /*archive=*/true);
+      if (!archived) return archived.error();
+      for (const auto& s : *archived) out.emplace(Key{e->table, e->id_column, s.set_no, s.op_no}, s);
     }
     for (const Entry* e : of) {
       if (!out.count(key(*e))) {
@@ -537,7 +546,10 @@ Result<RestoreResult> RestoreRun(crm::Db& db, const std::string& run_id,
       }
       // Newest op first, in runs of consecutive ops on one table (so a parent deleted after its
       // children comes back before them). In a run, a row met twice takes its oldest op's
-      // before-image: the row as it was before the set.
+      // before-image: the row as it was before the set. A table may come back in more than one
+      // run (a deal's activities, then the contact's): archived rows leave the archive only
+      // once every run has read its images.
+      std::vector<crm::ShadowTable*> unarchive;
       size_t j = 0;
       while (j < set.size()) {
         size_t end = j;
@@ -547,23 +559,32 @@ Result<RestoreResult> RestoreRun(crm::Db& db, const std::string& run_id,
         }
         std::map<std::string, int> oldest;  // row id → op
         for (size_t k = j; k < end; ++k) oldest[set[k]->row_id] = set[k]->op_no;
-        std::vector<std::pair<std::string, int>> update_ops, insert_ops;
+        // By where the row comes back from (live → update, gone → insert) and where its image
+        // is (shadow table or archive).
+        std::vector<std::pair<std::string, int>> ops[2][2];
         for (const auto& [row_id, op_no] : oldest) {
           bool& here = present[{set[j]->table, row_id}];
-          (here ? update_ops : insert_ops).emplace_back(row_id, op_no);
+          const bool archived =
+              states.at(Key{set[j]->table, set[j]->id_column, set_no, op_no}).archived;
+          ops[here ? 0 : 1][archived ? 1 : 0].emplace_back(row_id, op_no);
           here = true;
         }
         crm::ShadowTable* t = Must(GetTable(db, tables, set[j]->table, set[j]->id_column, false));
-        Must(t->PutBackImages(run_id, set_no, update_ops, /*insert=*/false));
-        Must(t->PutBackImages(run_id, set_no, insert_ops, /*insert=*/true));
+        for (int archived = 0; archived < 2; ++archived) {
+          Must(t->PutBackImages(run_id, set_no, ops[0][archived], /*insert=*/false, archived == 1));
+          Must(t->PutBackImages(run_id, set_no, ops[1][archived], /*insert=*/true, archived == 1));
+        }
         for (size_t k = j; k < end; ++k) {
           if (set[k]->op == "archive") {  // the rows are back: out of the archive
-            Must(t->DropArchived(run_id, set_no));
+            if (std::find(unarchive.begin(), unarchive.end(), t) == unarchive.end()) {
+              unarchive.push_back(t);
+            }
             break;
           }
         }
         j = end;
       }
+      for (crm::ShadowTable* t : unarchive) Must(t->DropArchived(run_id, set_no));
       std::string now = NowSql();
       long long marked = ledger.Exec(
           mark_sql,

@@ -85,10 +85,18 @@ Result<PurgeStats> PurgeOlderThan(crm::Db& db, const Config& cfg, SysSeconds cut
 Result<PurgeStats> ForgetContact(crm::Db& db, const Config& cfg, const std::string& contact_id) {
   PurgeStats stats;
   const Mapping& m = cfg.mapping;
+  auto archived = crm::ArchivedTables(db);
+  if (!archived) return archived.error();
+  const std::set<std::string> archives(archived->begin(), archived->end());
   Status st = crm::Guard("erasing the contact from the ledger", [&] {
     soci::transaction tx(db.sql());
-    // The rows to erase: the contact itself, and child rows that pointed at it when imaged.
-    std::vector<std::pair<std::string, std::string>> rows{{m.contacts_table, contact_id}};
+    // The rows to erase: the contact itself, its extension row, and child rows that pointed at
+    // it when imaged — in the shadow tables, or (an archive run's images) in the archives.
+    struct Row {
+      std::string table, id_column, id;
+    };
+    std::vector<Row> rows{{m.contacts_table, m.id_column, contact_id}};
+    if (!m.extension_table.empty()) rows.push_back({m.extension_table, m.extension_id, contact_id});
     std::set<std::string> tables_in_ledger;
     soci::rowset<soci::row> ts = db.sql().prepare << fmt::format(
         "SELECT DISTINCT table_name FROM {}", db.State("ledger"));
@@ -99,18 +107,20 @@ Result<PurgeStats> ForgetContact(crm::Db& db, const Config& cfg, const std::stri
       if (!c.type_column.empty()) {
         where += fmt::format(" AND {} = {}", db.Q(c.type_column), db.Literal(c.type_value));
       }
-      soci::rowset<soci::row> rs =
-          (db.sql().prepare << fmt::format("SELECT DISTINCT CAST({} AS CHAR) FROM {} WHERE {}",
-                                           db.Q(c.id_column), db.State("bk_" + c.table), where),
-           soci::use(contact_id));
-      for (const auto& r : rs) rows.emplace_back(c.table, crm::CellText(r, 0));
-    }
-    for (const auto& [table, id] : rows) {
-      if (!tables_in_ledger.count(table)) continue;
-      std::string id_column = table == m.contacts_table ? m.id_column : "id";
-      for (const auto& c : m.children) {
-        if (c.table == table) id_column = c.id_column;
+      std::vector<std::string> images{db.State("bk_" + c.table)};
+      if (archives.count(c.table)) images.push_back(crm::ArchiveName(db, c.table));
+      std::set<std::string> ids;
+      for (const auto& from : images) {
+        soci::rowset<soci::row> rs =
+            (db.sql().prepare << fmt::format("SELECT DISTINCT CAST({} AS CHAR) FROM {} WHERE {}",
+                                             db.Q(c.id_column), from, where),
+             soci::use(contact_id));
+        for (const auto& r : rs) ids.insert(crm::CellText(r, 0));
       }
+      for (const auto& id : ids) rows.push_back({c.table, c.id_column, id});
+    }
+    for (const auto& [table, id_column, id] : rows) {
+      if (!tables_in_ledger.count(table)) continue;
       soci::statement img =
           (db.sql().prepare << fmt::format("DELETE FROM {} WHERE {} = :id", db.State("bk_" + table),
                                            db.Q(id_column)),

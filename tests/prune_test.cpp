@@ -482,6 +482,11 @@ TEST_CASE("prune archive: rows move into archive tables equal to the originals, 
     }
     CHECK(Count(f.t, "SELECT COUNT(*) FROM activities WHERE id = 3") == 0);  // deal 1's, archived
     CHECK(f.NoticeStatus()["1"] == "pruned");
+    // The archived row is the before-image: no second copy in the shadow tables.
+    for (const auto& [table, w] : where) {
+      CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_bk_" + table + " WHERE crmh_run_id = '" +
+                           run.run_id + "'") == 0);
+    }
 
     // Restore: the CRM back to its checksums, the archive empty again.
     {
@@ -508,17 +513,30 @@ TEST_CASE("prune archive: rows move into archive tables equal to the originals, 
     CHECK(archived == 6 + 4 + 1 + 2);
     auto db = crm::Open(f.cfg.database, f.cfg.state);
     REQUIRE(db.ok());
+    // Contact 1's ledger rows (its own, activities 1 and 2, deal 1, tag 1) go with its archive.
+    const std::string ones =
+        "SELECT COUNT(*) FROM crmh_ledger WHERE run_id = '" + second.run_id + "' AND ((table_name "
+        "= 'contacts' AND row_id = '1') OR (table_name = 'activities' AND row_id IN ('1', '2')) "
+        "OR (table_name IN ('deals', 'contact_tags') AND row_id = '1'))";
+    CHECK(Count(f.t, ones) == 5);
     auto forgot = jobs::ForgetContact(**db, f.cfg, "1");
     if (!forgot.ok()) FAIL(forgot.error().message);
     CHECK(forgot->archived == 1 + 2 + 1 + 1);  // contact 1, activities 1 and 2, deal 1, tag 1
+    CHECK(Count(f.t, ones) == 0);
     CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_contacts WHERE id = 1") == 0);
     CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_activities WHERE parent_type = 'Contacts' AND "
                      "parent_id = 1") == 0);
     CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_contacts WHERE id = 7") == 1);
-    // Retention: nothing is older than 30 days yet; 31 days later everything is.
+    // Retention: nothing is older than 30 days yet; 31 days later everything is. An archived
+    // row is its run's before-image: it stays while its run's ledger does, however old.
+    {
+      auto s = f.t.Session();
+      *s << "UPDATE crmh_ar_contacts SET crmh_archived_at = '2000-01-01 00:00:00' WHERE id = 7";
+    }
     auto kept = jobs::PurgeOlderThan(**db, f.cfg, f.clock.Now() - days(30));
     REQUIRE(kept.ok());
     CHECK(kept->archived == 0);
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_contacts WHERE id = 7") == 1);
     auto purged = jobs::PurgeOlderThan(**db, f.cfg, f.clock.Now() + days(1));
     REQUIRE(purged.ok());
     CHECK(purged->archived == archived - 5);
@@ -527,6 +545,92 @@ TEST_CASE("prune archive: rows move into archive tables equal to the originals, 
   }
   }
   crm::ShadowTable::SetJoinThreshold(64);
+}
+
+TEST_CASE("prune archive: a row changed between plan and apply skips its set, byte for byte "
+          "(trailing space, NULL vs empty), nothing archived") {
+  for (size_t join_above : {size_t{64}, size_t{0}}) {
+    crm::ShadowTable::SetJoinThreshold(join_above);
+    CAPTURE(join_above);
+    for (Backend b : test::Backends()) {
+      CAPTURE(test::Name(b));
+      PruneCrm f(b);
+      f.Job().prune.action = "archive";
+      f.Job().batch_size = 1;
+      REQUIRE(f.Run("prune").status == "ok");
+      f.clock.Advance(days(15));
+      auto db = crm::Open(f.cfg.database, f.cfg.state);
+      REQUIRE(db.ok());
+      jobs::PruneJob job;
+      jobs::RunContext ctx{**db, f.cfg, f.Job(), f.clock, "run-edited"};
+      jobs::RunReport report;
+      REQUIRE(job.Plan(ctx, report).ok());
+      CHECK(report.counts["contacts_due"].get<long long>() == 6);
+      {
+        // Edits a case-insensitive, PAD SPACE collation calls equal, and NULL → ''.
+        auto s = f.t.Session();
+        *s << "UPDATE activities SET subject = 'old call ' WHERE id = 1";  // contact 1's child
+        *s << "UPDATE contacts SET email2 = '' WHERE id = 8";             // was NULL
+      }
+      Status applied = job.Apply(ctx, report);
+      REQUIRE_MESSAGE(applied.ok(), (applied.ok() ? "" : applied.error().message));
+      CHECK(report.counts["changed_since_plan"].get<long long>() == 2);
+      CHECK(report.counts["contacts_pruned"].get<long long>() == 4);
+      CHECK(Ids(f.t, "SELECT id FROM contacts WHERE id IN (1, 7, 8, 10, 11, 13)") ==
+            std::set<std::string>{"1", "8"});
+      CHECK(Count(f.t, "SELECT COUNT(*) FROM activities WHERE id = 1 AND subject = 'old call '") ==
+            1);
+      CHECK(Count(f.t, "SELECT COUNT(*) FROM activities WHERE id = 2") == 1);
+      CHECK(Ids(f.t, "SELECT id FROM crmh_ar_contacts") ==
+            std::set<std::string>{"7", "10", "11", "13"});
+      CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_activities WHERE id IN (1, 2)") == 0);
+      CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ledger WHERE table_name = 'contacts' AND "
+                       "row_id IN ('1', '8')") == 0);
+      // The next run plans them again from the rows as they are now.
+      auto next = f.Run("prune");
+      REQUIRE_MESSAGE(next.status == "ok", next.message);
+      CHECK(next.counts["contacts_pruned"].get<long long>() == 2);
+      CHECK(RowTexts(f.t, "activities", "crmh_ar_activities", "id = 1")[0].find("'old call '") !=
+            std::string::npos);
+    }
+  }
+  crm::ShadowTable::SetJoinThreshold(64);
+}
+
+TEST_CASE("prune archive: a run whose images are also in the shadow tables (made before the "
+          "archive held them) restores exactly, once") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    PruneCrm f(b);
+    f.Job().prune.action = "archive";
+    REQUIRE(f.Run("prune").status == "ok");
+    f.clock.Advance(days(15));
+    const auto before = f.Checksums();
+    auto run = f.Run("prune");
+    REQUIRE_MESSAGE(run.status == "ok", run.message);
+    REQUIRE(run.counts["contacts_pruned"].get<long long>() == 6);
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(db.ok());
+    // What the engine wrote before: the before-image in the shadow table and a copy of it in
+    // the archive.
+    for (const std::string table : {"contacts", "activities", "deals", "contact_tags"}) {
+      auto cols = crm::OrderedColumns(**db, table);
+      REQUIRE(cols.ok());
+      std::string list;
+      for (const auto& c : *cols) list += ", " + (*db)->Q(c);
+      auto s = f.t.Session();
+      *s << "INSERT INTO crmh_bk_" + table + " (crmh_run_id, crmh_set, crmh_op, crmh_image" + list +
+                ") SELECT crmh_run_id, crmh_set, crmh_op, 'b'" + list + " FROM crmh_ar_" + table;
+      CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_bk_" + table) ==
+            Count(f.t, "SELECT COUNT(*) FROM crmh_ar_" + table));
+    }
+    auto restored = jobs::RestoreRun(**db, run.run_id, {});
+    REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+    CHECK(restored->rows_restored == run.counts["rows_changed"].get<long long>());
+    CHECK(f.Checksums() == before);
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_contacts") == 0);
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_activities") == 0);
+  }
 }
 
 TEST_CASE("prune pacing: max_runtime stops after N sets, the next run resumes from the checkpoint") {
@@ -1024,6 +1128,9 @@ TEST_CASE("prune suitecrm: UUID contacts, contacts_cstm and relation rows go tog
         CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_ar_calls_contacts") ==
               Count(f.t, "SELECT COUNT(*) FROM crmh_ledger WHERE table_name = 'calls_contacts' AND "
                          "op = 'archive'"));
+        // The archived rows are the before-images: none in the shadow tables.
+        CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_bk_contacts") == 0);
+        CHECK(Count(f.t, "SELECT COUNT(*) FROM crmh_bk_contacts_cstm") == 0);
       }
       if (hard) {
         // No orphans: the extension rows of removed contacts are gone too.
