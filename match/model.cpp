@@ -65,6 +65,20 @@ Model EstimateModel(const std::vector<ComparisonVector>& vectors, const MatchOpt
 
 namespace {
 
+// How many of `sample` have each level (1..levels−1) of field f; `observed`: their sum.
+std::vector<double> LevelCounts(const std::vector<ComparisonVector>& sample, size_t f,
+                                size_t levels, double& observed) {
+  std::vector<double> count(levels, 0.0);
+  observed = 0;
+  for (const auto& v : sample) {
+    const uint8_t l = f < v.levels.size() ? v.levels[f] : 0;
+    if (l == 0 || l >= count.size()) continue;
+    count[l] += 1;
+    observed += 1;
+  }
+  return count;
+}
+
 // The distinct candidate vectors as EM sees them: levels out of range count as missing.
 struct Patterns {
   std::vector<std::vector<uint8_t>> levels;
@@ -240,14 +254,9 @@ Model EstimateModelBySessions(const std::map<std::vector<uint8_t>, double>& dist
   // smoothing); UseRandomPairU refines it once m is known.
   std::vector<std::vector<double>> u_random(nf);
   for (size_t f = 0; f < nf; ++f) {
-    std::vector<double> count(initial.fields[f].u.size(), 0.0);
     double observed = 0;
-    for (const auto& v : random_pairs) {
-      const uint8_t l = f < v.levels.size() ? v.levels[f] : 0;
-      if (l == 0 || l >= count.size()) continue;
-      count[l] += 1;
-      observed += 1;
-    }
+    const std::vector<double> count =
+        LevelCounts(random_pairs, f, initial.fields[f].u.size(), observed);
     u_random[f] = initial.fields[f].u;
     if (observed == 0) continue;
     for (size_t l = 1; l < count.size(); ++l) {
@@ -385,14 +394,8 @@ void UseRandomPairU(Model& model, const std::vector<ComparisonVector>& sample,
                                    kMinLambda, 0.5);
   for (size_t f = 0; f < model.fields.size(); ++f) {
     FieldModel& fm = model.fields[f];
-    std::vector<double> count(fm.u.size(), 0.0);
     double observed = 0;
-    for (const auto& v : sample) {
-      const uint8_t l = f < v.levels.size() ? v.levels[f] : 0;
-      if (l == 0 || l >= count.size()) continue;
-      count[l] += 1;
-      observed += 1;
-    }
+    const std::vector<double> count = LevelCounts(sample, f, fm.u.size(), observed);
     if (observed == 0) continue;  // never observed: keep EM's u (it never scores anyway)
     std::vector<double> u(fm.u.size(), 0.0);
     for (size_t l = 1; l < u.size(); ++l) {
