@@ -988,28 +988,7 @@ TEST_CASE("prune second level: grandchildren parse from YAML, an unknown parent 
 // opt-out on the shared email_addresses row.
 struct SuiteCrm {
   explicit SuiteCrm(Backend b) : t(b) {
-    std::ifstream in(std::string(CRMH_SOURCE_DIR) + "/tests/fixtures/suitecrm7.sql");
-    std::stringstream buf;
-    buf << in.rdbuf();
-    std::string sql = buf.str();
-    auto s = t.Session();
-    size_t pos = 0;
-    while (pos < sql.size()) {
-      size_t end = sql.find(";\n", pos);
-      if (end == std::string::npos) end = sql.size();
-      std::string stmt = sql.substr(pos, end - pos), body;
-      pos = end + 2;
-      std::istringstream lines(stmt);
-      for (std::string line; std::getline(lines, line);) {
-        if (line.rfind("--", 0) != 0) body += line + "\n";
-      }
-      if (body.find_first_not_of(" \n") == std::string::npos) continue;
-      if (t.backend() == Backend::kMysql && body.rfind("CREATE TABLE", 0) == 0) {
-        body.pop_back();
-        body += " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci";
-      }
-      *s << body;
-    }
+    test::LoadSuiteCrmFixture(t);
     cfg.database = t.database();
     cfg.instance_id = "test";
     cfg.system_user = "c0ffee00-0000-4000-8000-00000000c1ea";
@@ -1037,15 +1016,7 @@ struct SuiteCrm {
     std::filesystem::remove_all(state_dir, ec);
   }
   std::map<std::string, std::string> Checksums() {
-    std::map<std::string, std::string> m;
-    for (const char* table : {"users", "contacts", "email_addresses", "email_addr_bean_rel",
-                              "accounts", "accounts_contacts", "calls", "calls_contacts",
-                              "meetings", "meetings_contacts", "notes", "opportunities_contacts"}) {
-      m[table] = test::TableChecksum(t, table, "id");
-    }
-    m["contacts_cstm"] = test::TableChecksum(t, "contacts_cstm", "id_c");
-    for (const auto& table : extra_tables) m[table] = test::TableChecksum(t, table, "id");
-    return m;
+    return test::SuiteCrmChecksums(t, extra_tables);
   }
   jobs::RunReport Run() {
     jobs::RunRequest req{&cfg, &cfg.jobs[0], std::nullopt, false, &clock, nullptr};

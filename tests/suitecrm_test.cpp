@@ -18,30 +18,7 @@ namespace {
 
 struct SuiteCrm {
   explicit SuiteCrm(Backend b) : t(b) {
-    std::ifstream in(std::string(CRMH_SOURCE_DIR) + "/tests/fixtures/suitecrm7.sql");
-    std::stringstream buf;
-    buf << in.rdbuf();
-    std::string sql = buf.str(), stmt;
-    auto s = t.Session();
-    size_t pos = 0;
-    while (pos < sql.size()) {
-      size_t end = sql.find(";\n", pos);
-      if (end == std::string::npos) end = sql.size();
-      stmt = sql.substr(pos, end - pos);
-      pos = end + 2;
-      // Drop comment lines; what remains is one statement.
-      std::string body;
-      std::istringstream lines(stmt);
-      for (std::string line; std::getline(lines, line);) {
-        if (line.rfind("--", 0) != 0) body += line + "\n";
-      }
-      if (body.find_first_not_of(" \n") == std::string::npos) continue;
-      if (t.backend() == Backend::kMysql && body.rfind("CREATE TABLE", 0) == 0) {
-        body.pop_back();
-        body += " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci";
-      }
-      *s << body;
-    }
+    test::LoadSuiteCrmFixture(t);
     cfg.database = t.database();
     cfg.instance_id = "test";
     cfg.system_user = "c0ffee00-0000-4000-8000-00000000c1ea";
@@ -59,16 +36,7 @@ struct SuiteCrm {
     audit.mandatory = {"first_name", "last_name", "email", "phone", "country"};
     cfg.jobs.push_back(audit);
   }
-  std::map<std::string, std::string> Checksums() {
-    std::map<std::string, std::string> m;
-    for (const char* table : {"users", "contacts", "email_addresses", "email_addr_bean_rel",
-                              "accounts", "accounts_contacts", "calls", "calls_contacts",
-                              "meetings", "meetings_contacts", "notes", "opportunities_contacts"}) {
-      m[table] = test::TableChecksum(t, table, "id");
-    }
-    m["contacts_cstm"] = test::TableChecksum(t, "contacts_cstm", "id_c");
-    return m;
-  }
+  std::map<std::string, std::string> Checksums() { return test::SuiteCrmChecksums(t); }
   jobs::RunReport Run(const std::string& job) {
     jobs::RunRequest req{&cfg, cfg.FindJob(job), std::nullopt, false, &clock, nullptr};
     return jobs::ExecuteRun(req, crm::MakeFactory(cfg));
@@ -181,8 +149,7 @@ jobs::RunReport MergeJohns(SuiteCrm& f, std::map<std::string, std::string>& befo
   REQUIRE(open.ok());
   REQUIRE(open->size() == 1);
   REQUIRE(crm::ApproveReview(**db, open->front().id, "tester", f.clock.Now()).ok());
-  before = f.Checksums();
-  for (const auto& t : more_tables) before[t] = test::TableChecksum(f.t, t, "id");
+  before = test::SuiteCrmChecksums(f.t, more_tables);
 
   jobs::RunRequest req{&f.cfg, f.cfg.FindJob("dedup"), std::nullopt, false, &f.clock, nullptr};
   req.review_now = open->front().id;
@@ -290,9 +257,7 @@ TEST_CASE("suitecrm: documents, security groups, tasks and notes follow a merge 
     REQUIRE(db.ok());
     auto restored = jobs::RestoreRun(**db, run.run_id, {});
     REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
-    auto after = f.Checksums();
-    for (const auto& t : more) after[t] = test::TableChecksum(f.t, t, "id");
-    CHECK(after == before);
+    CHECK(test::SuiteCrmChecksums(f.t, more) == before);
   }
 }
 
