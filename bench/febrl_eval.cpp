@@ -107,7 +107,10 @@ std::string Unescape(const std::string& v) {
   return out;
 }
 
-bool LoadGenerated(const std::string& dir, Input& in) {
+// With `prepared`, each record is prepared as it is read and its raw form dropped (10M raw
+// records would not fit in memory); `in.raw` stays empty.
+bool LoadGenerated(const std::string& dir, Input& in, std::vector<m::Record>* prepared = nullptr) {
+  m::Normalizer norm;
   std::ifstream f(dir + "/contacts.tsv"), t(dir + "/truth.tsv");
   if (!f || !t) return false;
   std::unordered_map<std::string, int> person;
@@ -135,7 +138,11 @@ bool LoadGenerated(const std::string& dir, Input& in) {
     const auto it = person.find(r.id);
     if (it == person.end()) return false;
     in.truth.push_back(it->second);
-    in.raw.push_back(std::move(r));
+    if (prepared) {
+      prepared->push_back(m::Prepare(norm, r));
+    } else {
+      in.raw.push_back(std::move(r));
+    }
   }
   return true;
 }
@@ -186,6 +193,12 @@ double CpuSeconds() {
   return sec(ru.ru_utime) + sec(ru.ru_stime);
 }
 
+long PeakRssMib() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss / 1024;
+}
+
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
@@ -195,13 +208,14 @@ void Usage() {
       stderr,
       "usage: febrl_eval [--data DIR | --gen GEN_DIR] [--with-ssn] [--datasets 1,2,3,4]\n"
       "                  [--auto P] [--review P] [--threads N]\n"
-      "                  [--u-sample N] [--sn-window N] [--max-block N] [--no-household-guard] [--no-identifier-guard]\n"
+      "                  [--u-sample N] [--sn-window N] [--max-block N] [--refine-block N] [--no-household-guard] [--no-identifier-guard]\n"
       "                  [--global-em] [--dump-patterns FILE]\n"
       "                  [--sweep] [--model] [--errors N]\n"
       "  defaults: MatchOptions (match/matcher.h), the thresholds frozen in docs/dedup.md\n"
       "  --gen DIR   a bench/gen_contacts output directory instead of FEBRL\n"
       "  --sweep     P/R/F1 over a grid of (auto, review) thresholds (tuning on 1,2 only)\n"
       "  --model     print the EM-estimated m/u per field level\n"
+      "  --blocking-only (with --gen) candidate pairs per key and pair completeness only\n"
       "  --global-em one EM over all candidates instead of the training sessions\n"
       "  --dump-patterns FILE  write the distinct comparison vectors of the candidates (with\n"
       "              their true-match and non-match counts) and of the random pairs behind u\n"
@@ -227,7 +241,7 @@ std::string Describe(const m::Record& r) {
 
 int main(int argc, char** argv) {
   std::string dir = "/work/shared/datasets/febrl";
-  bool with_ssn = false, sweep = false, print_model = false;
+  bool with_ssn = false, sweep = false, print_model = false, blocking_only = false;
   std::string dump_patterns;
   int errors = 0;
   std::string which = "1,2,3,4";
@@ -262,6 +276,8 @@ int main(int argc, char** argv) {
       opt.sn_window = std::stoul(next());
     } else if (a == "--max-block") {
       opt.max_block = std::stoul(next());
+    } else if (a == "--refine-block") {
+      opt.refine_block = std::stoul(next());
     } else if (a == "--no-household-guard") {
       opt.review_different_given_names = false;
     } else if (a == "--dump-patterns") {
@@ -272,6 +288,8 @@ int main(int argc, char** argv) {
       opt.require_identifier = false;
     } else if (a == "--sweep") {
       sweep = true;
+    } else if (a == "--blocking-only") {
+      blocking_only = true;
     } else if (a == "--model") {
       print_model = true;
     } else if (a == "--errors") {
@@ -305,6 +323,38 @@ int main(int argc, char** argv) {
   std::vector<std::string> rows;
   for (const auto& ds : datasets) {
     Input in;
+    if (blocking_only && !gen_dir.empty()) {
+      // Blocking alone: candidate pairs per key and pair completeness, nothing scored.
+      const auto t0 = std::chrono::steady_clock::now();
+      std::vector<m::Record> recs;
+      if (!LoadGenerated(gen_dir, in, &recs)) {
+        std::fprintf(stderr, "cannot read %s/contacts.tsv and truth.tsv\n", gen_dir.c_str());
+        return 1;
+      }
+      const double prepare_s = Seconds(t0);
+      const auto t1 = std::chrono::steady_clock::now();
+      m::CandidateStats st;
+      const auto cands = m::CandidatePairs(recs, opt, &st);
+      const double blocking_s = Seconds(t1);
+      std::unordered_map<int, long long> sizes;
+      for (int t : in.truth) ++sizes[t];
+      long long truth_pairs = 0, true_candidates = 0;
+      for (const auto& [t, k] : sizes) truth_pairs += k * (k - 1) / 2;
+      for (const auto& [a, b] : cands) true_candidates += in.truth[a] == in.truth[b];
+      std::string by_key;
+      for (const auto& [k, v] : st.pairs_by_key) by_key += fmt::format(" {}={}", k, v);
+      fmt::print(
+          "{} records, {} true pairs: {} candidate pairs ({:.2f} per record), pair completeness "
+          "{:.4f} ({} true pairs missed), {} blocks capped, {} windowed, {} refined (largest {})\n  pairs by "
+          "key:{}\n  read+prepare {:.1f} s, blocking {:.1f} s, peak RSS {} MiB\n",
+          recs.size(), truth_pairs, st.candidate_pairs,
+          static_cast<double>(st.candidate_pairs) / static_cast<double>(std::max<size_t>(1, recs.size())),
+          truth_pairs ? static_cast<double>(true_candidates) / static_cast<double>(truth_pairs) : 1.0,
+          truth_pairs - true_candidates, st.blocks_capped, st.blocks_windowed, st.blocks_refined,
+          st.largest_block,
+          by_key, prepare_s, blocking_s, PeakRssMib());
+      continue;
+    }
     if (!gen_dir.empty() && !LoadGenerated(gen_dir, in)) {
       std::fprintf(stderr, "cannot read %s/contacts.tsv and truth.tsv\n", gen_dir.c_str());
       return 1;

@@ -836,6 +836,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     report.counts["reduction_ratio"] = res.stats.reduction_ratio;
     report.counts["blocks_capped"] = res.stats.blocks_capped;
     report.counts["blocks_windowed"] = res.stats.blocks_windowed;
+    report.counts["blocks_refined"] = res.stats.blocks_refined;
     report.counts["largest_block"] = res.stats.largest_block;
     {
       nlohmann::json by_key = nlohmann::json::object();

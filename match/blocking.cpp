@@ -58,45 +58,76 @@ void OnThreads(size_t workers, const std::function<void(size_t)>& fn) {
   for (auto& t : pool) t.join();
 }
 
-// All pairs inside each block of `entries`; blocks over max_block are skipped and counted. A block
-// larger than opt.dense_block is not paired all-with-all: its records are ordered by name
-// ("last first", then birthdate, then index) and each is paired with the next
-// dense_window − 1 (a sorted neighbourhood inside the block), so a common surname + initial or a
-// shared switchboard number costs O(size) pairs, not O(size²).
+// Pairs one block (distinct record indices): none if it is over max_block (counted); over
+// opt.dense_block, a sorted neighbourhood inside the block — its records ordered by name
+// ("last first", then birthdate, then index), each paired with the next dense_window − 1 — so a
+// common surname + initial or a shared switchboard number costs O(size) pairs, not O(size²);
+// otherwise all pairs.
+void PairBlock(std::vector<uint32_t>& block, const std::vector<Record>& records,
+               const MatchOptions& opt, CandidateStats& stats, std::vector<uint64_t>& pairs) {
+  const size_t size = block.size();
+  stats.largest_block = std::max<long long>(stats.largest_block, static_cast<long long>(size));
+  if (size > opt.max_block) {
+    ++stats.blocks_capped;
+  } else if (opt.dense_block > 0 && size > opt.dense_block && opt.dense_window > 1) {
+    ++stats.blocks_windowed;
+    std::sort(block.begin(), block.end(), [&](uint32_t x, uint32_t y) {
+      const Record& rx = records[x];
+      const Record& ry = records[y];
+      if (rx.last != ry.last) return rx.last < ry.last;
+      if (rx.first != ry.first) return rx.first < ry.first;
+      if (rx.birthdate != ry.birthdate) return rx.birthdate < ry.birthdate;
+      return x < y;
+    });
+    for (size_t p = 0; p < size; ++p) {
+      for (size_t q = p + 1; q < size && q < p + opt.dense_window; ++q) {
+        pairs.push_back(PairKey(block[p], block[q]));
+      }
+    }
+  } else {
+    for (size_t p = 0; p < size; ++p) {
+      for (size_t q = p + 1; q < size; ++q) pairs.push_back(PairKey(block[p], block[q]));
+    }
+  }
+}
+
+// A key value may carry a refinement after kRefine: "coarse\x01fine". The records sharing the
+// coarse part form one block while it has at most opt.refine_block records; a larger one is
+// split by the full value (coarse and fine both equal). See MatchOptions::refine_block.
+constexpr char kRefine = '\x01';
+
+std::string_view Coarse(std::string_view v) { return v.substr(0, v.find(kRefine)); }
+
+// The pairs of every block of `entries` (key value, record index), sorted and unique.
 std::vector<uint64_t> BlockPairs(std::vector<Entry>& entries, const std::vector<Record>& records,
                                  const MatchOptions& opt, CandidateStats& stats) {
+  // Sorted by value: the values of one coarse part are contiguous (kRefine sorts before every
+  // other byte a value holds), and so are the equal full values inside them.
   std::sort(entries.begin(), entries.end());
   entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
   std::vector<uint64_t> pairs;
   std::vector<uint32_t> block;
   for (size_t b = 0; b < entries.size();) {
+    const std::string_view coarse = Coarse(entries[b].first);
     size_t e = b + 1;
-    while (e < entries.size() && entries[e].first == entries[b].first) ++e;
-    const size_t size = e - b;
-    stats.largest_block = std::max<long long>(stats.largest_block, static_cast<long long>(size));
-    if (size > opt.max_block) {
-      ++stats.blocks_capped;
-    } else if (opt.dense_block > 0 && size > opt.dense_block && opt.dense_window > 1) {
-      ++stats.blocks_windowed;
-      block.clear();
-      for (size_t i = b; i < e; ++i) block.push_back(entries[i].second);
-      std::sort(block.begin(), block.end(), [&](uint32_t x, uint32_t y) {
-        const Record& rx = records[x];
-        const Record& ry = records[y];
-        if (rx.last != ry.last) return rx.last < ry.last;
-        if (rx.first != ry.first) return rx.first < ry.first;
-        if (rx.birthdate != ry.birthdate) return rx.birthdate < ry.birthdate;
-        return x < y;
-      });
-      for (size_t p = 0; p < block.size(); ++p) {
-        for (size_t q = p + 1; q < block.size() && q < p + opt.dense_window; ++q) {
-          pairs.push_back(PairKey(block[p], block[q]));
-        }
-      }
+    while (e < entries.size() && Coarse(entries[e].first) == coarse) ++e;
+    block.clear();
+    for (size_t i = b; i < e; ++i) block.push_back(entries[i].second);
+    // One record may carry the coarse part twice (two names with one initial).
+    std::sort(block.begin(), block.end());
+    block.erase(std::unique(block.begin(), block.end()), block.end());
+    const bool refinable = coarse.size() < entries[b].first.size();
+    if (!refinable || opt.refine_block == 0 || block.size() <= opt.refine_block) {
+      PairBlock(block, records, opt, stats, pairs);
     } else {
-      for (size_t i = b; i < e; ++i) {
-        for (size_t j = i + 1; j < e; ++j)
-          pairs.push_back(PairKey(entries[i].second, entries[j].second));
+      ++stats.blocks_refined;
+      for (size_t f = b; f < e;) {
+        size_t g = f + 1;
+        while (g < e && entries[g].first == entries[f].first) ++g;
+        block.clear();
+        for (size_t i = f; i < g; ++i) block.push_back(entries[i].second);
+        PairBlock(block, records, opt, stats, pairs);
+        f = g;
       }
     }
     b = e;
@@ -130,6 +161,9 @@ std::string_view FirstTokens(std::string_view s, int n) {
   return s.substr(0, end);
 }
 
+// The given name's initial as a block key's finer part ('-' without one).
+char GivenInitial(const Record& r) { return r.first.empty() ? '-' : r.first[0]; }
+
 const Text& RawFirst(const Record& r) {
   return r.first_raw_ascii.empty() ? r.first : r.first_raw_ascii;
 }
@@ -157,12 +191,13 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
     std::vector<std::vector<std::vector<Entry>>> parts(workers, std::vector<std::vector<Entry>>(workers));
     const size_t chunk = (n + workers - 1) / workers;
     OnThreads(workers, [&](size_t w) {
-      const std::hash<std::string> hash;
+      const std::hash<std::string_view> hash;
       const uint32_t from = static_cast<uint32_t>(std::min<size_t>(n, w * chunk));
       const uint32_t to = static_cast<uint32_t>(std::min<size_t>(n, from + chunk));
       for (uint32_t i = from; i < to; ++i) {
         values_of(records[i], [&](std::string v) {
-          const size_t p = workers == 1 ? 0 : hash(v) % workers;
+          // By the coarse part: a block that is split by its finer part lies in one partition.
+          const size_t p = workers == 1 ? 0 : hash(Coarse(v)) % workers;
           parts[w][p].emplace_back(std::move(v), i);
         });
       }
@@ -182,6 +217,7 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
       stats.largest_block = std::max(stats.largest_block, ps.largest_block);
       stats.blocks_capped += ps.blocks_capped;
       stats.blocks_windowed += ps.blocks_windowed;
+      stats.blocks_refined += ps.blocks_refined;
     }
     // Two values of one key (two shared e-mails) can propose the same pair from two partitions.
     std::vector<uint64_t> key_pairs = std::move(pairs[0]);
@@ -217,29 +253,34 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
     if (!r.company.empty() && !r.last.empty()) emit(r.company.str() + '|' + r.last.str());
   });
   block("postcode_last", [](const Record& r, auto emit) {
-    if (!r.postcode.empty() && !r.last.empty()) emit(r.postcode.str() + '|' + r.last[0]);
+    if (!r.postcode.empty() && !r.last.empty()) {
+      emit(r.postcode.str() + '|' + r.last[0] + kRefine + GivenInitial(r));
+    }
   });
   // Birthdate with an initial of either name (both, so swapped names and a changed surname
-  // still meet). Birthdate alone proposed 9.8M of the 21.8M candidate pairs of a 1M CRM — pairs
-  // of strangers that agree on nothing else — and so many of them turned EM's non-match class
-  // into "born the same day" and its match class into "same surname" (docs/dedup.md §8).
+  // still meet), refined by that name's phonetic code when the block is large. Birthdate alone
+  // proposed 9.8M of the 21.8M candidate pairs of a 1M CRM — strangers that agree on nothing
+  // else — and so many of them turned EM's non-match class into "born the same day"
+  // (docs/dedup.md §8); birthdate + an initial did the same at 10M (130M of 248M pairs).
   block("birthdate", [](const Record& r, auto emit) {
     if (r.birthdate.size() < 6) return;
-    if (!r.first.empty()) emit(r.birthdate.str() + '|' + r.first[0]);
-    if (!r.last.empty() && (r.first.empty() || r.last[0] != r.first[0])) {
-      emit(r.birthdate.str() + '|' + r.last[0]);
-    }
+    const std::string bd = r.birthdate.str() + '|';
+    if (!r.first.empty()) emit(bd + r.first[0] + kRefine + PhoneticKey(Squash(r.first)));
+    if (!r.last.empty()) emit(bd + r.last[0] + kRefine + PhoneticKey(Squash(r.last)));
     if (r.first.empty() && r.last.empty()) emit(r.birthdate.str());
   });
   // Address keys catch a changed surname at the same address: postcode + the street's first
-  // token (usually the house number), and the street's first two tokens.
+  // token (usually the house number), and the street's first two tokens; refined by the given
+  // name's initial (a person who changed surname keeps the given name).
   block("postcode_street", [](const Record& r, auto emit) {
     const std::string_view t1 = FirstTokens(r.street, 1);
-    if (!r.postcode.empty() && !t1.empty()) emit(r.postcode.str() + '|' + std::string(t1));
+    if (!r.postcode.empty() && !t1.empty()) {
+      emit(r.postcode.str() + '|' + std::string(t1) + kRefine + GivenInitial(r));
+    }
   });
   block("street_prefix", [](const Record& r, auto emit) {
     const std::string_view t1 = FirstTokens(r.street, 1), t2 = FirstTokens(r.street, 2);
-    if (t2.size() > t1.size()) emit(std::string(t2));
+    if (t2.size() > t1.size()) emit(std::string(t2) + kRefine + GivenInitial(r));
   });
   block("extra", [&opt](const Record& r, auto emit) {
     for (const auto& f : opt.extra_fields) {

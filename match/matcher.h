@@ -131,6 +131,12 @@ struct MatchOptions {
   // not depend on it; at 1M contacts blocks of 40–200 (common surname + initial, switchboard
   // numbers, popular birthdates) proposed most of the pairs (docs/dedup.md, scale benchmark).
   size_t dense_block = 40;
+  // A key whose values do not grow with the CRM (birthdate + an initial, postcode + an
+  // initial) proposes blocks that do: at 10M contacts birthdate + initial blocks hold 20–40
+  // strangers. Such keys carry a finer part (a phonetic name code); a block of more than
+  // refine_block records is split by it. Small CRMs (FEBRL) keep the coarse blocks and their
+  // recall. 0 = never split.
+  size_t refine_block = 12;
   size_t dense_window = 8;
   // Sorted neighbourhood: each record is paired with the next `sn_window − 1` records in the
   // order of the key "last first" (and again of "first last"). 0 or 1 = off.
@@ -176,6 +182,7 @@ struct CandidateStats {
   long long blocks_capped = 0;   // oversized blocks (skipped, see MatchOptions::max_block)
   long long largest_block = 0;   // records in the largest block, capped or not
   long long blocks_windowed = 0;  // blocks over dense_block, paired as a sorted neighbourhood
+  long long blocks_refined = 0;   // blocks over refine_block, split by their finer part
   // Distinct pairs each key proposed (a pair proposed by two keys counts for both). Keys:
   // email, phone, phonetic_name, email_local, company_last, postcode_last, birthdate,
   // postcode_street, street_prefix, extra, sorted_neighbourhood (docs/dedup.md §3).

@@ -181,13 +181,15 @@ TEST_CASE("matcher: Text keeps values inline up to 15 bytes and on the heap beyo
 TEST_CASE("matcher: CandidatePairs gives the same pairs and stats on 1, 2 and 3 threads") {
   const auto recs = Synthetic(6000, 3000, 7);
   m::MatchOptions opt;
-  opt.dense_block = 5;  // windowed blocks too
+  opt.dense_block = 5;   // windowed blocks too
+  opt.refine_block = 3;  // and split ones
   opt.threads = 1;
   m::CandidateStats one;
   const auto pairs = m::CandidatePairs(recs, opt, &one);
   REQUIRE(pairs.size() > 1000);
   CHECK(std::is_sorted(pairs.begin(), pairs.end()));
   CHECK(one.blocks_windowed > 0);
+  CHECK(one.blocks_refined > 0);
   for (int threads : {2, 3}) {
     CAPTURE(threads);
     opt.threads = threads;
@@ -198,6 +200,7 @@ TEST_CASE("matcher: CandidatePairs gives the same pairs and stats on 1, 2 and 3 
     CHECK(st.largest_block == one.largest_block);
     CHECK(st.blocks_capped == one.blocks_capped);
     CHECK(st.blocks_windowed == one.blocks_windowed);
+    CHECK(st.blocks_refined == one.blocks_refined);
   }
 }
 
@@ -479,6 +482,37 @@ TEST_CASE("matcher: the birthdate key needs an initial of either name in common"
   CHECK_FALSE(has(1, 3));
   CHECK_FALSE(has(2, 3));
   CHECK(stats.pairs_by_key["birthdate"] == 3);
+}
+
+// At 10M contacts a birthdate + initial block held 20–40 strangers and the key proposed 130M of
+// 248M candidate pairs; a block over refine_block is split by the name's phonetic code.
+TEST_CASE("matcher: a large birthdate block is split by the phonetic name code") {
+  const std::vector<std::string> firsts = {"adam", "alan", "amir", "arlo", "axel", "abel", "ames",
+                                           "alvin", "avi", "abdul", "alf", "ashok", "aziz",
+                                           "anton", "ajax", "arvid", "ansel", "akira"};
+  std::vector<m::Record> recs;
+  for (size_t i = 0; i < firsts.size(); ++i) {
+    recs.push_back(Person(std::to_string(i), firsts[i], "", "19800307", ""));  // given name only
+  }
+  recs.push_back(Person("anna", "anna", "ortega", "19800307", ""));
+  recs.push_back(Person("ana", "ana", "kowalski", "19800307", ""));  // typo'd given name, new surname
+  const auto anna = static_cast<uint32_t>(recs.size() - 2), ana = anna + 1;
+  m::MatchOptions opt;
+  opt.sn_window = 0;
+  opt.refine_block = 12;
+  m::CandidateStats stats;
+  auto pairs = m::CandidatePairs(recs, opt, &stats);
+  CHECK(stats.blocks_refined == 1);
+  CHECK(pairs == std::vector<std::pair<uint32_t, uint32_t>>{{anna, ana}});
+  CHECK(stats.pairs_by_key["birthdate"] == 1);
+  // A block of at most refine_block records is paired all-with-all, as in a small CRM.
+  opt.refine_block = recs.size();
+  pairs = m::CandidatePairs(recs, opt, &stats);
+  CHECK(stats.blocks_refined == 0);
+  CHECK(pairs.size() == recs.size() * (recs.size() - 1) / 2);
+  opt.refine_block = 0;  // never split
+  pairs = m::CandidatePairs(recs, opt, &stats);
+  CHECK(pairs.size() == recs.size() * (recs.size() - 1) / 2);
 }
 
 TEST_CASE("matcher: oversized blocks are skipped and counted") {
