@@ -108,14 +108,18 @@ def timed_read(server, db, cols):
 
 
 def timed_run(argv, out_path):
-    """Runs argv under /usr/bin/time -v; returns (wall s, peak RSS MiB, exit code)."""
+    """Runs argv under /usr/bin/time -v; returns (wall s, peak RSS MiB, exit code, CPU s).
+
+    CPU time (user + system, all threads) is what load from other processes on a shared
+    machine disturbs least; compare it alongside wall time."""
     t = time.monotonic()
     with open(out_path, "wb") as out, open(out_path + ".err", "wb") as err:
         rc = subprocess.run(["/usr/bin/time", "-v", *argv], stdout=out, stderr=err).returncode
     wall = time.monotonic() - t
     text = open(out_path + ".err", errors="replace").read()
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
-    return wall, (int(m.group(1)) / 1024 if m else float("nan")), rc
+    cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", text))
+    return wall, (int(m.group(1)) / 1024 if m else float("nan")), rc, cpu
 
 
 def load_avg():
@@ -258,10 +262,10 @@ def main():
             out = os.path.join(work, f"{job}-{tag}-{n}.json")
             argv = hyg + ["run", job, "--json"] + (["--dry-run"] if dry else []) + list(extra)
             la = load_avg()
-            wall, rss, rc = timed_run(argv, out)
+            wall, rss, rc, cpu = timed_run(argv, out)
             after = timed_read(server, db, cols)
             read = min(before, after)
-            res = {"wall_s": round(wall, 1), "peak_rss_mib": round(rss), "exit": rc,
+            res = {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_rss_mib": round(rss), "exit": rc,
                    "read_before_s": round(before, 2), "read_after_s": round(after, 2),
                    "ratio_to_read": round(wall / read, 2), "load_avg_at_start": la}
             try:
