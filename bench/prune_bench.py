@@ -19,14 +19,23 @@ Usage (percona-toolkit from Debian: apt-get install percona-toolkit):
       --activities 4 --batch 1000] [--socket SOCK | --dir DIR]
 Without --socket it starts a private MariaDB in DIR (default a temp dir): 1 GiB buffer pool,
 innodb_flush_log_at_trx_commit=1 (MariaDB's durable default), no binlog.
-Prints a JSON summary (and writes it with --out)."""
+Prints a JSON summary (and writes it with --out).
+
+A/B on a shared machine: `--binary A --binary B --rounds 2` runs A, B, pt-archiver, then B, A,
+pt-archiver (each crm-hygiene run on a freshly loaded database), so both binaries see the same
+load. Every timed phase records the 1-minute load average before and after it and the CPU
+seconds the server (mariadbd) and the client used in it. `--profile` turns on MariaDB's
+performance_schema and records the server time per statement digest of each prune run
+(measuring slows the server a little: compare profiles with profiles)."""
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 DDL = [
@@ -88,7 +97,9 @@ class Server:
              "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
              "--innodb-buffer-pool-size=1G", "--innodb-log-file-size=512M",
              "--innodb-flush-log-at-trx-commit=1", "--skip-log-bin", "--local-infile=1",
-             "--max-connections=100"],
+             "--max-connections=100"] +
+            (["--performance-schema=ON", "--performance-schema-consumer-events-statements-current=ON"]
+             if args.profile else []),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(240):
             if subprocess.run(["mariadb-admin", "--no-defaults", f"--socket={self.sock}", "-uroot",
@@ -96,6 +107,19 @@ class Server:
                 return
             time.sleep(0.25)
         raise SystemExit("mariadb did not start; see " + self.proc_dir + "/error.log")
+
+    def cpu_seconds(self):
+        """mariadbd's user+system CPU seconds so far (None with --socket)."""
+        if not self.proc_dir:
+            return None
+        try:
+            with open(os.path.join(self.proc_dir, "mysqld.pid")) as f:
+                pid = f.read().strip()
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
 
     def sql(self, query, db=None):
         cmd = ["mariadb", "--no-defaults", f"--socket={self.sock}", "-uroot", "-N", "-B",
@@ -157,12 +181,107 @@ def load(server, db, paths):
     server.sql("ANALYZE TABLE " + ", ".join(["users"] + TABLES) + ";", db)
 
 
+def load1():
+    return round(os.getloadavg()[0], 2)
+
+
+class Phase:
+    """Wall time, load before/after, server and client CPU seconds of one timed phase."""
+
+    def __init__(self, server):
+        self.server = server
+
+    def __enter__(self):
+        self.load0 = load1()
+        self.cpu0 = self.server.cpu_seconds()
+        self.ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.t0 = time.monotonic()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.monotonic() - self.t0
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu1 = self.server.cpu_seconds()
+        self.info = {"load1": [self.load0, load1()],
+                     "client_cpu_s": round(ru.ru_utime + ru.ru_stime - self.ru0.ru_utime -
+                                           self.ru0.ru_stime, 2)}
+        if self.cpu0 is not None and cpu1 is not None:
+            self.info["server_cpu_s"] = round(cpu1 - self.cpu0, 2)
+        return False
+
+
+def digests_reset(server):
+    server.sql("TRUNCATE TABLE performance_schema.events_statements_summary_by_digest;")
+
+
+class PreparedPoll:
+    """The engine runs its statements as server-side prepared statements, which MariaDB's
+    digest summary does not count; performance_schema.prepared_statements_instances does, but
+    only while the client holds them. Polled every second during a phase; per statement text,
+    the sum over instances of each instance's last seen totals."""
+
+    def __init__(self, server, db):
+        self.server, self.db = server, db
+        self.seen = {}  # instance → (text, count, seconds)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def poll(self):
+        try:
+            rows = self.server.sql(
+                "SELECT OBJECT_INSTANCE_BEGIN, COUNT_EXECUTE, SUM_TIMER_EXECUTE / 1e12, "
+                "LEFT(REPLACE(SQL_TEXT, '\n', ' '), 400) FROM "
+                "performance_schema.prepared_statements_instances WHERE OWNER_OBJECT_SCHEMA IS "
+                f"NULL OR OWNER_OBJECT_SCHEMA = '{self.db}';")
+        except SystemExit:
+            return
+        for r in rows:
+            if len(r) == 4:
+                self.seen[r[0]] = (r[3], int(r[1]), float(r[2]))
+
+    def run(self):
+        while not self.stop.wait(1.0):
+            self.poll()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        return False
+
+    def top(self, n=25):
+        by_text = {}
+        for text, count, secs in self.seen.values():
+            c, t = by_text.get(text, (0, 0.0))
+            by_text[text] = (c + count, t + secs)
+        rows = sorted(by_text.items(), key=lambda kv: -kv[1][1])
+        return {"total_s": round(sum(t for _, (c, t) in rows), 3),
+                "top": [{"count": c, "seconds": round(t, 3), "statement": k}
+                        for k, (c, t) in rows[:n]]}
+
+
+def digests_top(server, db, n=25):
+    """Server seconds per statement digest since the reset, largest first."""
+    rows = server.sql(
+        "SELECT COUNT_STAR, ROUND(SUM_TIMER_WAIT / 1e12, 3), LEFT(REPLACE(DIGEST_TEXT, '\n', ' '), "
+        f"160) FROM performance_schema.events_statements_summary_by_digest WHERE SCHEMA_NAME = "
+        f"'{db}' ORDER BY SUM_TIMER_WAIT DESC LIMIT {n};")
+    total = server.sql(
+        "SELECT ROUND(SUM(SUM_TIMER_WAIT) / 1e12, 3) FROM "
+        f"performance_schema.events_statements_summary_by_digest WHERE SCHEMA_NAME = '{db}';")
+    return {"total_s": float(total[0][0] or 0),
+            "top": [{"count": int(r[0]), "seconds": float(r[1]), "digest": r[2]} for r in rows]}
+
+
 def checksums(server, db):
     rows = server.sql("CHECKSUM TABLE " + ", ".join(TABLES) + ";", db)
     return {r[0].split(".")[-1]: r[1] for r in rows}
 
 
-def run_crmh(server, args, db, tmp):
+def run_crmh(server, args, binary, db, tmp):
     cfg = os.path.join(tmp, "bench.yaml")
     with open(cfg, "w") as f:
         f.write(f"""instance_id: bench
@@ -183,33 +302,49 @@ jobs:
 """)
     env = dict(os.environ, CRM_HYGIENE_CONFIG=cfg)
 
-    def timed(*argv):
-        t0 = time.monotonic()
-        p = subprocess.run([args.binary, "--config", cfg, *argv], text=True, capture_output=True,
-                           env=env)
-        dt = time.monotonic() - t0
+    phases = {}
+
+    def timed(name, *argv, profile=False):
+        poll = PreparedPoll(server, db) if profile else None
+        if profile:
+            digests_reset(server)
+            poll.__enter__()
+        with Phase(server) as ph:
+            p = subprocess.run([binary, "--config", cfg, *argv], text=True, capture_output=True,
+                               env=env)
+        if profile:
+            poll.__exit__(None, None, None)
         if p.returncode != 0:
+            try:
+                msg = json.loads(p.stdout).get("message", "")[:3000]
+            except ValueError:
+                msg = p.stdout[-2000:]
             raise SystemExit(f"crm-hygiene {' '.join(argv)} failed ({p.returncode}): {p.stderr}"
-                             f"{p.stdout[-2000:]}")
-        return dt, p.stdout
+                             f"{msg}")
+        phases[name] = ph.info
+        if profile:
+            phases[name]["digests"] = digests_top(server, db)
+            phases[name]["prepared"] = poll.top()
+        return ph.seconds, p.stdout
 
     before = checksums(server, db)
-    notice_s, out = timed("run", "prune", "--json")
+    notice_s, out = timed("notice", "run", "prune", "--json", profile=args.profile)
     noticed = json.loads(out)["counts"]["notices_opened"]
-    prune_s, out = timed("run", "prune", "--json")
+    prune_s, out = timed("prune", "run", "prune", "--json", profile=args.profile)
     rep = json.loads(out)
     if rep["status"] != "ok":
         raise SystemExit(f"prune run: {rep['status']}: {rep.get('message')}")
     archived = {t: int(server.sql(f"SELECT COUNT(*) FROM crmh_ar_{t};", db)[0][0]) for t in TABLES}
     live = int(server.sql("SELECT COUNT(*) FROM contacts;", db)[0][0])
-    restore_s, _ = timed("restore", rep["run_id"])
+    restore_s, _ = timed("restore", "restore", rep["run_id"])
     after_restore = checksums(server, db)
     return {"notice_run_s": round(notice_s, 2), "notices_opened": noticed,
             "prune_run_s": round(prune_s, 2), "contacts_pruned": rep["counts"]["contacts_pruned"],
             "rows_changed": rep["counts"]["rows_changed"],
             "change_sets": rep["counts"]["change_sets_applied"],
             "archived": archived, "live_contacts_after": live,
-            "restore_s": round(restore_s, 2), "restore_exact": after_restore == before}
+            "restore_s": round(restore_s, 2), "restore_exact": after_restore == before,
+            "binary": binary, "phases": phases}
 
 
 def run_pt(server, args, db):
@@ -225,6 +360,7 @@ def run_pt(server, args, db):
              "contacts": f"id IN (SELECT id FROM {db}.bench_ids)"}
     per_table = {}
     total = 0.0
+    whole = Phase(server).__enter__()
     for t in TABLES:
         cmd = ["pt-archiver", "--source", f"S={server.sock},u=root,D={db},t={t},L=1",
                "--dest", f"S={server.sock},u=root,D={arch},t={t},L=1",
@@ -239,8 +375,10 @@ def run_pt(server, args, db):
         rows = int(server.sql(f"SELECT COUNT(*) FROM {arch}.{t};")[0][0])
         per_table[t] = {"seconds": round(dt, 2), "rows": rows}
         total += dt
+    whole.__exit__(None, None, None)
     live = int(server.sql("SELECT COUNT(*) FROM contacts;", db)[0][0])
     return {"total_s": round(total, 2), "per_table": per_table, "live_contacts_after": live,
+            "phase": whole.info,
             "command": " ".join(cmd[:1] + ["--source", "S=…,D=…,t=TABLE,L=1", "--dest",
                                              "S=…,D=…_arch,t=TABLE,L=1", "--where", "'<fk> IN "
                                              "(SELECT id FROM bench_ids)'"] + cmd[9:])}
@@ -248,7 +386,12 @@ def run_pt(server, args, db):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--binary", default="build/ci/crm-hygiene")
+    ap.add_argument("--binary", action="append",
+                    help="crm-hygiene binary; repeat for an interleaved A/B (default build/ci/crm-hygiene)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="rounds of (every binary, then pt-archiver); the binaries' order alternates")
+    ap.add_argument("--profile", action="store_true",
+                    help="performance_schema on: server seconds per statement digest of each run")
     ap.add_argument("--contacts", type=int, default=1_000_000)
     ap.add_argument("--stale", type=int, default=200_000)
     ap.add_argument("--activities", type=int, default=4)
@@ -260,7 +403,7 @@ def main():
     args = ap.parse_args()
     if args.only != "crmh" and not shutil.which("pt-archiver"):
         raise SystemExit("pt-archiver not found: apt-get install percona-toolkit")
-    args.binary = os.path.abspath(args.binary)
+    args.binary = [os.path.abspath(b) for b in (args.binary or ["build/ci/crm-hygiene"])]
     server = Server(args)
     tmp = tempfile.mkdtemp(prefix="crmh-prune-bench-data.")
     try:
@@ -270,17 +413,39 @@ def main():
         result = {"contacts": args.contacts, "stale": args.stale,
                   "activities_per_stale": args.activities, "batch": args.batch,
                   "rows": counts, "generate_s": round(gen_s, 1)}
-        if args.only != "pt":
-            t0 = time.monotonic()
-            load(server, "bench_crmh", paths)
-            result["load_s"] = round(time.monotonic() - t0, 1)
-            result["crm_hygiene"] = run_crmh(server, args, "bench_crmh", tmp)
-        if args.only != "crmh":
-            load(server, "bench_pt", paths)
-            result["pt_archiver"] = run_pt(server, args, "bench_pt")
-        if "crm_hygiene" in result and "pt_archiver" in result:
-            result["ratio_prune_run_to_pt"] = round(
-                result["crm_hygiene"]["prune_run_s"] / result["pt_archiver"]["total_s"], 2)
+        rounds = []
+        for r in range(args.rounds):
+            rnd = {"round": r + 1, "crm_hygiene": []}
+            if args.only != "pt":
+                order = args.binary if r % 2 == 0 else list(reversed(args.binary))
+                for b in order:
+                    t0 = time.monotonic()
+                    load(server, "bench_crmh", paths)
+                    load_s = round(time.monotonic() - t0, 1)
+                    run = run_crmh(server, args, b, "bench_crmh", tmp)
+                    run["load_s"] = load_s
+                    rnd["crm_hygiene"].append(run)
+            if args.only != "crmh":
+                load(server, "bench_pt", paths)
+                rnd["pt_archiver"] = run_pt(server, args, "bench_pt")
+                for run in rnd["crm_hygiene"]:
+                    run["ratio_prune_run_to_pt"] = round(
+                        run["prune_run_s"] / rnd["pt_archiver"]["total_s"], 2)
+            rounds.append(rnd)
+            print(json.dumps(rnd), file=sys.stderr, flush=True)
+        if len(rounds) == 1 and len(rounds[0]["crm_hygiene"]) <= 1:
+            # One binary, one round: the flat layout of the earlier results.
+            rnd = rounds[0]
+            if rnd["crm_hygiene"]:
+                result["crm_hygiene"] = rnd["crm_hygiene"][0]
+                result["load_s"] = result["crm_hygiene"].pop("load_s")
+            if "pt_archiver" in rnd:
+                result["pt_archiver"] = rnd["pt_archiver"]
+            if "crm_hygiene" in result and "pt_archiver" in result:
+                result["ratio_prune_run_to_pt"] = result["crm_hygiene"].pop(
+                    "ratio_prune_run_to_pt")
+        else:
+            result["rounds"] = rounds
         print(json.dumps(result, indent=2))
         if args.out:
             with open(args.out, "w") as f:

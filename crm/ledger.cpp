@@ -217,17 +217,6 @@ std::string Placeholders(const std::string& prefix, size_t n) {
   return out;
 }
 
-std::string Hex(const std::string& s) {
-  static const char* const kDigits = "0123456789ABCDEF";
-  std::string out(2 * s.size(), '0');
-  for (size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    out[2 * i] = kDigits[c >> 4];
-    out[2 * i + 1] = kDigits[c & 15];
-  }
-  return out;
-}
-
 // "CASE WHEN {x} = :{a}0 THEN :{b}0 … END", or ":{b}0" for one row.
 std::string CaseWhen(const std::string& x, const std::string& a, const std::string& b, size_t n) {
   if (n == 1) return ":" + b + "0";
@@ -356,7 +345,7 @@ void ShadowTable::FillTmp(const std::vector<TmpRow>& rows) {
       p.push_back(SqlParam::Text(*r.id));
       SqlParam as_int = Id(*r.id);
       p.push_back(as_int.text ? SqlParam::Int(0) : as_int);
-      p.push_back(SqlParam::Text(r.expect ? *r.expect : kEmpty));
+      p.push_back(SqlParam::Bytes(r.expect ? *r.expect : kEmpty));
       p.push_back(SqlParam::Text(r.opname ? *r.opname : kEmpty));
       p.push_back(SqlParam::Text(r.label ? *r.label : kEmpty));
     }
@@ -405,14 +394,11 @@ Result<long long> ShadowTable::CopyIfUnchanged(const std::vector<Planned>& rows,
   for (const auto& r : rows) ids.push_back(&r.id);
   if (UseJoin(n, ids)) {
     Status st = Guard(fmt::format("{} {} row(s) of {}", what, n, table_), [&] {
-      std::vector<std::string> expects;
-      expects.reserve(n);
-      for (const auto& r : rows) expects.push_back(db_.mysql() ? Hex(*r.expect) : *r.expect);
       std::vector<TmpRow> tmp;
       tmp.reserve(n);
       bool with_ledger = true;
       for (size_t i = 0; i < n; ++i) {
-        tmp.push_back({rows[i].op_no, &rows[i].id, &expects[i], rows[i].opname, rows[i].label});
+        tmp.push_back({rows[i].op_no, &rows[i].id, rows[i].expect, rows[i].opname, rows[i].label});
         with_ledger = with_ledger && rows[i].opname && rows[i].label;
       }
       FillTmp(tmp);
@@ -421,9 +407,8 @@ Result<long long> ShadowTable::CopyIfUnchanged(const std::vector<Planned>& rows,
       for (const auto& r : rows) tmp_ops_.push_back(r.op_no);
       tmp_has_ledger_ = with_ledger;
       const std::string& sql = Text(archive ? "copy-ar join" : "copy-b join", [&] {
-        return fmt::format("{} FROM {} p JOIN {} t ON {} WHERE {} = {}{}", head("p.crmh_op"), tmp_,
-                           qtable_, TmpJoin("t", "p"), live_cmp_,
-                           db_.mysql() ? "UNHEX(p.crmh_expect)" : "p.crmh_expect",
+        return fmt::format("{} FROM {} p JOIN {} t ON {} WHERE {} = p.crmh_expect{}",
+                           head("p.crmh_op"), tmp_, qtable_, TmpJoin("t", "p"), live_cmp_,
                            db_.mysql() ? " FOR UPDATE" : "");
       });
       std::vector<SqlParam> p{SqlParam::Text(run_id), SqlParam::Int(set_no)};
@@ -435,15 +420,10 @@ Result<long long> ShadowTable::CopyIfUnchanged(const std::vector<Planned>& rows,
   }
   Status st = Guard(fmt::format("{} {} row(s) of {}", what, n, table_), [&] {
     const std::string& sql = Text(fmt::format("copy-{} {}", archive ? "ar" : "b", n), [&] {
-      std::string expect = CaseWhen(qid_, "a", "e", n);
       return fmt::format("{} FROM {} WHERE {} AND {} = {}{}", head(CaseWhen(qid_, "w", "o", n)),
-                         qtable_, InList(qid_, "i", n), live_cmp_,
-                         db_.mysql() ? "UNHEX(" + expect + ")" : expect,
+                         qtable_, InList(qid_, "i", n), live_cmp_, CaseWhen(qid_, "a", "e", n),
                          db_.mysql() ? " FOR UPDATE" : "");
     });
-    std::vector<std::string> expects;
-    expects.reserve(n);
-    for (const auto& r : rows) expects.push_back(db_.mysql() ? Hex(*r.expect) : *r.expect);
     std::vector<SqlParam> p{SqlParam::Text(run_id), SqlParam::Int(set_no)};
     if (n == 1) {
       p.push_back(SqlParam::Int(rows[0].op_no));
@@ -457,7 +437,7 @@ Result<long long> ShadowTable::CopyIfUnchanged(const std::vector<Planned>& rows,
     for (const auto& r : rows) p.push_back(Id(r.id));
     for (size_t i = 0; i < n; ++i) {
       if (n > 1) p.push_back(Id(rows[i].id));
-      p.push_back(SqlParam::Text(expects[i]));
+      p.push_back(SqlParam::Bytes(*rows[i].expect));
     }
     copied = stmts_.Exec(sql, p);
   });
@@ -493,13 +473,10 @@ Result<long long> ShadowTable::RecordVerified(const std::vector<LedgerRow>& rows
                    tmp_ops_.size() == n;
       for (size_t i = 0; reuse && i < n; ++i) reuse = tmp_ops_[i] == rows[i].op_no;
       if (!reuse) {
-        std::vector<std::string> expects;
-        expects.reserve(n);
-        for (const auto& r : rows) expects.push_back(db_.mysql() ? Hex(*r.expect) : *r.expect);
         std::vector<TmpRow> tmp;
         tmp.reserve(n);
         for (size_t i = 0; i < n; ++i) {
-          tmp.push_back({rows[i].op_no, &rows[i].row_id, &expects[i], &rows[i].op, &rows[i].label});
+          tmp.push_back({rows[i].op_no, &rows[i].row_id, rows[i].expect, &rows[i].op, &rows[i].label});
         }
         FillTmp(tmp);
       }
@@ -507,9 +484,8 @@ Result<long long> ShadowTable::RecordVerified(const std::vector<LedgerRow>& rows
         return fmt::format(
             "INSERT INTO {} ({}) SELECT :run, :set, b.crmh_op, :t, :c, p.crmh_row_id, "
             "p.crmh_opname, p.crmh_label, :now, {} FROM {} p JOIN {} b ON b.crmh_run_id = :run2 "
-            "AND b.crmh_set = :set2{} AND b.crmh_op = p.crmh_op{} WHERE {} = {}",
-            db_.State("ledger"), ledger_cols, after, tmp_, images, image_b, live_join, b_cmp_,
-            db_.mysql() ? "UNHEX(p.crmh_expect)" : "p.crmh_expect");
+            "AND b.crmh_set = :set2{} AND b.crmh_op = p.crmh_op{} WHERE {} = p.crmh_expect",
+            db_.State("ledger"), ledger_cols, after, tmp_, images, image_b, live_join, b_cmp_);
       });
       written = stmts_.Exec(sql, {SqlParam::Text(run_id), SqlParam::Int(set_no),
                                   SqlParam::Text(table_), SqlParam::Text(id_column_),
@@ -521,18 +497,14 @@ Result<long long> ShadowTable::RecordVerified(const std::vector<LedgerRow>& rows
   }
   Status st = Guard(fmt::format("verifying the backup of {}", table_), [&] {
     const std::string& sql = Text(fmt::format("ledger{} {}", archive ? "-ar" : "", n), [&] {
-      std::string expect = CaseWhen("b.crmh_op", "x", "e", n);
       return fmt::format(
           "INSERT INTO {} ({}) SELECT :run, :set, b.crmh_op, :t, :c, {}, {}, {}, :now, {} FROM {} "
           "b{} WHERE b.crmh_run_id = :run2 AND b.crmh_set = :set2{} AND {} AND {} = {}",
           db_.State("ledger"), ledger_cols, CaseWhen("b.crmh_op", "p", "r", n),
           CaseWhen("b.crmh_op", "q", "k", n), CaseWhen("b.crmh_op", "s", "l", n), after, images,
           live_join, image_b, InList("b.crmh_op", "o", n), b_cmp_,
-          db_.mysql() ? "UNHEX(" + expect + ")" : expect);
+          CaseWhen("b.crmh_op", "x", "e", n));
     });
-    std::vector<std::string> expects;
-    expects.reserve(n);
-    for (const auto& r : rows) expects.push_back(db_.mysql() ? Hex(*r.expect) : *r.expect);
     std::vector<SqlParam> p{SqlParam::Text(run_id), SqlParam::Int(set_no), SqlParam::Text(table_),
                             SqlParam::Text(id_column_)};
     for (auto field : {&LedgerRow::row_id, &LedgerRow::op, &LedgerRow::label}) {
@@ -547,7 +519,7 @@ Result<long long> ShadowTable::RecordVerified(const std::vector<LedgerRow>& rows
     for (const auto& r : rows) p.push_back(SqlParam::Int(r.op_no));
     for (size_t i = 0; i < n; ++i) {
       if (n > 1) p.push_back(SqlParam::Int(rows[i].op_no));
-      p.push_back(SqlParam::Text(expects[i]));
+      p.push_back(SqlParam::Bytes(*rows[i].expect));
     }
     written = stmts_.Exec(sql, p);
   });
@@ -811,7 +783,7 @@ void BindMysql(MYSQL_STMT* stmt, const std::vector<SqlParam>& params,
   for (size_t i = 0; i < params.size(); ++i) {
     MYSQL_BIND& b = binds[i];
     if (params[i].text) {
-      b.buffer_type = MYSQL_TYPE_STRING;
+      b.buffer_type = params[i].bytes ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
       b.buffer = const_cast<char*>(params[i].text->data());
       b.buffer_length = params[i].text->size();
       lengths[i] = params[i].text->size();

@@ -70,12 +70,17 @@ Result<RunTally> TallyRun(Db& db, const std::string& run_id);
 // Removes images (retention, forget).
 Status DeleteImages(Db& db, const std::string& table, const std::string& run_id);
 
-// A bound value of a Statements call: text (kept alive by the caller) or an integer.
+// A bound value of a Statements call: text (kept alive by the caller), bytes or an integer.
+// Bytes are bound as a binary string on MySQL/MariaDB (MYSQL_TYPE_BLOB: the server takes them
+// as they are, with no character-set conversion — a row text compared byte for byte), as text
+// on SQLite (where a row text is text, and a BLOB never equals a TEXT).
 struct SqlParam {
   const std::string* text = nullptr;
   long long integer = 0;
-  static SqlParam Text(const std::string& s) { return {&s, 0}; }
-  static SqlParam Int(long long v) { return {nullptr, v}; }
+  bool bytes = false;
+  static SqlParam Text(const std::string& s) { return {&s, 0, false}; }
+  static SqlParam Bytes(const std::string& s) { return {&s, 0, true}; }
+  static SqlParam Int(long long v) { return {nullptr, v, false}; }
 };
 
 // Runs the engine's statements, each text prepared once per run on the session's own
@@ -114,7 +119,8 @@ class Statements {
 // Exactness: rows are compared as row text (RowTextExpr), byte for byte. CopyIfUnchanged
 // compares the live row with the planner's text inside the server: on MySQL as the bytes the
 // client would have received (the server's text converted to utf8mb4 as character_set_results
-// does, or raw when the text is binary), sent hex-encoded so no literal is reinterpreted; on
+// does, or raw when the text is binary), sent as binary parameters (SqlParam::Bytes: no
+// character-set conversion, no literal reinterpreted) into a binary column of the plan table; on
 // SQLite with `=` on text (memcmp). RecordVerified reads each stored before-image back and
 // compares it with the planned text the same way; after-images are compared with live rows as
 // binary strings (MySQL) or with `=` (SQLite): no collation calls 'A' and 'a' or 'x' and 'x '
@@ -225,7 +231,7 @@ class ShadowTable {
   struct TmpRow {
     int op_no = 0;
     const std::string* id = nullptr;
-    const std::string* expect = nullptr;  // (hex on MySQL) or null
+    const std::string* expect = nullptr;  // or null
     const std::string* opname = nullptr;
     const std::string* label = nullptr;
   };

@@ -474,10 +474,20 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
   };
   select += ", " + field_text("created_at") + ", " + field_text("owner");
   size_t col = 3;
-  const size_t activity_first = col;
+  // A contact's latest activity (a correlated MAX over each activity table) is most of the
+  // scan's cost. Only the inactivity criteria need it for every contact; otherwise it decides
+  // only for a contact with a reason (the notice records it) or an open notice (activity since
+  // the notice closes it): the scan leaves it out and those contacts' activity is read after
+  // it, by id, 1,000 at a time.
+  const bool activity_in_scan = p.inactive_months > 0 || p.never_contacted_months > 0;
+  std::string activity_select;
   for (const auto& a : m.activity) {
-    select += ", " + ActivityExpr(db, m, a);
-    ++col;
+    activity_select += ", " + ActivityExpr(db, m, a);
+  }
+  const size_t activity_first = col;
+  if (activity_in_scan) {
+    select += activity_select;
+    col += m.activity.size();
   }
   // Named tests, each a 0/1 column.
   std::vector<std::pair<std::string, bool>> tests;  // name, is_protection
@@ -561,6 +571,7 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
       m.soft_delete.empty() ? "" : fmt::format(" WHERE COALESCE(c.{}, 0) = 0", db.Q(m.soft_delete));
 
   long long scanned = 0, qualifying = 0, protected_n = 0, rescued_skipped = 0;
+  long long activity_read = 0;
   std::map<std::string, long long> by_reason, by_protection;
   std::set<std::string> seen_open;  // open notices whose contact is live
   std::vector<std::string> due;     // contact ids, in id order
@@ -568,6 +579,26 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
   to_close_.clear();
   due_notice_.clear();
   plan_.clear();
+
+  // A contact the notice/prune decisions below look at: one with a reason or an open notice
+  // (any other contact neither qualifies nor has a notice to close). In scan (id) order.
+  struct Scanned {
+    std::string id, owner;
+    std::vector<std::string> reasons;
+    bool qualifies = false;
+    bool activity_known = false;
+    std::optional<SysSeconds> last;
+  };
+  std::vector<Scanned> decide;
+  auto latest = [&](const soci::row& r, size_t first) {
+    std::optional<SysSeconds> last;
+    for (size_t i = first; i < first + m.activity.size(); ++i) {
+      if (r.get_indicator(i) == soci::i_null) continue;
+      auto t = ParseTs(crm::CellText(r, i));
+      if (t && (!last || *t > *last)) last = t;
+    }
+    return last;
+  };
 
   Status st = crm::Guard("planning prune", [&] {
     soci::rowset<soci::row> rs = db.sql().prepare << fmt::format(
@@ -578,13 +609,10 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
       const std::string id = crm::CellText(r, 0);
       std::optional<SysSeconds> created = ParseTs(crm::CellText(r, 1));
       std::optional<SysSeconds> last;
-      std::string last_text;
-      for (size_t i = activity_first; i < tests_first; ++i) {
-        if (r.get_indicator(i) == soci::i_null) continue;
-        auto t = ParseTs(crm::CellText(r, i));
-        if (t && (!last || *t > *last)) last = t;
+      if (activity_in_scan) {
+        last = latest(r, activity_first);
+        ++activity_read;
       }
-      if (last) last_text = FormatSqlTime(*last);
       std::vector<std::string> reasons, protections;
       if (p.inactive_months > 0 && last && *last < inactive_cutoff) reasons.push_back("inactive");
       if (p.never_contacted_months > 0 && !last && created && *created <= never_cutoff) {
@@ -605,30 +633,66 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
       }
       const bool qualifies = !reasons.empty() && protections.empty();
       if (qualifies) ++qualifying;
-
-      auto notice = open_by_contact.find(id);
-      if (notice != open_by_contact.end()) {
-        const crm::NoticeRow& n = *notice->second;
-        seen_open.insert(id);
-        if (last && *last > n.noticed_at) {
-          to_close_["activity"].push_back(n.id);
-        } else if (!qualifies) {
-          to_close_["cleared"].push_back(n.id);
-        } else if (n.prune_after <= now && !p.notice_only) {
-          due.push_back(id);
-          due_notice_[id] = n.id;
+      if (reasons.empty() && !open_by_contact.count(id)) continue;
+      decide.push_back({id, crm::CellText(r, 2), std::move(reasons), qualifies, activity_in_scan,
+                        last});
+    }
+    // The latest activity of the contacts left to decide, read by id after the scan: a contact
+    // no longer live by then is left out (its notice closes `gone`, as for any contact gone).
+    if (!activity_in_scan && !decide.empty()) {
+      constexpr size_t kChunk = 1000;
+      std::map<std::string, Scanned*> by_id;
+      for (size_t start = 0; start < decide.size(); start += kChunk) {
+        by_id.clear();
+        std::vector<std::string> ids;
+        for (size_t i = start; i < std::min(decide.size(), start + kChunk); ++i) {
+          by_id[decide[i].id] = &decide[i];
+          ids.push_back(decide[i].id);
         }
-        continue;
+        soci::rowset<soci::row> act = db.sql().prepare << fmt::format(
+            "SELECT CAST(c.{id} AS CHAR){act} FROM {t} c WHERE {live}c.{id} IN ({in})",
+            fmt::arg("id", db.Q(m.id_column)), fmt::arg("act", activity_select),
+            fmt::arg("t", db.Q(m.contacts_table)),
+            fmt::arg("live", m.soft_delete.empty() ? ""
+                                 : fmt::format("COALESCE(c.{}, 0) = 0 AND ", db.Q(m.soft_delete))),
+            fmt::arg("in", InList(db, ids)));
+        for (const auto& r : act) {
+          auto it = by_id.find(crm::CellText(r, 0));
+          if (it == by_id.end()) continue;
+          it->second->last = latest(r, 1);
+          it->second->activity_known = true;
+          ++activity_read;
+        }
       }
-      if (!qualifies) continue;
-      if (rescued.count(id)) {
-        ++rescued_skipped;
-        continue;
-      }
-      to_notice_.push_back({id, crm::CellText(r, 2), Join(reasons, ","), last_text});
     }
   });
   if (!st) return st;
+
+  for (const Scanned& c : decide) {
+    if (!c.activity_known) continue;  // gone since the scan
+    const std::optional<SysSeconds>& last = c.last;
+    auto notice = open_by_contact.find(c.id);
+    if (notice != open_by_contact.end()) {
+      const crm::NoticeRow& n = *notice->second;
+      seen_open.insert(c.id);
+      if (last && *last > n.noticed_at) {
+        to_close_["activity"].push_back(n.id);
+      } else if (!c.qualifies) {
+        to_close_["cleared"].push_back(n.id);
+      } else if (n.prune_after <= now && !p.notice_only) {
+        due.push_back(c.id);
+        due_notice_[c.id] = n.id;
+      }
+      continue;
+    }
+    if (!c.qualifies) continue;
+    if (rescued.count(c.id)) {
+      ++rescued_skipped;
+      continue;
+    }
+    to_notice_.push_back(
+        {c.id, c.owner, Join(c.reasons, ","), last ? FormatSqlTime(*last) : std::string()});
+  }
   for (const auto& n : *open) {
     if (!seen_open.count(n.contact_id)) to_close_["gone"].push_back(n.id);
   }
@@ -849,6 +913,7 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
     return it == to_close_.end() ? 0LL : static_cast<long long>(it->second.size());
   };
   report.counts["contacts_scanned"] = scanned;
+  report.counts["activity_read"] = activity_read;
   report.counts["qualifying"] = qualifying;
   report.counts["protected"] = protected_n;
   report.counts["reasons"] = by_reason;

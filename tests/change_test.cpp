@@ -433,6 +433,11 @@ void CreateOddTables(test::TempDb& t) {
 TEST_CASE(
     "engine: rows compare exactly (case, trailing space, NULL vs '', DECIMAL, DATETIME "
     "fractions, BLOB bytes, latin1, ids equal as doubles)") {
+  // Both paths: the planned texts as parameters of the statement (CASE lists) and in the plan
+  // table (the join path), bound as bytes either way.
+  for (size_t join_above : {size_t{64}, size_t{0}}) {
+  crm::ShadowTable::SetJoinThreshold(join_above);
+  CAPTURE(join_above);
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
     DemoCrm f(b);
@@ -539,6 +544,8 @@ TEST_CASE(
     CHECK(test::TableChecksum(f.t, "odd", "id") == edited);
     CHECK(test::TableChecksum(f.t, "latin", "id") == latin_before);
   }
+  }
+  crm::ShadowTable::SetJoinThreshold(64);
 }
 
 // After-images are stored as row text; score splits them back into values. Table-driven: each

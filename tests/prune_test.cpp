@@ -331,6 +331,82 @@ TEST_CASE("prune: a protected contact is never pruned, whatever its notice says"
   }
 }
 
+// Without an inactivity criterion the scan does not compute every contact's latest activity;
+// it reads it afterwards only for contacts with a reason or an open notice. The outcome must be
+// the one of a scan that reads it for all: a contact with activity after its notice leaves the
+// list ("activity"), whether it still qualifies or not.
+TEST_CASE("prune: activity after the notice closes it also when no inactivity criterion is "
+          "configured (the scan reads activity only where it decides)") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    std::map<int, std::map<std::string, std::string>> status;  // by inactive_months
+    std::map<int, std::set<std::string>> pruned, last_activity;
+    for (int inactive_months : {0, 1200}) {
+      CAPTURE(inactive_months);
+      PruneCrm f(b);
+      PruneOptions& p = f.Job().prune;
+      p.inactive_months = inactive_months;  // 1200: reads every contact's activity, none inactive
+      p.never_contacted_months = 0;
+      {
+        auto s = f.t.Session();
+        const std::string cols =
+            "INSERT INTO contacts (id, first_name, last_name, status, owner_id, created_at, "
+            "updated_at, last_contacted_at, email_opt_out, email_bounced, legal_hold, deleted) "
+            "VALUES ";
+        *s << cols + "(14, 'F14', 'L', 'lead', 1, '2023-01-10 09:00:00', '2023-01-10 09:00:00', "
+                     "'2024-02-01 10:00:00', 1, 0, 0, 0), (15, 'F15', 'L', 'lead', 1, '2023-01-10 "
+                     "09:00:00', '2023-01-10 09:00:00', NULL, 1, 0, 0, 0)";
+      }
+      auto first = f.Run("prune");
+      REQUIRE_MESSAGE(first.status == "ok", first.message);
+      // Opted out: 7, 14, 15; bounced: 13; 9 has both but is protected (recently created).
+      CHECK(f.OpenNoticeIds() == std::set<std::string>{"7", "13", "14", "15"});
+      const long long scanned = first.counts["contacts_scanned"].get<long long>();
+      if (inactive_months == 0) {
+        CHECK(first.counts["activity_read"].get<long long>() == 5);  // 7, 9, 13, 14, 15
+      } else {
+        CHECK(first.counts["activity_read"].get<long long>() == scanned);
+      }
+      for (const auto& n : f.Notices(true)) {
+        last_activity[inactive_months].insert(n.contact_id + "=" + n.last_activity);
+      }
+      // After the notices: 7 (still opted out) gets a call, 14 stops opting out and is called
+      // (last_contacted_at), 15 stops opting out without activity; 13 stays as it was.
+      {
+        auto s = f.t.Session();
+        *s << "INSERT INTO activities (id, parent_type, parent_id, kind, subject, occurred_at, "
+              "created_by, deleted) VALUES (7, 'Contacts', 7, 'call', 'answered', "
+              "'2026-11-25 10:00:00', 1, 0)";
+        *s << "UPDATE contacts SET email_opt_out = 0, last_contacted_at = '2026-11-26 10:00:00' "
+              "WHERE id = 14";
+        *s << "UPDATE contacts SET email_opt_out = 0 WHERE id = 15";
+      }
+      f.clock.Advance(days(15));
+      auto run = f.Run("prune");
+      REQUIRE_MESSAGE(run.status == "ok", run.message);
+      if (inactive_months == 0) {
+        // 7 and 13 (reasons) and 14, 15 (open notices): not the other contacts.
+        CHECK(run.counts["activity_read"].get<long long>() == 5);
+        CHECK(run.counts["activity_read"].get<long long>() < run.counts["contacts_scanned"].get<long long>());
+      }
+      CHECK(run.counts["notices_closing"]["activity"].get<long long>() == 2);
+      CHECK(run.counts["notices_closing"]["cleared"].get<long long>() == 1);
+      status[inactive_months] = f.NoticeStatus();
+      pruned[inactive_months] = Ids(f.t, "SELECT id FROM contacts WHERE deleted = 1");
+      CHECK(status[inactive_months]["7"] == "activity");
+      CHECK(status[inactive_months]["14"] == "activity");
+      CHECK(status[inactive_months]["15"] == "cleared");
+      CHECK(status[inactive_months]["13"] == "pruned");
+      CHECK(pruned[inactive_months] == std::set<std::string>{"12", "13"});
+    }
+    CHECK(status[0] == status[1200]);
+    CHECK(pruned[0] == pruned[1200]);
+    CHECK(last_activity[0] == last_activity[1200]);
+    CHECK(last_activity[0].count("7=2026-11-01 10:00:00"));
+    CHECK(last_activity[0].count("13=2026-09-01 10:00:00"));
+  }
+}
+
 TEST_CASE("prune: a mapping without the named child or column is a config error (exit 2)") {
   for (Backend b : test::Backends()) {
     CAPTURE(test::Name(b));
