@@ -157,11 +157,18 @@ uint64_t Key(uint32_t a, uint32_t b) {
   return (static_cast<uint64_t>(a) << 32) | b;
 }
 
-Quality Evaluate(const std::vector<int>& truth, const std::vector<m::Cluster>& clusters) {
-  Quality q;
+// Pairs of records of one person in the ground truth.
+long long TruthPairs(const std::vector<int>& truth) {
   std::unordered_map<int, long long> sizes;
   for (int t : truth) ++sizes[t];
-  for (const auto& [t, k] : sizes) q.truth_pairs += k * (k - 1) / 2;
+  long long pairs = 0;
+  for (const auto& [t, k] : sizes) pairs += k * (k - 1) / 2;
+  return pairs;
+}
+
+Quality Evaluate(const std::vector<int>& truth, const std::vector<m::Cluster>& clusters) {
+  Quality q;
+  q.truth_pairs = TruthPairs(truth);
   for (const auto& c : clusters) {
     if (c.decision != m::Decision::kAuto) continue;
     for (size_t i = 0; i < c.members.size(); ++i) {
@@ -336,10 +343,8 @@ int main(int argc, char** argv) {
       m::CandidateStats st;
       const auto cands = m::CandidatePairs(recs, opt, &st);
       const double blocking_s = Seconds(t1);
-      std::unordered_map<int, long long> sizes;
-      for (int t : in.truth) ++sizes[t];
-      long long truth_pairs = 0, true_candidates = 0;
-      for (const auto& [t, k] : sizes) truth_pairs += k * (k - 1) / 2;
+      const long long truth_pairs = TruthPairs(in.truth);
+      long long true_candidates = 0;
       for (const auto& [a, b] : cands) true_candidates += in.truth[a] == in.truth[b];
       std::string by_key;
       for (const auto& [k, v] : st.pairs_by_key) by_key += fmt::format(" {}={}", k, v);
