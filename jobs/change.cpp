@@ -19,6 +19,37 @@ namespace {
 
 void Begin(crm::Db& db) { db.sql() << (db.mysql() ? "START TRANSACTION" : "BEGIN IMMEDIATE"); }
 void Commit(crm::Db& db) { db.sql() << "COMMIT"; }
+
+// While a plan is applied on MariaDB/MySQL the session runs with autocommit off: a change set's
+// first statement opens its transaction and its COMMIT or ROLLBACK ends it, one round trip less
+// per set than START TRANSACTION (a single-row set is four statements, not five). Every way out
+// of the set loop has committed or rolled back the set it was in, so switching autocommit back
+// on (which would commit an open transaction) finds none. SQLite keeps BEGIN IMMEDIATE, which
+// takes the write lock before the set reads anything.
+class ImplicitTransactions {
+ public:
+  explicit ImplicitTransactions(crm::Db& db) : db_(db), on_(db.mysql()) {
+    if (on_) db_.sql() << "SET autocommit = 0";
+  }
+  ~ImplicitTransactions() {
+    if (!on_) return;
+    try {
+      db_.sql() << "SET autocommit = 1";
+    } catch (const std::exception&) {
+      // The connection is gone: a new one starts with autocommit on.
+    }
+  }
+  ImplicitTransactions(const ImplicitTransactions&) = delete;
+  ImplicitTransactions& operator=(const ImplicitTransactions&) = delete;
+
+  void Begin() {
+    if (!on_) jobs::Begin(db_);
+  }
+
+ private:
+  crm::Db& db_;
+  bool on_;
+};
 void Rollback(crm::Db& db) {
   try {
     db.sql() << "ROLLBACK";
@@ -282,6 +313,10 @@ Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
   }
   int set_no = 0;
   double last_seconds = 0;
+  std::optional<ImplicitTransactions> tx;
+  if (Status st = crm::Guard("switching autocommit off", [&] { tx.emplace(db); }); !st) {
+    return st.error();
+  }
   for (const auto& cs : plan) {
     ++set_no;
     if (stop && stop->load()) {
@@ -308,7 +343,7 @@ Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
     SetOutcome out;
     Status st = Status::Ok();
     try {
-      Begin(db);
+      tx->Begin();
       out = ApplySet(db, tables, run_id, set_no, cs, by_table);
       if (out.applied) {
         Commit(db);

@@ -311,6 +311,30 @@ def read_trace(path):
     return out
 
 
+def transactions(trace):
+    """(first, last) statement numbers of every transaction in a trace. Explicit ones open with
+    START TRANSACTION or BEGIN IMMEDIATE. While the engine applies a plan on MariaDB autocommit is
+    off (`SET autocommit = 0` … `SET autocommit = 1`): a change set's transaction opens with its
+    first statement after the previous COMMIT or ROLLBACK — not counting the job-lock re-check
+    (on the lock's own connection) or a SHOW of the pacer. Each ends with COMMIT or ROLLBACK."""
+    out, begin, implicit = [], None, False
+    for n, s in enumerate(trace, start=1):
+        if s == "SET autocommit = 0":
+            implicit = True
+        elif s == "SET autocommit = 1":
+            implicit = False
+        elif s in ("START TRANSACTION", "BEGIN IMMEDIATE"):
+            begin = n
+        elif s in ("COMMIT", "ROLLBACK"):
+            if begin is not None:
+                out.append((begin, n))
+            begin = None
+        elif (implicit and begin is None and not s.startswith("SHOW ")
+              and "IS_USED_LOCK" not in s):
+            begin = n
+    return out
+
+
 def journal(crm):
     """{run_id: (kind, status, message)} straight from the journal table (none if not created)."""
     if not crm.table_exists("crmh_runs"):
@@ -403,8 +427,9 @@ class Reference:
         test.assertEqual(self.report["status"], "ok")
         self.trace = read_trace(trace_path)
         numbered = list(enumerate(self.trace, start=1))
-        self.begins = [n for n, s in numbered if s in ("START TRANSACTION", "BEGIN IMMEDIATE")]
-        self.commits = [n for n, s in numbered if s == "COMMIT"]
+        txs = transactions(self.trace)
+        self.begins = [b for b, _ in txs]
+        self.commits = [c for _, c in txs]
         self.updates = [n for n, s in numbered
                         if re.match(r'UPDATE [`"](?!crmh_)\w+[`"] SET', s)]
         test.assertFalse([s for s in self.trace if s == "ROLLBACK"], "the reference run rolled back")

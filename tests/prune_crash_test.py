@@ -9,7 +9,8 @@ import json
 import os
 import re
 
-from crash_test import CrashCrm, GENERIC, checksum, clean_env, read_trace, server_checksums, snapshot
+from crash_test import (CrashCrm, GENERIC, checksum, clean_env, read_trace, server_checksums,
+                        snapshot, transactions)
 from proc_util import backends, main, run
 import unittest
 
@@ -149,12 +150,10 @@ class PruneCrashTest(unittest.TestCase):
         self.assertEqual(rep["counts"]["contacts_pruned"], len(expected))
         trace = read_trace(trace_path)
         numbered = list(enumerate(trace, start=1))
-        begins = [n for n, s in numbered if s in ("START TRANSACTION", "BEGIN IMMEDIATE")]
-        commits = [n for n, s in numbered if s == "COMMIT"]
         deletes = [n for n, s in numbered
                    if re.match(r'(UPDATE [`"]contacts[`"] SET|DELETE FROM [`"]contacts[`"])', s)]
         # The engine's change sets are the transactions that touch contacts.
-        sets = [(b, c) for b, c in zip(begins, commits) if any(b < d < c for d in deletes)]
+        sets = [(b, c) for b, c in transactions(trace) if any(b <= d < c for d in deletes)]
         self.assertGreaterEqual(len(sets), 3)
         mid = sets[len(sets) // 2]
         points = sorted({sets[0][0] + 1, mid[0] + 2, mid[1] - 1, mid[1], sets[-1][1] - 1,
