@@ -276,14 +276,14 @@ Score ScorePair(const Model& model, const ComparisonVector& v);
 // With the two records compared: an exact agreement on a field of model.tf weighs
 // log2(m / max(u, share(value))) (TermFrequencies); `tf_bits` says by how much the total moved.
 Score ScorePair(const Model& model, const ComparisonVector& v, const Record& a, const Record& b);
-// What term frequencies take from the average weights of `v` (≤ 0): for each field of model.tf at
-// its top level whose two values are equal (a crossed or nickname match is not),
-// TermFrequencyAdjustment. 0 when model.tf is empty. A u pinned by a config override is left
-// alone (CountTermFrequencies leaves that field out).
 // One field's term-frequency adjustment: min(0, log2(u(exact)) − log2(share)). Never positive:
 // a rare surname agreeing is not counted as more than the average, because it agrees together
 // with the address in a household (conditional independence does not hold there).
 double TermFrequencyAdjustment(double u_exact, float share);
+// What term frequencies take from the average weights of `v` (≤ 0): for each field of model.tf at
+// its top level whose two values are equal (a crossed or nickname match is not),
+// TermFrequencyAdjustment. 0 when model.tf is empty. A u pinned by a config override is left
+// alone (CountTermFrequencies leaves that field out).
 double TermFrequencyBits(const Model& model, const ComparisonVector& v, const Record& a,
                          const Record& b);
 
