@@ -27,6 +27,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 #include <sstream>
 #include <string>
 #include <unordered_map>
@@ -107,10 +108,11 @@ std::string Unescape(const std::string& v) {
   return out;
 }
 
-// With `prepared`, each record is prepared as it is read and its raw form dropped (10M raw
-// records would not fit in memory); `in.raw` stays empty.
-bool LoadGenerated(const std::string& dir, Input& in, std::vector<m::Record>* prepared = nullptr) {
-  m::Normalizer norm;
+// Reads a gen_contacts directory. With `prepared`, the records are normalized while reading (on
+// two threads, batch by batch) and only their prepared form is kept, with `filled` (non-empty
+// fields, for the survivor rule): at 10M contacts the raw field maps alone would need > 10 GiB.
+bool LoadGenerated(const std::string& dir, Input& in, std::vector<m::Record>* prepared = nullptr,
+                   std::vector<size_t>* filled = nullptr) {
   std::ifstream f(dir + "/contacts.tsv"), t(dir + "/truth.tsv");
   if (!f || !t) return false;
   std::unordered_map<std::string, int> person;
@@ -122,6 +124,20 @@ bool LoadGenerated(const std::string& dir, Input& in, std::vector<m::Record>* pr
   static const char* kCols[] = {"first_name", "last_name", "email",    "email2",   "phone",
                                 "mobile",     "company",   "address1", "address2", "city",
                                 "postcode",   "region",    "country",  "birthdate"};
+  m::Normalizer norm[2];
+  std::vector<m::RawRecord> batch;
+  auto flush = [&]() {
+    if (!prepared) return;
+    const size_t base = prepared->size(), half = batch.size() / 2;
+    prepared->resize(base + batch.size());
+    auto work = [&](int w, size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) (*prepared)[base + i] = m::Prepare(norm[w], batch[i]);
+    };
+    std::thread other(work, 1, half, batch.size());
+    work(0, 0, half);
+    other.join();
+    batch.clear();
+  };
   while (std::getline(f, line)) {
     std::vector<std::string> c;
     size_t b = 0;
@@ -138,12 +154,15 @@ bool LoadGenerated(const std::string& dir, Input& in, std::vector<m::Record>* pr
     const auto it = person.find(r.id);
     if (it == person.end()) return false;
     in.truth.push_back(it->second);
+    if (filled) filled->push_back(r.fields.size());
     if (prepared) {
-      prepared->push_back(m::Prepare(norm, r));
+      batch.push_back(std::move(r));
+      if (batch.size() >= 65536) flush();
     } else {
       in.raw.push_back(std::move(r));
     }
   }
+  flush();
   return true;
 }
 
@@ -216,7 +235,7 @@ void Usage() {
       "usage: febrl_eval [--data DIR | --gen GEN_DIR] [--with-ssn] [--datasets 1,2,3,4]\n"
       "                  [--auto P] [--review P] [--threads N]\n"
       "                  [--u-sample N] [--sn-window N] [--max-block N] [--refine-block N] [--no-household-guard] [--no-identifier-guard]\n"
-      "                  [--global-em] [--dump-patterns FILE]\n"
+      "                  [--global-em] [--no-tf] [--no-separation] [--dump-patterns FILE]\n"
       "                  [--sweep] [--model] [--errors N]\n"
       "  defaults: MatchOptions (match/matcher.h), the thresholds frozen in docs/dedup.md\n"
       "  --gen DIR   a bench/gen_contacts output directory instead of FEBRL\n"
@@ -224,6 +243,8 @@ void Usage() {
       "  --model     print the EM-estimated m/u per field level\n"
       "  --blocking-only (with --gen) candidate pairs per key and pair completeness only\n"
       "  --global-em one EM over all candidates instead of the training sessions\n"
+      "  --no-tf     no term-frequency adjustment (every agreement at its field's average u)\n"
+      "  --no-separation  skip scoring every candidate pair again for the separation line (10M)\n"
       "  --dump-patterns FILE  write the distinct comparison vectors of the candidates (with\n"
       "              their true-match and non-match counts) and of the random pairs behind u\n"
       "              (a test fixture for the EM: tests/fixtures/em_*.tsv)\n"
@@ -249,6 +270,7 @@ std::string Describe(const m::Record& r) {
 int main(int argc, char** argv) {
   std::string dir = "/work/shared/datasets/febrl";
   bool with_ssn = false, sweep = false, print_model = false, blocking_only = false;
+  bool separation = true;
   std::string dump_patterns;
   int errors = 0;
   std::string which = "1,2,3,4";
@@ -291,6 +313,10 @@ int main(int argc, char** argv) {
       dump_patterns = next();
     } else if (a == "--global-em") {
       opt.em_sessions = false;
+    } else if (a == "--no-tf") {
+      opt.term_frequencies = false;
+    } else if (a == "--no-separation") {
+      separation = false;
     } else if (a == "--no-identifier-guard") {
       opt.require_identifier = false;
     } else if (a == "--sweep") {
@@ -360,7 +386,13 @@ int main(int argc, char** argv) {
           by_key, prepare_s, blocking_s, PeakRssMib());
       continue;
     }
-    if (!gen_dir.empty() && !LoadGenerated(gen_dir, in)) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const double cpu0 = CpuSeconds();
+    std::vector<m::Record> recs;
+    std::vector<size_t> filled;
+    // A generated CRM is normalized while it is read (its raw rows are not kept: 10M of them would
+    // not fit beside the matcher); so its "prepare" time includes reading the TSV.
+    if (!gen_dir.empty() && !LoadGenerated(gen_dir, in, &recs, &filled)) {
       std::fprintf(stderr, "cannot read %s/contacts.tsv and truth.tsv\n", gen_dir.c_str());
       return 1;
     }
@@ -370,16 +402,14 @@ int main(int argc, char** argv) {
         return 1;
       }
     }
-    const auto t0 = std::chrono::steady_clock::now();
-    const double cpu0 = CpuSeconds();
-    m::Normalizer norm;
-    std::vector<m::Record> recs;
-    recs.reserve(in.raw.size());
-    for (const auto& r : in.raw) recs.push_back(m::Prepare(norm, r));
+    if (gen_dir.empty()) {
+      m::Normalizer norm;
+      recs.reserve(in.raw.size());
+      for (const auto& r : in.raw) recs.push_back(m::Prepare(norm, r));
+      filled.resize(in.raw.size());
+      for (size_t i = 0; i < in.raw.size(); ++i) filled[i] = in.raw[i].fields.size();
+    }
     const double prepare_s = Seconds(t0);
-
-    std::vector<size_t> filled(in.raw.size());
-    for (size_t i = 0; i < in.raw.size(); ++i) filled[i] = in.raw[i].fields.size();
     auto better = [&](uint32_t a, uint32_t b) {
       return filled[a] != filled[b] ? filled[a] > filled[b] : a < b;
     };
@@ -402,6 +432,24 @@ int main(int argc, char** argv) {
     }
     for (const auto& l : res.links) {
       if (l.score.probability < opt.auto_threshold) ++review_pairs;
+    }
+    // Why clusters went to review (BuildClusters' `why`), and how many of them are one person.
+    std::map<std::string, std::pair<long long, long long>> why_count;  // reason → clusters, pure
+    for (const auto& c : res.clusters) {
+      if (c.decision != m::Decision::kReview) continue;
+      std::string reason = c.why.find("split off") != std::string::npos ? "split off"
+                           : c.why.find("scores") != std::string::npos   ? "below auto"
+                           : c.why.find("shares no") != std::string::npos ? "no identifier"
+                           : c.why.find("another birthdate") != std::string::npos
+                               ? "other birthdate"
+                           : c.why.find("another given name") != std::string::npos
+                               ? "other given name"
+                               : "other";
+      bool pure = true;
+      for (uint32_t x : c.members) pure = pure && in.truth[x] == in.truth[c.members[0]];
+      auto& wc = why_count[reason];
+      ++wc.first;
+      wc.second += pure;
     }
     // Pair completeness of blocking: true pairs among the candidates.
     std::vector<std::pair<uint32_t, uint32_t>> cands = m::CandidatePairs(recs, opt, nullptr);
@@ -445,9 +493,9 @@ int main(int argc, char** argv) {
     // candidate pairs (how much room the thresholds have).
     std::vector<double> non_match_p, match_p;
     int separation_shown = 0;
-    for (const auto& [a, b] : cands) {
+    for (const auto& [a, b] : separation ? cands : decltype(cands){}) {
       const auto v = m::Compare(recs[a], recs[b], opt);
-      const double p = m::ScorePair(res.model, v).probability;
+      const double p = m::ScorePair(res.model, v, recs[a], recs[b]).probability;
       const bool same = in.truth[a] == in.truth[b];
       (same ? match_p : non_match_p).push_back(p);
       if (separation_shown < errors && (same ? p < 0.99 : p >= 0.01)) {
@@ -504,6 +552,9 @@ int main(int argc, char** argv) {
         res.links.size(), auto_clusters, auto_links, review_clusters, review_pairs);
     fmt::print("quality (auto only): TP {} FP {} FN {}  precision {:.4f} recall {:.4f} F1 {:.4f}\n",
                q.tp, q.fp, q.fn, q.precision, q.recall, q.f1);
+    std::string whys;
+    for (const auto& [k, v] : why_count) whys += fmt::format(" {}={} ({} one person)", k, v.first, v.second);
+    fmt::print("review clusters by reason:{}\n", whys);
     fmt::print(
         "time: prepare {:.3f}s, blocking {:.3f}s, compare {:.3f}s, EM {:.3f}s, u sample "
         "{:.3f}s, score {:.3f}s, cluster {:.3f}s; FindDuplicates {:.3f}s; prepare + "
@@ -527,8 +578,9 @@ int main(int argc, char** argv) {
             if (c.decision == m::Decision::kAuto) predicted.insert(Key(a, b));
             if (c.decision == m::Decision::kAuto && in.truth[a] != in.truth[b] && shown < errors) {
               ++shown;
-              const auto s = m::ScorePair(res.model, m::Compare(recs[a], recs[b], opt));
-              fmt::print("FP p={:.6f} w={:.2f}\n  {}\n  {}\n", s.probability, s.weight,
+              const auto s = m::ScorePair(res.model, m::Compare(recs[a], recs[b], opt), recs[a],
+                                          recs[b]);
+              fmt::print("FP p={:.6f} w={:.2f} (tf {:+.2f})\n  {}\n  {}\n", s.probability, s.weight, s.tf_bits,
                          Describe(recs[a]), Describe(recs[b]));
             }
           }
@@ -548,7 +600,7 @@ int main(int argc, char** argv) {
             ++shown;
             if (!cand_set.count(Key(g[i], g[j]))) fmt::print("(not a candidate) ");
             const auto v = m::Compare(recs[g[i]], recs[g[j]], opt);
-            const auto s = m::ScorePair(res.model, v);
+            const auto s = m::ScorePair(res.model, v, recs[g[i]], recs[g[j]]);
             std::string lv;
             for (auto l : v.levels) lv += std::to_string(l);
             fmt::print("FN p={:.6f} w={:.2f} levels {}\n  {}\n  {}\n", s.probability, s.weight, lv,

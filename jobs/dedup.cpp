@@ -855,10 +855,25 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
         sessions.push_back({{"name", s.name}, {"pairs", s.pairs}, {"lambda", s.lambda},
                             {"iterations", s.iterations}, {"converged", s.converged}});
       }
+      // Term frequencies (docs/dedup.md §4): per field, how many records hold a value, how many
+      // distinct values, and the share of the most common one (Nguyen, a city's postcode).
+      nlohmann::json tf = nlohmann::json::object();
+      const auto specs = match::ComparedFields(mo);
+      for (const auto& f : res.model.tf.fields) {
+        uint32_t largest = 0;
+        for (const auto& [hash, count] : f.counts) largest = std::max(largest, count);
+        tf[specs.at(f.index).name] = {
+            {"values", f.values},
+            {"distinct", static_cast<long long>(f.counts.size())},
+            {"largest_share", f.values > 0 ? static_cast<double>(largest) /
+                                                 static_cast<double>(f.values)
+                                           : 0.0}};
+      }
       report.details["model"] = {{"estimate", res.model.em_choice},
                                  {"converged", res.model.converged},
                                  {"lambda_candidates", res.model.lambda_candidates},
-                                 {"sessions", sessions}};
+                                 {"sessions", sessions},
+                                 {"term_frequencies", tf}};
     }
     report.counts["links"] = static_cast<long long>(res.links.size());
     report.counts["sweep_seconds"] = std::round(secs * 10) / 10;
@@ -866,6 +881,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     // (at 1M contacts they are most of the memory still held).
     std::vector<match::Record>().swap(records);
     std::vector<match::Link>().swap(res.links);
+    res.model.tf = {};
 
     report.counts["links_over_max_cluster"] = res.cluster_stats.links_over_max_cluster;
     report.counts["review_links_to_auto_clusters"] = res.cluster_stats.review_links_to_auto;

@@ -5,6 +5,7 @@
 // FEBRL benchmark (bench/) feeds CSV rows through exactly the same functions.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -95,8 +96,33 @@ struct EmSessionResult {
   bool converged = false;
 };
 
+// Term frequencies (docs/dedup.md §4, "Term-frequency adjustment"): how many records hold each
+// value of the fields whose values are far from equally common — given name, surname, city,
+// postcode (Nguyen is a third of the Vietnamese contacts; a Vietnamese city has one postcode).
+// An exact agreement on value v then weighs log2(m(exact) / max(u(exact), share(v))) instead of
+// log2(m(exact) / u(exact)): share(v) = records holding v / records holding any value of the
+// field, the chance that another person's record holds the value this one holds. A value more
+// common than average weighs less; a rarer one keeps the average (see TermFrequencyAdjustment).
+// Counted once per run from the records in memory, by the normalized value Compare uses.
+struct TermFrequencies {
+  struct Field {
+    size_t index = 0;      // in ComparisonVector order (first_name, last_name, city, postcode)
+    long long values = 0;  // records with a non-empty value
+    std::vector<std::pair<uint64_t, uint32_t>> counts;  // hash of the value → records, by hash
+  };
+  std::vector<Field> fields;
+  // share(v) of field slot k (`fields[k]`); 0 if the value was not counted (or is empty).
+  float Share(size_t k, std::string_view value) const;
+};
+// The value of field `index` that TermFrequencies counts (and Compare's exact level compares):
+// first_name → Record::first, last_name → last, city, postcode; "" for other fields.
+std::string_view TermValue(const Record& r, size_t index);
+TermFrequencies CountTermFrequencies(const std::vector<Record>& records, const MatchOptions& opt);
+
 struct Model {
   std::vector<FieldModel> fields;
+  // Empty: every agreement weighs its field's average (ScorePair without records).
+  TermFrequencies tf;
   // Prior probability that a pair is a match. After EstimateModel: the share among the
   // candidate pairs. After UseRandomPairU: the share among all n(n−1)/2 pairs (the space u
   // then describes).
@@ -151,6 +177,9 @@ struct MatchOptions {
   int em_max_iterations = 100;
   double em_tolerance = 1e-6;  // stop when no parameter moves by more than this
   ModelOverrides overrides;
+  // Term-frequency-adjusted weights for an exact agreement on given name, surname, city and
+  // postcode (TermFrequencies). false = the field's average u for every value.
+  bool term_frequencies = true;
   // Exact extra fields to compare (mapping `extra`); empty = none.
   std::vector<std::string> extra_fields;
   // Pairs a human rejected (`review reject`), by record id, each as (smaller id, larger id) in
@@ -240,8 +269,23 @@ struct Score {
   double weight = 0.0;               // log2 Bayes factor, summed over fields
   double probability = 0.0;          // posterior with the model's lambda
   std::vector<std::string> matched;  // fields at their top ("exact") level
+  double tf_bits = 0.0;              // of `weight`, what term frequencies took (≤ 0)
 };
+// Without records: every agreement at its field's average weight (no term frequencies).
 Score ScorePair(const Model& model, const ComparisonVector& v);
+// With the two records compared: an exact agreement on a field of model.tf weighs
+// log2(m / max(u, share(value))) (TermFrequencies); `tf_bits` says by how much the total moved.
+Score ScorePair(const Model& model, const ComparisonVector& v, const Record& a, const Record& b);
+// One field's term-frequency adjustment: min(0, log2(u(exact)) − log2(share)). Never positive:
+// a rare surname agreeing is not counted as more than the average, because it agrees together
+// with the address in a household (conditional independence does not hold there).
+double TermFrequencyAdjustment(double u_exact, float share);
+// What term frequencies take from the average weights of `v` (≤ 0): for each field of model.tf at
+// its top level whose two values are equal (a crossed or nickname match is not),
+// TermFrequencyAdjustment. 0 when model.tf is empty. A u pinned by a config override is left
+// alone (CountTermFrequencies leaves that field out).
+double TermFrequencyBits(const Model& model, const ComparisonVector& v, const Record& a,
+                         const Record& b);
 
 struct Link {
   uint32_t a = 0, b = 0;

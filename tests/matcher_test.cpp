@@ -427,6 +427,80 @@ TEST_CASE("matcher: probabilities are clamped and scores add log2(m/u)") {
   CHECK(s.probability == doctest::Approx(odds / (1 + odds)));
 }
 
+TEST_CASE("matcher: a rare shared surname weighs more than a common one (term frequencies)") {
+  // 100 contacts: 40 Nguyens (as in a Vietnamese CRM) and 60 other surnames, two of them
+  // "okonkwo". Two strangers each: same given name, birthdate and postcode.
+  m::MatchOptions opt;
+  std::vector<m::Record> recs;
+  for (int i = 0; i < 40; ++i) {
+    recs.push_back(Person(fmt::format("n{}", i), fmt::format("given{}", i), "nguyen", "", ""));
+  }
+  for (int i = 0; i < 58; ++i) {
+    recs.push_back(Person(fmt::format("o{}", i), fmt::format("other{}", i),
+                          fmt::format("surname{}", i), "", ""));
+  }
+  recs.push_back(Person("r1", "an", "okonkwo", "19800101", "100000"));
+  recs.push_back(Person("r2", "an", "okonkwo", "19800101", "100000"));
+  recs[0] = Person("n0", "an", "nguyen", "19800101", "100000");
+  recs[1] = Person("n1", "an", "nguyen", "19800101", "100000");
+
+  m::Model model = HandModel(opt);
+  model.tf = m::CountTermFrequencies(recs, opt);
+  const auto common_v = m::Compare(recs[0], recs[1], opt);
+  const auto rare_v = m::Compare(recs[98], recs[99], opt);
+  REQUIRE(common_v.levels == rare_v.levels);  // the same comparison vector...
+  const auto common = m::ScorePair(model, common_v, recs[0], recs[1]);
+  const auto rare = m::ScorePair(model, rare_v, recs[98], recs[99]);
+  // ...but "nguyen" is held by 40 % of the contacts, far above the average chance u(exact) that
+  // two strangers' surnames agree (1/30 in this model), so its agreement weighs log2(0.40 / u)
+  // bits less; "okonkwo" (2 %) is rarer than average and keeps the average weight. The given
+  // name "an" (4 of 100) and the postcode (all four that have one) weigh the same for both.
+  const double u_last = model.fields[FieldIndex(opt, "last_name")].u.back();
+  CHECK(rare.weight - common.weight == doctest::Approx(std::log2(0.40 / u_last)));
+  CHECK(rare.probability > common.probability);
+  CHECK(rare.tf_bits - common.tf_bits == doctest::Approx(std::log2(0.40 / u_last)));
+  CHECK(m::TermFrequencyAdjustment(u_last, 0.40f) == doctest::Approx(std::log2(u_last / 0.40)));
+  CHECK(m::TermFrequencyAdjustment(u_last, 0.02f) == 0.0);  // never above the average weight
+  CHECK(model.tf.Share(1, "nguyen") == doctest::Approx(0.40));
+  CHECK(model.tf.Share(1, "okonkwo") == doctest::Approx(0.02));
+  CHECK(model.tf.Share(1, "nobody") == 0.0f);
+  // Without records, or without term frequencies, both weigh the field's average.
+  CHECK(m::ScorePair(model, common_v).weight == m::ScorePair(model, rare_v).weight);
+  m::MatchOptions off = opt;
+  off.term_frequencies = false;
+  CHECK(m::CountTermFrequencies(recs, off).fields.empty());
+
+  SUBCASE("a crossed or nickname agreement is not term-frequency weighted") {
+    m::Record a = Person("x1", "nguyen", "an", "19800101", "100000");  // names swapped
+    const auto v = m::Compare(a, recs[1], opt);
+    CHECK(v.levels[FieldIndex(opt, "last_name")] == 4);  // top level via the crossed comparison
+    const auto s = m::ScorePair(model, v, a, recs[1]);
+    // Only the postcode (the four records that have one share it: 100 %) is weighed by its value.
+    CHECK(s.tf_bits == doctest::Approx(m::TermFrequencyAdjustment(
+                           model.fields[FieldIndex(opt, "postcode")].u.back(), 1.0f)));
+  }
+
+  SUBCASE("FindDuplicates scores each link as ScorePair with the records does") {
+    // Its fast path weighs a pair from per-record shares; the link must carry the same score.
+    auto people = Synthetic(400, 60, 7);
+    for (int i = 0; i < 30; ++i) people[static_cast<size_t>(i) * 7].last = "nguyen";
+    opt.threads = 2;
+    const auto res = m::FindDuplicates(people, opt, SmallerIndexSurvives);
+    REQUIRE_FALSE(res.model.tf.fields.empty());
+    CHECK_FALSE(res.links.empty());
+    int adjusted = 0;
+    for (const auto& l : res.links) {
+      const auto s = m::ScorePair(res.model, m::Compare(people[l.a], people[l.b], opt),
+                                  people[l.a], people[l.b]);
+      CHECK(l.score.probability == s.probability);
+      CHECK(l.score.tf_bits == s.tf_bits);
+      CHECK(l.score.tf_bits <= 0.0);
+      adjusted += l.score.tf_bits < 0;
+    }
+    CHECK(adjusted > 0);
+  }
+}
+
 TEST_CASE("matcher: blocking pairs records that differ only by email case and phone format") {
   m::Normalizer norm;
   std::vector<m::RawRecord> raw;
@@ -435,18 +509,19 @@ TEST_CASE("matcher: blocking pairs records that differ only by email case and ph
                    {{"first_name", "Person" + std::to_string(i)},
                     {"last_name",
                      std::string(1, static_cast<char>('a' + i % 26)) + "zzq" + std::to_string(i)},
-                    {"email", "p" + std::to_string(i) + "@example.com"}}});
+                    {"email", "p" + std::to_string(i) + "@acme-mail.com"}}});
   }
-  // Two pairs, each identical except for the email's case / the phone number's format.
+  // Two pairs, each identical except for the email's case / the phone number's format. (Not
+  // example.com or 555-0100: placeholders are prepared as empty.)
   raw.push_back(
       {"x1",
-       {{"first_name", "Ann"}, {"last_name", "Ortega"}, {"email", "Ann.Ortega@Example.COM"}}});
+       {{"first_name", "Ann"}, {"last_name", "Ortega"}, {"email", "Ann.Ortega@Acme-Mail.COM"}}});
   raw.push_back(
       {"x2",
-       {{"first_name", "Ann"}, {"last_name", "Ortega"}, {"email", "ann.ortega@example.com"}}});
+       {{"first_name", "Ann"}, {"last_name", "Ortega"}, {"email", "ann.ortega@acme-mail.com"}}});
   raw.push_back(
-      {"y1", {{"first_name", "Bo"}, {"last_name", "Lind"}, {"phone", "+1 (415) 555-0100"}}});
-  raw.push_back({"y2", {{"first_name", "Bo"}, {"last_name", "Lind"}, {"phone", "415.555.0100"}}});
+      {"y1", {{"first_name", "Bo"}, {"last_name", "Lind"}, {"phone", "+1 (415) 829-0173"}}});
+  raw.push_back({"y2", {{"first_name", "Bo"}, {"last_name", "Lind"}, {"phone", "415.829.0173"}}});
   std::vector<m::Record> recs;
   for (const auto& r : raw) recs.push_back(m::Prepare(norm, r));
   KeyPairs kp(recs);
