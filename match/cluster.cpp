@@ -488,11 +488,9 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
   // same order, so the probability that admits a link is the one ScorePair then reports.
   const TermFrequencies& tf = r.model.tf;
   std::vector<std::vector<float>> share(tf.fields.size());
-  std::vector<double> u_exact(tf.fields.size());
   std::vector<uint8_t> top_level(tf.fields.size());
   for (size_t k = 0; k < tf.fields.size(); ++k) {
     const size_t f = tf.fields[k].index;
-    u_exact[k] = r.model.fields[f].u.back();
     top_level[k] = static_cast<uint8_t>(r.model.fields[f].u.size() - 1);
     share[k].resize(records.size());
     ParallelChunks(records.size(), opt.threads, [&](size_t b, size_t e) {
@@ -501,14 +499,9 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
   }
   // `level(f)`: the pair's level of field f.
   auto tf_bits = [&](const auto& level, uint32_t a, uint32_t b) {
-    double bits = 0;
-    for (size_t k = 0; k < tf.fields.size(); ++k) {
-      const size_t f = tf.fields[k].index;
-      if (level(f) != top_level[k] || share[k][a] <= 0) continue;
-      if (TermValue(records[a], f) != TermValue(records[b], f)) continue;
-      bits += TermFrequencyAdjustment(u_exact[k], share[k][a]);
-    }
-    return bits;
+    return TermFrequencyBitsOf(
+        r.model, level, [&](size_t k, std::string_view) { return share[k][a]; }, records[a],
+        records[b]);
   };
   auto base_weight = [&](const std::vector<uint8_t>& lv) {
     double w = 0;
@@ -569,7 +562,7 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
       for (size_t i = begin; i < end; ++i) {
         const auto [a, b] = pairs[i];
         const auto& lv = vectors[i].levels;
-        auto level = [&lv](size_t f) { return f < lv.size() ? lv[f] : uint8_t{0}; };
+        auto level = [&lv](size_t f) { return f < lv.size() ? lv[f] : kNoLevel; };
         const double p =
             1.0 / (1.0 + std::exp2(-(prior + (base_weight(lv) + tf_bits(level, a, b)))));
         if (p < opt.review_threshold) continue;

@@ -286,6 +286,29 @@ double TermFrequencyAdjustment(double u_exact, float share);
 // alone (CountTermFrequencies leaves that field out).
 double TermFrequencyBits(const Model& model, const ComparisonVector& v, const Record& a,
                          const Record& b);
+// The same sum for callers that know the pair's levels and record a's shares another way (the
+// scoring loop of FindDuplicates reads each record's share once, not per pair): `level(f)` is
+// the pair's level of field f (kNoLevel: not compared), `share(k, value)` record a's share of
+// tf field slot k. TermFrequencyBits is this with the vector's levels and TermFrequencies::Share.
+inline constexpr uint8_t kNoLevel = 0xff;
+template <class LevelOf, class ShareOf>
+double TermFrequencyBitsOf(const Model& model, const LevelOf& level, const ShareOf& share,
+                           const Record& a, const Record& b) {
+  double bits = 0;
+  for (size_t k = 0; k < model.tf.fields.size(); ++k) {
+    const size_t f = model.tf.fields[k].index;
+    if (f >= model.fields.size()) continue;
+    const std::vector<double>& u = model.fields[f].u;
+    const uint8_t lv = level(f);
+    if (lv == kNoLevel || lv != u.size() - 1) continue;
+    const std::string_view va = TermValue(a, f);
+    if (va.empty() || va != TermValue(b, f)) continue;
+    const float s = share(k, va);
+    if (s <= 0) continue;
+    bits += TermFrequencyAdjustment(u.back(), s);
+  }
+  return bits;
+}
 
 struct Link {
   uint32_t a = 0, b = 0;

@@ -421,20 +421,9 @@ double TermFrequencyAdjustment(double u_exact, float share) {
 
 double TermFrequencyBits(const Model& model, const ComparisonVector& v, const Record& a,
                          const Record& b) {
-  double bits = 0;
-  for (size_t k = 0; k < model.tf.fields.size(); ++k) {
-    const size_t f = model.tf.fields[k].index;
-    if (f >= model.fields.size() || f >= v.levels.size()) continue;
-    const FieldModel& fm = model.fields[f];
-    const size_t top = fm.u.size() - 1;
-    if (v.levels[f] != top) continue;
-    const std::string_view va = TermValue(a, f);
-    if (va.empty() || va != TermValue(b, f)) continue;
-    const float share = model.tf.Share(k, va);
-    if (share <= 0) continue;
-    bits += TermFrequencyAdjustment(fm.u[top], share);
-  }
-  return bits;
+  return TermFrequencyBitsOf(
+      model, [&v](size_t f) { return f < v.levels.size() ? v.levels[f] : kNoLevel; },
+      [&model](size_t k, std::string_view value) { return model.tf.Share(k, value); }, a, b);
 }
 
 Score ScorePair(const Model& model, const ComparisonVector& v, const Record& a, const Record& b) {
