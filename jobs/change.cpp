@@ -50,6 +50,7 @@ class ImplicitTransactions {
   crm::Db& db_;
   bool on_;
 };
+
 void Rollback(crm::Db& db) {
   try {
     db.sql() << "ROLLBACK";
