@@ -281,7 +281,7 @@ def checksums(server, db):
     return {r[0].split(".")[-1]: r[1] for r in rows}
 
 
-def run_crmh(server, args, binary, db, tmp):
+def run_crmh(server, args, binary, connections, db, tmp):
     cfg = os.path.join(tmp, "bench.yaml")
     with open(cfg, "w") as f:
         f.write(f"""instance_id: bench
@@ -299,7 +299,7 @@ jobs:
       action: archive
       notice_days: 0
       criteria: {{opted_out: true}}
-""")
+""" + (f"      connections: {connections}\n" if connections > 1 else ""))
     env = dict(os.environ, CRM_HYGIENE_CONFIG=cfg)
 
     phases = {}
@@ -342,9 +342,11 @@ jobs:
             "prune_run_s": round(prune_s, 2), "contacts_pruned": rep["counts"]["contacts_pruned"],
             "rows_changed": rep["counts"]["rows_changed"],
             "change_sets": rep["counts"]["change_sets_applied"],
+            "apply_s": rep.get("details", {}).get("apply_seconds"),
+            "lock_retries": rep["counts"].get("lock_retries", 0),
             "archived": archived, "live_contacts_after": live,
             "restore_s": round(restore_s, 2), "restore_exact": after_restore == before,
-            "binary": binary, "phases": phases}
+            "binary": binary, "connections": connections, "phases": phases}
 
 
 def run_pt(server, args, db):
@@ -400,6 +402,9 @@ def main():
     ap.add_argument("--dir")
     ap.add_argument("--out")
     ap.add_argument("--only", choices=["crmh", "pt"])
+    ap.add_argument("--connections", type=int, action="append",
+                    help="the prune job's options.connections; repeat to run each binary with "
+                         "each (default 1, written only when > 1)")
     args = ap.parse_args()
     if args.only != "crmh" and not shutil.which("pt-archiver"):
         raise SystemExit("pt-archiver not found: apt-get install percona-toolkit")
@@ -417,12 +422,13 @@ def main():
         for r in range(args.rounds):
             rnd = {"round": r + 1, "crm_hygiene": []}
             if args.only != "pt":
-                order = args.binary if r % 2 == 0 else list(reversed(args.binary))
-                for b in order:
+                variants = [(b, c) for b in args.binary for c in (args.connections or [1])]
+                order = variants if r % 2 == 0 else list(reversed(variants))
+                for b, conn in order:
                     t0 = time.monotonic()
                     load(server, "bench_crmh", paths)
                     load_s = round(time.monotonic() - t0, 1)
-                    run = run_crmh(server, args, b, "bench_crmh", tmp)
+                    run = run_crmh(server, args, b, conn, "bench_crmh", tmp)
                     run["load_s"] = load_s
                     rnd["crm_hygiene"].append(run)
             if args.only != "crmh":
@@ -433,7 +439,7 @@ def main():
                         run["prune_run_s"] / rnd["pt_archiver"]["total_s"], 2)
             rounds.append(rnd)
             print(json.dumps(rnd), file=sys.stderr, flush=True)
-        if len(rounds) == 1 and len(rounds[0]["crm_hygiene"]) <= 1:
+        if len(rounds) == 1 and len(rounds[0]["crm_hygiene"]) <= 1 and not args.connections:
             # One binary, one round: the flat layout of the earlier results.
             rnd = rounds[0]
             if rnd["crm_hygiene"]:

@@ -187,6 +187,8 @@ struct PruneOptions {
   // throttle_check. SQLite ignores the two limits.
   double sleep = 0;
   double sleep_coef = 0;
+  // Change sets applied at once, each on its own connection (MariaDB/MySQL; SQLite: 1).
+  int connections = 1;
   std::chrono::seconds max_runtime{0};
   std::optional<long long> max_threads_running;
   std::optional<std::chrono::seconds> max_replica_lag;

@@ -582,6 +582,7 @@ void ParsePrunePacing(MapReader& o, const std::string& name, PruneOptions& p) {
   };
   number("sleep", p.sleep);
   number("sleep_coef", p.sleep_coef);
+  p.connections = static_cast<int>(o.Int("connections", p.connections, 1, 8));
   p.max_runtime = o.Duration("max_runtime", p.max_runtime);
   if (o.Has("max_threads_running")) {
     p.max_threads_running = o.Int("max_threads_running", 0, 0, 100000);

@@ -4,7 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
+#include <mutex>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include "core/text.h"
@@ -26,17 +29,45 @@ void Commit(crm::Db& db) { db.sql() << "COMMIT"; }
 // of the set loop has committed or rolled back the set it was in, so switching autocommit back
 // on (which would commit an open transaction) finds none. SQLite keeps BEGIN IMMEDIATE, which
 // takes the write lock before the set reads anything.
+//
+// The session also runs READ COMMITTED: every row a set changes is read with a locking read
+// (FOR UPDATE: the latest committed version, locked until COMMIT) in any isolation level, but
+// REPEATABLE READ also keeps the locks of every row a statement only scanned (the optimizer scans
+// a small child table rather than look up a hundred ids) and of the gaps between them — which
+// blocks reps editing the neighbouring rows, and a set on another connection (deadlocks). Not
+// when the server writes a statement-based binlog: it refuses READ COMMITTED writes there.
 class ImplicitTransactions {
  public:
   explicit ImplicitTransactions(crm::Db& db) : db_(db), on_(db.mysql()) {
-    if (on_) db_.sql() << "SET autocommit = 0";
+    if (!on_) return;
+    std::string isolation, format;
+    int log_bin = 0;
+    try {
+      db_.sql() << "SELECT @@SESSION.tx_isolation, @@GLOBAL.log_bin, @@SESSION.binlog_format",
+          soci::into(isolation), soci::into(log_bin), soci::into(format);
+    } catch (const soci::soci_error&) {  // MySQL 8 names it transaction_isolation
+      db_.sql() << "SELECT @@SESSION.transaction_isolation, @@GLOBAL.log_bin, "
+                   "@@SESSION.binlog_format",
+          soci::into(isolation), soci::into(log_bin), soci::into(format);
+    }
+    if (isolation != "READ-COMMITTED" && !(log_bin != 0 && format == "STATEMENT")) {
+      db_.sql() << "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
+      for (char& c : isolation) {
+        if (c == '-') c = ' ';
+      }
+      restore_isolation_ = isolation;
+    }
+    db_.sql() << "SET autocommit = 0";
   }
   ~ImplicitTransactions() {
     if (!on_) return;
     try {
+      if (!restore_isolation_.empty()) {
+        db_.sql() << "SET SESSION TRANSACTION ISOLATION LEVEL " + restore_isolation_;
+      }
       db_.sql() << "SET autocommit = 1";
     } catch (const std::exception&) {
-      // The connection is gone: a new one starts with autocommit on.
+      // The connection is gone: a new one starts with the server's defaults.
     }
   }
   ImplicitTransactions(const ImplicitTransactions&) = delete;
@@ -49,6 +80,7 @@ class ImplicitTransactions {
  private:
   crm::Db& db_;
   bool on_;
+  std::string restore_isolation_;  // "REPEATABLE READ": the session's level before the plan
 };
 
 void Rollback(crm::Db& db) {
@@ -296,94 +328,198 @@ Status CheckLimits(crm::Db& db, const std::vector<ChangeSet>& plan, const Limits
   return Status::Ok();
 }
 
-Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
-                             const std::vector<ChangeSet>& plan, crm::JobLock* lock,
-                             const std::atomic<bool>* stop, const ApplyHooks& hooks) {
-  ApplyStats stats;
-  // Every table's shadow and archive (DDL, so before the first transaction) and statement texts.
-  Tables tables;
+namespace {
+
+// Every table's shadow and archive (DDL, so before the first transaction), its statement texts
+// and this session's plan tables.
+Status OpenTables(crm::Db& db, Tables& tables, const std::vector<ChangeSet>& plan) {
   std::set<std::string> archives;
   for (const auto& cs : plan) {
     for (const auto& op : cs.ops) {
       auto t = GetTable(db, tables, op.table, op.id_column, /*ensure=*/true);
       if (!t) return t.error();
       if (op.kind == OpKind::kArchive && archives.insert(op.table).second) {
-        if (Status st = crm::EnsureArchive(db, op.table); !st) return st.error();
+        if (Status st = crm::EnsureArchive(db, op.table); !st) return st;
       }
     }
   }
-  int set_no = 0;
-  double last_seconds = 0;
-  std::optional<ImplicitTransactions> tx;
-  if (Status st = crm::Guard("switching autocommit off", [&] { tx.emplace(db); }); !st) {
-    return st.error();
-  }
-  for (const auto& cs : plan) {
-    ++set_no;
-    if (stop && stop->load()) {
-      spdlog::info("[{}] stop requested: ending at a change-set boundary ({} of {} applied)",
-                   run_id, stats.sets_applied, plan.size());
-      stats.stopped = true;
-      stats.stop_reason = "stop";
-      break;
+  return Status::Ok();
+}
+
+// InnoDB's answer when two transactions wait for each other, or one waited too long: the set is
+// rolled back and may simply be tried again.
+bool LockConflict(std::string_view message) {
+  return message.find("Deadlock found") != std::string_view::npos ||
+         message.find("Lock wait timeout exceeded") != std::string_view::npos;
+}
+
+}  // namespace
+
+Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
+                             const std::vector<ChangeSet>& plan, crm::JobLock* lock,
+                             const std::atomic<bool>* stop, const ApplyOptions& options) {
+  // One session per connection, each with its own tables (the plan tables are per session).
+  std::vector<crm::Db*> sessions{&db};
+  std::vector<std::unique_ptr<crm::Db>> extra;
+  if (db.mysql() && options.connections > 1 && options.open_db && plan.size() > 1) {
+    const size_t n = std::min(static_cast<size_t>(options.connections), plan.size());
+    while (sessions.size() < n) {
+      auto s = options.open_db();
+      if (!s) return s.error();
+      extra.push_back(std::move(*s));
+      sessions.push_back(extra.back().get());
     }
-    if (hooks.before_set) {
-      if (auto why = hooks.before_set(set_no, last_seconds)) {
-        spdlog::info("[{}] {}: ending at a change-set boundary ({} of {} applied)", run_id, *why,
-                     stats.sets_applied, plan.size());
-        stats.stop_reason = *why;
-        stats.stopped = *why == "stop";
+  }
+  std::vector<Tables> tables(sessions.size());
+  for (size_t w = 0; w < sessions.size(); ++w) {
+    if (Status st = OpenTables(*sessions[w], tables[w], plan); !st) return st.error();
+  }
+
+  // Each session takes the sets of its own contiguous share of the plan, in order. Sets next to
+  // each other in the plan hold neighbouring keys (a prune's contacts, their children and
+  // notices in key order), and a statement that reads a range of keys reads one past its end:
+  // two neighbours in flight at once would wait for each other. Shares meet only at their edges.
+  // What the sessions share: each one's next set, the counts, the first error.
+  std::mutex mu;
+  std::vector<size_t> next(sessions.size()), end(sessions.size());
+  for (size_t w = 0; w < sessions.size(); ++w) {
+    next[w] = plan.size() * w / sessions.size();
+    end[w] = plan.size() * (w + 1) / sessions.size();
+  }
+  bool ended = false;
+  std::optional<Error> failure;
+  ApplyStats stats;
+  stats.connections = static_cast<int>(sessions.size());
+  auto fail = [&](const Error& e) {
+    std::lock_guard<std::mutex> g(mu);
+    if (!failure) failure = e;
+    ended = true;
+  };
+
+  auto work = [&](size_t w) {
+    crm::Db& wdb = *sessions[w];
+    Tables& wtables = tables[w];
+    std::optional<ImplicitTransactions> tx;
+    if (Status st = crm::Guard("switching autocommit off", [&] { tx.emplace(wdb); }); !st) {
+      fail(st.error());
+      return;
+    }
+    double last_seconds = 0;
+    for (;;) {
+      size_t k = 0;
+      {
+        std::lock_guard<std::mutex> g(mu);
+        if (ended) return;
+        if (stop && stop->load()) {
+          spdlog::info("[{}] stop requested: ending at a change-set boundary ({} of {} applied)",
+                       run_id, stats.sets_applied, plan.size());
+          stats.stopped = true;
+          stats.stop_reason = "stop";
+          ended = true;
+          return;
+        }
+        if (next[w] >= end[w]) return;
+        k = next[w]++;
+        if (options.before_set) {
+          std::optional<std::string> why;
+          Status st = crm::Guard("pacing before a change set", [&] {
+            why = options.before_set(wdb, static_cast<int>(k + 1), last_seconds);
+          });
+          if (!st) {
+            if (!failure) failure = st.error();
+            ended = true;
+            return;
+          }
+          if (why) {
+            spdlog::info("[{}] {}: ending at a change-set boundary ({} of {} applied)", run_id,
+                         *why, stats.sets_applied, plan.size());
+            stats.stop_reason = *why;
+            stats.stopped = *why == "stop";
+            ended = true;
+            return;
+          }
+        }
+      }
+      const ChangeSet& cs = plan[k];
+      const int set_no = static_cast<int>(k + 1);
+      const auto set_start = std::chrono::steady_clock::now();
+      if (lock) {
+        if (Status st = lock->Check(); !st) {
+          fail(st.error());
+          return;
+        }
+      }
+      std::map<std::string, long long> by_table;
+      SetOutcome out;
+      Status st = Status::Ok();
+      long long retries = 0;
+      for (int attempt = 1;; ++attempt) {
+        by_table.clear();
+        st = Status::Ok();
+        try {
+          tx->Begin();
+          out = ApplySet(wdb, wtables, run_id, set_no, cs, by_table);
+          if (out.applied) {
+            Commit(wdb);
+          } else {
+            Rollback(wdb);
+          }
+        } catch (const Error& e) {
+          Rollback(wdb);
+          st = e;
+        } catch (const std::exception& e) {
+          Rollback(wdb);
+          st = crm::Guard(fmt::format("change set {} ({})", set_no, cs.label),
+                          [&] { throw std::runtime_error(e.what()); });
+        }
+        if (!st && attempt < kLockAttempts && LockConflict(st.error().message)) {
+          ++retries;
+          spdlog::info("[{}] change set {} rolled back by a lock conflict, trying again: {}",
+                       run_id, set_no, TruncateUtf8(st.error().message, 200));
+          continue;
+        }
         break;
       }
-    }
-    const auto set_start = std::chrono::steady_clock::now();
-    if (lock) {
-      if (Status st = lock->Check(); !st) return st.error();
-    }
-    std::map<std::string, long long> by_table;
-    SetOutcome out;
-    Status st = Status::Ok();
-    try {
-      tx->Begin();
-      out = ApplySet(db, tables, run_id, set_no, cs, by_table);
-      if (out.applied) {
-        Commit(db);
-      } else {
-        Rollback(db);
+      std::lock_guard<std::mutex> g(mu);
+      stats.lock_retries += retries;
+      if (!st) {
+        if (!failure) failure = st.error();
+        ended = true;
+        return;
       }
-    } catch (const Error& e) {
-      Rollback(db);
-      st = e;
-    } catch (const std::exception& e) {
-      Rollback(db);
-      st = crm::Guard(fmt::format("change set {} ({})", set_no, cs.label),
-                      [&] { throw std::runtime_error(e.what()); });
+      last_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - set_start).count();
+      if (!out.skipped.empty()) {
+        ++stats.skipped[out.skipped];
+        spdlog::info("[{}] change set {} skipped: {} ({})", run_id, set_no, out.skipped, cs.label);
+      } else if (out.applied) {
+        ++stats.sets_applied;
+        stats.rows_changed += out.rows;
+        for (const auto& [t, n] : by_table) stats.rows_by_table[t] += n;
+      } else {
+        ++stats.changed_since_plan;
+        spdlog::info("[{}] change set {} skipped: a row changed since the plan ({})", run_id,
+                     set_no, cs.label);
+      }
     }
-    if (!st) return st.error();
-    last_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - set_start).count();
-    if (!out.skipped.empty()) {
-      ++stats.skipped[out.skipped];
-      spdlog::info("[{}] change set {} skipped: {} ({})", run_id, set_no, out.skipped, cs.label);
-    } else if (out.applied) {
-      ++stats.sets_applied;
-      stats.rows_changed += out.rows;
-      for (const auto& [t, n] : by_table) stats.rows_by_table[t] += n;
-    } else {
-      ++stats.changed_since_plan;
-      spdlog::info("[{}] change set {} skipped: a row changed since the plan ({})", run_id, set_no,
-                   cs.label);
-    }
+  };
+
+  std::vector<std::thread> threads;
+  for (size_t w = 1; w < sessions.size(); ++w) {
+    threads.emplace_back([&, w] { work(w); });
   }
+  work(0);
+  for (auto& t : threads) t.join();
+  if (failure) return *failure;
   return stats;
 }
 
 Status ApplyGuarded(RunContext& ctx, const std::vector<ChangeSet>& plan, RunReport& report) {
-  return ApplyGuarded(ctx, plan, report, ApplyHooks{});
+  return ApplyGuarded(ctx, plan, report, ApplyOptions{});
 }
 
 Status ApplyGuarded(RunContext& ctx, const std::vector<ChangeSet>& plan, RunReport& report,
-                    const ApplyHooks& hooks) {
+                    const ApplyOptions& options) {
   if (Status st = CheckLimits(ctx.db, plan, {ctx.job.max_rows, ctx.job.max_fraction}); !st) {
     return st;
   }
@@ -396,12 +532,18 @@ Status ApplyGuarded(RunContext& ctx, const std::vector<ChangeSet>& plan, RunRepo
     if (!dump) return dump.error();
     report.details["dump"] = *dump;
   }
-  auto stats = ApplyPlan(ctx.db, ctx.run_id, plan, ctx.lock, ctx.stop_requested, hooks);
+  const auto start = std::chrono::steady_clock::now();
+  auto stats = ApplyPlan(ctx.db, ctx.run_id, plan, ctx.lock, ctx.stop_requested, options);
   if (!stats) return stats.error();
+  report.details["apply_seconds"] =
+      std::round(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() *
+                 100) / 100;
   if (!stats->stop_reason.empty() && stats->stop_reason != "stop") {
     report.counts["stopped"] = stats->stop_reason;
   }
   if (!stats->skipped.empty()) report.counts["sets_skipped"] = stats->skipped;
+  if (stats->lock_retries > 0) report.counts["lock_retries"] = stats->lock_retries;
+  if (stats->connections > 1) report.counts["connections"] = stats->connections;
   report.counts["change_sets_applied"] = stats->sets_applied;
   report.counts["rows_changed"] = stats->rows_changed;
   report.counts["changed_since_plan"] = stats->changed_since_plan;

@@ -76,22 +76,41 @@ struct ApplyStats {
   bool stopped = false;  // a stop request ended the run at a set boundary; the rest is unplanned
   std::string stop_reason;  // why the run ended early: "stop" (SIGTERM) or the hook's reason
   std::map<std::string, long long> skipped;  // sets skipped by a precheck, by reason
+  long long lock_retries = 0;  // sets rolled back by a deadlock / lock wait timeout, tried again
+  int connections = 1;         // sessions that applied sets
 };
 
-// Pacing between sets (prune's pt-archiver-like options). `before_set` runs before each set
-// outside any transaction (set_no from 1; last_set_seconds: how long the previous set took, 0
-// before the first); returning a reason ends the run there (ApplyStats::stop_reason), not an
-// error: what was committed stays.
-struct ApplyHooks {
-  std::function<std::optional<std::string>(int set_no, double last_set_seconds)> before_set;
+// How a plan is applied beyond the defaults.
+//
+// `before_set` (prune's pt-archiver-like pacing) runs before each set outside any transaction,
+// on the session that will apply the set (set_no from 1; last_set_seconds: how long that
+// session's previous set took, 0 before its first); returning a reason ends the run there
+// (ApplyStats::stop_reason), not an error: what was committed stays. Calls never overlap: while
+// one session pauses in it, the others start no new set.
+//
+// `connections` > 1 (MariaDB/MySQL only; SQLite has one writer and ignores it) applies that many
+// sets at once, each on its own session from `open_db`, each in its own transaction exactly as
+// alone. Each session applies its own contiguous share of the plan, in order (neighbouring sets
+// hold neighbouring keys, and would wait for each other); sets commit out of order, so they must
+// not depend on one another: a row two sets both plan is changed by the first to lock it, and
+// the other finds it changed (changed_since_plan), as it would one after the other.
+struct ApplyOptions {
+  std::function<std::optional<std::string>(crm::Db& db, int set_no, double last_set_seconds)>
+      before_set;
+  int connections = 1;
+  crm::DbFactory open_db;
 };
 
 // Applies the plan set by set; returns what happened. An Error means the set in progress was
-// rolled back and the run stops (earlier sets stay committed, each with its ledger).
+// rolled back and the run stops (earlier sets stay committed, each with its ledger; with several
+// connections, sets already begun on the others finish first).
 // `lock` is re-checked before each set; `stop` (SIGTERM) ends the run at a set boundary.
+// A set that meets a deadlock or a lock wait timeout (another session, e.g. a rep's, holding its
+// rows) is rolled back and tried again, up to kLockAttempts times (ApplyStats::lock_retries).
+inline constexpr int kLockAttempts = 3;
 Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
                              const std::vector<ChangeSet>& plan, crm::JobLock* lock,
-                             const std::atomic<bool>* stop, const ApplyHooks& hooks = {});
+                             const std::atomic<bool>* stop, const ApplyOptions& options = {});
 
 struct RunContext;
 struct RunReport;
@@ -99,9 +118,9 @@ struct RunReport;
 // What every destructive job's Apply does: check the limits, take the verified dump if the job
 // asks for one (`dump: true`), apply the plan, and report the counts.
 Status ApplyGuarded(RunContext& ctx, const std::vector<ChangeSet>& plan, RunReport& report);
-// The same with pacing hooks; also reports `stopped` (the hook's reason) and `sets_skipped`.
+// The same with options; also reports `stopped` (the hook's reason) and `sets_skipped`.
 Status ApplyGuarded(RunContext& ctx, const std::vector<ChangeSet>& plan, RunReport& report,
-                    const ApplyHooks& hooks);
+                    const ApplyOptions& options);
 
 // Counts per table and a sample of before → after, for reports and dry runs.
 nlohmann::json DescribePlan(const std::vector<ChangeSet>& plan, size_t sample = 10);

@@ -149,7 +149,7 @@ RunReport ExecuteRun(const RunRequest& req, const crm::DbFactory& open_db) {
   }
 
   RunContext ctx{**db, live, job, clock, rep.run_id, req.dry_run, lock->get(),
-                 req.stop_requested, req.review_now};
+                 req.stop_requested, req.review_now, open_db};
   // Kinds return errors as values; an exception that still escapes (std::bad_alloc while
   // matching a huge table, say) ends the run as `failed` with a journal row, not an abort.
   // Every committed change set is whole, so failing between sets leaves nothing half-applied.

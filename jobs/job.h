@@ -30,6 +30,9 @@ struct RunContext {
   crm::JobLock* lock = nullptr;                   // re-check before each destructive batch
   const std::atomic<bool>* stop_requested = nullptr;  // reach a batch boundary and return
   std::optional<long long> review_now;  // dedup: merge only this approved review item
+  // More sessions to the same database, for a job that applies on several connections at once
+  // (prune's `connections`); empty: the job uses `db` alone.
+  crm::DbFactory open_db;
 };
 
 // What a run reports (`run --json`, the journal's counts column).

@@ -967,9 +967,13 @@ Status PruneJob::Apply(RunContext& ctx, RunReport& report) {
 
   if (Status st = crm::OpenCheckpoint(db, job.name, ctx.run_id, now); !st) return st;
   Pacer pacer(ctx);
-  ApplyHooks hooks;
-  hooks.before_set = [&pacer](int set_no, double last) { return pacer.BeforeSet(set_no, last); };
-  Status applied = ApplyGuarded(ctx, plan_, report, hooks);
+  ApplyOptions options;
+  options.before_set = [&pacer](crm::Db& d, int set_no, double last) {
+    return pacer.BeforeSet(d, set_no, last);
+  };
+  options.connections = job.prune.connections;
+  options.open_db = ctx.open_db;
+  Status applied = ApplyGuarded(ctx, plan_, report, options);
   pacer.Report(report);
   {
     // A stop by max_runtime leaves work for the next run; a failure after some sets leaves the
@@ -1015,7 +1019,8 @@ Status PruneJob::Record(RunContext&, RunReport&) { return Status::Ok(); }
 
 PruneJob::Pacer::Pacer(RunContext& ctx) : ctx_(ctx), start_(ctx.clock.Now()) {}
 
-std::optional<std::string> PruneJob::Pacer::BeforeSet(int set_no, double last_set_seconds) {
+std::optional<std::string> PruneJob::Pacer::BeforeSet(crm::Db& db, int set_no,
+                                                      double last_set_seconds) {
   const PruneOptions& p = ctx_.job.prune;
   if (set_no > 1) {
     const double pause = p.sleep + p.sleep_coef * last_set_seconds;
@@ -1030,7 +1035,7 @@ std::optional<std::string> PruneJob::Pacer::BeforeSet(int set_no, double last_se
   for (;;) {
     if (over_time()) return std::string("max_runtime");
     if (ctx_.stop_requested && ctx_.stop_requested->load()) return std::string("stop");
-    auto why = Throttle();
+    auto why = Throttle(db);
     if (!why) return std::nullopt;
     ++throttled_[*why];
     ctx_.clock.SleepFor(std::chrono::duration_cast<std::chrono::milliseconds>(p.throttle_check));
@@ -1039,9 +1044,8 @@ std::optional<std::string> PruneJob::Pacer::BeforeSet(int set_no, double last_se
 }
 
 // The limits, read from the server (MariaDB/MySQL only): the reason to wait, if any.
-std::optional<std::string> PruneJob::Pacer::Throttle() {
+std::optional<std::string> PruneJob::Pacer::Throttle(crm::Db& db) {
   const PruneOptions& p = ctx_.job.prune;
-  crm::Db& db = ctx_.db;
   if (!db.mysql()) return std::nullopt;
   if (p.max_threads_running) {
     std::string name, value;

@@ -76,11 +76,12 @@ class PruneJob final : public JobKind {
   class Pacer {
    public:
     explicit Pacer(RunContext& ctx);
-    std::optional<std::string> BeforeSet(int set_no, double last_set_seconds);
+    // `db`: the session about to apply the set (the server limits are read on it).
+    std::optional<std::string> BeforeSet(crm::Db& db, int set_no, double last_set_seconds);
     void Report(RunReport& report) const;
 
    private:
-    std::optional<std::string> Throttle();
+    std::optional<std::string> Throttle(crm::Db& db);
     RunContext& ctx_;
     SysSeconds start_;
     double slept_ = 0, throttled_seconds_ = 0;

@@ -3,6 +3,8 @@
 #include "jobs/change.h"
 
 #include <doctest/doctest.h>
+
+#include <algorithm>
 #include <fmt/format.h>
 #include <soci/soci.h>
 
@@ -643,6 +645,7 @@ TEST_CASE("engine: a single-row change set is four statements on MariaDB (five o
         if (q.rfind("BEGIN", 0) == 0) k = "START";
         if (q == "SET autocommit = 0") k = "autocommit off";
         if (q == "SET autocommit = 1") k = "autocommit on";
+        if (q.rfind("SET SESSION TRANSACTION ISOLATION LEVEL ", 0) == 0) k = "isolation";
         out.push_back(k);
       }
       return out;
@@ -661,7 +664,16 @@ TEST_CASE("engine: a single-row change set is four statements on MariaDB (five o
     if (b == Backend::kMysql) two.push_back("autocommit off");
     two.insert(two.end(), one.begin(), one.end());
     two.insert(two.end(), one.begin(), one.end());
-    if (b == Backend::kMysql) two.push_back("autocommit on");
+    if (b == Backend::kMysql) {
+      // The session's own isolation level back (the test server's default, REPEATABLE READ).
+      two.push_back("isolation");
+      two.push_back("autocommit on");
+      // READ COMMITTED while the plan was applied: set once, before the first set.
+      CHECK(std::find(log.begin(), log.begin() + static_cast<long>(first),
+                      "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED") !=
+            log.begin() + static_cast<long>(first));
+      CHECK(log[log.size() - 2] == "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+    }
     CHECK(kinds(first) == two);
     // Each ledger row carries its row's text as the run left it (the test's own quoting, not
     // the product's RowTextExpr): what restore compares the live row with.
@@ -685,6 +697,72 @@ TEST_CASE("engine: a single-row change set is four statements on MariaDB (five o
       ++first;
     }
     CHECK(log.size() - first == 10);  // per set: BEGIN, check, put back, ledger, COMMIT
+    CHECK(f.Checksums() == before);
+  }
+}
+
+TEST_CASE("engine: two connections apply sets at once, a row two sets plan is changed once, restore is exact") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b);
+    auto before = f.Checksums();
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(crm::Migrate(**db).ok());
+    auto cols = *crm::OrderedColumns(**db, "contacts");
+    // Sixteen sets: set i (from 0) changes contact i+1 and contact 30 + i % 8, which set i+8 —
+    // in the other connection's half of the plan, applied at about the same time — also plans.
+    // Whichever locks the shared row first changes it; the other finds it changed.
+    std::vector<jobs::ChangeSet> plan;
+    for (int i = 0; i < 16; ++i) {
+      jobs::ChangeSet cs;
+      cs.label = fmt::format("set {}", i + 1);
+      for (int id : {i + 1, 30 + i % 8}) {
+        const std::string sid = std::to_string(id);
+        cs.ops.push_back({jobs::OpKind::kUpdate,
+                          "contacts",
+                          "id",
+                          sid,
+                          {{"city", fmt::format("Set {}", i + 1)}},
+                          **crm::LiveRowText(**db, cols, {"contacts", "id", sid}, false)});
+      }
+      plan.push_back(cs);
+    }
+    int opened = 0;
+    jobs::ApplyOptions options;
+    options.connections = 2;
+    options.open_db = [&]() {
+      ++opened;
+      return crm::Open(f.cfg.database, f.cfg.state);
+    };
+    auto stats = jobs::ApplyPlan(**db, "run-two", plan, nullptr, nullptr, options);
+    REQUIRE_MESSAGE(stats.ok(), (stats.ok() ? "" : stats.error().message));
+    CHECK(opened == (b == Backend::kMysql ? 1 : 0));  // SQLite has one writer
+    CHECK(stats->sets_applied == 8);
+    CHECK(stats->changed_since_plan == 8);
+    CHECK(stats->rows_changed == 16);
+    // Every applied set left both its rows as it planned them, with one ledger row each.
+    auto s = f.t.Session();
+    soci::rowset<soci::row> rs = s->prepare << "SELECT l.row_id, c.city FROM crmh_ledger l JOIN "
+                                               "contacts c ON c.id = l.row_id WHERE l.run_id = "
+                                               "'run-two' ORDER BY l.set_no";
+    std::map<std::string, std::string> city;
+    for (const auto& r : rs) {
+      CHECK(city.emplace(crm::CellText(r, 0), crm::CellText(r, 1)).second);  // once per row
+    }
+    CHECK(city.size() == 16);
+    for (int j = 0; j < 8; ++j) {
+      const std::string shared = city[std::to_string(30 + j)];
+      CAPTURE(shared);
+      // The shared row's set is j+1 or j+9 (sets named from 1); the winner's own row (contact
+      // j+1 or j+9) carries the same name, the loser's is untouched.
+      const bool first = shared == fmt::format("Set {}", j + 1);
+      CHECK((first || shared == fmt::format("Set {}", j + 9)));
+      CHECK(city[std::to_string(first ? j + 1 : j + 9)] == shared);
+      CHECK(city.count(std::to_string(first ? j + 9 : j + 1)) == 0);
+    }
+    auto restored = jobs::RestoreRun(**db, "run-two", {});
+    REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+    CHECK(restored->rows_restored == 16);
     CHECK(f.Checksums() == before);
   }
 }

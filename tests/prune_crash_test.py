@@ -23,6 +23,7 @@ JOB = """jobs:
     max_fraction: 0
     options:
       action: {action}
+      connections: {connections}
       notice_days: 0
       criteria: {{opted_out: true, bounced: {{column: email_bounced}}}}
       protect:
@@ -39,10 +40,10 @@ QUALIFYING = """SELECT id FROM contacts c WHERE deleted = 0 AND (email_opt_out =
   AND NOT EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.id AND t.deleted = 0 AND t.tag = 'keep')"""
 
 
-def fresh(test, backend, action):
+def fresh(test, backend, action, connections=1):
     crm = CrashCrm(backend, 300, profile=GENERIC)
     test.addCleanup(crm.cleanup)
-    path = crm.config(JOB.format(action=action))
+    path = crm.config(JOB.format(action=action, connections=connections))
     first = json.loads(run("run", "prune", "--json", config=path, env=clean_env(), check=0).stdout)
     test.assertEqual(first["status"], "ok", first)
     test.assertEqual(first["counts"]["contacts_due"], 0)  # no notice, no prune
@@ -82,11 +83,11 @@ class PruneCrashTest(unittest.TestCase):
             with self.subTest(backend=backend):
                 crm = CrashCrm(backend, 120, profile=GENERIC)
                 self.addCleanup(crm.cleanup)
-                path = crm.config(JOB.format(action="soft_delete"))
+                path = crm.config(JOB.format(action="soft_delete", connections=1))
                 base = checksum(snapshot(crm))
                 p = run("check", config=path, check=0)
                 self.assertIn("prune     job prune: options match the schema", p.stdout)
-                bad = crm.config(JOB.format(action="delete").replace(
+                bad = crm.config(JOB.format(action="delete", connections=1).replace(
                     "{column: legal_hold}", "{column: legal_flag}"), name="bad.yaml")
                 p = run("check", config=bad)
                 self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
@@ -138,9 +139,18 @@ class PruneCrashTest(unittest.TestCase):
                 with self.subTest(backend=backend, action=action):
                     self.sweep(backend, action)
 
-    def sweep(self, backend, action):
+    def test_kill_9_with_two_connections(self):
+        """Two sets in flight at once, committing in either order: a kill leaves whole sets, each
+        with its backup, notices and checkpoint step; the next run prunes exactly the rest."""
+        if "mysql" not in backends():
+            self.skipTest("several connections apply at once on MariaDB only")
+        for action in ("delete", "archive"):
+            with self.subTest(action=action):
+                self.sweep("mysql", action, connections=2)
+
+    def sweep(self, backend, action, connections=1):
         # The reference: a traced, uncrashed prune.
-        ref, ref_path = fresh(self, backend, action)
+        ref, ref_path = fresh(self, backend, action, connections)
         expected = {r[0] for r in ref.sql(QUALIFYING)}
         self.assertGreaterEqual(len(expected), 9, "too little work for a multi-batch crash test")
         trace_path = os.path.join(ref.dir, "prune.trace")
@@ -148,19 +158,33 @@ class PruneCrashTest(unittest.TestCase):
                              env=clean_env(CRM_HYGIENE_SQL_TRACE=trace_path), check=0).stdout)
         self.assertEqual(rep["status"], "ok", rep)
         self.assertEqual(rep["counts"]["contacts_pruned"], len(expected))
-        trace = read_trace(trace_path)
-        numbered = list(enumerate(trace, start=1))
-        deletes = [n for n, s in numbered
-                   if re.match(r'(UPDATE [`"]contacts[`"] SET|DELETE FROM [`"]contacts[`"])', s)]
-        # The engine's change sets are the transactions that touch contacts.
-        sets = [(b, c) for b, c in transactions(trace) if any(b <= d < c for d in deletes)]
-        self.assertGreaterEqual(len(sets), 3)
-        mid = sets[len(sets) // 2]
-        points = sorted({sets[0][0] + 1, mid[0] + 2, mid[1] - 1, mid[1], sets[-1][1] - 1,
-                         sets[1][1]})
+        # The plan's sets: the due contacts in key order, batch_size (3) at a time.
+        ordered = sorted(expected, key=int)
+        planned_sets = [set(ordered[i:i + 3]) for i in range(0, len(ordered), 3)]
+        if connections == 1:
+            trace = read_trace(trace_path)
+            numbered = list(enumerate(trace, start=1))
+            deletes = [n for n, s in numbered
+                       if re.match(r'(UPDATE [`"]contacts[`"] SET|DELETE FROM [`"]contacts[`"])', s)]
+            # The engine's change sets are the transactions that touch contacts.
+            sets = [(b, c) for b, c in transactions(trace) if any(b <= d < c for d in deletes)]
+            self.assertGreaterEqual(len(sets), 3)
+            mid = sets[len(sets) // 2]
+            points = sorted({sets[0][0] + 1, mid[0] + 2, mid[1] - 1, mid[1], sets[-1][1] - 1,
+                             sets[1][1]})
+        else:
+            # Two sessions' statements interleave (the numbers count both): crash points spread
+            # over the apply phase, from the first session's autocommit off to the last one's on.
+            with open(trace_path) as f:
+                lines = [line.rstrip("\n").partition("\t") for line in f]
+            off = [int(n) for n, _, q in lines if q == "SET autocommit = 0"]
+            on = [int(n) for n, _, q in lines if q == "SET autocommit = 1"]
+            self.assertEqual(len(off), 2, "the run did not use two connections")
+            first, last = min(off), max(on)
+            points = [first + (last - first) * k // 6 for k in range(1, 6)]
         for n in points:
             with self.subTest(crash_after_stmt=n):
-                crm, path = fresh(self, backend, action)
+                crm, path = fresh(self, backend, action, connections)
                 base = snapshot(crm)
                 base_server = server_checksums(crm)
                 pre_deleted = {r[0] for r in crm.sql("SELECT id FROM contacts WHERE deleted = 1")}
@@ -178,7 +202,8 @@ class PruneCrashTest(unittest.TestCase):
                 ledger = {r[0] for r in crm.sql(
                     "SELECT row_id FROM crmh_ledger WHERE table_name = 'contacts' AND run_id = '"
                     + crashed[0] + "'")}
-                self.assertEqual(len(ledger) % 3, 0, "a partial batch")
+                committed = [c for c in planned_sets if c <= ledger]
+                self.assertEqual(set().union(*committed), ledger, "a partial batch")
                 self.assertEqual(gone(crm, action, base, pre_deleted), ledger)
                 # Each committed batch closed its contacts' notices `pruned` and advanced the
                 # run's checkpoint in its own transaction: exact after the kill.
@@ -187,7 +212,7 @@ class PruneCrashTest(unittest.TestCase):
                 self.assertEqual(closed, {c: ("pruned", crashed[0]) for c in ledger})
                 cp = crm.sql("SELECT status, sets_done, items_done FROM crmh_checkpoints WHERE "
                              "run_id = '" + crashed[0] + "'")
-                self.assertEqual(cp, [["running", str(len(ledger) // 3), str(len(ledger))]])
+                self.assertEqual(cp, [["running", str(len(committed)), str(len(ledger))]])
                 if action == "archive":
                     self.assertEqual({r[0] for r in crm.sql("SELECT id FROM crmh_ar_contacts")},
                                      ledger)

@@ -768,6 +768,44 @@ TEST_CASE("prune pacing: max_runtime stops after N sets, the next run resumes fr
   }
 }
 
+TEST_CASE("prune: two connections prune exactly what one does, checkpoint and notices exact, restore exact") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    PruneCrm f(b);
+    auto before = f.Checksums();
+    f.Job().batch_size = 1;
+    f.Job().prune.connections = 2;  // MariaDB: two sets at a time; SQLite: one writer
+    f.Job().prune.action = "archive";
+    REQUIRE(f.Run("prune").status == "ok");
+    f.clock.Advance(days(15));
+    auto run = f.Run("prune");
+    REQUIRE_MESSAGE(run.status == "ok", run.message);
+    CHECK(run.counts["change_sets_applied"].get<long long>() == 6);
+    CHECK(run.counts["contacts_pruned"].get<long long>() == 6);
+    CHECK(run.counts["changed_since_plan"].get<long long>() == 0);
+    CHECK(run.counts.value("connections", 1) == (b == Backend::kMysql ? 2 : 1));
+    const std::set<std::string> pruned{"1", "7", "8", "10", "11", "13"};
+    CHECK(Ids(f.t, "SELECT row_id FROM crmh_ledger WHERE table_name = 'contacts' AND run_id = '" +
+                       run.run_id + "'") == pruned);
+    CHECK(Ids(f.t, "SELECT CAST(id AS CHAR) FROM crmh_ar_contacts") == pruned);
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM contacts WHERE id IN (1, 7, 8, 10, 11, 13)") == 0);
+    CHECK(Count(f.t, "SELECT COUNT(*) FROM activities WHERE parent_type = 'Contacts' AND parent_id "
+                     "IN (1, 7, 8, 10, 11, 13)") == 0);
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(db.ok());
+    auto cp = crm::ReadCheckpoint(**db, run.run_id);
+    REQUIRE(cp.ok());
+    REQUIRE(cp->has_value());
+    CHECK((*cp)->status == "done");
+    CHECK((*cp)->sets_done == 6);
+    CHECK((*cp)->items_done == 6);
+    for (const auto& [id, st] : f.NoticeStatus()) CHECK(st == (pruned.count(id) ? "pruned" : "open"));
+    auto restored = jobs::RestoreRun(**db, run.run_id, {});
+    REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+    CHECK(f.Checksums() == before);
+  }
+}
+
 TEST_CASE("prune pacing: a Threads_running limit throttles (MariaDB) and is reported, SQLite "
           "ignores it") {
   for (Backend b : test::Backends()) {
