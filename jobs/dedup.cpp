@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <set>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "core/text.h"
 #include "crm/ledger.h"
 #include "jobs/audit.h"
+#include "jobs/dedup_cache.h"
 #include "match/matcher.h"
 
 namespace crmh::jobs {
@@ -695,10 +697,40 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     const int threads = std::max(1, opt.threads);
     std::vector<std::unique_ptr<match::Normalizer>> norms;
     for (int t = 0; t < threads; ++t) norms.push_back(std::make_unique<match::Normalizer>(nopt));
+
+    // --- the sweep cache (jobs/dedup_cache.h, docs/dedup.md §9): the last sweep's prepared
+    // records, reused for contacts whose id and raw values are unchanged. Anything wrong with it
+    // means a full sweep, never a failed run.
+    std::string cache_path, fingerprint;
+    std::optional<SweepCache> cache;
+    std::vector<RawHash> raw_hashes;  // per record read, for the next cache
+    nlohmann::json cache_report = {{"enabled", opt.sweep_cache}, {"used", false}};
+    if (opt.sweep_cache) {
+      const auto t0 = std::chrono::steady_clock::now();
+      cache_path = SweepCachePath(ctx.cfg.state.directory, ctx.job.name);
+      std::string inputs;
+      for (const auto& slot : slots.match) inputs += slot.name + " = " + slot.expr + "\n";
+      fingerprint = SweepCacheFingerprint(nopt, inputs);
+      auto loaded = SweepCache::Load(cache_path, fingerprint);
+      if (loaded) {
+        cache = std::move(*loaded);
+        cache_report["used"] = true;
+        cache_report["cached_records"] = static_cast<long long>(cache->size());
+      } else {
+        cache_report["why_not"] = loaded.error().message;
+        spdlog::info("[{}] dedup: preparing every contact, the sweep cache {} is not used: {}",
+                     ctx.run_id, cache_path, loaded.error().message);
+      }
+      cache_report["load_seconds"] =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      raw_hashes.reserve(static_cast<size_t>(total));
+    }
+    std::atomic<long long> reused{0};
     // A pipeline: while the workers normalize one page (each thread its own Normalizer: ICU
     // objects are not shared), this thread reads the next. Pages are appended in key order.
     struct Pending {
       std::vector<match::RawRecord> raw;
+      std::vector<RawHash> hashes;  // parallel to raw when the cache is used
       std::vector<match::Record> prepared;
       std::vector<std::thread> pool;
       ~Pending() { Join(); }
@@ -707,18 +739,29 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
         pool.clear();
       }
     } pending;
-    auto start_normalizing = [&](std::vector<match::RawRecord>&& raw) {
+    auto start_normalizing = [&](std::vector<match::RawRecord>&& raw, std::vector<RawHash>&& hashes) {
       pending.raw = std::move(raw);
+      pending.hashes = std::move(hashes);
       pending.prepared.assign(pending.raw.size(), match::Record());
       const size_t n = pending.raw.size();
       const size_t chunk = (n + threads - 1) / threads;
+      const SweepCache* c = cache ? &*cache : nullptr;
       for (int t = 0; t < threads; ++t) {
         const size_t from = t * chunk, to = std::min(n, from + chunk);
         if (from >= to) break;
-        pending.pool.emplace_back([&pending, &norms, t, from, to] {
+        pending.pool.emplace_back([&pending, &norms, &reused, c, t, from, to] {
+          long long hits = 0;
           for (size_t i = from; i < to; ++i) {
+            if (c) {
+              if (auto r = c->Find(pending.raw[i].id, pending.hashes[i])) {
+                pending.prepared[i] = std::move(*r);
+                ++hits;
+                continue;
+              }
+            }
             pending.prepared[i] = match::Prepare(*norms[t], pending.raw[i]);
           }
+          reused += hits;
         });
       }
     };
@@ -733,6 +776,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     long long rows_read = 0;
     for (;;) {
       std::vector<match::RawRecord> raw;
+      std::vector<RawHash> hashes;
       Status st = crm::Guard("reading contacts", [&] {
         std::string sql = fmt::format(
             "SELECT CAST(c.{id} AS CHAR){list} FROM {t} c WHERE {act}{after} ORDER BY c.{id} "
@@ -759,6 +803,10 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
             for (int a : slots.activity) active = std::max(active, std::string_view(values[base + a]));
             if (active.empty() && slots.updated >= 0) active = values[base + slots.updated];
             meta.Add(rr.id, HashValues(values, slots.match.size()), filled, created, active);
+            if (opt.sweep_cache) {
+              hashes.push_back(HashRawValues(values, slots.match.size()));
+              raw_hashes.push_back(hashes.back());
+            }
             raw.push_back(std::move(rr));
           }
         };
@@ -777,7 +825,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       last = raw.back().id;
       rows_read += static_cast<long long>(raw.size());
       const bool last_page = static_cast<int>(raw.size()) < opt.page_size;
-      start_normalizing(std::move(raw));
+      start_normalizing(std::move(raw), std::move(hashes));
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       double rate = secs > 0 ? static_cast<double>(rows_read) / secs : 0;
       spdlog::info("[{}] dedup: read {} of {} contacts ({:.0f}/s, ETA {:.0f}s for reading)",
@@ -791,6 +839,13 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       }
     }
     finish_normalizing();
+    cache.reset();  // its bytes are not needed for matching
+    cache_report["records_reused"] = reused.load();
+    cache_report["records_prepared"] = static_cast<long long>(records.size()) - reused.load();
+    if (opt.sweep_cache) {
+      spdlog::info("[{}] dedup: {} contact(s) prepared, {} reused from the sweep cache", ctx.run_id,
+                   static_cast<long long>(records.size()) - reused.load(), reused.load());
+    }
 
     report.details["read_prepare_seconds"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -827,6 +882,23 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     };
     match::MatchResult res = match::FindDuplicates(records, mo, better);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (opt.sweep_cache) {
+      // The sweep succeeded: its records are the next sweep's cache. A dry run writes it too —
+      // it is derived data outside the CRM and the state tables.
+      const auto t0 = std::chrono::steady_clock::now();
+      Status written = WriteSweepCache(cache_path, fingerprint, records, raw_hashes);
+      cache_report["written"] = written.ok();
+      if (!written) {
+        cache_report["write_error"] = written.error().message;
+        spdlog::warn("[{}] dedup: the sweep cache was not written (the next sweep prepares every "
+                     "contact): {}",
+                     ctx.run_id, written.error().message);
+      }
+      cache_report["write_seconds"] =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::vector<RawHash>().swap(raw_hashes);
+    }
+    report.details["sweep_cache"] = cache_report;
     spdlog::info("[{}] dedup: {} contacts, {} candidate pairs (reduction {:.5f}), {} links, {} "
                  "clusters in {:.1f}s",
                  ctx.run_id, records.size(), res.stats.candidate_pairs, res.stats.reduction_ratio,

@@ -45,6 +45,11 @@ struct Record {
   std::map<std::string, std::string> extra;  // exact-compared extra fields
 };
 
+// The version of what Prepare (and the Normalizer under it) makes of a RawRecord. Bump it with
+// any change that can alter a prepared Record: saved records (the dedup sweep cache,
+// jobs/dedup_cache.h) are reused only under the same version.
+inline constexpr int kPrepareVersion = 1;
+
 // Thread safety: Prepare uses `n` (not thread-safe); every other function here is a pure
 // function of its arguments and safe to call concurrently.
 Record Prepare(Normalizer& n, const RawRecord& raw);
