@@ -15,9 +15,10 @@ Steps (each prints its numbers and they are collected in DIR/results-N.json):
           truth.tsv; review-band size
           (a first sweep: the job's sweep cache in DIR/state-N is removed before it)
   repeat  the same sweep again (warm server and page cache; the sweep cache from `dedup` is used)
-  change  edits ~1.2 % of the contacts, once (a second `change` finds nothing left to do):
-          id % 200 = 1 a new email, id % 200 = 2 the surname re-typed in capitals, id % 1000 = 3
-          soft-deleted, id % 1000 = 7 copied to a new contact (id + 10,000,000: a duplicate)
+  change  edits ~1.2 % of the contacts (round R = --change-round, 1..99; each round once):
+          id % 200 = R a new email, id % 200 = 100 + R the surname re-typed in capitals,
+          id % 1000 = 500 + R soft-deleted, id % 1000 = 700 + R copied to a new contact
+          (id + R × 10,000,000: a duplicate)
   changed the sweep after `change`, with the sweep cache of the sweep before it
   full    the same sweep with the sweep cache removed first; its clusters are compared with
           `changed`'s (they must be identical: the cache is a pure optimization)
@@ -210,6 +211,7 @@ def main():
     ap.add_argument("--buffer-pool", default="256M")
     ap.add_argument("--steps", default="gen,load,dedup,repeat,ratios")
     ap.add_argument("--keep-server", action="store_true")
+    ap.add_argument("--change-round", type=int, default=1)
     ap.add_argument("--drop", action="store_true", help="drop the database and data files at the end")
     a = ap.parse_args()
     steps = a.steps.split(",")
@@ -284,9 +286,11 @@ def main():
                 res["counts"] = j.get("counts", {})
                 res["status"] = j.get("status")
                 details = j.get("details", {})
-                for k in ("sweep_cache", "read_prepare_seconds", "match_seconds", "peak_rss_mib"):
+                for k in ("sweep_cache", "read_prepare_seconds", "match_seconds"):
                     if k in details:
                         res[k] = details[k]
+                if "peak_rss_mib" in details:  # per stage; res["peak_rss_mib"] is the process's
+                    res["peak_rss_mib_by_stage"] = details["peak_rss_mib"]
             except (ValueError, OSError):
                 res["stderr_tail"] = open(out + ".err", errors="replace").read()[-1500:]
             return res, out
@@ -304,13 +308,15 @@ def main():
             cols = ("first_name, last_name, email, email2, phone, mobile, company, address1, address2, "
                     "city, postcode, region, country, birthdate, status, owner_id, created_by, "
                     "modified_by, created_at, updated_at, last_contacted_at, email_opt_out, do_not_call")
-            server.sql(f"UPDATE contacts SET email = CONCAT('chg.', email) WHERE id % 200 = 1 AND "
-                       f"email IS NOT NULL AND email NOT LIKE 'chg.%';\n"
-                       f"UPDATE contacts SET last_name = UPPER(last_name) WHERE id % 200 = 2;\n"
-                       f"UPDATE contacts SET deleted = 1 WHERE id % 1000 = 3;\n"
-                       f"INSERT IGNORE INTO contacts (id, {cols}) SELECT id + 10000000, {cols} "
-                       f"FROM contacts WHERE id % 1000 = 7 AND id < 10000000;", db)
+            r = a.change_round
+            server.sql(f"UPDATE contacts SET email = CONCAT('chg{r}.', email) WHERE id % 200 = {r} "
+                       f"AND email IS NOT NULL AND email NOT LIKE 'chg{r}.%';\n"
+                       f"UPDATE contacts SET last_name = UPPER(last_name) WHERE id % 200 = {100 + r};\n"
+                       f"UPDATE contacts SET deleted = 1 WHERE id % 1000 = {500 + r};\n"
+                       f"INSERT IGNORE INTO contacts (id, {cols}) SELECT id + {r * 10000000}, {cols} "
+                       f"FROM contacts WHERE id % 1000 = {700 + r} AND id < 10000000;", db)
             say("change_seconds", round(time.monotonic() - t, 1))
+            say("change_round", r)
         if "changed" in steps:
             res, out = sweep("changed")
             say("dedup_changed", res)

@@ -704,6 +704,8 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     std::string cache_path, fingerprint;
     std::optional<SweepCache> cache;
     std::vector<RawHash> raw_hashes;  // per record read, for the next cache
+    std::vector<uint32_t> position_of;  // per record read: its position in the cache file, or kNotCached
+    uint64_t old_generation = 0;
     nlohmann::json cache_report = {{"enabled", opt.sweep_cache}, {"used", false}};
     if (opt.sweep_cache) {
       const auto t0 = std::chrono::steady_clock::now();
@@ -714,6 +716,8 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       auto loaded = SweepCache::Load(cache_path, fingerprint);
       if (loaded) {
         cache = std::move(*loaded);
+        old_generation = cache->generation();
+        position_of.reserve(static_cast<size_t>(total));
         cache_report["used"] = true;
         cache_report["cached_records"] = static_cast<long long>(cache->size());
       } else {
@@ -732,6 +736,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       std::vector<match::RawRecord> raw;
       std::vector<RawHash> hashes;  // parallel to raw when the cache is used
       std::vector<match::Record> prepared;
+      std::vector<uint32_t> positions;  // in the cache file, or kNotCached
       std::vector<std::thread> pool;
       ~Pending() { Join(); }
       void Join() {
@@ -743,6 +748,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       pending.raw = std::move(raw);
       pending.hashes = std::move(hashes);
       pending.prepared.assign(pending.raw.size(), match::Record());
+      pending.positions.assign(pending.raw.size(), kNotCached);
       const size_t n = pending.raw.size();
       const size_t chunk = (n + threads - 1) / threads;
       const SweepCache* c = cache ? &*cache : nullptr;
@@ -753,7 +759,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
           long long hits = 0;
           for (size_t i = from; i < to; ++i) {
             if (c) {
-              if (auto r = c->Find(pending.raw[i].id, pending.hashes[i])) {
+              if (auto r = c->Find(pending.raw[i].id, pending.hashes[i], &pending.positions[i])) {
                 pending.prepared[i] = std::move(*r);
                 ++hits;
                 continue;
@@ -768,6 +774,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     auto finish_normalizing = [&] {
       pending.Join();
       for (auto& r : pending.prepared) records.push_back(std::move(r));
+      if (cache) position_of.insert(position_of.end(), pending.positions.begin(), pending.positions.end());
       pending.prepared.clear();
       pending.raw.clear();
     };
@@ -846,6 +853,27 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       spdlog::info("[{}] dedup: {} contact(s) prepared, {} reused from the sweep cache", ctx.run_id,
                    static_cast<long long>(records.size()) - reused.load(), reused.load());
     }
+    // The records are final once read: they are the next sweep's cache (its comparison vectors
+    // follow after compare). Written before matching, whose peak memory is the sweep's. A dry
+    // run writes it too — it is derived data outside the CRM and the state tables.
+    uint64_t new_generation = 0;
+    if (opt.sweep_cache) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const uint64_t generation = NewSweepGeneration();
+      Status written = WriteSweepCache(cache_path, fingerprint, generation, records, raw_hashes);
+      cache_report["written"] = written.ok();
+      if (written) {
+        new_generation = generation;
+      } else {
+        cache_report["write_error"] = written.error().message;
+        spdlog::warn("[{}] dedup: the sweep cache was not written (the next sweep prepares every "
+                     "contact): {}",
+                     ctx.run_id, written.error().message);
+      }
+      cache_report["write_seconds"] =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::vector<RawHash>().swap(raw_hashes);
+    }
 
     report.details["read_prepare_seconds"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -880,23 +908,43 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       if (x.size() != y.size()) return x.size() < y.size();  // numeric ids as text
       return x < y;
     };
-    match::MatchResult res = match::FindDuplicates(records, mo, better);
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (opt.sweep_cache) {
-      // The sweep succeeded: its records are the next sweep's cache. A dry run writes it too —
-      // it is derived data outside the CRM and the state tables.
+    // Comparison vectors of candidate pairs between two reused records come from the last
+    // sweep's pairs file; every other pair is compared. Blocking still runs over all records.
+    match::CompareHooks hooks;
+    const std::string pairs_path = PairsPath(cache_path);
+    const size_t nf = match::ComparedFields(mo).size();
+    hooks.known = [&](const match::CompareHooks::Pairs& pairs, std::vector<uint64_t>& packed) {
+      if (position_of.empty()) return;
       const auto t0 = std::chrono::steady_clock::now();
-      Status written = WriteSweepCache(cache_path, fingerprint, records, raw_hashes);
-      cache_report["written"] = written.ok();
+      PairsFill fill = FillFromPairsCache(pairs_path, old_generation, nf, position_of, pairs, packed);
+      cache_report["pairs_reused"] = fill.reused;
+      if (!fill.why_not.empty()) {
+        cache_report["pairs_why_not"] = fill.why_not;
+        spdlog::info("[{}] dedup: comparison vectors from the sweep cache: {}", ctx.run_id, fill.why_not);
+      }
+      cache_report["pairs_read_seconds"] =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    hooks.compared = [&](const match::CompareHooks::Pairs& pairs, const std::vector<uint64_t>& packed) {
+      if (new_generation == 0) return;
+      const auto t0 = std::chrono::steady_clock::now();
+      Status written = WritePairsCache(pairs_path, new_generation, nf, pairs, packed);
+      cache_report["pairs_written"] = written.ok();
       if (!written) {
-        cache_report["write_error"] = written.error().message;
-        spdlog::warn("[{}] dedup: the sweep cache was not written (the next sweep prepares every "
-                     "contact): {}",
+        cache_report["pairs_write_error"] = written.error().message;
+        spdlog::warn("[{}] dedup: the sweep cache's comparison vectors were not written: {}",
                      ctx.run_id, written.error().message);
       }
-      cache_report["write_seconds"] =
+      cache_report["pairs_write_seconds"] =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::vector<RawHash>().swap(raw_hashes);
+    };
+    match::MatchResult res =
+        match::FindDuplicates(records, mo, better, opt.sweep_cache ? &hooks : nullptr);
+    std::vector<uint32_t>().swap(position_of);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (cache_report.contains("pairs_reused")) {
+      cache_report["pairs_compared"] =
+          res.stats.candidate_pairs - cache_report["pairs_reused"].get<long long>();
     }
     report.details["sweep_cache"] = cache_report;
     spdlog::info("[{}] dedup: {} contacts, {} candidate pairs (reduction {:.5f}), {} links, {} "

@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <random>
 
 #include "core/time_util.h"
 
@@ -20,7 +22,9 @@ namespace fs = std::filesystem;
 
 constexpr char kMagic[8] = {'C', 'R', 'M', 'H', 'S', 'W', 'C', '\n'};
 constexpr char kTrailer[4] = {'E', 'N', 'D', '\n'};
-constexpr uint32_t kFormat = 1;
+constexpr char kPairsMagic[8] = {'C', 'R', 'M', 'H', 'S', 'W', 'P', '\n'};
+constexpr uint32_t kFormat = 2;
+constexpr size_t kPairsBlock = 65536;  // entries (16 bytes each) per checksummed block
 
 __extension__ typedef unsigned __int128 U128;
 
@@ -199,13 +203,23 @@ std::string SweepCacheFingerprint(const match::NormalizeOptions& opt, std::strin
                                kFormat, match::kPrepareVersion, match::LibraryVersions(), opt.default_region,
                                opt.email_provider_rules ? 1 : 0);
   fp.append(inputs);
-  fp += "\nprobes:";
+  fp += fmt::format("\ncompare={}\nprobes:", match::kCompareVersion);
   match::Normalizer n(opt);
+  std::vector<match::Record> prepared;
   for (const auto& raw : Probes()) {
+    prepared.push_back(match::Prepare(n, raw));
     std::string enc;
-    PutRecord(enc, match::Prepare(n, raw));
+    PutRecord(enc, prepared.back());
     fp += ' ';
     fp += ShortHash(enc);
+  }
+  fp += "\ncompared:";
+  const match::MatchOptions mo;
+  for (size_t a = 0; a < prepared.size(); ++a) {
+    for (size_t b = a; b < prepared.size(); ++b) {
+      fp += ' ';
+      for (uint8_t l : match::Compare(prepared[a], prepared[b], mo).levels) fp += static_cast<char>('0' + l);
+    }
   }
   return fp;
 }
@@ -252,12 +266,13 @@ Result<SweepCache> SweepCache::Load(const std::string& path, const std::string& 
   const std::string_view fb = in.Bytes(4);
   if (in.ok) std::memcpy(&format, fb.data(), 4);
   if (!in.ok || format != kFormat) return Error::Failed(fmt::format("format {} is not {}", format, kFormat));
+  c.generation_ = in.U64();
   if (in.Str() != fingerprint) {
     return Error::Failed("fingerprint mismatch (the matcher, ICU, the mapping or the normalizer "
                          "options changed)");
   }
   const uint64_t entries = in.U64();
-  if (!in.ok || entries > body.size()) return Error::Failed("malformed header");
+  if (!in.ok || entries > body.size() || entries >= kNotCached) return Error::Failed("malformed header");
   c.index_.reserve(entries);
   for (uint64_t i = 0; i < entries; ++i) {
     const size_t start = in.at;
@@ -265,18 +280,20 @@ Result<SweepCache> SweepCache::Load(const std::string& path, const std::string& 
     Reader e{in.Bytes(len)};
     const std::string_view id = e.Str();
     if (!in.ok || !e.ok) return Error::Failed(fmt::format("malformed entry {}", i));
-    c.index_.emplace_back(Fnv1a64(id), start);
+    c.index_.push_back({Fnv1a64(id), start, static_cast<uint32_t>(i)});
   }
   if (in.at != body.size()) return Error::Failed("trailing bytes after the entries");
   std::sort(c.index_.begin(), c.index_.end());
   return c;
 }
 
-std::optional<match::Record> SweepCache::Find(std::string_view id, const RawHash& hash) const {
-  const uint64_t key = Fnv1a64(id);
-  auto it = std::lower_bound(index_.begin(), index_.end(), std::make_pair(key, uint64_t{0}));
-  for (; it != index_.end() && it->first == key; ++it) {
-    Reader in{bytes_, it->second};
+std::optional<match::Record> SweepCache::Find(std::string_view id, const RawHash& hash,
+                                              uint32_t* position) const {
+  Entry probe;
+  probe.key = Fnv1a64(id);
+  auto it = std::lower_bound(index_.begin(), index_.end(), probe);
+  for (; it != index_.end() && it->key == probe.key; ++it) {
+    Reader in{bytes_, it->offset};
     Reader e{in.Bytes(in.Varint())};
     if (e.Str() != id) continue;
     const std::string_view h = e.Bytes(16);
@@ -288,13 +305,20 @@ std::optional<match::Record> SweepCache::Find(std::string_view id, const RawHash
     match::Record r;
     r.id = id;
     if (!GetRecord(e, r) || e.at != e.b.size()) return std::nullopt;
+    if (position) *position = it->position;
     return r;
   }
   return std::nullopt;
 }
 
+uint64_t NewSweepGeneration() {
+  std::random_device rd;
+  return (static_cast<uint64_t>(rd()) << 32 | rd()) ^
+         static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+}
+
 Status WriteSweepCache(const std::string& path, const std::string& fingerprint,
-                       const std::vector<match::Record>& records,
+                       uint64_t generation, const std::vector<match::Record>& records,
                        const std::vector<RawHash>& hashes) {
   if (hashes.size() != records.size()) return Error::Failed("sweep cache: hashes do not match records");
   const fs::path final_path(path);
@@ -315,6 +339,7 @@ Status WriteSweepCache(const std::string& path, const std::string& fingerprint,
   };
   buf.append(kMagic, sizeof kMagic);
   buf.append(reinterpret_cast<const char*>(&kFormat), 4);
+  PutU64(buf, generation);
   PutStr(buf, fingerprint);
   PutU64(buf, records.size());
   std::string entry;
@@ -346,6 +371,158 @@ Status WriteSweepCache(const std::string& path, const std::string& fingerprint,
     return Error::Failed(fmt::format("cannot rename {} to {}: {}", tmp, path, why));
   }
   return Status::Ok();
+}
+
+}  // namespace crmh::jobs
+
+namespace crmh::jobs {
+namespace {
+// Temp file + rename; `fill(write)` writes the body through write(bytes) → false on error.
+template <class Fill>
+Status WriteAtomically(const std::string& path, Fill fill) {
+  const fs::path final_path(path);
+  std::error_code ec;
+  fs::create_directories(final_path.parent_path(), ec);
+  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(tmp.c_str(), "wb"), &std::fclose);
+  if (!f) return Error::Failed(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+  bool failed = false;
+  fill([&](std::string_view b) {
+    if (!failed && !b.empty() && std::fwrite(b.data(), 1, b.size(), f.get()) != b.size()) failed = true;
+    return !failed;
+  });
+  const int closed = std::fclose(f.release());
+  if (failed || closed != 0) {
+    const std::string why = std::strerror(errno);
+    fs::remove(tmp, ec);
+    return Error::Failed(fmt::format("cannot write {}: {}", tmp, why));
+  }
+  fs::rename(tmp, final_path, ec);
+  if (ec) {
+    const std::string why = ec.message();
+    fs::remove(tmp, ec);
+    return Error::Failed(fmt::format("cannot rename {} to {}: {}", tmp, path, why));
+  }
+  return Status::Ok();
+}
+
+std::string PairsHeader(uint64_t generation, size_t fields, uint64_t count) {
+  std::string h(kPairsMagic, sizeof kPairsMagic);
+  h.append(reinterpret_cast<const char*>(&kFormat), 4);
+  PutU64(h, generation);
+  PutU64(h, fields);
+  PutU64(h, count);
+  Checksum sum;
+  sum.Add(h);
+  PutU64(h, sum.Value());
+  return h;
+}
+}  // namespace
+
+std::string PairsPath(const std::string& sweep_cache_path) { return sweep_cache_path + "-pairs"; }
+
+Status WritePairsCache(const std::string& path, uint64_t generation, size_t fields,
+                       const match::CompareHooks::Pairs& pairs, const std::vector<uint64_t>& packed) {
+  if (packed.size() != pairs.size()) return Error::Failed("pairs cache: vectors do not match pairs");
+  return WriteAtomically(path, [&](auto write) {
+    if (!write(PairsHeader(generation, fields, pairs.size()))) return;
+    std::string block;
+    block.reserve(kPairsBlock * 16 + 8);
+    uint64_t no = 0;
+    for (size_t from = 0; from < pairs.size(); from += kPairsBlock, ++no) {
+      const size_t to = std::min(pairs.size(), from + kPairsBlock);
+      block.clear();
+      for (size_t i = from; i < to; ++i) {
+        PutU64(block, static_cast<uint64_t>(pairs[i].first) << 32 | pairs[i].second);
+        PutU64(block, packed[i]);
+      }
+      Checksum sum;
+      sum.Add(std::string_view(reinterpret_cast<const char*>(&no), sizeof no));
+      sum.Add(block);
+      PutU64(block, sum.Value());
+      if (!write(block)) return;
+    }
+    write(std::string_view(kTrailer, sizeof kTrailer));
+  });
+}
+
+PairsFill FillFromPairsCache(const std::string& path, uint64_t generation, size_t fields,
+                             const std::vector<uint32_t>& position_of,
+                             const match::CompareHooks::Pairs& pairs, std::vector<uint64_t>& packed) {
+  PairsFill out;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) {
+    out.why_not = fmt::format("no pairs file {}", path);
+    return out;
+  }
+  const uint64_t count = [&]() -> uint64_t {
+    std::string expect = PairsHeader(generation, fields, 0);
+    std::string got(expect.size(), '\0');
+    if (std::fread(got.data(), 1, got.size(), f.get()) != got.size()) return ~uint64_t{0};
+    uint64_t n = 0;
+    const size_t at = sizeof kPairsMagic + 4 + 16;
+    std::memcpy(&n, got.data() + at, 8);
+    return PairsHeader(generation, fields, n) == got ? n : ~uint64_t{0};
+  }();
+  if (count == ~uint64_t{0}) {
+    out.why_not = "pairs file of another sweep, or corrupt header";
+    return out;
+  }
+  // The entries, sorted by (a, b) positions, read block by block and checked before use.
+  std::string block;
+  size_t at = 0, in_block = 0;
+  uint64_t read = 0, block_no = 0;
+  auto next_block = [&]() -> bool {
+    if (read >= count) return false;
+    in_block = static_cast<size_t>(std::min<uint64_t>(kPairsBlock, count - read));
+    block.resize(in_block * 16 + 8);
+    if (std::fread(block.data(), 1, block.size(), f.get()) != block.size()) {
+      out.why_not = fmt::format("pairs file truncated at block {}", block_no);
+      return false;
+    }
+    Checksum sum;
+    sum.Add(std::string_view(reinterpret_cast<const char*>(&block_no), sizeof block_no));
+    sum.Add(std::string_view(block).substr(0, in_block * 16));
+    uint64_t stored = 0;
+    std::memcpy(&stored, block.data() + in_block * 16, 8);
+    if (sum.Value() != stored) {
+      out.why_not = fmt::format("pairs file block {} fails its checksum (corrupt)", block_no);
+      return false;
+    }
+    read += in_block;
+    ++block_no;
+    at = 0;
+    return true;
+  };
+  uint64_t key = 0, vec = 0;
+  bool have = false;
+  const uint64_t top_bits = fields >= 16 ? 0 : ~uint64_t{0} << (4 * fields);
+  auto advance = [&] {
+    have = false;
+    if (at == in_block && !next_block()) return;
+    std::memcpy(&key, block.data() + at * 16, 8);
+    std::memcpy(&vec, block.data() + at * 16 + 8, 8);
+    ++at;
+    if ((vec & top_bits) != 0) {
+      out.why_not = "pairs file holds an invalid vector";
+      return;
+    }
+    have = true;
+  };
+  advance();
+  for (size_t i = 0; i < pairs.size() && have; ++i) {
+    const auto [a, b] = pairs[i];
+    const uint32_t pa = a < position_of.size() ? position_of[a] : kNotCached;
+    const uint32_t pb = b < position_of.size() ? position_of[b] : kNotCached;
+    if (pa == kNotCached || pb == kNotCached || pa >= pb) continue;
+    const uint64_t want = static_cast<uint64_t>(pa) << 32 | pb;
+    while (have && key < want) advance();
+    if (have && key == want) {
+      packed[i] = vec;
+      ++out.reused;
+    }
+  }
+  return out;
 }
 
 }  // namespace crmh::jobs

@@ -458,14 +458,17 @@ TEST_CASE("dedup sweep cache file: records round-trip, a changed raw hash or an 
   CHECK(!(hashes[0] == hashes[1]));
   // Length-prefixed values: ("ab", "") and ("a", "b") differ.
   CHECK(!(jobs::HashRawValues({"ab", ""}, 2) == jobs::HashRawValues({"a", "b"}, 2)));
-  REQUIRE(jobs::WriteSweepCache(path, "fp", {a, b}, hashes).ok());
+  REQUIRE(jobs::WriteSweepCache(path, "fp", 7, {a, b}, hashes).ok());
   CHECK(!std::filesystem::exists(path + ".tmp." + std::to_string(::getpid())));
 
   auto c = jobs::SweepCache::Load(path, "fp");
   REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.error().message));
   CHECK(c->size() == 2);
-  auto got = c->Find("42", hashes[0]);
+  CHECK(c->generation() == 7);
+  uint32_t position = 99;
+  auto got = c->Find("42", hashes[0], &position);
   REQUIRE(got.has_value());
+  CHECK(position == 0);
   CHECK(got->id == a.id);
   CHECK(got->first == a.first);
   CHECK(got->first_raw_ascii == a.first_raw_ascii);
@@ -485,6 +488,57 @@ TEST_CASE("dedup sweep cache file: records round-trip, a changed raw hash or an 
   CHECK(!c->Find("44", hashes[1]).has_value());  // a new contact
   CHECK(!jobs::SweepCache::Load(path, "another fingerprint").ok());
   CHECK(!jobs::SweepCache::Load(path + ".missing", "fp").ok());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("dedup sweep cache pairs file: vectors by cached position, another generation or a "
+          "corrupt block is not used") {
+  const auto dir = std::filesystem::temp_directory_path() / test::UniqueName("crmh_swp_");
+  const std::string path = jobs::PairsPath(jobs::SweepCachePath(dir.string(), "dedup"));
+  // 200,000 pairs (4 blocks) among the positions of the last sweep: (i, i + 1) and (i, i + 2).
+  match::CompareHooks::Pairs old_pairs;
+  std::vector<uint64_t> old_packed;
+  for (uint32_t i = 0; old_pairs.size() < 200000; ++i) {
+    old_pairs.emplace_back(i, i + 1);
+    old_packed.push_back(i % 4096);
+    old_pairs.emplace_back(i, i + 2);
+    old_packed.push_back((i + 1) % 4096);
+  }
+  REQUIRE(jobs::WritePairsCache(path, 11, 11, old_pairs, old_packed).ok());
+  // This sweep: record 0 is new, the others moved up by one; pairs (j, j + 1) for all j, and
+  // one (0, 2) with the new record.
+  std::vector<uint32_t> position_of(100001);
+  position_of[0] = jobs::kNotCached;
+  for (uint32_t j = 1; j < position_of.size(); ++j) position_of[j] = j - 1;
+  match::CompareHooks::Pairs pairs;
+  for (uint32_t j = 0; j + 1 < position_of.size(); ++j) pairs.emplace_back(j, j + 1);
+  auto fill = [&](uint64_t generation, size_t fields) {
+    std::vector<uint64_t> packed(pairs.size(), match::kUnknownComparison);
+    jobs::PairsFill r = jobs::FillFromPairsCache(path, generation, fields, position_of, pairs, packed);
+    return std::make_pair(r, packed);
+  };
+  auto [ok, packed] = fill(11, 11);
+  CHECK(ok.why_not == "");
+  CHECK(ok.reused == static_cast<long long>(pairs.size()) - 1);
+  CHECK(packed[0] == match::kUnknownComparison);  // touches the new record
+  CHECK(packed[1] == 0);                           // positions (0, 1)
+  CHECK(packed[5000] == 4999 % 4096);              // positions (4999, 5000)
+  CHECK(packed.back() == (position_of.size() - 3) % 4096);
+  CHECK(fill(12, 11).first.reused == 0);  // another sweep's pairs
+  CHECK(fill(11, 12).first.reused == 0);  // another field list
+  // A corrupt second block: the first block's pairs are used, none after it.
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(44 + 65536 * 16 + 8 + 1000);  // header 44 bytes, block 0, into block 1
+    f.put('\x5a');
+  }
+  auto [part, part_packed] = fill(11, 11);
+  CHECK(part.why_not.find("block 1") != std::string::npos);
+  CHECK(part.reused > 0);
+  CHECK(part.reused < 40000);
+  CHECK(part_packed.back() == match::kUnknownComparison);
+  std::filesystem::resize_file(path, 50);
+  CHECK(fill(11, 11).first.reused == 0);
   std::filesystem::remove_all(dir);
 }
 
@@ -538,6 +592,7 @@ TEST_CASE("dedup sweep cache: after edits, inserts and deletes the repeated swee
     CHECK(cache(first)["used"] == false);
     CHECK(cache(first)["why_not"].get<std::string>().find("no cache file") != std::string::npos);
     CHECK(cache(first)["written"] == true);
+    CHECK(cache(first)["pairs_written"] == true);
     CHECK(std::filesystem::exists(path));
     CHECK(f.Checksums() == before);
     const long long contacts = first.counts["contacts_read"].get<long long>();
@@ -548,6 +603,8 @@ TEST_CASE("dedup sweep cache: after edits, inserts and deletes the repeated swee
     CHECK(cache(same)["used"] == true);
     CHECK(cache(same)["records_reused"].get<long long>() == contacts);
     CHECK(cache(same)["records_prepared"].get<long long>() == 0);
+    CHECK(cache(same)["pairs_reused"] == same.counts["candidate_pairs"]);
+    CHECK(cache(same)["pairs_compared"].get<long long>() == 0);
     CHECK(SweepResult(same) == SweepResult(first));
 
     // Edits (a planted record loses its email, another a letter of its name, a demo duplicate
@@ -576,6 +633,8 @@ TEST_CASE("dedup sweep cache: after edits, inserts and deletes the repeated swee
     CHECK(cache(repeated)["records_prepared"].get<long long>() == 5);
     CHECK(cache(repeated)["records_reused"].get<long long>() == contacts - 2 - 3);
     CHECK(repeated.counts["contacts_read"].get<long long>() == contacts - 2 + 2);
+    CHECK(cache(repeated)["pairs_reused"].get<long long>() > 0);
+    CHECK(cache(repeated)["pairs_compared"].get<long long>() > 0);
     std::filesystem::remove(path);
     jobs::RunReport full = run();
     CHECK(cache(full)["used"] == false);
@@ -590,6 +649,18 @@ TEST_CASE("dedup sweep cache: after edits, inserts and deletes the repeated swee
     CHECK(cache(corrupt)["why_not"].get<std::string>().find("corrupt") != std::string::npos);
     CHECK(SweepResult(corrupt) == SweepResult(full));
     CHECK(cache(run())["used"] == true);  // rewritten by the corrupt run
+    // A corrupt pairs file: records reused, pairs compared, the same result.
+    const std::string pairs_path = jobs::PairsPath(path);
+    CorruptByte(pairs_path, 100);
+    jobs::RunReport corrupt_pairs = run();
+    CHECK(cache(corrupt_pairs)["used"] == true);
+    CHECK(cache(corrupt_pairs)["pairs_why_not"].get<std::string>().find("corrupt") != std::string::npos);
+    CHECK(SweepResult(corrupt_pairs) == SweepResult(full));
+    std::filesystem::remove(pairs_path);
+    jobs::RunReport no_pairs = run();
+    CHECK(cache(no_pairs)["pairs_reused"] == 0);
+    CHECK(SweepResult(no_pairs) == SweepResult(full));
+    CHECK(cache(run())["pairs_reused"] == full.counts["candidate_pairs"]);
     std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
     jobs::RunReport truncated = run();
     CHECK(cache(truncated)["used"] == false);
