@@ -1,6 +1,7 @@
 #include "jobs/dedup_cache.h"
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -56,6 +57,16 @@ class Checksum {
   uint64_t h_ = 0x243f6a8885a308d3ULL;
   uint64_t bytes_ = 0;
 };
+
+// A new file only the service user can read: the cache holds contacts' normalized names,
+// emails and phones (as the dumps do; systemd's StateDirectoryMode is 0700 as well).
+std::FILE* OpenPrivate(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return nullptr;
+  std::FILE* f = ::fdopen(fd, "wb");
+  if (!f) ::close(fd);
+  return f;
+}
 
 void PutVarint(std::string& out, uint64_t v) {
   while (v >= 0x80) {
@@ -325,7 +336,7 @@ Status WriteSweepCache(const std::string& path, const std::string& fingerprint,
   std::error_code ec;
   fs::create_directories(final_path.parent_path(), ec);
   const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(tmp.c_str(), "wb"), &std::fclose);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(OpenPrivate(tmp), &std::fclose);
   if (!f) return Error::Failed(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
   Checksum sum;
   std::string buf;
@@ -384,7 +395,7 @@ Status WriteAtomically(const std::string& path, Fill fill) {
   std::error_code ec;
   fs::create_directories(final_path.parent_path(), ec);
   const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(tmp.c_str(), "wb"), &std::fclose);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(OpenPrivate(tmp), &std::fclose);
   if (!f) return Error::Failed(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
   bool failed = false;
   fill([&](std::string_view b) {

@@ -460,6 +460,10 @@ TEST_CASE("dedup sweep cache file: records round-trip, a changed raw hash or an 
   CHECK(!(jobs::HashRawValues({"ab", ""}, 2) == jobs::HashRawValues({"a", "b"}, 2)));
   REQUIRE(jobs::WriteSweepCache(path, "fp", 7, {a, b}, hashes).ok());
   CHECK(!std::filesystem::exists(path + ".tmp." + std::to_string(::getpid())));
+  // Contacts' normalized names and emails: readable by the service user only.
+  CHECK((std::filesystem::status(path).permissions() &
+         (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) ==
+        std::filesystem::perms::none);
 
   auto c = jobs::SweepCache::Load(path, "fp");
   REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.error().message));
