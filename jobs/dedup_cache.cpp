@@ -68,6 +68,35 @@ std::FILE* OpenPrivate(const std::string& path) {
   return f;
 }
 
+// Temp file + rename; `fill(write)` writes the body through write(bytes) → false on error.
+template <class Fill>
+Status WriteAtomically(const std::string& path, Fill fill) {
+  const fs::path final_path(path);
+  std::error_code ec;
+  fs::create_directories(final_path.parent_path(), ec);
+  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(OpenPrivate(tmp), &std::fclose);
+  if (!f) return Error::Failed(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+  bool failed = false;
+  fill([&](std::string_view b) {
+    if (!failed && !b.empty() && std::fwrite(b.data(), 1, b.size(), f.get()) != b.size()) failed = true;
+    return !failed;
+  });
+  const int closed = std::fclose(f.release());
+  if (failed || closed != 0) {
+    const std::string why = std::strerror(errno);
+    fs::remove(tmp, ec);
+    return Error::Failed(fmt::format("cannot write {}: {}", tmp, why));
+  }
+  fs::rename(tmp, final_path, ec);
+  if (ec) {
+    const std::string why = ec.message();
+    fs::remove(tmp, ec);
+    return Error::Failed(fmt::format("cannot rename {} to {}: {}", tmp, path, why));
+  }
+  return Status::Ok();
+}
+
 void PutVarint(std::string& out, uint64_t v) {
   while (v >= 0x80) {
     out.push_back(static_cast<char>(v | 0x80));
@@ -332,91 +361,42 @@ Status WriteSweepCache(const std::string& path, const std::string& fingerprint,
                        uint64_t generation, const std::vector<match::Record>& records,
                        const std::vector<RawHash>& hashes) {
   if (hashes.size() != records.size()) return Error::Failed("sweep cache: hashes do not match records");
-  const fs::path final_path(path);
-  std::error_code ec;
-  fs::create_directories(final_path.parent_path(), ec);
-  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(OpenPrivate(tmp), &std::fclose);
-  if (!f) return Error::Failed(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
-  Checksum sum;
-  std::string buf;
-  bool failed = false;
-  // Writes whole 8-byte words only (the checksum's unit) until the end.
-  auto flush = [&](bool last) {
-    const size_t n = last ? buf.size() : buf.size() / 8 * 8;
-    sum.Add(std::string_view(buf).substr(0, n));
-    if (n > 0 && std::fwrite(buf.data(), 1, n, f.get()) != n) failed = true;
-    buf.erase(0, n);
-  };
-  buf.append(kMagic, sizeof kMagic);
-  buf.append(reinterpret_cast<const char*>(&kFormat), 4);
-  PutU64(buf, generation);
-  PutStr(buf, fingerprint);
-  PutU64(buf, records.size());
-  std::string entry;
-  for (size_t i = 0; i < records.size() && !failed; ++i) {
-    entry.clear();
-    PutStr(entry, records[i].id);
-    PutU64(entry, hashes[i].hi);
-    PutU64(entry, hashes[i].lo);
-    PutRecord(entry, records[i]);
-    PutVarint(buf, entry.size());
-    buf += entry;
-    if (buf.size() >= (1u << 20)) flush(false);
-  }
-  flush(true);
-  std::string tail;
-  PutU64(tail, sum.Value());
-  tail.append(kTrailer, sizeof kTrailer);
-  if (!failed && std::fwrite(tail.data(), 1, tail.size(), f.get()) != tail.size()) failed = true;
-  const int closed = std::fclose(f.release());
-  if (failed || closed != 0) {
-    const std::string why = std::strerror(errno);
-    fs::remove(tmp, ec);
-    return Error::Failed(fmt::format("cannot write {}: {}", tmp, why));
-  }
-  fs::rename(tmp, final_path, ec);
-  if (ec) {
-    const std::string why = ec.message();
-    fs::remove(tmp, ec);
-    return Error::Failed(fmt::format("cannot rename {} to {}: {}", tmp, path, why));
-  }
-  return Status::Ok();
-}
-
-}  // namespace crmh::jobs
-
-namespace crmh::jobs {
-namespace {
-// Temp file + rename; `fill(write)` writes the body through write(bytes) → false on error.
-template <class Fill>
-Status WriteAtomically(const std::string& path, Fill fill) {
-  const fs::path final_path(path);
-  std::error_code ec;
-  fs::create_directories(final_path.parent_path(), ec);
-  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(OpenPrivate(tmp), &std::fclose);
-  if (!f) return Error::Failed(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
-  bool failed = false;
-  fill([&](std::string_view b) {
-    if (!failed && !b.empty() && std::fwrite(b.data(), 1, b.size(), f.get()) != b.size()) failed = true;
-    return !failed;
+  return WriteAtomically(path, [&](auto write) {
+    Checksum sum;
+    std::string buf;
+    // Writes whole 8-byte words only (the checksum's unit) until the end.
+    auto flush = [&](bool last) {
+      const size_t n = last ? buf.size() : buf.size() / 8 * 8;
+      sum.Add(std::string_view(buf).substr(0, n));
+      const bool ok = write(std::string_view(buf).substr(0, n));
+      buf.erase(0, n);
+      return ok;
+    };
+    buf.append(kMagic, sizeof kMagic);
+    buf.append(reinterpret_cast<const char*>(&kFormat), 4);
+    PutU64(buf, generation);
+    PutStr(buf, fingerprint);
+    PutU64(buf, records.size());
+    std::string entry;
+    for (size_t i = 0; i < records.size(); ++i) {
+      entry.clear();
+      PutStr(entry, records[i].id);
+      PutU64(entry, hashes[i].hi);
+      PutU64(entry, hashes[i].lo);
+      PutRecord(entry, records[i]);
+      PutVarint(buf, entry.size());
+      buf += entry;
+      if (buf.size() >= (1u << 20) && !flush(false)) return;
+    }
+    if (!flush(true)) return;
+    std::string tail;
+    PutU64(tail, sum.Value());
+    tail.append(kTrailer, sizeof kTrailer);
+    write(tail);
   });
-  const int closed = std::fclose(f.release());
-  if (failed || closed != 0) {
-    const std::string why = std::strerror(errno);
-    fs::remove(tmp, ec);
-    return Error::Failed(fmt::format("cannot write {}: {}", tmp, why));
-  }
-  fs::rename(tmp, final_path, ec);
-  if (ec) {
-    const std::string why = ec.message();
-    fs::remove(tmp, ec);
-    return Error::Failed(fmt::format("cannot rename {} to {}: {}", tmp, path, why));
-  }
-  return Status::Ok();
 }
 
+namespace {
 std::string PairsHeader(uint64_t generation, size_t fields, uint64_t count) {
   std::string h(kPairsMagic, sizeof kPairsMagic);
   h.append(reinterpret_cast<const char*>(&kFormat), 4);
