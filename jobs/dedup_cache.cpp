@@ -274,6 +274,18 @@ std::string SweepCachePath(const std::string& state_directory, const std::string
   return (fs::path(state_directory) / ("dedup-" + name + ".sweep-cache")).string();
 }
 
+long long RemoveSweepCaches(const std::string& state_directory) {
+  long long removed = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(state_directory, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("dedup-", 0) != 0 || name.find(".sweep-cache") == std::string::npos) continue;
+    std::error_code rm;
+    if (fs::remove(entry.path(), rm)) ++removed;
+  }
+  return removed;
+}
+
 Result<SweepCache> SweepCache::Load(const std::string& path, const std::string& fingerprint) {
   SweepCache c;
   {

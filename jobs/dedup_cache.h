@@ -52,6 +52,11 @@ std::string SweepCacheFingerprint(const match::NormalizeOptions& opt, std::strin
 // replaced by '_').
 std::string SweepCachePath(const std::string& state_directory, const std::string& job);
 
+// Deletes every job's sweep cache files in `state_directory` (records, pairs, temporary files a
+// killed run left): `forget` erases a person from everything crm-hygiene keeps, and these files
+// hold normalized names, emails and phones. Returns how many files were deleted.
+long long RemoveSweepCaches(const std::string& state_directory);
+
 class SweepCache {
  public:
   // Reads and checks the whole file. No cache (and why) on any problem.

@@ -13,6 +13,7 @@
 #include "jobs/change.h"
 #include "jobs/dedup.h"
 #include "jobs/dedup_cache.h"
+#include "jobs/retention.h"
 
 namespace crmh {
 namespace {
@@ -684,6 +685,34 @@ TEST_CASE("dedup sweep cache: after edits, inserts and deletes the repeated swee
     jobs::RunReport off = run();
     CHECK(cache(off)["enabled"] == false);
     CHECK(!std::filesystem::exists(path));
+  }
+}
+
+TEST_CASE("dedup sweep cache: forget deletes the cache files (they hold the contact's normalized "
+          "names, emails and phones)") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b, 100);
+    f.AddJob("dedup", "dedup");
+    jobs::RunReport r = f.Run("dedup", std::nullopt, /*dry=*/true);
+    REQUIRE_MESSAGE(r.status == "ok", r.message);
+    const std::string path = jobs::SweepCachePath(f.cfg.state.directory, "dedup");
+    REQUIRE(std::filesystem::exists(path));
+    REQUIRE(std::filesystem::exists(jobs::PairsPath(path)));
+    // A temporary file left by a run that was killed while writing holds the same data.
+    { std::ofstream(path + ".tmp.12345") << "partial"; }
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(db.ok());
+    auto stats = jobs::ForgetContact(**db, f.cfg, "1");
+    REQUIRE(stats.ok());
+    CHECK(stats->sweep_caches == 3);
+    CHECK(!std::filesystem::exists(path));
+    CHECK(!std::filesystem::exists(jobs::PairsPath(path)));
+    CHECK(!std::filesystem::exists(path + ".tmp.12345"));
+    // The next sweep prepares every contact again.
+    jobs::RunReport again = f.Run("dedup", std::nullopt, /*dry=*/true);
+    REQUIRE_MESSAGE(again.status == "ok", again.message);
+    CHECK(again.details["sweep_cache"]["used"] == false);
   }
 }
 }  // namespace crmh
