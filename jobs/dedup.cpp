@@ -713,7 +713,13 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       std::string inputs;
       for (const auto& slot : slots.match) inputs += slot.name + " = " + slot.expr + "\n";
       fingerprint = SweepCacheFingerprint(nopt, inputs);
-      auto loaded = SweepCache::Load(cache_path, fingerprint);
+      // Never a failed run: an exception (bad_alloc on a huge file, ...) is "no cache" too.
+      Result<SweepCache> loaded = Error::Failed("not loaded");
+      try {
+        loaded = SweepCache::Load(cache_path, fingerprint);
+      } catch (const std::exception& e) {
+        loaded = Error::Failed(fmt::format("cannot read {}: {}", cache_path, e.what()));
+      }
       if (loaded) {
         cache = std::move(*loaded);
         old_generation = cache->generation();
@@ -859,8 +865,14 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     uint64_t new_generation = 0;
     if (opt.sweep_cache) {
       const auto t0 = std::chrono::steady_clock::now();
-      const uint64_t generation = NewSweepGeneration();
-      Status written = WriteSweepCache(cache_path, fingerprint, generation, records, raw_hashes);
+      uint64_t generation = 0;
+      Status written = Status::Ok();
+      try {  // never a failed run (random_device, bad_alloc, ...)
+        generation = NewSweepGeneration();
+        written = WriteSweepCache(cache_path, fingerprint, generation, records, raw_hashes);
+      } catch (const std::exception& e) {
+        written = Error::Failed(fmt::format("cannot write {}: {}", cache_path, e.what()));
+      }
       cache_report["written"] = written.ok();
       if (written) {
         new_generation = generation;
@@ -916,7 +928,12 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     hooks.known = [&](const match::CompareHooks::Pairs& pairs, std::vector<uint64_t>& packed) {
       if (position_of.empty()) return;
       const auto t0 = std::chrono::steady_clock::now();
-      PairsFill fill = FillFromPairsCache(pairs_path, old_generation, nf, position_of, pairs, packed);
+      PairsFill fill;
+      try {  // a vector set before an exception is a correct one; the rest are compared
+        fill = FillFromPairsCache(pairs_path, old_generation, nf, position_of, pairs, packed);
+      } catch (const std::exception& e) {
+        fill.why_not = fmt::format("cannot read {}: {}", pairs_path, e.what());
+      }
       cache_report["pairs_reused"] = fill.reused;
       if (!fill.why_not.empty()) {
         cache_report["pairs_why_not"] = fill.why_not;
@@ -928,7 +945,12 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     hooks.compared = [&](const match::CompareHooks::Pairs& pairs, const std::vector<uint64_t>& packed) {
       if (new_generation == 0) return;
       const auto t0 = std::chrono::steady_clock::now();
-      Status written = WritePairsCache(pairs_path, new_generation, nf, pairs, packed);
+      Status written = Status::Ok();
+      try {
+        written = WritePairsCache(pairs_path, new_generation, nf, pairs, packed);
+      } catch (const std::exception& e) {
+        written = Error::Failed(fmt::format("cannot write {}: {}", pairs_path, e.what()));
+      }
       cache_report["pairs_written"] = written.ok();
       if (!written) {
         cache_report["pairs_write_error"] = written.error().message;

@@ -289,6 +289,9 @@ long long RemoveSweepCaches(const std::string& state_directory) {
 Result<SweepCache> SweepCache::Load(const std::string& path, const std::string& fingerprint) {
   SweepCache c;
   {
+    // Not a regular file (a directory's "size" is not its bytes): not a cache.
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) return Error::Failed(fmt::format("no cache file {}", path));
     std::ifstream f(path, std::ios::binary);
     if (!f) return Error::Failed(fmt::format("no cache file {}", path));
     f.seekg(0, std::ios::end);

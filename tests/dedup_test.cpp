@@ -715,4 +715,23 @@ TEST_CASE("dedup sweep cache: forget deletes the cache files (they hold the cont
     CHECK(again.details["sweep_cache"]["used"] == false);
   }
 }
+
+TEST_CASE("dedup sweep cache: a cache path that cannot be read or written never fails the run") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b, 100);
+    f.AddJob("dedup", "dedup");
+    const std::string path = jobs::SweepCachePath(f.cfg.state.directory, "dedup");
+    // A directory where the cache file should be: not readable as a file, not replaceable.
+    std::filesystem::create_directories(std::filesystem::path(path) / "x");
+    jobs::RunReport r = f.Run("dedup", std::nullopt, /*dry=*/true);
+    REQUIRE_MESSAGE(r.status == "ok", r.message);
+    CHECK(r.details["sweep_cache"]["used"] == false);
+    CHECK(r.details["sweep_cache"]["written"] == false);
+    std::filesystem::remove_all(path);
+    jobs::RunReport ok = f.Run("dedup", std::nullopt, /*dry=*/true);
+    REQUIRE_MESSAGE(ok.status == "ok", ok.message);
+    CHECK(ok.details["sweep_cache"]["written"] == true);
+  }
+}
 }  // namespace crmh
