@@ -781,6 +781,10 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       pending.Join();
       for (auto& r : pending.prepared) records.push_back(std::move(r));
       if (cache) position_of.insert(position_of.end(), pending.positions.begin(), pending.positions.end());
+      // Called twice for the last page when the contacts fill whole pages (the loop ends on an
+      // empty read): each page's positions must be appended once.
+      pending.positions.clear();
+      pending.hashes.clear();
       pending.prepared.clear();
       pending.raw.clear();
     };
@@ -960,6 +964,12 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       cache_report["pairs_write_seconds"] =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     };
+    if (!position_of.empty() && position_of.size() != records.size()) {
+      // Cannot happen; if it did, positions would not be this sweep's records: compare all.
+      spdlog::warn("[{}] dedup: sweep cache positions ({}) do not match the records ({}); "
+                   "comparing every pair", ctx.run_id, position_of.size(), records.size());
+      position_of.clear();
+    }
     match::MatchResult res =
         match::FindDuplicates(records, mo, better, opt.sweep_cache ? &hooks : nullptr);
     std::vector<uint32_t>().swap(position_of);

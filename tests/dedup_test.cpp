@@ -734,4 +734,23 @@ TEST_CASE("dedup sweep cache: a cache path that cannot be read or written never 
     CHECK(ok.details["sweep_cache"]["written"] == true);
   }
 }
+
+TEST_CASE("dedup sweep cache: contacts that fill whole pages (the read ends on an empty page) "
+          "reuse every record and every pair") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b, 100);
+    JobConfig& job = f.AddJob("dedup", "dedup");
+    jobs::RunReport first = f.Run("dedup", std::nullopt, /*dry=*/true);
+    REQUIRE_MESSAGE(first.status == "ok", first.message);
+    const long long contacts = first.counts["contacts_read"].get<long long>();
+    REQUIRE(contacts % 2 == 0);
+    job.dedup.page_size = static_cast<int>(contacts / 2);
+    jobs::RunReport again = f.Run("dedup", std::nullopt, /*dry=*/true);
+    REQUIRE_MESSAGE(again.status == "ok", again.message);
+    CHECK(again.details["sweep_cache"]["records_reused"].get<long long>() == contacts);
+    CHECK(again.details["sweep_cache"]["pairs_reused"] == again.counts["candidate_pairs"]);
+    CHECK(SweepResult(again) == SweepResult(first));
+  }
+}
 }  // namespace crmh
