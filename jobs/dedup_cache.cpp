@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 constexpr char kMagic[8] = {'C', 'R', 'M', 'H', 'S', 'W', 'C', '\n'};
 constexpr char kTrailer[4] = {'E', 'N', 'D', '\n'};
 constexpr char kPairsMagic[8] = {'C', 'R', 'M', 'H', 'S', 'W', 'P', '\n'};
-constexpr uint32_t kFormat = 2;
+constexpr uint32_t kFormat = 3;  // 3: the generation in each pairs block's checksum
 constexpr size_t kPairsBlock = 65536;  // entries (16 bytes each) per checksummed block
 
 __extension__ typedef unsigned __int128 U128;
@@ -442,8 +442,11 @@ Status WritePairsCache(const std::string& path, uint64_t generation, size_t fiel
         PutU64(block, static_cast<uint64_t>(pairs[i].first) << 32 | pairs[i].second);
         PutU64(block, packed[i]);
       }
+      // The block's number and the sweep's generation are in its checksum: a block of another
+      // sweep's file (same layout) fails it.
       Checksum sum;
       sum.Add(std::string_view(reinterpret_cast<const char*>(&no), sizeof no));
+      sum.Add(std::string_view(reinterpret_cast<const char*>(&generation), sizeof generation));
       sum.Add(block);
       PutU64(block, sum.Value());
       if (!write(block)) return;
@@ -488,6 +491,7 @@ PairsFill FillFromPairsCache(const std::string& path, uint64_t generation, size_
     }
     Checksum sum;
     sum.Add(std::string_view(reinterpret_cast<const char*>(&block_no), sizeof block_no));
+    sum.Add(std::string_view(reinterpret_cast<const char*>(&generation), sizeof generation));
     sum.Add(std::string_view(block).substr(0, in_block * 16));
     uint64_t stored = 0;
     std::memcpy(&stored, block.data() + in_block * 16, 8);

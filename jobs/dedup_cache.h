@@ -98,7 +98,8 @@ Status WritePairsCache(const std::string& path, uint64_t generation, size_t fiel
                        const match::CompareHooks::Pairs& pairs, const std::vector<uint64_t>& packed);
 // Sets packed[i] for each pair (a, b) whose records were both reused from the cache of
 // `generation` (`position_of[a]`, `position_of[b]` != kNotCached) and whose vector the file
-// holds. The file is read once, in blocks that each carry a checksum; a block that fails stops
+// holds. The file is read once, in blocks that each carry a checksum (with the block's number and
+// the generation); a block that fails stops
 // the reading (the pairs after it are compared). `why_not` says why the file was not (fully)
 // used.
 struct PairsFill {

@@ -4,8 +4,10 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "crm/review.h"
 #include "crm/state.h"
@@ -752,5 +754,34 @@ TEST_CASE("dedup sweep cache: contacts that fill whole pages (the read ends on a
     CHECK(again.details["sweep_cache"]["pairs_reused"] == again.counts["candidate_pairs"]);
     CHECK(SweepResult(again) == SweepResult(first));
   }
+}
+
+TEST_CASE("dedup sweep cache pairs file: a block of another sweep's file fails its checksum") {
+  const auto dir = std::filesystem::temp_directory_path() / test::UniqueName("crmh_swg_");
+  const std::string path = jobs::PairsPath(jobs::SweepCachePath(dir.string(), "dedup"));
+  const std::string other = path + ".other";
+  // Two sweeps with the same pairs (the same layout) and different vectors.
+  match::CompareHooks::Pairs pairs;
+  for (uint32_t i = 0; pairs.size() < 100000; ++i) pairs.emplace_back(i, i + 1);
+  std::vector<uint64_t> mine(pairs.size(), 1), theirs(pairs.size(), 2);
+  REQUIRE(jobs::WritePairsCache(path, 11, 11, pairs, mine).ok());
+  REQUIRE(jobs::WritePairsCache(other, 12, 11, pairs, theirs).ok());
+  // Block 1 of the other sweep's file spliced into this one's (what two writers of one file do).
+  {
+    std::ifstream in(other, std::ios::binary);
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t block1 = 44 + 65536 * 16 + 8;
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(block1));
+    f.write(all.data() + block1, static_cast<std::streamsize>(all.size() - block1));
+  }
+  std::vector<uint32_t> position_of(pairs.size() + 1);
+  for (uint32_t j = 0; j < position_of.size(); ++j) position_of[j] = j;
+  std::vector<uint64_t> packed(pairs.size(), match::kUnknownComparison);
+  jobs::PairsFill r = jobs::FillFromPairsCache(path, 11, 11, position_of, pairs, packed);
+  CHECK(r.why_not.find("block 1") != std::string::npos);
+  CHECK(r.reused == 65536);
+  CHECK(std::count(packed.begin(), packed.end(), uint64_t{2}) == 0);
+  std::filesystem::remove_all(dir);
 }
 }  // namespace crmh
