@@ -4,7 +4,7 @@
 
 usage: bench/dedup_scale.py --bin CRM_HYGIENE --gen GEN_CONTACTS --work DIR --contacts N
                             [--seed S] [--buffer-pool 256M] [--keep-server]
-                            [--steps gen,load,read,dedup,repeat,merge,ratios]
+                            [--steps gen,load,read,dedup,repeat,change,changed,full,merge,ratios]
 
 Steps (each prints its numbers and they are collected in DIR/results-N.json):
   gen     bench/gen_contacts writes DIR/data-N/*.tsv (skipped when summary.json exists)
@@ -13,7 +13,15 @@ Steps (each prints its numbers and they are collected in DIR/results-N.json):
           `crm-hygiene run dedup --dry-run --json` under /usr/bin/time -v (wall, peak RSS), then
           the read again; precision/recall/F1 of the auto clusters' within-cluster pairs against
           truth.tsv; review-band size
-  repeat  the same sweep again (warm server and page cache)
+          (a first sweep: the job's sweep cache in DIR/state-N is removed before it)
+  repeat  the same sweep again (warm server and page cache; the sweep cache from `dedup` is used)
+  change  edits ~1.2 % of the contacts (round R = --change-round, 1..99; each round once):
+          id % 200 = R a new email, id % 200 = 100 + R the surname re-typed in capitals,
+          id % 1000 = 500 + R soft-deleted, id % 1000 = 700 + R copied to a new contact
+          (id + R × 10,000,000: a duplicate)
+  changed the sweep after `change`, with the sweep cache of the sweep before it
+  full    the same sweep with the sweep cache removed first; its clusters are compared with
+          `changed`'s (they must be identical: the cache is a pure optimization)
   ratios  standardize --dry-run, validation (standardize with flags only, writes flags), audit,
           each next to a `mariadb --quick` read of the columns it reads
   merge   a real dedup run that merges every auto cluster (there is no per-run cap on merges;
@@ -203,6 +211,7 @@ def main():
     ap.add_argument("--buffer-pool", default="256M")
     ap.add_argument("--steps", default="gen,load,dedup,repeat,ratios")
     ap.add_argument("--keep-server", action="store_true")
+    ap.add_argument("--change-round", type=int, default=1)
     ap.add_argument("--drop", action="store_true", help="drop the database and data files at the end")
     a = ap.parse_args()
     steps = a.steps.split(",")
@@ -257,7 +266,11 @@ def main():
             say("tables", {l.split("\t")[0]: {"rows~": int(l.split("\t")[1]), "MiB": int(l.split("\t")[2])}
                            for l in sizes.strip().splitlines()})
 
-        def sweep(tag, job="dedup", cols=DEDUP_COLS, dry=True, extra=()):
+        cache_file = os.path.join(state, "dedup-dedup.sweep-cache")
+
+        def sweep(tag, job="dedup", cols=DEDUP_COLS, dry=True, extra=(), drop_cache=False):
+            if drop_cache and os.path.exists(cache_file):
+                os.remove(cache_file)
             before = timed_read(server, db, cols)
             out = os.path.join(work, f"{job}-{tag}-{n}.json")
             argv = hyg + ["run", job, "--json"] + (["--dry-run"] if dry else []) + list(extra)
@@ -272,18 +285,48 @@ def main():
                 j = json.load(open(out))
                 res["counts"] = j.get("counts", {})
                 res["status"] = j.get("status")
+                details = j.get("details", {})
+                for k in ("sweep_cache", "read_prepare_seconds", "match_seconds"):
+                    if k in details:
+                        res[k] = details[k]
+                if "peak_rss_mib" in details:  # per stage; res["peak_rss_mib"] is the process's
+                    res["peak_rss_mib_by_stage"] = details["peak_rss_mib"]
             except (ValueError, OSError):
                 res["stderr_tail"] = open(out + ".err", errors="replace").read()[-1500:]
             return res, out
 
         if "dedup" in steps:
-            res, out = sweep("first")
+            res, out = sweep("first", drop_cache=True)
             if res.get("status") == "ok":
                 res["quality"] = quality(json.load(open(out)), os.path.join(data, "truth.tsv"))
             say("dedup_first", res)
         if "repeat" in steps:
             res, out = sweep("repeat")
             say("dedup_repeat", res)
+        if "change" in steps:
+            t = time.monotonic()
+            cols = ("first_name, last_name, email, email2, phone, mobile, company, address1, address2, "
+                    "city, postcode, region, country, birthdate, status, owner_id, created_by, "
+                    "modified_by, created_at, updated_at, last_contacted_at, email_opt_out, do_not_call")
+            r = a.change_round
+            server.sql(f"UPDATE contacts SET email = CONCAT('chg{r}.', email) WHERE id % 200 = {r} "
+                       f"AND email IS NOT NULL AND email NOT LIKE 'chg{r}.%';\n"
+                       f"UPDATE contacts SET last_name = UPPER(last_name) WHERE id % 200 = {100 + r};\n"
+                       f"UPDATE contacts SET deleted = 1 WHERE id % 1000 = {500 + r};\n"
+                       f"INSERT IGNORE INTO contacts (id, {cols}) SELECT id + {r * 10000000}, {cols} "
+                       f"FROM contacts WHERE id % 1000 = {700 + r} AND id < 10000000;", db)
+            say("change_seconds", round(time.monotonic() - t, 1))
+            say("change_round", r)
+        if "changed" in steps:
+            res, out = sweep("changed")
+            say("dedup_changed", res)
+        if "full" in steps:
+            res, out = sweep("full", drop_cache=True)
+            changed = os.path.join(work, f"dedup-changed-{n}.json")
+            if os.path.exists(changed) and res.get("status") == "ok":
+                a_clusters = json.load(open(changed)).get("clusters")
+                res["clusters_identical_to_changed"] = a_clusters == json.load(open(out)).get("clusters")
+            say("dedup_full_after_change", res)
         if "ratios" in steps:
             res, _ = sweep("dry", job="standardize", cols=STANDARDIZE_COLS)
             say("standardize_dry_run", res)

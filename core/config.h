@@ -143,6 +143,9 @@ struct DedupOptions {
   int max_cluster = 50;
   int threads = 2;
   int page_size = 10000;                   // contacts read per keyset page
+  // Keep the prepared records in <state.directory>/dedup-<job>.sweep-cache and normalize only
+  // changed contacts in the next sweep (jobs/dedup_cache.h). Never changes a result.
+  bool sweep_cache = true;
   // Pinned m/u probabilities (field → level → value); everything else is estimated by EM.
   std::map<std::string, std::map<int, double>> m, u;
 };

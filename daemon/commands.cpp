@@ -288,6 +288,7 @@ int CmdForget(const Args& a, std::ostream& out, std::ostream& err) {
   nlohmann::json counts{{"ledger_rows_erased", stats->ledger_rows},
                         {"images_erased", stats->images},
                         {"dumps_deleted", stats->dumps},
+                        {"sweep_caches_deleted", stats->sweep_caches},
                         {"flags_erased", stats->flags},
                         {"notices_erased", stats->notices},
                         {"archived_rows_erased", stats->archived}};
@@ -300,8 +301,9 @@ int CmdForget(const Args& a, std::ostream& out, std::ostream& err) {
     out << counts.dump(2) << "\n";
   } else {
     out << fmt::format("erased: {} ledger row(s), {} row image(s), {} validation flag(s); {} "
-                       "dump(s) deleted; journaled as {}\n",
-                       stats->ledger_rows, stats->images, stats->flags, stats->dumps, *run_id);
+                       "dump(s) and {} dedup sweep cache file(s) deleted; journaled as {}\n",
+                       stats->ledger_rows, stats->images, stats->flags, stats->dumps,
+                       stats->sweep_caches, *run_id);
   }
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <set>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "core/text.h"
 #include "crm/ledger.h"
 #include "jobs/audit.h"
+#include "jobs/dedup_cache.h"
 #include "match/matcher.h"
 
 namespace crmh::jobs {
@@ -695,11 +697,52 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     const int threads = std::max(1, opt.threads);
     std::vector<std::unique_ptr<match::Normalizer>> norms;
     for (int t = 0; t < threads; ++t) norms.push_back(std::make_unique<match::Normalizer>(nopt));
+
+    // --- the sweep cache (jobs/dedup_cache.h, docs/dedup.md §9): the last sweep's prepared
+    // records, reused for contacts whose id and raw values are unchanged. Anything wrong with it
+    // means a full sweep, never a failed run.
+    std::string cache_path, fingerprint;
+    std::optional<SweepCache> cache;
+    std::vector<RawHash> raw_hashes;  // per record read, for the next cache
+    std::vector<uint32_t> position_of;  // per record read: its position in the cache file, or kNotCached
+    uint64_t old_generation = 0;
+    nlohmann::json cache_report = {{"enabled", opt.sweep_cache}, {"used", false}};
+    if (opt.sweep_cache) {
+      const auto t0 = std::chrono::steady_clock::now();
+      cache_path = SweepCachePath(ctx.cfg.state.directory, ctx.job.name);
+      std::string inputs;
+      for (const auto& slot : slots.match) inputs += slot.name + " = " + slot.expr + "\n";
+      fingerprint = SweepCacheFingerprint(nopt, inputs);
+      // Never a failed run: an exception (bad_alloc on a huge file, ...) is "no cache" too.
+      Result<SweepCache> loaded = Error::Failed("not loaded");
+      try {
+        loaded = SweepCache::Load(cache_path, fingerprint);
+      } catch (const std::exception& e) {
+        loaded = Error::Failed(fmt::format("cannot read {}: {}", cache_path, e.what()));
+      }
+      if (loaded) {
+        cache = std::move(*loaded);
+        old_generation = cache->generation();
+        position_of.reserve(static_cast<size_t>(total));
+        cache_report["used"] = true;
+        cache_report["cached_records"] = static_cast<long long>(cache->size());
+      } else {
+        cache_report["why_not"] = loaded.error().message;
+        spdlog::info("[{}] dedup: preparing every contact, the sweep cache {} is not used: {}",
+                     ctx.run_id, cache_path, loaded.error().message);
+      }
+      cache_report["load_seconds"] =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      raw_hashes.reserve(static_cast<size_t>(total));
+    }
+    std::atomic<long long> reused{0};
     // A pipeline: while the workers normalize one page (each thread its own Normalizer: ICU
     // objects are not shared), this thread reads the next. Pages are appended in key order.
     struct Pending {
       std::vector<match::RawRecord> raw;
+      std::vector<RawHash> hashes;  // parallel to raw when the cache is used
       std::vector<match::Record> prepared;
+      std::vector<uint32_t> positions;  // in the cache file, or kNotCached
       std::vector<std::thread> pool;
       ~Pending() { Join(); }
       void Join() {
@@ -707,24 +750,41 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
         pool.clear();
       }
     } pending;
-    auto start_normalizing = [&](std::vector<match::RawRecord>&& raw) {
+    auto start_normalizing = [&](std::vector<match::RawRecord>&& raw, std::vector<RawHash>&& hashes) {
       pending.raw = std::move(raw);
+      pending.hashes = std::move(hashes);
       pending.prepared.assign(pending.raw.size(), match::Record());
+      pending.positions.assign(pending.raw.size(), kNotCached);
       const size_t n = pending.raw.size();
       const size_t chunk = (n + threads - 1) / threads;
+      const SweepCache* c = cache ? &*cache : nullptr;
       for (int t = 0; t < threads; ++t) {
         const size_t from = t * chunk, to = std::min(n, from + chunk);
         if (from >= to) break;
-        pending.pool.emplace_back([&pending, &norms, t, from, to] {
+        pending.pool.emplace_back([&pending, &norms, &reused, c, t, from, to] {
+          long long hits = 0;
           for (size_t i = from; i < to; ++i) {
+            if (c) {
+              if (auto r = c->Find(pending.raw[i].id, pending.hashes[i], &pending.positions[i])) {
+                pending.prepared[i] = std::move(*r);
+                ++hits;
+                continue;
+              }
+            }
             pending.prepared[i] = match::Prepare(*norms[t], pending.raw[i]);
           }
+          reused += hits;
         });
       }
     };
     auto finish_normalizing = [&] {
       pending.Join();
       for (auto& r : pending.prepared) records.push_back(std::move(r));
+      if (cache) position_of.insert(position_of.end(), pending.positions.begin(), pending.positions.end());
+      // Called twice for the last page when the contacts fill whole pages (the loop ends on an
+      // empty read): each page's positions must be appended once.
+      pending.positions.clear();
+      pending.hashes.clear();
       pending.prepared.clear();
       pending.raw.clear();
     };
@@ -733,6 +793,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     long long rows_read = 0;
     for (;;) {
       std::vector<match::RawRecord> raw;
+      std::vector<RawHash> hashes;
       Status st = crm::Guard("reading contacts", [&] {
         std::string sql = fmt::format(
             "SELECT CAST(c.{id} AS CHAR){list} FROM {t} c WHERE {act}{after} ORDER BY c.{id} "
@@ -759,6 +820,10 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
             for (int a : slots.activity) active = std::max(active, std::string_view(values[base + a]));
             if (active.empty() && slots.updated >= 0) active = values[base + slots.updated];
             meta.Add(rr.id, HashValues(values, slots.match.size()), filled, created, active);
+            if (opt.sweep_cache) {
+              hashes.push_back(HashRawValues(values, slots.match.size()));
+              raw_hashes.push_back(hashes.back());
+            }
             raw.push_back(std::move(rr));
           }
         };
@@ -777,7 +842,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       last = raw.back().id;
       rows_read += static_cast<long long>(raw.size());
       const bool last_page = static_cast<int>(raw.size()) < opt.page_size;
-      start_normalizing(std::move(raw));
+      start_normalizing(std::move(raw), std::move(hashes));
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       double rate = secs > 0 ? static_cast<double>(rows_read) / secs : 0;
       spdlog::info("[{}] dedup: read {} of {} contacts ({:.0f}/s, ETA {:.0f}s for reading)",
@@ -791,6 +856,40 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       }
     }
     finish_normalizing();
+    cache.reset();  // its bytes are not needed for matching
+    cache_report["records_reused"] = reused.load();
+    cache_report["records_prepared"] = static_cast<long long>(records.size()) - reused.load();
+    if (opt.sweep_cache) {
+      spdlog::info("[{}] dedup: {} contact(s) prepared, {} reused from the sweep cache", ctx.run_id,
+                   static_cast<long long>(records.size()) - reused.load(), reused.load());
+    }
+    // The records are final once read: they are the next sweep's cache (its comparison vectors
+    // follow after compare). Written before matching, whose peak memory is the sweep's. A dry
+    // run writes it too — it is derived data outside the CRM and the state tables.
+    uint64_t new_generation = 0;
+    if (opt.sweep_cache) {
+      const auto t0 = std::chrono::steady_clock::now();
+      uint64_t generation = 0;
+      Status written = Status::Ok();
+      try {  // never a failed run (random_device, bad_alloc, ...)
+        generation = NewSweepGeneration();
+        written = WriteSweepCache(cache_path, fingerprint, generation, records, raw_hashes);
+      } catch (const std::exception& e) {
+        written = Error::Failed(fmt::format("cannot write {}: {}", cache_path, e.what()));
+      }
+      cache_report["written"] = written.ok();
+      if (written) {
+        new_generation = generation;
+      } else {
+        cache_report["write_error"] = written.error().message;
+        spdlog::warn("[{}] dedup: the sweep cache was not written (the next sweep prepares every "
+                     "contact): {}",
+                     ctx.run_id, written.error().message);
+      }
+      cache_report["write_seconds"] =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::vector<RawHash>().swap(raw_hashes);
+    }
 
     report.details["read_prepare_seconds"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -825,8 +924,61 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       if (x.size() != y.size()) return x.size() < y.size();  // numeric ids as text
       return x < y;
     };
-    match::MatchResult res = match::FindDuplicates(records, mo, better);
+    // Comparison vectors of candidate pairs between two reused records come from the last
+    // sweep's pairs file; every other pair is compared. Blocking still runs over all records.
+    match::CompareHooks hooks;
+    const std::string pairs_path = PairsPath(cache_path);
+    const size_t nf = match::ComparedFields(mo).size();
+    hooks.known = [&](const match::CompareHooks::Pairs& pairs, std::vector<uint64_t>& packed) {
+      if (position_of.empty()) return;
+      const auto t0 = std::chrono::steady_clock::now();
+      PairsFill fill;
+      try {  // a vector set before an exception is a correct one; the rest are compared
+        fill = FillFromPairsCache(pairs_path, old_generation, nf, position_of, pairs, packed);
+      } catch (const std::exception& e) {
+        fill.why_not = fmt::format("cannot read {}: {}", pairs_path, e.what());
+      }
+      cache_report["pairs_reused"] = fill.reused;
+      if (!fill.why_not.empty()) {
+        cache_report["pairs_why_not"] = fill.why_not;
+        spdlog::info("[{}] dedup: comparison vectors from the sweep cache: {}", ctx.run_id, fill.why_not);
+      }
+      cache_report["pairs_read_seconds"] =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    hooks.compared = [&](const match::CompareHooks::Pairs& pairs, const std::vector<uint64_t>& packed) {
+      if (new_generation == 0) return;
+      const auto t0 = std::chrono::steady_clock::now();
+      Status written = Status::Ok();
+      try {
+        written = WritePairsCache(pairs_path, new_generation, nf, pairs, packed);
+      } catch (const std::exception& e) {
+        written = Error::Failed(fmt::format("cannot write {}: {}", pairs_path, e.what()));
+      }
+      cache_report["pairs_written"] = written.ok();
+      if (!written) {
+        cache_report["pairs_write_error"] = written.error().message;
+        spdlog::warn("[{}] dedup: the sweep cache's comparison vectors were not written: {}",
+                     ctx.run_id, written.error().message);
+      }
+      cache_report["pairs_write_seconds"] =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    if (!position_of.empty() && position_of.size() != records.size()) {
+      // Cannot happen; if it did, positions would not be this sweep's records: compare all.
+      spdlog::warn("[{}] dedup: sweep cache positions ({}) do not match the records ({}); "
+                   "comparing every pair", ctx.run_id, position_of.size(), records.size());
+      position_of.clear();
+    }
+    match::MatchResult res =
+        match::FindDuplicates(records, mo, better, opt.sweep_cache ? &hooks : nullptr);
+    std::vector<uint32_t>().swap(position_of);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (cache_report.contains("pairs_reused")) {
+      cache_report["pairs_compared"] =
+          res.stats.candidate_pairs - cache_report["pairs_reused"].get<long long>();
+    }
+    report.details["sweep_cache"] = cache_report;
     spdlog::info("[{}] dedup: {} contacts, {} candidate pairs (reduction {:.5f}), {} links, {} "
                  "clusters in {:.1f}s",
                  ctx.run_id, records.size(), res.stats.candidate_pairs, res.stats.reduction_ratio,

@@ -9,6 +9,7 @@
 #include "crm/flags.h"
 #include "crm/notices.h"
 #include "crm/ledger.h"
+#include "jobs/dedup_cache.h"
 
 namespace crmh::jobs {
 namespace {
@@ -168,6 +169,7 @@ Result<PurgeStats> ForgetContact(crm::Db& db, const Config& cfg, const std::stri
       }
     }
   }
+  stats.sweep_caches = RemoveSweepCaches(cfg.state.directory);
   return stats;
 }
 

@@ -21,13 +21,15 @@ struct PurgeStats {
   long long flags = 0;  // forget: validation flags about the contact (they quote its values)
   long long notices = 0;  // forget: prune notices about the contact
   long long archived = 0;  // archive rows (crm/archive.h) purged or erased
+  long long sweep_caches = 0;  // forget: dedup sweep cache files deleted (jobs/dedup_cache.h)
 };
 
 // Purges ledger entries, images and dumps of runs whose changes are older than `cutoff`.
 Result<PurgeStats> PurgeOlderThan(crm::Db& db, const Config& cfg, SysSeconds cutoff);
 
 // Erases a contact (and its child rows' images) from the ledger, its validation flags, and deletes
-// every dump that may contain it (a dump file cannot be edited safely).
+// every dump and every dedup sweep cache that may contain it (neither can be edited safely; a
+// missing sweep cache only means the next sweep prepares every contact).
 Result<PurgeStats> ForgetContact(crm::Db& db, const Config& cfg, const std::string& contact_id);
 
 class RetentionJob final : public JobKind {

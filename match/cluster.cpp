@@ -400,7 +400,8 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
 }
 
 MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOptions& opt,
-                           const std::function<bool(uint32_t, uint32_t)>& better) {
+                           const std::function<bool(uint32_t, uint32_t)>& better,
+                           const CompareHooks* hooks) {
   MatchResult r;
   auto t = std::chrono::steady_clock::now();
   const auto pairs = CandidatePairs(records, opt, &r.stats);
@@ -416,13 +417,19 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
   t = std::chrono::steady_clock::now();
   std::vector<uint64_t> packed;
   std::vector<ComparisonVector> vectors;  // only when the fields do not fit in 64 bits
+  // Fewer than 16 fields: the top 4 bits of a packed vector are 0, so it is never
+  // kUnknownComparison.
+  const bool use_hooks = hooks != nullptr && packable && nf < kPackFields;
   if (packable) {
-    packed.resize(pairs.size());
+    packed.assign(pairs.size(), kUnknownComparison);
+    if (use_hooks && hooks->known) hooks->known(pairs, packed);
     ParallelChunks(pairs.size(), opt.threads, [&](size_t b, size_t e) {
       for (size_t i = b; i < e; ++i) {
+        if (packed[i] != kUnknownComparison) continue;
         packed[i] = Pack(Compare(records[pairs[i].first], records[pairs[i].second], opt).levels);
       }
     });
+    if (use_hooks && hooks->compared) hooks->compared(pairs, packed);
   } else {
     vectors.resize(pairs.size());
     ParallelChunks(pairs.size(), opt.threads, [&](size_t b, size_t e) {

@@ -45,6 +45,14 @@ struct Record {
   std::map<std::string, std::string> extra;  // exact-compared extra fields
 };
 
+// The version of what Prepare (and the Normalizer under it) makes of a RawRecord. Bump it with
+// any change that can alter a prepared Record: saved records (the dedup sweep cache,
+// jobs/dedup_cache.h) are reused only under the same version.
+inline constexpr int kPrepareVersion = 1;
+// The same for Compare (a comparison vector from two Records): saved comparison vectors are
+// reused only under the same version.
+inline constexpr int kCompareVersion = 1;
+
 // Thread safety: Prepare uses `n` (not thread-safe); every other function here is a pure
 // function of its arguments and safe to call concurrently.
 Record Prepare(Normalizer& n, const RawRecord& raw);
@@ -361,8 +369,24 @@ struct MatchResult {
   MatchTimings timings;
 };
 
+// For a caller that keeps comparison vectors between runs (the dedup job's sweep cache,
+// jobs/dedup_cache.h). A vector is packed in 64 bits, 4 bits a field, field 0 lowest (only when
+// every field fits: ComparedFields ≤ 15 entries of ≤ 16 levels; otherwise the hooks are not
+// called). The candidate pairs are FindDuplicates' own, whatever the hooks do: blocking always
+// runs over every record.
+inline constexpr uint64_t kUnknownComparison = ~uint64_t{0};  // never a packed vector
+struct CompareHooks {
+  using Pairs = std::vector<std::pair<uint32_t, uint32_t>>;
+  // After blocking: `packed` (one per candidate pair, all kUnknownComparison) — set the vectors
+  // known to be Pack(Compare(records[a], records[b], opt)); the rest are compared.
+  std::function<void(const Pairs& pairs, std::vector<uint64_t>& packed)> known;
+  // After compare: every candidate pair's packed vector.
+  std::function<void(const Pairs& pairs, const std::vector<uint64_t>& packed)> compared;
+};
+
 // The whole pipeline: blocking → compare (both cores) → EM → score → clusters.
 MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOptions& opt,
-                           const std::function<bool(uint32_t, uint32_t)>& better);
+                           const std::function<bool(uint32_t, uint32_t)>& better,
+                           const CompareHooks* hooks = nullptr);
 
 }  // namespace crmh::match

@@ -33,6 +33,7 @@
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 #include <unicode/uscript.h>
+#include <unicode/uversion.h>
 
 #include <algorithm>
 #include <array>
@@ -1460,6 +1461,14 @@ std::string PhoneticKey(std::string_view ascii_word) {
   // coarse enough block key. Only the primary code is kept; the secondary would double the
   // block count for a small recall gain.
   return Metaphone(ascii_word).Primary();
+}
+
+std::string LibraryVersions() {
+  UVersionInfo v;
+  u_getVersion(v);
+  char text[U_MAX_VERSION_STRING_LENGTH] = {};
+  u_versionToString(v, text);
+  return std::string("icu ") + text;
 }
 
 std::string CountryName(std::string_view alpha2) {

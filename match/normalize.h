@@ -74,6 +74,9 @@ class Normalizer {
 // algorithm); used for blocking. "" for "".
 std::string PhoneticKey(std::string_view ascii_word);
 
+// The versions of the libraries behind the normalizer ("icu 72.1"), for caches of its output.
+std::string LibraryVersions();
+
 // The canonical English short name for an ISO 3166-1 alpha-2 code ("DE" → "Germany"), "" if
 // unknown. standardize rewrites countries with it.
 std::string CountryName(std::string_view alpha2);

@@ -2,12 +2,20 @@
 // loses a value, a child row or an opt-out, that a user's edit after the plan wins, that restore
 // undoes it exactly, and the review queue's lifecycle.
 #include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "crm/review.h"
 #include "crm/state.h"
 #include "demo_fixture.h"
 #include "jobs/change.h"
 #include "jobs/dedup.h"
+#include "jobs/dedup_cache.h"
+#include "jobs/retention.h"
 
 namespace crmh {
 namespace {
@@ -425,4 +433,355 @@ TEST_CASE("dedup survivor most_recent_activity: activity in a child table counts
   }
 }
 
+// --- the sweep cache (jobs/dedup_cache.h): a pure optimization -------------------------------
+
+TEST_CASE("dedup sweep cache file: records round-trip, a changed raw hash or an unknown id is a miss") {
+  const auto dir = std::filesystem::temp_directory_path() / test::UniqueName("crmh_swc_");
+  const std::string path = jobs::SweepCachePath(dir.string(), "nightly dedup/x");
+  CHECK(std::filesystem::path(path).filename() == "dedup-nightly_dedup_x.sweep-cache");
+  match::Record a;
+  a.id = "42";
+  a.first = "robert";
+  a.first_raw_ascii = "bob";
+  a.last = "a surname longer than fifteen bytes";
+  a.emails = {"bob@example.com", "robert.the.second@example.org"};
+  a.phones = {"4155550100"};
+  a.company = "acme";
+  a.street = "12 main st apt 4";
+  a.city = "springfield";
+  a.postcode = "sw1a1aa";
+  a.region = "ca";
+  a.country = "US";
+  a.birthdate = "19800327";
+  a.extra = {{"ssn", "123"}, {"vat", "de 1"}};
+  match::Record b;
+  b.id = "43";
+  const std::vector<std::string> va = {"Bob", "x"}, vb = {"", ""};
+  const std::vector<jobs::RawHash> hashes = {jobs::HashRawValues(va, 2), jobs::HashRawValues(vb, 2)};
+  CHECK(!(hashes[0] == hashes[1]));
+  // Length-prefixed values: ("ab", "") and ("a", "b") differ.
+  CHECK(!(jobs::HashRawValues({"ab", ""}, 2) == jobs::HashRawValues({"a", "b"}, 2)));
+  REQUIRE(jobs::WriteSweepCache(path, "fp", 7, {a, b}, hashes).ok());
+  CHECK(!std::filesystem::exists(path + ".tmp." + std::to_string(::getpid())));
+  // Contacts' normalized names and emails: readable by the service user only.
+  CHECK((std::filesystem::status(path).permissions() &
+         (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) ==
+        std::filesystem::perms::none);
+
+  auto c = jobs::SweepCache::Load(path, "fp");
+  REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.error().message));
+  CHECK(c->size() == 2);
+  CHECK(c->generation() == 7);
+  uint32_t position = 99;
+  auto got = c->Find("42", hashes[0], &position);
+  REQUIRE(got.has_value());
+  CHECK(position == 0);
+  CHECK(got->id == a.id);
+  CHECK(got->first == a.first);
+  CHECK(got->first_raw_ascii == a.first_raw_ascii);
+  CHECK(got->last == a.last);
+  CHECK(got->emails == a.emails);
+  CHECK(got->phones == a.phones);
+  CHECK(got->company == a.company);
+  CHECK(got->street == a.street);
+  CHECK(got->city == a.city);
+  CHECK(got->postcode == a.postcode);
+  CHECK(got->region == a.region);
+  CHECK(got->country == a.country);
+  CHECK(got->birthdate == a.birthdate);
+  CHECK(got->extra == a.extra);
+  CHECK(c->Find("43", hashes[1]).has_value());
+  CHECK(!c->Find("42", hashes[1]).has_value());  // the contact changed
+  CHECK(!c->Find("44", hashes[1]).has_value());  // a new contact
+  CHECK(!jobs::SweepCache::Load(path, "another fingerprint").ok());
+  CHECK(!jobs::SweepCache::Load(path + ".missing", "fp").ok());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("dedup sweep cache pairs file: vectors by cached position, another generation or a "
+          "corrupt block is not used") {
+  const auto dir = std::filesystem::temp_directory_path() / test::UniqueName("crmh_swp_");
+  const std::string path = jobs::PairsPath(jobs::SweepCachePath(dir.string(), "dedup"));
+  // 200,000 pairs (4 blocks) among the positions of the last sweep: (i, i + 1) and (i, i + 2).
+  match::CompareHooks::Pairs old_pairs;
+  std::vector<uint64_t> old_packed;
+  for (uint32_t i = 0; old_pairs.size() < 200000; ++i) {
+    old_pairs.emplace_back(i, i + 1);
+    old_packed.push_back(i % 4096);
+    old_pairs.emplace_back(i, i + 2);
+    old_packed.push_back((i + 1) % 4096);
+  }
+  REQUIRE(jobs::WritePairsCache(path, 11, 11, old_pairs, old_packed).ok());
+  // This sweep: record 0 is new, the others moved up by one; pairs (j, j + 1) for all j, and
+  // one (0, 2) with the new record.
+  std::vector<uint32_t> position_of(100001);
+  position_of[0] = jobs::kNotCached;
+  for (uint32_t j = 1; j < position_of.size(); ++j) position_of[j] = j - 1;
+  match::CompareHooks::Pairs pairs;
+  for (uint32_t j = 0; j + 1 < position_of.size(); ++j) pairs.emplace_back(j, j + 1);
+  auto fill = [&](uint64_t generation, size_t fields) {
+    std::vector<uint64_t> packed(pairs.size(), match::kUnknownComparison);
+    jobs::PairsFill r = jobs::FillFromPairsCache(path, generation, fields, position_of, pairs, packed);
+    return std::make_pair(r, packed);
+  };
+  auto [ok, packed] = fill(11, 11);
+  CHECK(ok.why_not == "");
+  CHECK(ok.reused == static_cast<long long>(pairs.size()) - 1);
+  CHECK(packed[0] == match::kUnknownComparison);  // touches the new record
+  CHECK(packed[1] == 0);                           // positions (0, 1)
+  CHECK(packed[5000] == 4999 % 4096);              // positions (4999, 5000)
+  CHECK(packed.back() == (position_of.size() - 3) % 4096);
+  CHECK(fill(12, 11).first.reused == 0);  // another sweep's pairs
+  CHECK(fill(11, 12).first.reused == 0);  // another field list
+  // A corrupt second block: the first block's pairs are used, none after it.
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(44 + 65536 * 16 + 8 + 1000);  // header 44 bytes, block 0, into block 1
+    f.put('\x5a');
+  }
+  auto [part, part_packed] = fill(11, 11);
+  CHECK(part.why_not.find("block 1") != std::string::npos);
+  CHECK(part.reused > 0);
+  CHECK(part.reused < 40000);
+  CHECK(part_packed.back() == match::kUnknownComparison);
+  std::filesystem::resize_file(path, 50);
+  CHECK(fill(11, 11).first.reused == 0);
+  std::filesystem::remove_all(dir);
+}
+
+namespace {
+// The parts of a dry run's report that are its result (not its timings or the cache's details).
+std::string SweepResult(const jobs::RunReport& r) {
+  nlohmann::json counts = r.counts;
+  counts.erase("sweep_seconds");
+  nlohmann::json out = {{"clusters", r.clusters}, {"counts", counts},
+                        {"model", r.details["model"]}, {"pairs_by_key", r.details["pairs_by_key"]}};
+  return out.dump(1);
+}
+
+void CorruptByte(const std::string& path, size_t at_fraction_of_1000) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(0, std::ios::end);
+  const auto size = static_cast<long long>(f.tellg());
+  const long long at = size * static_cast<long long>(at_fraction_of_1000) / 1000;
+  f.seekg(at);
+  char c = 0;
+  f.get(c);
+  f.seekp(at);
+  f.put(static_cast<char>(c ^ 0x5a));
+}
+}  // namespace
+
+TEST_CASE("dedup sweep cache: after edits, inserts and deletes the repeated sweep reports exactly "
+          "what a full sweep does, a bad cache means a full sweep") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b, 600);
+    PlantPerson(f);
+    {
+      auto s = f.t.Session();
+      *s << "INSERT INTO contacts (id, first_name, last_name, email, created_at, updated_at) "
+            "VALUES (9004, 'Anna', 'Smith', 'anna@x.com', '2024-01-01 10:00:00', "
+            "'2024-01-01 10:00:00')";
+    }
+    JobConfig& job = f.AddJob("dedup", "dedup");
+    const std::string path = jobs::SweepCachePath(f.cfg.state.directory, "dedup");
+    auto before = f.Checksums();
+    auto run = [&] {
+      jobs::RunReport r = f.Run("dedup", std::nullopt, /*dry=*/true);
+      REQUIRE_MESSAGE(r.status == "ok", r.message);
+      return r;
+    };
+    auto cache = [](const jobs::RunReport& r) { return r.details["sweep_cache"]; };
+
+    // First sweep: no cache yet; it is written (a dry run writes it: derived data, not the CRM).
+    jobs::RunReport first = run();
+    CHECK(cache(first)["used"] == false);
+    CHECK(cache(first)["why_not"].get<std::string>().find("no cache file") != std::string::npos);
+    CHECK(cache(first)["written"] == true);
+    CHECK(cache(first)["pairs_written"] == true);
+    CHECK(std::filesystem::exists(path));
+    CHECK(f.Checksums() == before);
+    const long long contacts = first.counts["contacts_read"].get<long long>();
+    CHECK(cache(first)["records_prepared"].get<long long>() == contacts);
+
+    // Unchanged: every record reused, the same result.
+    jobs::RunReport same = run();
+    CHECK(cache(same)["used"] == true);
+    CHECK(cache(same)["records_reused"].get<long long>() == contacts);
+    CHECK(cache(same)["records_prepared"].get<long long>() == 0);
+    CHECK(cache(same)["pairs_reused"] == same.counts["candidate_pairs"]);
+    CHECK(cache(same)["pairs_compared"].get<long long>() == 0);
+    CHECK(SweepResult(same) == SweepResult(first));
+
+    // Edits (a planted record loses its email, another a letter of its name, a demo duplicate
+    // gets another surname), inserts (a fourth record of the planted person, a stranger),
+    // deletes (soft: a demo duplicate; hard: 9004, planted before the first sweep).
+    REQUIRE(f.summary.duplicate_truth.size() >= 2);
+    const std::string g0 = f.summary.duplicate_truth[0].back();
+    const std::string g1 = f.summary.duplicate_truth[1].back();
+    {
+      auto s = f.t.Session();
+      *s << "UPDATE contacts SET email = NULL WHERE id = 9002";
+      *s << "UPDATE contacts SET first_name = 'Anan' WHERE id = 9001";
+      *s << "UPDATE contacts SET last_name = 'Quennell-Abernathy' WHERE id = " + g0;
+      *s << "UPDATE contacts SET deleted = 1 WHERE id = " + g1;
+      *s << "DELETE FROM contacts WHERE id = 9004";
+      *s << "INSERT INTO contacts (id, first_name, last_name, email, phone, created_at, "
+            "updated_at) VALUES (9005, 'Anna', 'Smith', 'anna@x.com', '+1 415 555 0100', "
+            "'2023-01-01 10:00:00', '2023-01-01 10:00:00')";
+      *s << "INSERT INTO contacts (id, first_name, last_name, email, created_at, updated_at) "
+            "VALUES (9006, 'Þórunn', 'Guðmundsdóttir', 'thorunn@example.is', "
+            "'2023-01-01 10:00:00', '2023-01-01 10:00:00')";
+    }
+    jobs::RunReport repeated = run();
+    CHECK(cache(repeated)["used"] == true);
+    // 3 edited + 2 inserted are prepared; the deleted ones drop out.
+    CHECK(cache(repeated)["records_prepared"].get<long long>() == 5);
+    CHECK(cache(repeated)["records_reused"].get<long long>() == contacts - 2 - 3);
+    CHECK(repeated.counts["contacts_read"].get<long long>() == contacts - 2 + 2);
+    CHECK(cache(repeated)["pairs_reused"].get<long long>() > 0);
+    CHECK(cache(repeated)["pairs_compared"].get<long long>() > 0);
+    std::filesystem::remove(path);
+    jobs::RunReport full = run();
+    CHECK(cache(full)["used"] == false);
+    CHECK(SweepResult(repeated) == SweepResult(full));
+    CHECK(SweepResult(repeated) != SweepResult(first));  // the edits did change something
+
+    // A corrupt, truncated or foreign cache: a full sweep, the same result, a fresh cache.
+    REQUIRE(std::filesystem::exists(path));
+    CorruptByte(path, 500);
+    jobs::RunReport corrupt = run();
+    CHECK(cache(corrupt)["used"] == false);
+    CHECK(cache(corrupt)["why_not"].get<std::string>().find("corrupt") != std::string::npos);
+    CHECK(SweepResult(corrupt) == SweepResult(full));
+    CHECK(cache(run())["used"] == true);  // rewritten by the corrupt run
+    // A corrupt pairs file: records reused, pairs compared, the same result.
+    const std::string pairs_path = jobs::PairsPath(path);
+    CorruptByte(pairs_path, 100);
+    jobs::RunReport corrupt_pairs = run();
+    CHECK(cache(corrupt_pairs)["used"] == true);
+    CHECK(cache(corrupt_pairs)["pairs_why_not"].get<std::string>().find("corrupt") != std::string::npos);
+    CHECK(SweepResult(corrupt_pairs) == SweepResult(full));
+    std::filesystem::remove(pairs_path);
+    jobs::RunReport no_pairs = run();
+    CHECK(cache(no_pairs)["pairs_reused"] == 0);
+    CHECK(SweepResult(no_pairs) == SweepResult(full));
+    CHECK(cache(run())["pairs_reused"] == full.counts["candidate_pairs"]);
+    std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
+    jobs::RunReport truncated = run();
+    CHECK(cache(truncated)["used"] == false);
+    CHECK(cache(truncated)["why_not"].get<std::string>().find("truncated") != std::string::npos);
+    CHECK(SweepResult(truncated) == SweepResult(full));
+    { std::ofstream(path, std::ios::trunc) << "not a cache"; }
+    CHECK(cache(run())["used"] == false);
+    // Another normalizer option: the cached records are not what this config prepares.
+    job.dedup.email_provider_rules = false;
+    jobs::RunReport other = run();
+    CHECK(cache(other)["used"] == false);
+    CHECK(cache(other)["why_not"].get<std::string>().find("fingerprint") != std::string::npos);
+    CHECK(cache(run())["used"] == true);
+    // Switched off: neither read nor written.
+    job.dedup.sweep_cache = false;
+    std::filesystem::remove(path);
+    jobs::RunReport off = run();
+    CHECK(cache(off)["enabled"] == false);
+    CHECK(!std::filesystem::exists(path));
+  }
+}
+
+TEST_CASE("dedup sweep cache: forget deletes the cache files (they hold the contact's normalized "
+          "names, emails and phones)") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b, 100);
+    f.AddJob("dedup", "dedup");
+    jobs::RunReport r = f.Run("dedup", std::nullopt, /*dry=*/true);
+    REQUIRE_MESSAGE(r.status == "ok", r.message);
+    const std::string path = jobs::SweepCachePath(f.cfg.state.directory, "dedup");
+    REQUIRE(std::filesystem::exists(path));
+    REQUIRE(std::filesystem::exists(jobs::PairsPath(path)));
+    // A temporary file left by a run that was killed while writing holds the same data.
+    { std::ofstream(path + ".tmp.12345") << "partial"; }
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(db.ok());
+    auto stats = jobs::ForgetContact(**db, f.cfg, "1");
+    REQUIRE(stats.ok());
+    CHECK(stats->sweep_caches == 3);
+    CHECK(!std::filesystem::exists(path));
+    CHECK(!std::filesystem::exists(jobs::PairsPath(path)));
+    CHECK(!std::filesystem::exists(path + ".tmp.12345"));
+    // The next sweep prepares every contact again.
+    jobs::RunReport again = f.Run("dedup", std::nullopt, /*dry=*/true);
+    REQUIRE_MESSAGE(again.status == "ok", again.message);
+    CHECK(again.details["sweep_cache"]["used"] == false);
+  }
+}
+
+TEST_CASE("dedup sweep cache: a cache path that cannot be read or written never fails the run") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b, 100);
+    f.AddJob("dedup", "dedup");
+    const std::string path = jobs::SweepCachePath(f.cfg.state.directory, "dedup");
+    // A directory where the cache file should be: not readable as a file, not replaceable.
+    std::filesystem::create_directories(std::filesystem::path(path) / "x");
+    jobs::RunReport r = f.Run("dedup", std::nullopt, /*dry=*/true);
+    REQUIRE_MESSAGE(r.status == "ok", r.message);
+    CHECK(r.details["sweep_cache"]["used"] == false);
+    CHECK(r.details["sweep_cache"]["written"] == false);
+    std::filesystem::remove_all(path);
+    jobs::RunReport ok = f.Run("dedup", std::nullopt, /*dry=*/true);
+    REQUIRE_MESSAGE(ok.status == "ok", ok.message);
+    CHECK(ok.details["sweep_cache"]["written"] == true);
+  }
+}
+
+TEST_CASE("dedup sweep cache: contacts that fill whole pages (the read ends on an empty page) "
+          "reuse every record and every pair") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b, 100);
+    JobConfig& job = f.AddJob("dedup", "dedup");
+    jobs::RunReport first = f.Run("dedup", std::nullopt, /*dry=*/true);
+    REQUIRE_MESSAGE(first.status == "ok", first.message);
+    const long long contacts = first.counts["contacts_read"].get<long long>();
+    REQUIRE(contacts % 2 == 0);
+    job.dedup.page_size = static_cast<int>(contacts / 2);
+    jobs::RunReport again = f.Run("dedup", std::nullopt, /*dry=*/true);
+    REQUIRE_MESSAGE(again.status == "ok", again.message);
+    CHECK(again.details["sweep_cache"]["records_reused"].get<long long>() == contacts);
+    CHECK(again.details["sweep_cache"]["pairs_reused"] == again.counts["candidate_pairs"]);
+    CHECK(SweepResult(again) == SweepResult(first));
+  }
+}
+
+TEST_CASE("dedup sweep cache pairs file: a block of another sweep's file fails its checksum") {
+  const auto dir = std::filesystem::temp_directory_path() / test::UniqueName("crmh_swg_");
+  const std::string path = jobs::PairsPath(jobs::SweepCachePath(dir.string(), "dedup"));
+  const std::string other = path + ".other";
+  // Two sweeps with the same pairs (the same layout) and different vectors.
+  match::CompareHooks::Pairs pairs;
+  for (uint32_t i = 0; pairs.size() < 100000; ++i) pairs.emplace_back(i, i + 1);
+  std::vector<uint64_t> mine(pairs.size(), 1), theirs(pairs.size(), 2);
+  REQUIRE(jobs::WritePairsCache(path, 11, 11, pairs, mine).ok());
+  REQUIRE(jobs::WritePairsCache(other, 12, 11, pairs, theirs).ok());
+  // Block 1 of the other sweep's file spliced into this one's (what two writers of one file do).
+  {
+    std::ifstream in(other, std::ios::binary);
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t block1 = 44 + 65536 * 16 + 8;
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(block1));
+    f.write(all.data() + block1, static_cast<std::streamsize>(all.size() - block1));
+  }
+  std::vector<uint32_t> position_of(pairs.size() + 1);
+  for (uint32_t j = 0; j < position_of.size(); ++j) position_of[j] = j;
+  std::vector<uint64_t> packed(pairs.size(), match::kUnknownComparison);
+  jobs::PairsFill r = jobs::FillFromPairsCache(path, 11, 11, position_of, pairs, packed);
+  CHECK(r.why_not.find("block 1") != std::string::npos);
+  CHECK(r.reused == 65536);
+  CHECK(std::count(packed.begin(), packed.end(), uint64_t{2}) == 0);
+  std::filesystem::remove_all(dir);
+}
 }  // namespace crmh

@@ -1,0 +1,538 @@
+#include "jobs/dedup_cache.h"
+
+#include <fmt/format.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <random>
+
+#include "core/time_util.h"
+
+namespace crmh::jobs {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kMagic[8] = {'C', 'R', 'M', 'H', 'S', 'W', 'C', '\n'};
+constexpr char kTrailer[4] = {'E', 'N', 'D', '\n'};
+constexpr char kPairsMagic[8] = {'C', 'R', 'M', 'H', 'S', 'W', 'P', '\n'};
+constexpr uint32_t kFormat = 3;  // 3: the generation in each pairs block's checksum
+constexpr size_t kPairsBlock = 65536;  // entries (16 bytes each) per checksummed block
+
+__extension__ typedef unsigned __int128 U128;
+
+// A checksum of the file body, 8 bytes at a time (corruption, not adversaries). Fed in pieces
+// whose sizes are multiples of 8 except the last.
+class Checksum {
+ public:
+  void Add(std::string_view b) {
+    size_t i = 0;
+    for (; i + 8 <= b.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, b.data() + i, 8);
+      Mix(w);
+    }
+    if (i < b.size()) {
+      uint64_t w = 0;
+      std::memcpy(&w, b.data() + i, b.size() - i);
+      Mix(w ^ (uint64_t{0xff} << 56));
+    }
+    bytes_ += b.size();
+  }
+  uint64_t Value() const { return h_ ^ bytes_; }
+
+ private:
+  void Mix(uint64_t w) {
+    h_ ^= w * 0x9e3779b97f4a7c15ULL;
+    h_ = (h_ << 31 | h_ >> 33) * 0xbf58476d1ce4e5b9ULL;
+  }
+  uint64_t h_ = 0x243f6a8885a308d3ULL;
+  uint64_t bytes_ = 0;
+};
+
+// A new file only the service user can read: the cache holds contacts' normalized names,
+// emails and phones (as the dumps do; systemd's StateDirectoryMode is 0700 as well).
+std::FILE* OpenPrivate(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return nullptr;
+  std::FILE* f = ::fdopen(fd, "wb");
+  if (!f) ::close(fd);
+  return f;
+}
+
+// Temp file + rename; `fill(write)` writes the body through write(bytes) → false on error.
+template <class Fill>
+Status WriteAtomically(const std::string& path, Fill fill) {
+  const fs::path final_path(path);
+  std::error_code ec;
+  fs::create_directories(final_path.parent_path(), ec);
+  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(OpenPrivate(tmp), &std::fclose);
+  if (!f) return Error::Failed(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+  bool failed = false;
+  fill([&](std::string_view b) {
+    if (!failed && !b.empty() && std::fwrite(b.data(), 1, b.size(), f.get()) != b.size()) failed = true;
+    return !failed;
+  });
+  const int closed = std::fclose(f.release());
+  if (failed || closed != 0) {
+    const std::string why = std::strerror(errno);
+    fs::remove(tmp, ec);
+    return Error::Failed(fmt::format("cannot write {}: {}", tmp, why));
+  }
+  fs::rename(tmp, final_path, ec);
+  if (ec) {
+    const std::string why = ec.message();
+    fs::remove(tmp, ec);
+    return Error::Failed(fmt::format("cannot rename {} to {}: {}", tmp, path, why));
+  }
+  return Status::Ok();
+}
+
+void PutVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+void PutStr(std::string& out, std::string_view s) {
+  PutVarint(out, s.size());
+  out.append(s);
+}
+void PutU64(std::string& out, uint64_t v) {
+  char b[8];
+  std::memcpy(b, &v, 8);
+  out.append(b, 8);
+}
+
+// Bounds-checked reading of the file's bytes; `ok` turns false at the first overrun.
+struct Reader {
+  std::string_view b;
+  size_t at = 0;
+  bool ok = true;
+
+  uint64_t Varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (at >= b.size()) break;
+      const auto c = static_cast<unsigned char>(b[at++]);
+      v |= static_cast<uint64_t>(c & 0x7f) << shift;
+      if (!(c & 0x80)) return v;
+    }
+    ok = false;
+    return 0;
+  }
+  std::string_view Bytes(uint64_t n) {
+    if (!ok || n > b.size() - at) {
+      ok = false;
+      return {};
+    }
+    std::string_view s = b.substr(at, n);
+    at += n;
+    return s;
+  }
+  std::string_view Str() { return Bytes(Varint()); }
+  uint64_t U64() {
+    std::string_view s = Bytes(8);
+    uint64_t v = 0;
+    if (ok) std::memcpy(&v, s.data(), 8);
+    return v;
+  }
+};
+
+// A new Record field must be written and read here (and kPrepareVersion bumped).
+static_assert(sizeof(match::Record) == 272, "match::Record changed: update PutRecord/GetRecord");
+
+void PutRecord(std::string& out, const match::Record& r) {
+  for (const match::Text* t : {&r.first, &r.last, &r.first_raw_ascii}) PutStr(out, *t);
+  for (const auto* list : {&r.emails, &r.phones}) {
+    PutVarint(out, list->size());
+    for (const auto& t : *list) PutStr(out, t);
+  }
+  for (const match::Text* t : {&r.company, &r.street, &r.city, &r.postcode, &r.region, &r.country,
+                               &r.birthdate}) {
+    PutStr(out, *t);
+  }
+  PutVarint(out, r.extra.size());
+  for (const auto& [k, v] : r.extra) {
+    PutStr(out, k);
+    PutStr(out, v);
+  }
+}
+
+bool GetRecord(Reader& in, match::Record& r) {
+  for (match::Text* t : {&r.first, &r.last, &r.first_raw_ascii}) *t = in.Str();
+  for (auto* list : {&r.emails, &r.phones}) {
+    const uint64_t n = in.Varint();
+    if (!in.ok || n > 64) return false;
+    list->reserve(n);
+    for (uint64_t i = 0; i < n; ++i) list->emplace_back(in.Str());
+  }
+  for (match::Text* t : {&r.company, &r.street, &r.city, &r.postcode, &r.region, &r.country,
+                         &r.birthdate}) {
+    *t = in.Str();
+  }
+  const uint64_t n = in.Varint();
+  if (!in.ok || n > 1024) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string_view k = in.Str();
+    std::string_view v = in.Str();
+    r.extra.emplace(std::string(k), std::string(v));
+  }
+  return in.ok;
+}
+
+// Records whose prepared form shows a change in ICU's transliteration, the phone rules, the
+// name/company/country tables or the placeholder lists that kPrepareVersion forgot to count.
+std::vector<match::RawRecord> Probes() {
+  auto rec = [](std::map<std::string, std::string> f) {
+    match::RawRecord r;
+    r.id = "probe";
+    r.fields = std::move(f);
+    return r;
+  };
+  return {
+      rec({{"first_name", "Bob"}, {"last_name", "O'Neil-Smith Jr."}, {"email", "Bob.O+x@GoogleMail.com"},
+           {"phone", "(415) 555-0133"}, {"mobile", "+44 20 7946 0958"}, {"company", "ACME, Inc."},
+           {"address1", "12 Main St."}, {"address2", "Apt 4"}, {"city", "San Francisco"},
+           {"postcode", "SW1A 1AA"}, {"region", "CA"}, {"country", "U.S.A."}, {"birthdate", "3/27/1980"}}),
+      rec({{"first_name", "Nguyễn Thị"}, {"last_name", "Hương"}, {"company", "Công ty TNHH Minh Phát"},
+           {"phone", "0912 345 678"}, {"country", "Việt Nam"}, {"city", "Hà Nội"},
+           {"birthdate", "07.03.1980"}}),
+      rec({{"first_name", "伟"}, {"last_name", "王"}, {"company", "华为技术有限公司"}, {"country", "中国"},
+           {"phone", "+86 10 1234 5678"}}),
+      rec({{"first_name", "Иван"}, {"last_name", "Иванов"}, {"country", "Россия"}, {"city", "Москва"},
+           {"phone", "8 (495) 123-45-67"}}),
+      rec({{"first_name", "محمد"}, {"last_name", "رضایی"}, {"country", "ایران"}}),
+      rec({{"first_name", "አበበ"}, {"last_name", "ከበደ"}, {"country", "ኢትዮጵያ"}}),
+      rec({{"first_name", "Jürgen"}, {"last_name", "Müller"}, {"company", "Müller & Söhne GmbH"},
+           {"country", "Deutschland"}, {"phone", "030 1234567"}, {"email", "test@test.com"}}),
+      rec({{"first_name", "Mickey"}, {"last_name", "Mouse"}, {"phone", "555-0100"}}),
+  };
+}
+
+}  // namespace
+
+RawHash HashRawValues(const std::vector<std::string>& values, size_t n) {
+  // FNV-1a 128 (offset basis and prime from the FNV specification).
+  U128 h = (static_cast<U128>(0x6c62272e07bb0142ULL) << 64) | 0x62b821756295c58dULL;
+  const U128 prime = (static_cast<U128>(1) << 88) | 0x13b;
+  auto byte = [&](unsigned char c) {
+    h ^= c;
+    h *= prime;
+  };
+  for (size_t i = 0; i < n && i < values.size(); ++i) {
+    uint64_t len = values[i].size();
+    for (int k = 0; k < 8; ++k) byte(static_cast<unsigned char>(len >> (8 * k)));
+    for (unsigned char c : values[i]) byte(c);
+  }
+  return {static_cast<uint64_t>(h >> 64), static_cast<uint64_t>(h)};
+}
+
+std::string SweepCacheFingerprint(const match::NormalizeOptions& opt, std::string_view inputs) {
+  std::string fp = fmt::format("format={} prepare={} libraries={} region={} provider_rules={}\n",
+                               kFormat, match::kPrepareVersion, match::LibraryVersions(), opt.default_region,
+                               opt.email_provider_rules ? 1 : 0);
+  fp.append(inputs);
+  fp += fmt::format("\ncompare={}\nprobes:", match::kCompareVersion);
+  match::Normalizer n(opt);
+  std::vector<match::Record> prepared;
+  for (const auto& raw : Probes()) {
+    prepared.push_back(match::Prepare(n, raw));
+    std::string enc;
+    PutRecord(enc, prepared.back());
+    fp += ' ';
+    fp += ShortHash(enc);
+  }
+  fp += "\ncompared:";
+  const match::MatchOptions mo;
+  for (size_t a = 0; a < prepared.size(); ++a) {
+    for (size_t b = a; b < prepared.size(); ++b) {
+      fp += ' ';
+      for (uint8_t l : match::Compare(prepared[a], prepared[b], mo).levels) fp += static_cast<char>('0' + l);
+    }
+  }
+  return fp;
+}
+
+std::string SweepCachePath(const std::string& state_directory, const std::string& job) {
+  std::string name = job;
+  for (char& c : name) {
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '-' || c == '.';
+    if (!keep) c = '_';
+  }
+  return (fs::path(state_directory) / ("dedup-" + name + ".sweep-cache")).string();
+}
+
+long long RemoveSweepCaches(const std::string& state_directory) {
+  long long removed = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(state_directory, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("dedup-", 0) != 0 || name.find(".sweep-cache") == std::string::npos) continue;
+    std::error_code rm;
+    if (fs::remove(entry.path(), rm)) ++removed;
+  }
+  return removed;
+}
+
+Result<SweepCache> SweepCache::Load(const std::string& path, const std::string& fingerprint) {
+  SweepCache c;
+  {
+    // Not a regular file (a directory's "size" is not its bytes): not a cache.
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) return Error::Failed(fmt::format("no cache file {}", path));
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return Error::Failed(fmt::format("no cache file {}", path));
+    f.seekg(0, std::ios::end);
+    const auto size = f.tellg();
+    if (size < 0) return Error::Failed(fmt::format("cannot read {}", path));
+    f.seekg(0);
+    c.bytes_.resize(static_cast<size_t>(size));
+    if (!f.read(c.bytes_.data(), size)) return Error::Failed(fmt::format("cannot read {}", path));
+  }
+  const std::string_view all(c.bytes_);
+  const size_t tail = sizeof kTrailer + 8;
+  if (all.size() < sizeof kMagic + tail || all.compare(0, sizeof kMagic, kMagic, sizeof kMagic) != 0) {
+    return Error::Failed("not a sweep cache file (or truncated)");
+  }
+  if (all.compare(all.size() - sizeof kTrailer, sizeof kTrailer, kTrailer, sizeof kTrailer) != 0) {
+    return Error::Failed("truncated");
+  }
+  const std::string_view body = all.substr(0, all.size() - tail);
+  Checksum sum;
+  sum.Add(body);
+  uint64_t stored = 0;
+  std::memcpy(&stored, all.data() + body.size(), 8);
+  if (sum.Value() != stored) return Error::Failed("checksum mismatch (corrupt)");
+
+  Reader in{body, sizeof kMagic};
+  uint32_t format = 0;
+  const std::string_view fb = in.Bytes(4);
+  if (in.ok) std::memcpy(&format, fb.data(), 4);
+  if (!in.ok || format != kFormat) return Error::Failed(fmt::format("format {} is not {}", format, kFormat));
+  c.generation_ = in.U64();
+  if (in.Str() != fingerprint) {
+    return Error::Failed("fingerprint mismatch (the matcher, ICU, the mapping or the normalizer "
+                         "options changed)");
+  }
+  const uint64_t entries = in.U64();
+  if (!in.ok || entries > body.size() || entries >= kNotCached) return Error::Failed("malformed header");
+  c.index_.reserve(entries);
+  for (uint64_t i = 0; i < entries; ++i) {
+    const size_t start = in.at;
+    const uint64_t len = in.Varint();
+    Reader e{in.Bytes(len)};
+    const std::string_view id = e.Str();
+    if (!in.ok || !e.ok) return Error::Failed(fmt::format("malformed entry {}", i));
+    c.index_.push_back({Fnv1a64(id), start, static_cast<uint32_t>(i)});
+  }
+  if (in.at != body.size()) return Error::Failed("trailing bytes after the entries");
+  std::sort(c.index_.begin(), c.index_.end());
+  return c;
+}
+
+std::optional<match::Record> SweepCache::Find(std::string_view id, const RawHash& hash,
+                                              uint32_t* position) const {
+  Entry probe;
+  probe.key = Fnv1a64(id);
+  auto it = std::lower_bound(index_.begin(), index_.end(), probe);
+  for (; it != index_.end() && it->key == probe.key; ++it) {
+    Reader in{bytes_, it->offset};
+    Reader e{in.Bytes(in.Varint())};
+    if (e.Str() != id) continue;
+    const std::string_view h = e.Bytes(16);
+    if (!e.ok) return std::nullopt;
+    RawHash stored;
+    std::memcpy(&stored.hi, h.data(), 8);
+    std::memcpy(&stored.lo, h.data() + 8, 8);
+    if (!(stored == hash)) return std::nullopt;
+    match::Record r;
+    r.id = id;
+    if (!GetRecord(e, r) || e.at != e.b.size()) return std::nullopt;
+    if (position) *position = it->position;
+    return r;
+  }
+  return std::nullopt;
+}
+
+uint64_t NewSweepGeneration() {
+  std::random_device rd;
+  return (static_cast<uint64_t>(rd()) << 32 | rd()) ^
+         static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+}
+
+Status WriteSweepCache(const std::string& path, const std::string& fingerprint,
+                       uint64_t generation, const std::vector<match::Record>& records,
+                       const std::vector<RawHash>& hashes) {
+  if (hashes.size() != records.size()) return Error::Failed("sweep cache: hashes do not match records");
+  return WriteAtomically(path, [&](auto write) {
+    Checksum sum;
+    std::string buf;
+    // Writes whole 8-byte words only (the checksum's unit) until the end.
+    auto flush = [&](bool last) {
+      const size_t n = last ? buf.size() : buf.size() / 8 * 8;
+      sum.Add(std::string_view(buf).substr(0, n));
+      const bool ok = write(std::string_view(buf).substr(0, n));
+      buf.erase(0, n);
+      return ok;
+    };
+    buf.append(kMagic, sizeof kMagic);
+    buf.append(reinterpret_cast<const char*>(&kFormat), 4);
+    PutU64(buf, generation);
+    PutStr(buf, fingerprint);
+    PutU64(buf, records.size());
+    std::string entry;
+    for (size_t i = 0; i < records.size(); ++i) {
+      entry.clear();
+      PutStr(entry, records[i].id);
+      PutU64(entry, hashes[i].hi);
+      PutU64(entry, hashes[i].lo);
+      PutRecord(entry, records[i]);
+      PutVarint(buf, entry.size());
+      buf += entry;
+      if (buf.size() >= (1u << 20) && !flush(false)) return;
+    }
+    if (!flush(true)) return;
+    std::string tail;
+    PutU64(tail, sum.Value());
+    tail.append(kTrailer, sizeof kTrailer);
+    write(tail);
+  });
+}
+
+namespace {
+std::string PairsHeader(uint64_t generation, size_t fields, uint64_t count) {
+  std::string h(kPairsMagic, sizeof kPairsMagic);
+  h.append(reinterpret_cast<const char*>(&kFormat), 4);
+  PutU64(h, generation);
+  PutU64(h, fields);
+  PutU64(h, count);
+  Checksum sum;
+  sum.Add(h);
+  PutU64(h, sum.Value());
+  return h;
+}
+}  // namespace
+
+std::string PairsPath(const std::string& sweep_cache_path) { return sweep_cache_path + "-pairs"; }
+
+Status WritePairsCache(const std::string& path, uint64_t generation, size_t fields,
+                       const match::CompareHooks::Pairs& pairs, const std::vector<uint64_t>& packed) {
+  if (packed.size() != pairs.size()) return Error::Failed("pairs cache: vectors do not match pairs");
+  return WriteAtomically(path, [&](auto write) {
+    if (!write(PairsHeader(generation, fields, pairs.size()))) return;
+    std::string block;
+    block.reserve(kPairsBlock * 16 + 8);
+    uint64_t no = 0;
+    for (size_t from = 0; from < pairs.size(); from += kPairsBlock, ++no) {
+      const size_t to = std::min(pairs.size(), from + kPairsBlock);
+      block.clear();
+      for (size_t i = from; i < to; ++i) {
+        PutU64(block, static_cast<uint64_t>(pairs[i].first) << 32 | pairs[i].second);
+        PutU64(block, packed[i]);
+      }
+      // The block's number and the sweep's generation are in its checksum: a block of another
+      // sweep's file (same layout) fails it.
+      Checksum sum;
+      sum.Add(std::string_view(reinterpret_cast<const char*>(&no), sizeof no));
+      sum.Add(std::string_view(reinterpret_cast<const char*>(&generation), sizeof generation));
+      sum.Add(block);
+      PutU64(block, sum.Value());
+      if (!write(block)) return;
+    }
+    write(std::string_view(kTrailer, sizeof kTrailer));
+  });
+}
+
+PairsFill FillFromPairsCache(const std::string& path, uint64_t generation, size_t fields,
+                             const std::vector<uint32_t>& position_of,
+                             const match::CompareHooks::Pairs& pairs, std::vector<uint64_t>& packed) {
+  PairsFill out;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) {
+    out.why_not = fmt::format("no pairs file {}", path);
+    return out;
+  }
+  const uint64_t count = [&]() -> uint64_t {
+    std::string expect = PairsHeader(generation, fields, 0);
+    std::string got(expect.size(), '\0');
+    if (std::fread(got.data(), 1, got.size(), f.get()) != got.size()) return ~uint64_t{0};
+    uint64_t n = 0;
+    const size_t at = sizeof kPairsMagic + 4 + 16;
+    std::memcpy(&n, got.data() + at, 8);
+    return PairsHeader(generation, fields, n) == got ? n : ~uint64_t{0};
+  }();
+  if (count == ~uint64_t{0}) {
+    out.why_not = "pairs file of another sweep, or corrupt header";
+    return out;
+  }
+  // The entries, sorted by (a, b) positions, read block by block and checked before use.
+  std::string block;
+  size_t at = 0, in_block = 0;
+  uint64_t read = 0, block_no = 0;
+  auto next_block = [&]() -> bool {
+    if (read >= count) return false;
+    in_block = static_cast<size_t>(std::min<uint64_t>(kPairsBlock, count - read));
+    block.resize(in_block * 16 + 8);
+    if (std::fread(block.data(), 1, block.size(), f.get()) != block.size()) {
+      out.why_not = fmt::format("pairs file truncated at block {}", block_no);
+      return false;
+    }
+    Checksum sum;
+    sum.Add(std::string_view(reinterpret_cast<const char*>(&block_no), sizeof block_no));
+    sum.Add(std::string_view(reinterpret_cast<const char*>(&generation), sizeof generation));
+    sum.Add(std::string_view(block).substr(0, in_block * 16));
+    uint64_t stored = 0;
+    std::memcpy(&stored, block.data() + in_block * 16, 8);
+    if (sum.Value() != stored) {
+      out.why_not = fmt::format("pairs file block {} fails its checksum (corrupt)", block_no);
+      return false;
+    }
+    read += in_block;
+    ++block_no;
+    at = 0;
+    return true;
+  };
+  uint64_t key = 0, vec = 0;
+  bool have = false;
+  const uint64_t top_bits = fields >= 16 ? 0 : ~uint64_t{0} << (4 * fields);
+  auto advance = [&] {
+    have = false;
+    if (at == in_block && !next_block()) return;
+    std::memcpy(&key, block.data() + at * 16, 8);
+    std::memcpy(&vec, block.data() + at * 16 + 8, 8);
+    ++at;
+    if ((vec & top_bits) != 0) {
+      out.why_not = "pairs file holds an invalid vector";
+      return;
+    }
+    have = true;
+  };
+  advance();
+  for (size_t i = 0; i < pairs.size() && have; ++i) {
+    const auto [a, b] = pairs[i];
+    const uint32_t pa = a < position_of.size() ? position_of[a] : kNotCached;
+    const uint32_t pb = b < position_of.size() ? position_of[b] : kNotCached;
+    if (pa == kNotCached || pb == kNotCached || pa >= pb) continue;
+    const uint64_t want = static_cast<uint64_t>(pa) << 32 | pb;
+    while (have && key < want) advance();
+    if (have && key == want) {
+      packed[i] = vec;
+      ++out.reused;
+    }
+  }
+  return out;
+}
+
+}  // namespace crmh::jobs

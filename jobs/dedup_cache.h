@@ -1,0 +1,113 @@
+// The dedup sweep cache: the prepared records (match::Record) of a job's last sweep, kept in a
+// file under state.directory so the next sweep normalizes only the contacts that changed
+// (docs/dedup.md §9, "Repeated sweeps"). A pure optimization: a record is reused only when the
+// contact's id and a 128-bit hash of every raw value the matcher was given are equal, and only
+// under the same fingerprint (matcher/normalizer version, ICU version, normalizer probes, the
+// mapping's columns, the normalizer options) — match::Prepare is a pure function of exactly
+// these. Anything wrong with the file (missing, unreadable, truncated, corrupt, another
+// fingerprint) means "no cache": the sweep prepares every record and says why; it never fails a
+// run.
+//
+// A second file, <cache>-pairs, holds the comparison vectors of that sweep's candidate pairs by
+// the records' positions in the cache file; a pair of two reused records takes its vector from
+// there instead of comparing (match::CompareHooks). Both files carry the sweep's generation
+// (a random number): pairs are reused only from the sweep whose records were reused.
+//
+// File layout (little-endian, this machine's; another architecture fails the checksum):
+//   "CRMHSWC\n" · u32 format · u64 generation · varint+bytes fingerprint · u64 entries ·
+//   entries: varint+bytes id · 16 bytes raw-value hash · the Record's fields (varint-prefixed) ·
+//   u64 checksum of everything before it · "END\n"
+// Written to a temporary file in the same directory and renamed over the old one.
+//
+// Thread safety: a SweepCache is read-only after Load; Find may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/result.h"
+#include "match/matcher.h"
+
+namespace crmh::jobs {
+
+// A 128-bit FNV-1a of a contact's raw values (each length-prefixed, in slot order).
+struct RawHash {
+  uint64_t hi = 0, lo = 0;
+  friend bool operator==(const RawHash&, const RawHash&) = default;
+};
+RawHash HashRawValues(const std::vector<std::string>& values, size_t n);
+
+// What the cached records and comparison vectors depend on besides each contact's raw values:
+// the format, the matcher's kPrepareVersion and kCompareVersion, the ICU version,
+// match::Prepare's output on a fixed set of probe records and match::Compare's on their pairs (a
+// transliteration, phone-metadata or comparator change shows there), the normalizer options and
+// `inputs` (the caller's: the logical field names and SQL expressions that fill RawRecord).
+std::string SweepCacheFingerprint(const match::NormalizeOptions& opt, std::string_view inputs);
+
+// <state.directory>/dedup-<job>.sweep-cache (the job name with anything but [A-Za-z0-9_.-]
+// replaced by '_').
+std::string SweepCachePath(const std::string& state_directory, const std::string& job);
+
+// Deletes every job's sweep cache files in `state_directory` (records, pairs, temporary files a
+// killed run left): `forget` erases a person from everything crm-hygiene keeps, and these files
+// hold normalized names, emails and phones. Returns how many files were deleted.
+long long RemoveSweepCaches(const std::string& state_directory);
+
+class SweepCache {
+ public:
+  // Reads and checks the whole file. No cache (and why) on any problem.
+  static Result<SweepCache> Load(const std::string& path, const std::string& fingerprint);
+
+  size_t size() const { return index_.size(); }
+  uint64_t generation() const { return generation_; }
+  // The cached record of contact `id` if its raw values hashed to `hash`; nullopt otherwise.
+  // `position`: where the record is in the file (0-based; what the pairs file refers to).
+  std::optional<match::Record> Find(std::string_view id, const RawHash& hash,
+                                    uint32_t* position = nullptr) const;
+
+ private:
+  struct Entry {
+    uint64_t key = 0;     // hash of the id
+    uint64_t offset = 0;  // of the entry in bytes_
+    uint32_t position = 0;
+    bool operator<(const Entry& o) const { return key < o.key; }
+  };
+  std::string bytes_;  // the file
+  std::vector<Entry> index_;  // by key
+  uint64_t generation_ = 0;
+};
+
+// A new generation number for a cache about to be written (random).
+uint64_t NewSweepGeneration();
+
+// Writes the cache atomically (temp file + rename). `hashes` is parallel to `records`.
+Status WriteSweepCache(const std::string& path, const std::string& fingerprint,
+                       uint64_t generation, const std::vector<match::Record>& records,
+                       const std::vector<RawHash>& hashes);
+
+// --- comparison vectors (<cache>-pairs) ---
+std::string PairsPath(const std::string& sweep_cache_path);
+inline constexpr uint32_t kNotCached = ~uint32_t{0};
+// Writes every candidate pair (record indexes = positions in the cache file of `generation`)
+// with its packed vector, atomically. `fields`: match::ComparedFields(opt).size().
+Status WritePairsCache(const std::string& path, uint64_t generation, size_t fields,
+                       const match::CompareHooks::Pairs& pairs, const std::vector<uint64_t>& packed);
+// Sets packed[i] for each pair (a, b) whose records were both reused from the cache of
+// `generation` (`position_of[a]`, `position_of[b]` != kNotCached) and whose vector the file
+// holds. The file is read once, in blocks that each carry a checksum (with the block's number and
+// the generation); a block that fails stops
+// the reading (the pairs after it are compared). `why_not` says why the file was not (fully)
+// used.
+struct PairsFill {
+  long long reused = 0;
+  std::string why_not;
+};
+PairsFill FillFromPairsCache(const std::string& path, uint64_t generation, size_t fields,
+                             const std::vector<uint32_t>& position_of,
+                             const match::CompareHooks::Pairs& pairs, std::vector<uint64_t>& packed);
+
+}  // namespace crmh::jobs
