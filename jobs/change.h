@@ -106,7 +106,7 @@ struct ApplyOptions {
 // connections, sets already begun on the others finish first).
 // `lock` is re-checked before each set; `stop` (SIGTERM) ends the run at a set boundary.
 // A set that meets a deadlock or a lock wait timeout (another session, e.g. a rep's, holding its
-// rows) is rolled back and tried again, up to kLockAttempts times (ApplyStats::lock_retries).
+// rows) is rolled back and tried again, kLockAttempts attempts in all (ApplyStats::lock_retries).
 inline constexpr int kLockAttempts = 3;
 Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
                              const std::vector<ChangeSet>& plan, crm::JobLock* lock,
