@@ -390,10 +390,13 @@ Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
   std::optional<Error> failure;
   ApplyStats stats;
   stats.connections = static_cast<int>(sessions.size());
-  auto fail = [&](const Error& e) {
-    std::lock_guard<std::mutex> g(mu);
+  auto fail_locked = [&](const Error& e) {  // holding mu
     if (!failure) failure = e;
     ended = true;
+  };
+  auto fail = [&](const Error& e) {
+    std::lock_guard<std::mutex> g(mu);
+    fail_locked(e);
   };
 
   auto work = [&](size_t w) {
@@ -426,8 +429,7 @@ Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
             why = options.before_set(wdb, static_cast<int>(k + 1), last_seconds);
           });
           if (!st) {
-            if (!failure) failure = st.error();
-            ended = true;
+            fail_locked(st.error());
             return;
           }
           if (why) {
@@ -483,8 +485,7 @@ Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
       std::lock_guard<std::mutex> g(mu);
       stats.lock_retries += retries;
       if (!st) {
-        if (!failure) failure = st.error();
-        ended = true;
+        fail_locked(st.error());
         return;
       }
       last_seconds =

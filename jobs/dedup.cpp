@@ -170,13 +170,10 @@ class MetaTable {
   std::string text_;
 };
 
+// The values a contact was matched on, as the sweep read them (the sweep cache's hash, half of
+// it): planning re-reads the members and skips a cluster whose values changed since.
 uint64_t HashValues(const std::vector<std::string>& values, size_t n) {
-  uint64_t h = 1469598103934665603ULL;
-  for (size_t i = 0; i < n; ++i) {
-    for (unsigned char c : values[i]) h = (h ^ c) * 1099511628211ULL;
-    h = (h ^ 0x1f) * 1099511628211ULL;
-  }
-  return h;
+  return HashRawValues(values, n).lo;
 }
 
 std::string WhereActive(const crm::Db& db, const Mapping& m) {
@@ -819,10 +816,11 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
             if (slots.created >= 0) created = values[base + slots.created];
             for (int a : slots.activity) active = std::max(active, std::string_view(values[base + a]));
             if (active.empty() && slots.updated >= 0) active = values[base + slots.updated];
-            meta.Add(rr.id, HashValues(values, slots.match.size()), filled, created, active);
+            const RawHash hash = HashRawValues(values, slots.match.size());
+            meta.Add(rr.id, hash.lo, filled, created, active);
             if (opt.sweep_cache) {
-              hashes.push_back(HashRawValues(values, slots.match.size()));
-              raw_hashes.push_back(hashes.back());
+              hashes.push_back(hash);
+              raw_hashes.push_back(hash);
             }
             raw.push_back(std::move(rr));
           }
