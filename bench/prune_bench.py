@@ -343,6 +343,7 @@ jobs:
             "rows_changed": rep["counts"]["rows_changed"],
             "change_sets": rep["counts"]["change_sets_applied"],
             "apply_s": rep.get("details", {}).get("apply_seconds"),
+            "plan_s": rep.get("details", {}).get("plan_seconds"),
             "lock_retries": rep["counts"].get("lock_retries", 0),
             "archived": archived, "live_contacts_after": live,
             "restore_s": round(restore_s, 2), "restore_exact": after_restore == before,

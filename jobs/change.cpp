@@ -515,6 +515,12 @@ Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
   return stats;
 }
 
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::round(
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() * 100) /
+         100;
+}
+
 Status ApplyGuarded(RunContext& ctx, const std::vector<ChangeSet>& plan, RunReport& report) {
   return ApplyGuarded(ctx, plan, report, ApplyOptions{});
 }
@@ -536,9 +542,7 @@ Status ApplyGuarded(RunContext& ctx, const std::vector<ChangeSet>& plan, RunRepo
   const auto start = std::chrono::steady_clock::now();
   auto stats = ApplyPlan(ctx.db, ctx.run_id, plan, ctx.lock, ctx.stop_requested, options);
   if (!stats) return stats.error();
-  report.details["apply_seconds"] =
-      std::round(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() *
-                 100) / 100;
+  report.details["apply_seconds"] = SecondsSince(start);
   if (!stats->stop_reason.empty() && stats->stop_reason != "stop") {
     report.counts["stopped"] = stats->stop_reason;
   }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <optional>
@@ -114,6 +115,9 @@ Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
 
 struct RunContext;
 struct RunReport;
+
+// Seconds since `start`, to two decimals: the phase timings a run report carries.
+double SecondsSince(std::chrono::steady_clock::time_point start);
 
 // What every destructive job's Apply does: check the limits, take the verified dump if the job
 // asks for one (`dump: true`), apply the plan, and report the counts.

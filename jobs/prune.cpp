@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <set>
 #include <tuple>
 
@@ -12,6 +13,7 @@
 #include "crm/notices.h"
 #include "crm/schema.h"
 #include "jobs/audit.h"
+#include "jobs/read_ahead.h"
 
 namespace crmh::jobs {
 namespace {
@@ -74,6 +76,13 @@ struct RefNode {
   std::string policy;           // delete | detach | block | keep
   Mode parent_mode = Mode::kNone, mode = Mode::kNone;
   bool live_only = false;       // only live rows are touched (or block)
+};
+
+// What planning a set reads before it builds the set (see PruneJob::Plan): per reference, its
+// rows as (id, text, link value); the extension rows and the contacts as (id, text).
+struct SetRows {
+  std::vector<std::vector<std::array<std::string, 3>>> nodes;
+  std::vector<std::array<std::string, 3>> ext, contacts;
 };
 
 // A column test on alias `a`: in / not_in / "set" (not NULL, not '', not 0).
@@ -460,10 +469,24 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
   const JobConfig& job = ctx.job;
   const PruneOptions& p = job.prune;
   const SysSeconds now = ctx.clock.Now();
+  const auto plan_start = std::chrono::steady_clock::now();
+  nlohmann::json plan_seconds = nlohmann::json::object();
   if (Status st = CheckOptions(db, m, job); !st) return st;
   auto graph_r = RefGraph(db, m, p);
   if (!graph_r) return graph_r.error();
   const std::vector<RefNode>& graph = *graph_r;
+  // With several connections (MariaDB/MySQL), planning reads on all of them at once: the extra
+  // sessions are opened here and closed when the plan is made (Apply opens its own).
+  std::vector<std::unique_ptr<crm::Db>> readers;
+  if (db.mysql() && p.connections > 1 && ctx.open_db) {
+    while (readers.size() < static_cast<size_t>(p.connections - 1)) {
+      auto s = ctx.open_db();
+      if (!s) return s.error();
+      readers.push_back(std::move(*s));
+    }
+  }
+  std::vector<crm::Db*> sessions{&db};
+  for (auto& r : readers) sessions.push_back(r.get());
 
   // --- read: one row per live contact, the server evaluating every test.
   std::string select = fmt::format("CAST(c.{} AS CHAR)", db.Q(m.id_column));
@@ -601,6 +624,7 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
   };
 
   Status st = crm::Guard("planning prune", [&] {
+    const auto scan_start = std::chrono::steady_clock::now();
     soci::rowset<soci::row> rs = db.sql().prepare << fmt::format(
         "SELECT {} FROM {} c{} ORDER BY c.{}", select, db.Q(m.contacts_table), where,
         db.Q(m.id_column));
@@ -637,36 +661,53 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
       decide.push_back({id, crm::CellText(r, 2), std::move(reasons), qualifies, activity_in_scan,
                         last});
     }
-    // The latest activity of the contacts left to decide, read by id after the scan: a contact
-    // no longer live by then is left out (its notice closes `gone`, as for any contact gone).
-    if (!activity_in_scan && !decide.empty()) {
-      constexpr size_t kChunk = 1000;
-      std::map<std::string, Scanned*> by_id;
-      for (size_t start = 0; start < decide.size(); start += kChunk) {
-        by_id.clear();
+    plan_seconds["scan"] = SecondsSince(scan_start);
+  });
+  if (!st) return st;
+
+  // The latest activity of the contacts left to decide, read by id after the scan, 1,000 at a
+  // time (on every connection at once when there are several): a contact no longer live by then
+  // is left out (its notice closes `gone`, as for any contact gone).
+  if (!activity_in_scan && !decide.empty()) {
+    const auto activity_start = std::chrono::steady_clock::now();
+    constexpr size_t kChunk = 1000;
+    auto read_activity = [&](crm::Db& d, size_t chunk) -> Result<long long> {
+      long long n = 0;
+      Status read = crm::Guard("reading the latest activity", [&] {
+        std::map<std::string, Scanned*> by_id;
         std::vector<std::string> ids;
-        for (size_t i = start; i < std::min(decide.size(), start + kChunk); ++i) {
+        for (size_t i = chunk * kChunk; i < std::min(decide.size(), (chunk + 1) * kChunk); ++i) {
           by_id[decide[i].id] = &decide[i];
           ids.push_back(decide[i].id);
         }
-        soci::rowset<soci::row> act = db.sql().prepare << fmt::format(
+        soci::rowset<soci::row> act = d.sql().prepare << fmt::format(
             "SELECT CAST(c.{id} AS CHAR){act} FROM {t} c WHERE {live}c.{id} IN ({in})",
-            fmt::arg("id", db.Q(m.id_column)), fmt::arg("act", activity_select),
-            fmt::arg("t", db.Q(m.contacts_table)),
+            fmt::arg("id", d.Q(m.id_column)), fmt::arg("act", activity_select),
+            fmt::arg("t", d.Q(m.contacts_table)),
             fmt::arg("live", m.soft_delete.empty() ? ""
-                                 : fmt::format("COALESCE(c.{}, 0) = 0 AND ", db.Q(m.soft_delete))),
-            fmt::arg("in", InList(db, ids)));
+                                 : fmt::format("COALESCE(c.{}, 0) = 0 AND ", d.Q(m.soft_delete))),
+            fmt::arg("in", InList(d, ids)));
         for (const auto& r : act) {
           auto it = by_id.find(crm::CellText(r, 0));
           if (it == by_id.end()) continue;
           it->second->last = latest(r, 1);
           it->second->activity_known = true;
-          ++activity_read;
+          ++n;
         }
-      }
+      });
+      if (!read) return read.error();
+      return n;
+    };
+    const size_t chunks = (decide.size() + kChunk - 1) / kChunk;
+    std::optional<ReadAhead<crm::Db, long long>> ahead;
+    if (!readers.empty()) ahead.emplace(sessions, chunks, 4 * sessions.size(), read_activity);
+    for (size_t c = 0; c < chunks; ++c) {
+      Result<long long> n = ahead ? ahead->Next() : read_activity(db, c);
+      if (!n) return n.error();
+      activity_read += *n;
     }
-  });
-  if (!st) return st;
+    plan_seconds["activity"] = SecondsSince(activity_start);
+  }
 
   for (const Scanned& c : decide) {
     if (!c.activity_known) continue;  // gone since the scan
@@ -731,11 +772,91 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
   };
   std::map<std::pair<std::string, std::string>, Planned> planned;  // (table, id) → where
   const size_t batch = static_cast<size_t>(std::max(1, job.batch_size));
-  st = crm::Guard("planning prune batches", [&] {
-    for (size_t start = 0; start < due.size(); start += batch) {
-      std::vector<std::string> ids(due.begin() + static_cast<std::ptrdiff_t>(start),
-                                   due.begin() + static_cast<std::ptrdiff_t>(
-                                                     std::min(due.size(), start + batch)));
+  const auto sets_start = std::chrono::steady_clock::now();
+  // The rows a reference holds below `parent_in`, each with its text and the value of its link.
+  auto child_sql = [&](crm::Db& d, size_t k, const std::string& parent_in) {
+    const RefNode& n = graph[k];
+    const ChildRef& ref = *n.ref;
+    return fmt::format(
+        "SELECT CAST(ch.{id} AS CHAR), {text}, CAST(ch.{col} AS CHAR) FROM {t} ch WHERE "
+        "ch.{col} IN ({in}){filter} ORDER BY ch.{id}",
+        fmt::arg("id", d.Q(ref.id_column)),
+        fmt::arg("text", crm::RowTextExpr(d, child_cols.at(ref.table), "ch")),
+        fmt::arg("col", d.Q(ref.column)), fmt::arg("t", d.Q(ref.table)), fmt::arg("in", parent_in),
+        fmt::arg("filter", ChildFilter(d, ref, n.live_only)));
+  };
+  auto read_rows = [](crm::Db& d, const std::string& sql, size_t columns) {
+    std::vector<std::array<std::string, 3>> rows;
+    soci::rowset<soci::row> rs = d.sql().prepare << sql;
+    for (const auto& r : rs) {
+      auto& row = rows.emplace_back();
+      for (size_t i = 0; i < columns; ++i) row[i] = crm::CellText(r, i);
+    }
+    return rows;
+  };
+  // What a set reads that depends on nothing planned before it: the rows of the first-level
+  // references, the extension rows and the contacts. With several connections these reads run
+  // ahead on them (a set's build below needs the sets before it: a row is planned once).
+  auto set_ids = [&](size_t set) {
+    return std::vector<std::string>(
+        due.begin() + static_cast<std::ptrdiff_t>(set * batch),
+        due.begin() + static_cast<std::ptrdiff_t>(std::min(due.size(), (set + 1) * batch)));
+  };
+  auto read_set = [&](crm::Db& d, size_t set) -> Result<SetRows> {
+    SetRows out;
+    out.nodes.resize(graph.size());
+    const std::string in = InList(d, set_ids(set));
+    Status read = crm::Guard("planning prune batches", [&] {
+      for (size_t k = 0; k < graph.size(); ++k) {
+        if (graph[k].parent >= 0 || graph[k].policy == "keep" || graph[k].policy == "block") {
+          continue;
+        }
+        out.nodes[k] = read_rows(d, child_sql(d, k, in), 3);
+      }
+      if (!ext_cols.empty()) {
+        out.ext = read_rows(
+            d,
+            fmt::format(
+                "SELECT CAST(e.{id} AS CHAR), {text} FROM {t} e WHERE e.{id} IN ({in}) ORDER BY e.{id}",
+                fmt::arg("id", d.Q(m.extension_id)),
+                fmt::arg("text", crm::RowTextExpr(d, ext_cols, "e")),
+                fmt::arg("t", d.Q(m.extension_table)), fmt::arg("in", in)),
+            2);
+      }
+      out.contacts = read_rows(
+          d,
+          fmt::format(
+              "SELECT CAST(c.{id} AS CHAR), {text} FROM {t} c WHERE c.{id} IN ({in}) ORDER BY c.{id}",
+              fmt::arg("id", d.Q(m.id_column)),
+              fmt::arg("text", crm::RowTextExpr(d, *contact_cols, "c")),
+              fmt::arg("t", d.Q(m.contacts_table)), fmt::arg("in", in)),
+          2);
+    });
+    if (!read) return read.error();
+    return out;
+  };
+  const size_t n_sets = (due.size() + batch - 1) / batch;
+  // The sessions that read ahead: the extra connections, and this one too unless it reads the
+  // deeper references' rows while the sets are built.
+  bool deeper = false;
+  for (const auto& n : graph) {
+    deeper = deeper || (n.parent >= 0 && n.policy != "keep" && n.policy != "block");
+  }
+  std::optional<ReadAhead<crm::Db, SetRows>> ahead;
+  if (!readers.empty() && n_sets > 1) {
+    const std::vector<crm::Db*> set_readers(sessions.begin() + (deeper ? 1 : 0), sessions.end());
+    ahead.emplace(set_readers, n_sets, 4 * set_readers.size(), read_set);
+  }
+  st = Status::Ok();
+  for (size_t set = 0; set < n_sets && st; ++set) {
+    Result<SetRows> got = ahead ? ahead->Next() : read_set(db, set);
+    if (!got) {
+      st = got.error();
+      break;
+    }
+    SetRows& rows = *got;
+    st = crm::Guard("planning prune batches", [&] {
+      const std::vector<std::string> ids = set_ids(set);
       const std::string in = InList(db, ids);
       ChangeSet cs;
       // Child rows, then their own referencing rows, level by level (parents before children in
@@ -746,27 +867,19 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
         const RefNode& n = graph[k];
         const ChildRef& ref = *n.ref;
         if (n.policy == "keep" || n.policy == "block") continue;
-        std::string parent_in = in;
         if (n.parent >= 0) {
           const auto& up = removed[static_cast<size_t>(n.parent)];
           if (up.empty()) continue;
-          parent_in = InList(db, up);
+          rows.nodes[k] = read_rows(db, child_sql(db, k, InList(db, up)), 3);
         }
-        soci::rowset<soci::row> rs = db.sql().prepare << fmt::format(
-            "SELECT CAST(ch.{id} AS CHAR), {text}, CAST(ch.{col} AS CHAR) FROM {t} ch WHERE "
-            "ch.{col} IN ({in}){filter} ORDER BY ch.{id}",
-            fmt::arg("id", db.Q(ref.id_column)),
-            fmt::arg("text", crm::RowTextExpr(db, child_cols[ref.table], "ch")),
-            fmt::arg("col", db.Q(ref.column)), fmt::arg("t", db.Q(ref.table)),
-            fmt::arg("in", parent_in), fmt::arg("filter", ChildFilter(db, ref, n.live_only)));
         const std::string of = n.parent < 0 ? "contact" : graph[static_cast<size_t>(n.parent)].ref->name;
-        for (const auto& r : rs) {
+        for (auto& r : rows.nodes[k]) {
           RowOp op;
           op.table = ref.table;
           op.id_column = ref.id_column;
-          op.id = crm::CellText(r, 0);
-          op.expect = crm::CellText(r, 1);
-          const std::string owner = crm::CellText(r, 2);
+          op.id = std::move(r[0]);
+          op.expect = std::move(r[1]);
+          const std::string& owner = r[2];
           const bool removes = n.policy == "delete";
           if (n.policy == "detach") {
             op.kind = OpKind::kUpdate;
@@ -821,31 +934,18 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
           for (auto& op : node_ops[k]) cs.ops.push_back(std::move(op));
         }
       }
-      if (!ext_cols.empty()) {
-        soci::rowset<soci::row> rs = db.sql().prepare << fmt::format(
-            "SELECT CAST(e.{id} AS CHAR), {text} FROM {t} e WHERE e.{id} IN ({in}) ORDER BY e.{id}",
-            fmt::arg("id", db.Q(m.extension_id)),
-            fmt::arg("text", crm::RowTextExpr(db, ext_cols, "e")),
-            fmt::arg("t", db.Q(m.extension_table)), fmt::arg("in", in));
-        for (const auto& r : rs) {
-          RowOp op{remove, m.extension_table, m.extension_id, crm::CellText(r, 0), {},
-                   crm::CellText(r, 1), ""};
-          op.note = fmt::format("prune: {} the extension row of contact {}", OpName(remove), op.id);
-          ++child_rows[m.extension_table];
-          cs.ops.push_back(std::move(op));
-        }
+      for (auto& r : rows.ext) {
+        RowOp op{remove, m.extension_table, m.extension_id, std::move(r[0]), {}, std::move(r[1]), ""};
+        op.note = fmt::format("prune: {} the extension row of contact {}", OpName(remove), op.id);
+        ++child_rows[m.extension_table];
+        cs.ops.push_back(std::move(op));
       }
-      soci::rowset<soci::row> rs = db.sql().prepare << fmt::format(
-          "SELECT CAST(c.{id} AS CHAR), {text} FROM {t} c WHERE c.{id} IN ({in}) ORDER BY c.{id}",
-          fmt::arg("id", db.Q(m.id_column)),
-          fmt::arg("text", crm::RowTextExpr(db, *contact_cols, "c")),
-          fmt::arg("t", db.Q(m.contacts_table)), fmt::arg("in", in));
-      for (const auto& r : rs) {
+      for (auto& r : rows.contacts) {
         RowOp op;
         op.table = m.contacts_table;
         op.id_column = m.id_column;
-        op.id = crm::CellText(r, 0);
-        op.expect = crm::CellText(r, 1);
+        op.id = std::move(r[0]);
+        op.expect = std::move(r[1]);
         if (hard) {
           op.kind = remove;
         } else {
@@ -902,9 +1002,11 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
         crm::AdvanceCheckpoint(d, run_id, last_key, n_ids, stamp);
       };
       plan_.push_back(std::move(cs));
-    }
-  });
+    });
+  }
   if (!st) return st;
+  if (!plan_.empty()) plan_seconds["sets"] = SecondsSince(sets_start);
+  plan_seconds["total"] = SecondsSince(plan_start);
 
   long long rows = 0;
   for (const auto& cs : plan_) rows += static_cast<long long>(cs.ops.size());
@@ -929,6 +1031,7 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
   report.counts["change_sets_planned"] = plan_.size();
   report.counts["child_rows_planned"] = child_rows;
   report.details["plan"] = DescribePlan(plan_);
+  report.details["plan_seconds"] = plan_seconds;
   nlohmann::json due_ids = nlohmann::json::array();
   for (size_t i = 0; i < due.size() && i < 100; ++i) due_ids.push_back(due[i]);
   report.details["due"] = due_ids;

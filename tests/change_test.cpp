@@ -5,11 +5,13 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fmt/format.h>
 #include <soci/soci.h>
 
 #include "crm/ledger.h"
 #include "demo_fixture.h"
+#include "jobs/read_ahead.h"
 #include "jobs/retention.h"
 #include "jobs/standardize.h"
 
@@ -765,6 +767,62 @@ TEST_CASE("engine: two connections apply sets at once, a row two sets plan is ch
     CHECK(restored->rows_restored == 16);
     CHECK(f.Checksums() == before);
   }
+}
+
+// The read-ahead planning uses (prune with several connections): items come out in order, each
+// read on session i % sessions, never more than `window` ahead; a failed read reaches the
+// consumer at its item; destroying it early stops the readers.
+TEST_CASE("read-ahead hands items over in order, at most window ahead, and stops at an error") {
+  struct Session {
+    int no;
+    std::atomic<int> reads{0};
+  };
+  Session a{0}, b{1}, c{2};
+  std::atomic<size_t> highest{0};
+  std::atomic<size_t> consumed{0};
+  std::atomic<bool> too_far{false};
+  auto read = [&](Session& s, size_t i) -> Result<std::pair<size_t, int>> {
+    // (+1: the test's count lags the consumer's by the moment between Next() and the update)
+    if (i >= consumed.load() + 4 + 1) too_far = true;
+    size_t h = highest.load();
+    while (i > h && !highest.compare_exchange_weak(h, i)) {}
+    ++s.reads;
+    if (i == 37) return Error::Db("the server went away at item 37");
+    return std::make_pair(i, s.no);
+  };
+  {
+    jobs::ReadAhead<Session, std::pair<size_t, int>> ahead({&a, &b, &c}, 60, 4, read);
+    for (size_t i = 0; i < 37; ++i) {
+      auto got = ahead.Next();
+      REQUIRE(got);
+      CHECK(got->first == i);
+      CHECK(got->second == static_cast<int>(i % 3));
+      consumed = i + 1;
+    }
+    auto failed = ahead.Next();
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().message.find("item 37") != std::string::npos);
+    // Not consumed further: the destructor stops the other two readers while they wait.
+  }
+  CHECK_FALSE(too_far.load());
+  CHECK(highest.load() <= 38 + 3);  // the error consumed: at most window past it
+  CHECK(a.reads + b.reads + c.reads <= 42);
+  // Session 1 read item 37 and stopped: nothing after it on that session.
+  CHECK(b.reads.load() == 13);
+
+  // One session, window 1: strictly one item ahead.
+  Session only{7};
+  jobs::ReadAhead<Session, std::pair<size_t, int>> one({&only}, 5, 1,
+                                                       [&](Session& s, size_t i) -> Result<std::pair<size_t, int>> {
+                                                         ++s.reads;
+                                                         return std::make_pair(i, s.no);
+                                                       });
+  for (size_t i = 0; i < 5; ++i) {
+    auto got = one.Next();
+    REQUIRE(got);
+    CHECK(got->first == i);
+  }
+  CHECK(only.reads.load() == 5);
 }
 
 }  // namespace

@@ -1240,11 +1240,28 @@ TEST_CASE("prune suitecrm: UUID contacts, contacts_cstm and relation rows go tog
   }
 }
 
-TEST_CASE("prune suitecrm second level: a call's invitees and notes go with the call, no orphans, "
-          "restore exact") {
+// Nguyen (kept: an account) was invited to John's (pruned) call; a note hangs on the call; a
+// meeting of John's has Nguyen as invitee: rows reached from two contacts and two levels.
+void AddCallInvitees(SuiteCrm& f) {
   const std::string kNguyen = "0a1b2c3d-0000-4000-8000-000000000001";
   const std::string kJohn = "0a1b2c3d-0000-4000-8000-000000000002";
   const std::string kCall = "ca000000-0000-4000-8000-000000000001";  // John's (parent) call
+  auto s = f.t.Session();
+  *s << "INSERT INTO calls_contacts (id, call_id, contact_id, deleted) VALUES "
+        "('cc000000-0000-4000-8000-000000000002', '" + kCall + "', '" + kNguyen + "', 0)";
+  *s << "INSERT INTO notes (id, name, date_entered, parent_type, parent_id, deleted) VALUES "
+        "('n0000000-0000-4000-8000-000000000002', 'Call minutes', '2025-10-01 10:00:00', "
+        "'Calls', '" + kCall + "', 0)";
+  *s << "INSERT INTO meetings (id, name, date_entered, date_start, parent_type, parent_id, "
+        "deleted) VALUES ('me000000-0000-4000-8000-000000000001', 'Demo', "
+        "'2025-09-01 10:00:00', '2025-09-02 10:00:00', 'Contacts', '" + kJohn + "', 0)";
+  *s << "INSERT INTO meetings_contacts (id, meeting_id, contact_id, deleted) VALUES "
+        "('mc000000-0000-4000-8000-000000000001', 'me000000-0000-4000-8000-000000000001', '" +
+        kNguyen + "', 0)";
+}
+
+TEST_CASE("prune suitecrm second level: a call's invitees and notes go with the call, no orphans, "
+          "restore exact") {
   for (const std::string action : {"delete", "archive", "soft_delete"}) {
     for (Backend b : test::Backends()) {
       CAPTURE(test::Name(b));
@@ -1252,22 +1269,7 @@ TEST_CASE("prune suitecrm second level: a call's invitees and notes go with the 
       SuiteCrm f(b);
       f.cfg.jobs[0].prune.action = action;
       f.cfg.jobs[0].prune.children.clear();  // calls, meetings, notes: delete with the contact
-      {
-        auto s = f.t.Session();
-        // Nguyen (kept: an account) was invited to John's call; a note hangs on the call; a
-        // meeting of John's has Nguyen as invitee.
-        *s << "INSERT INTO calls_contacts (id, call_id, contact_id, deleted) VALUES "
-              "('cc000000-0000-4000-8000-000000000002', '" + kCall + "', '" + kNguyen + "', 0)";
-        *s << "INSERT INTO notes (id, name, date_entered, parent_type, parent_id, deleted) VALUES "
-              "('n0000000-0000-4000-8000-000000000002', 'Call minutes', '2025-10-01 10:00:00', "
-              "'Calls', '" + kCall + "', 0)";
-        *s << "INSERT INTO meetings (id, name, date_entered, date_start, parent_type, parent_id, "
-              "deleted) VALUES ('me000000-0000-4000-8000-000000000001', 'Demo', "
-              "'2025-09-01 10:00:00', '2025-09-02 10:00:00', 'Contacts', '" + kJohn + "', 0)";
-        *s << "INSERT INTO meetings_contacts (id, meeting_id, contact_id, deleted) VALUES "
-              "('mc000000-0000-4000-8000-000000000001', 'me000000-0000-4000-8000-000000000001', '" +
-              kNguyen + "', 0)";
-      }
+      AddCallInvitees(f);
       const bool hard = action != "soft_delete";
       // Every reference of the fixture, counted with our own SQL: rows (live rows, for a soft
       // delete) pointing at a missing (deleted) row.
@@ -1339,6 +1341,49 @@ TEST_CASE("prune suitecrm second level: a call's invitees and notes go with the 
       auto restored = jobs::RestoreRun(**db, run.run_id, {});
       REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
       CHECK(f.Checksums() == before);
+    }
+  }
+}
+
+// With several connections planning reads ahead on all of them (the first-level rows of later
+// sets while a set is built); the plan must be exactly the one a single connection makes: the
+// same rows in the same sets and order, a row two sets reach planned once. Checked on the
+// SuiteCRM second-level fixture (rows reached from two contacts and through calls/meetings).
+TEST_CASE("prune suitecrm: two connections plan exactly the sets and rows one connection plans") {
+  for (const std::string action : {"delete", "soft_delete"}) {
+    for (Backend b : test::Backends()) {
+      CAPTURE(test::Name(b));
+      CAPTURE(action);
+      std::vector<std::string> ledgers[2];
+      std::map<std::string, std::string> after[2];
+      std::string plans[2];
+      for (int conns : {1, 2}) {
+        SuiteCrm f(b);
+        f.cfg.jobs[0].prune.action = action;
+        f.cfg.jobs[0].prune.children.clear();  // calls, meetings, notes: delete with the contact
+        f.cfg.jobs[0].prune.connections = conns;
+        AddCallInvitees(f);
+        REQUIRE(f.Run().status == "ok");
+        f.clock.Advance(days(14));
+        auto run = f.Run();
+        REQUIRE_MESSAGE(run.status == "ok", run.message);
+        CHECK(run.counts["contacts_pruned"].get<long long>() == 3);
+        plans[conns - 1] = run.details["plan"].dump() + run.counts["child_rows_planned"].dump();
+        auto s = f.t.Session();
+        soci::rowset<soci::row> rs = (s->prepare << "SELECT set_no, op_no, table_name, row_id, op, "
+                                                    "label FROM crmh_ledger WHERE run_id = '" +
+                                                        run.run_id + "' ORDER BY set_no, op_no");
+        for (const auto& r : rs) {
+          ledgers[conns - 1].push_back(fmt::format(
+              "{} {} {} {} {} {}", crm::CellInt(r, 0), crm::CellInt(r, 1), crm::CellText(r, 2),
+              crm::CellText(r, 3), crm::CellText(r, 4), crm::CellText(r, 5)));
+        }
+        after[conns - 1] = f.Checksums();
+      }
+      CHECK(ledgers[0].size() > 6);
+      CHECK(ledgers[0] == ledgers[1]);
+      CHECK(plans[0] == plans[1]);
+      CHECK(after[0] == after[1]);
     }
   }
 }
