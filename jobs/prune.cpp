@@ -475,6 +475,7 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
   auto graph_r = RefGraph(db, m, p);
   if (!graph_r) return graph_r.error();
   const std::vector<RefNode>& graph = *graph_r;
+  plan_seconds["checks"] = SecondsSince(plan_start);
   // With several connections (MariaDB/MySQL), planning reads on all of them at once: the extra
   // sessions are opened here and closed when the plan is made (Apply opens its own).
   std::vector<std::unique_ptr<crm::Db>> readers;
@@ -576,10 +577,12 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
   }
   if (!resumed.empty()) report.details["resumed_from"] = resumed;
 
+  const auto notices_start = std::chrono::steady_clock::now();
   auto open = crm::ListNotices(db, job.name, /*open_only=*/true);
   if (!open) return open.error();
   std::map<std::string, const crm::NoticeRow*> open_by_contact;
   for (const auto& n : *open) open_by_contact[n.contact_id] = &n;
+  plan_seconds["notices"] = SecondsSince(notices_start);
   std::set<std::string> rescued;
   if (p.rescue_days > 0) {
     auto r = crm::RescuedSince(db, job.name, now - days(p.rescue_days));
