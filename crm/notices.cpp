@@ -77,10 +77,31 @@ Result<std::vector<NoticeRow>> ListNotices(Db& db, const std::string& job, bool 
   return out;
 }
 
+Result<std::vector<OpenNotice>> ListOpenNotices(Db& db, const std::string& job) {
+  std::vector<OpenNotice> out;
+  Status st = Guard("reading the open prune notices", [&] {
+    soci::rowset<soci::row> rs =
+        (db.sql().prepare << fmt::format(
+             "SELECT id, contact_id, CAST(noticed_at AS CHAR), CAST(prune_after AS CHAR) FROM {} "
+             "WHERE job = :job AND status = 'open' ORDER BY id",
+             db.State("notices")),
+         soci::use(job));
+    for (const auto& r : rs) {
+      OpenNotice& n = out.emplace_back();
+      n.id = CellInt(r, 0);
+      n.contact_id = CellText(r, 1);
+      if (auto t = ParseSqlTime(CellText(r, 2))) n.noticed_at = *t;
+      if (auto t = ParseSqlTime(CellText(r, 3))) n.prune_after = *t;
+    }
+  });
+  if (!st) return st.error();
+  return out;
+}
+
 Result<long long> OpenNotices(Db& db, const std::string& job, const std::string& run_id,
                               SysSeconds now, SysSeconds prune_after,
                               const std::vector<NewNotice>& notices) {
-  auto open = ListNotices(db, job, /*open_only=*/true);
+  auto open = ListOpenNotices(db, job);
   if (!open) return open.error();
   std::set<std::string> have;
   for (const auto& n : *open) have.insert(n.contact_id);

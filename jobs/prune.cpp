@@ -7,6 +7,7 @@
 #include <array>
 #include <set>
 #include <tuple>
+#include <unordered_map>
 
 #include "crm/checkpoints.h"
 #include "crm/ledger.h"
@@ -578,9 +579,9 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
   if (!resumed.empty()) report.details["resumed_from"] = resumed;
 
   const auto notices_start = std::chrono::steady_clock::now();
-  auto open = crm::ListNotices(db, job.name, /*open_only=*/true);
+  auto open = crm::ListOpenNotices(db, job.name);
   if (!open) return open.error();
-  std::map<std::string, const crm::NoticeRow*> open_by_contact;
+  std::unordered_map<std::string, const crm::OpenNotice*> open_by_contact;
   for (const auto& n : *open) open_by_contact[n.contact_id] = &n;
   plan_seconds["notices"] = SecondsSince(notices_start);
   std::set<std::string> rescued;
@@ -717,7 +718,7 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
     const std::optional<SysSeconds>& last = c.last;
     auto notice = open_by_contact.find(c.id);
     if (notice != open_by_contact.end()) {
-      const crm::NoticeRow& n = *notice->second;
+      const crm::OpenNotice& n = *notice->second;
       seen_open.insert(c.id);
       if (last && *last > n.noticed_at) {
         to_close_["activity"].push_back(n.id);
