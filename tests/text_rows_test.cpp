@@ -1,0 +1,225 @@
+// crm::ForEachTextRow (crm/text_rows.h) against SQLite and a real MariaDB: the same text as
+// SOCI's rowset with CellText for every type, NULL told apart from "", bound parameters, and a
+// lost connection as an error value.
+#include <doctest/doctest.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "crm/db.h"
+#include "crm/text_rows.h"
+#include "test_db.h"
+
+namespace crmh {
+namespace {
+
+struct Cells {
+  std::vector<std::string> text;
+  std::vector<bool> null;
+  bool operator==(const Cells&) const = default;
+};
+
+std::vector<Cells> ViaSoci(crm::Db& db, const std::string& sql, const crm::TextParams& params = {}) {
+  std::vector<Cells> out;
+  soci::details::prepare_temp_type prep = (db.sql().prepare << sql);
+  for (const auto& [name, value] : params) prep, soci::use(value, name);
+  soci::rowset<soci::row> rs(prep);
+  for (const auto& r : rs) {
+    Cells c;
+    for (size_t i = 0; i < r.size(); ++i) {
+      c.text.push_back(crm::CellText(r, i));
+      c.null.push_back(r.get_indicator(i) == soci::i_null);
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<Cells> ViaStream(crm::Db& db, const std::string& sql, const crm::TextParams& params = {}) {
+  std::vector<Cells> out;
+  Status st = crm::ForEachTextRow(db, "test", sql, params, [&](const crm::TextRow& r) {
+    Cells c;
+    for (size_t i = 0; i < r.size(); ++i) {
+      c.text.emplace_back(r[i]);
+      c.null.push_back(r.null(i));
+    }
+    out.push_back(std::move(c));
+  });
+  REQUIRE_MESSAGE(st.ok(), (st.ok() ? "" : st.error().message));
+  return out;
+}
+
+std::unique_ptr<crm::Db> OpenDb(const test::TempDb& t) {
+  auto db = crm::Open(t.database(), StateConfig{});
+  REQUIRE(db.ok());
+  return std::move(*db);
+}
+
+TEST_CASE("text rows: the same text as CellText for every column type, NULL apart from empty") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    test::TempDb t(b);
+    auto db = OpenDb(t);
+    const bool my = b == Backend::kMysql;
+    db->sql() << (my ? "CREATE TABLE v (id INT PRIMARY KEY, s VARCHAR(50), bin BLOB, d DOUBLE, "
+                       "f FLOAT, dec2 DECIMAL(10,2), dt DATETIME, da DATE, tm TIME, ts TIMESTAMP NULL, "
+                       "ub BIGINT UNSIGNED, sb BIGINT, ti TINYINT, zf INT(6) ZEROFILL, "
+                       "tx TEXT, dt6 DATETIME(6))"
+                     : "CREATE TABLE v (id INTEGER PRIMARY KEY, s TEXT, bin BLOB, d DOUBLE, "
+                       "f FLOAT, dec2 DECIMAL(10,2), dt DATETIME, da DATE, tm TEXT, ts TIMESTAMP, "
+                       "ub BIGINT, sb BIGINT, ti TINYINT, zf INT, tx TEXT, dt6 TEXT)");
+    db->sql() << "INSERT INTO v VALUES (1, 'Nguyễn Thị Minh Khai', X'00FF41C3A9', 1.5, 0.1, 12.50, "
+                 "'2026-03-29 01:30:00', '2026-12-06', '12:34:56', '2026-01-02 03:04:05', "
+                 "18446744073709551615, -9223372036854775808, -128, 42, '美国 ایالات متحده', "
+                 "'2026-12-06 10:11:12.345678')";
+    db->sql() << "INSERT INTO v VALUES (2, '', X'', 0, -2.25, -0.01, '1970-01-01 00:00:00', "
+                 "'2000-02-29', '00:00:00', NULL, 0, 0, 0, 0, '', '2026-01-01 00:00:00')";
+    db->sql() << "INSERT INTO v (id) VALUES (3)";
+    db->sql() << "INSERT INTO v VALUES (4, 'a''b\\\\c\tnew\nline', X'0A0D5C27', 1e300, 3.4e38, "
+                 "99999999.99, '9999-12-31 23:59:59', '1000-01-01', '23:59:59', "
+                 "'2038-01-19 03:14:07', 1, 1, 127, 999999, 'x', '2026-06-01 00:00:00.5')";
+
+    // Every column, also cast to text the way the dedup sweep reads them.
+    for (const char* sql :
+         {"SELECT * FROM v ORDER BY id",
+          my ? "SELECT CAST(id AS CHAR), CAST(s AS CHAR), CAST(d AS CHAR), CAST(dt AS CHAR), "
+               "CAST(da AS CHAR), CAST(ub AS CHAR), CAST(dec2 AS CHAR) FROM v ORDER BY id"
+             : "SELECT CAST(id AS TEXT), CAST(s AS TEXT), CAST(d AS TEXT), CAST(dt AS TEXT) "
+               "FROM v ORDER BY id"}) {
+      CAPTURE(sql);
+      const auto want = ViaSoci(*db, sql);
+      const auto got = ViaStream(*db, sql);
+      REQUIRE(want.size() == 4);
+      REQUIRE(got.size() == want.size());
+      for (size_t r = 0; r < want.size(); ++r) {
+        CAPTURE(r);
+        REQUIRE(got[r].text.size() == want[r].text.size());
+        for (size_t c = 0; c < want[r].text.size(); ++c) {
+          CAPTURE(c);
+          CHECK(got[r].text[c] == want[r].text[c]);
+          CHECK(got[r].null[c] == want[r].null[c]);
+        }
+      }
+    }
+    // What the sweep relies on, spelled out.
+    const auto rows = ViaStream(*db, "SELECT s, bin, tx FROM v ORDER BY id");
+    CHECK(rows[0].text[0] == "Nguyễn Thị Minh Khai");
+    CHECK(rows[0].text[1] == std::string("\x00\xff\x41\xc3\xa9", 5));
+    CHECK(rows[0].text[2] == "美国 ایالات متحده");
+    CHECK(rows[1].text[0].empty());
+    CHECK_FALSE(rows[1].null[0]);
+    CHECK(rows[2].text[0].empty());
+    CHECK(rows[2].null[0]);
+    CHECK(rows[3].text[0] == (my ? "a'b\\c\tnew\nline" : "a'b\\\\c\tnew\nline"));
+  }
+}
+
+TEST_CASE("text rows: named parameters are bound as SOCI binds strings") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    test::TempDb t(b);
+    auto db = OpenDb(t);
+    db->sql() << "CREATE TABLE p (k VARCHAR(20) PRIMARY KEY, n INT)";
+    for (const char* k : {"a", "a'b", "a\\b", "b", "c:d", "ü"}) {
+      db->sql() << "INSERT INTO p VALUES (:k, 1)", soci::use(std::string(k));
+    }
+    const std::string sql = "SELECT k, ':not' FROM p WHERE k > :last AND k <> :skip ORDER BY k";
+    for (const std::string last : {"", "a", "a'", "a\\", "b", "ü"}) {
+      CAPTURE(last);
+      const crm::TextParams params{{"last", last}, {"skip", "c:d"}};
+      const auto got = ViaStream(*db, sql, params);
+      CHECK(got == ViaSoci(*db, sql, params));
+    }
+    CHECK(ViaStream(*db, sql, {{"last", ""}, {"skip", ""}}).size() == 6);
+    // A placeholder without a value is an error, not a query with ":skip" in it.
+    Status st = crm::ForEachTextRow(*db, "reading p", sql, {{"last", ""}}, [](const crm::TextRow&) {});
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.error().message.find("reading p") != std::string::npos);
+  }
+}
+
+TEST_CASE("text rows: placeholders are found outside quotes only") {
+  struct Case {
+    const char* sql;
+    const char* want;
+  } cases[] = {
+      {"SELECT 1 WHERE a > :x", "SELECT 1 WHERE a > <1>"},
+      {"SELECT ':x', \":x\", `:x` FROM t WHERE a = :x", "SELECT ':x', \":x\", `:x` FROM t WHERE a = <1>"},
+      {"SELECT 'it''s :x' WHERE b=:y_2", "SELECT 'it''s :x' WHERE b=<2>"},
+      {"SELECT 'a\\':x' , :x", "SELECT 'a\\':x' , <1>"},
+      {"SET @v := 1, @w:=:x", "SET @v := 1, @w:=<1>"},
+      {"SELECT a::x", "SELECT a:<1>"},
+      {"SELECT :x,:y", "SELECT <1>,<2>"},
+  };
+  const crm::TextParams params{{"x", "1"}, {"y_2", "2"}, {"y", "2"}};
+  for (const auto& c : cases) {
+    CAPTURE(c.sql);
+    CHECK(crm::BindNamedText(c.sql, params, [](const std::string& v) { return "<" + v + ">"; }) ==
+          c.want);
+  }
+  CHECK_THROWS_AS(crm::BindNamedText("SELECT :z", params, [](const std::string& v) { return v; }),
+                  std::runtime_error);
+}
+
+TEST_CASE("text rows: a lost connection is a database error, before and during the stream") {
+  if (test::MysqlSocket().empty()) {
+    (void)test::Backends();  // fails when MariaDB is required
+    return;
+  }
+  test::TempDb t(Backend::kMysql);
+  auto admin = t.Session();
+  {
+    auto db = OpenDb(t);
+    long long id = 0;
+    db->sql() << "SELECT CONNECTION_ID()", soci::into(id);
+    *admin << "KILL " + std::to_string(id);
+    Status st = crm::ForEachTextRow(*db, "reading contacts", "SELECT 1", {}, [](const crm::TextRow&) {});
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.error().exit == Exit::kDbUnreachable);
+    CHECK(st.error().message.find("reading contacts") != std::string::npos);
+  }
+  {
+    auto db = OpenDb(t);
+    long long id = 0;
+    db->sql() << "SELECT CONNECTION_ID()", soci::into(id);
+    // Far more than the socket buffers hold, so the server is still sending when it is killed.
+    const std::string sql =
+        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 300000) "
+        "SELECT n, REPEAT('x', 500) FROM r";
+    long long rows = 0;
+    Status st = crm::ForEachTextRow(*db, "reading contacts", sql, {}, [&](const crm::TextRow& r) {
+      if (rows++ == 0) *admin << "KILL " + std::to_string(id);
+      if (r.size() != 2) throw std::runtime_error("two cells expected");
+    });
+    REQUIRE_FALSE(st.ok());
+    CHECK(rows < 300000);
+    CHECK(st.error().exit == Exit::kDbUnreachable);
+    CHECK(st.error().message.find("reading contacts") != std::string::npos);
+  }
+}
+
+TEST_CASE("text rows: an exception in the callback ends the stream and the session still works") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    test::TempDb t(b);
+    auto db = OpenDb(t);
+    db->sql() << "CREATE TABLE q (n INT)";
+    for (int i = 0; i < 100; ++i) db->sql() << "INSERT INTO q VALUES (:n)", soci::use(i);
+    int seen = 0;
+    Status st = crm::ForEachTextRow(*db, "reading q", "SELECT n FROM q ORDER BY n", {},
+                                    [&](const crm::TextRow&) {
+                                      if (++seen == 3) throw std::runtime_error("enough");
+                                    });
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.error().exit == Exit::kJobFailed);
+    CHECK(st.error().message.find("enough") != std::string::npos);
+    CHECK(seen == 3);
+    int count = 0;
+    db->sql() << "SELECT COUNT(*) FROM q", soci::into(count);
+    CHECK(count == 100);
+  }
+}
+
+}  // namespace
+}  // namespace crmh
