@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <set>
+
+#include "crm/text_rows.h"
 
 namespace crmh::crm {
 namespace {
@@ -79,21 +82,18 @@ Result<std::vector<NoticeRow>> ListNotices(Db& db, const std::string& job, bool 
 
 Result<std::vector<OpenNotice>> ListOpenNotices(Db& db, const std::string& job) {
   std::vector<OpenNotice> out;
-  Status st = Guard("reading the open prune notices", [&] {
-    soci::rowset<soci::row> rs =
-        (db.sql().prepare << fmt::format(
-             "SELECT id, contact_id, CAST(noticed_at AS CHAR), CAST(prune_after AS CHAR) FROM {} "
-             "WHERE job = :job AND status = 'open' ORDER BY id",
-             db.State("notices")),
-         soci::use(job));
-    for (const auto& r : rs) {
-      OpenNotice& n = out.emplace_back();
-      n.id = CellInt(r, 0);
-      n.contact_id = CellText(r, 1);
-      if (auto t = ParseSqlTime(CellText(r, 2))) n.noticed_at = *t;
-      if (auto t = ParseSqlTime(CellText(r, 3))) n.prune_after = *t;
-    }
-  });
+  Status st = ForEachTextRow(
+      db, "reading the open prune notices",
+      fmt::format("SELECT id, contact_id, CAST(noticed_at AS CHAR), CAST(prune_after AS CHAR) "
+                  "FROM {} WHERE job = :job AND status = 'open' ORDER BY id",
+                  db.State("notices")),
+      {{"job", job}}, [&](const TextRow& r) {
+        OpenNotice& n = out.emplace_back();
+        std::from_chars(r[0].data(), r[0].data() + r[0].size(), n.id);
+        n.contact_id = r[1];
+        if (auto t = ParseSqlTime(r[2])) n.noticed_at = *t;
+        if (auto t = ParseSqlTime(r[3])) n.prune_after = *t;
+      });
   if (!st) return st.error();
   return out;
 }

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <cstdlib>
 #include <set>
 #include <tuple>
 #include <unordered_map>
@@ -13,6 +15,7 @@
 #include "crm/ledger.h"
 #include "crm/notices.h"
 #include "crm/schema.h"
+#include "crm/text_rows.h"
 #include "jobs/audit.h"
 #include "jobs/read_ahead.h"
 
@@ -30,6 +33,12 @@ std::optional<SysSeconds> ParseTs(std::string text) {
   text = text.substr(0, 19);
   if (text[10] == 'T') text[10] = ' ';
   return ParseSqlTime(text);
+}
+
+// A 0/1 test column as text: true unless NULL, empty or zero (CellInt's reading of it).
+bool TextTrue(std::string_view v) {
+  if (v.empty()) return false;
+  return std::trunc(std::strtod(std::string(v).c_str(), nullptr)) != 0;
 }
 
 std::string Join(const std::vector<std::string>& v, std::string_view sep) {
@@ -617,25 +626,26 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
     std::optional<SysSeconds> last;
   };
   std::vector<Scanned> decide;
-  auto latest = [&](const soci::row& r, size_t first) {
+  auto latest = [&](const crm::TextRow& r, size_t first) {
     std::optional<SysSeconds> last;
     for (size_t i = first; i < first + m.activity.size(); ++i) {
-      if (r.get_indicator(i) == soci::i_null) continue;
-      auto t = ParseTs(crm::CellText(r, i));
+      if (r.null(i)) continue;
+      auto t = ParseTs(std::string(r[i]));
       if (t && (!last || *t > *last)) last = t;
     }
     return last;
   };
 
-  Status st = crm::Guard("planning prune", [&] {
-    const auto scan_start = std::chrono::steady_clock::now();
-    soci::rowset<soci::row> rs = db.sql().prepare << fmt::format(
-        "SELECT {} FROM {} c{} ORDER BY c.{}", select, db.Q(m.contacts_table), where,
-        db.Q(m.id_column));
-    for (const auto& r : rs) {
+  // The scan streams (crm::ForEachTextRow): the server evaluates the tests while we decide.
+  const auto scan_start = std::chrono::steady_clock::now();
+  Status st = crm::ForEachTextRow(
+      db, "planning prune",
+      fmt::format("SELECT {} FROM {} c{} ORDER BY c.{}", select, db.Q(m.contacts_table), where,
+                  db.Q(m.id_column)),
+      {}, [&](const crm::TextRow& r) {
       ++scanned;
-      const std::string id = crm::CellText(r, 0);
-      std::optional<SysSeconds> created = ParseTs(crm::CellText(r, 1));
+      const std::string id(r[0]);
+      std::optional<SysSeconds> created = ParseTs(std::string(r[1]));
       std::optional<SysSeconds> last;
       if (activity_in_scan) {
         last = latest(r, activity_first);
@@ -648,7 +658,7 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
       }
       if (p.invalid_email && invalid_email.count(id)) reasons.push_back("invalid_email");
       for (size_t k = 0; k < tests.size(); ++k) {
-        if (crm::CellInt(r, tests_first + k) == 0) continue;
+        if (!TextTrue(r[tests_first + k])) continue;
         (tests[k].second ? protections : reasons).push_back(tests[k].first);
       }
       if (p.created_within_days > 0 && created && *created > recent_cutoff) {
@@ -661,13 +671,12 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
       }
       const bool qualifies = !reasons.empty() && protections.empty();
       if (qualifies) ++qualifying;
-      if (reasons.empty() && !open_by_contact.count(id)) continue;
-      decide.push_back({id, crm::CellText(r, 2), std::move(reasons), qualifies, activity_in_scan,
+      if (reasons.empty() && !open_by_contact.count(id)) return;
+      decide.push_back({id, std::string(r[2]), std::move(reasons), qualifies, activity_in_scan,
                         last});
-    }
-    plan_seconds["scan"] = SecondsSince(scan_start);
-  });
+      });
   if (!st) return st;
+  plan_seconds["scan"] = SecondsSince(scan_start);
 
   // The latest activity of the contacts left to decide, read by id after the scan, 1,000 at a
   // time (on every connection at once when there are several): a contact no longer live by then
@@ -677,28 +686,29 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
     constexpr size_t kChunk = 1000;
     auto read_activity = [&](crm::Db& d, size_t chunk) -> Result<long long> {
       long long n = 0;
-      Status read = crm::Guard("reading the latest activity", [&] {
-        std::map<std::string, Scanned*> by_id;
-        std::vector<std::string> ids;
-        for (size_t i = chunk * kChunk; i < std::min(decide.size(), (chunk + 1) * kChunk); ++i) {
-          by_id[decide[i].id] = &decide[i];
-          ids.push_back(decide[i].id);
-        }
-        soci::rowset<soci::row> act = d.sql().prepare << fmt::format(
-            "SELECT CAST(c.{id} AS CHAR){act} FROM {t} c WHERE {live}c.{id} IN ({in})",
-            fmt::arg("id", d.Q(m.id_column)), fmt::arg("act", activity_select),
-            fmt::arg("t", d.Q(m.contacts_table)),
-            fmt::arg("live", m.soft_delete.empty() ? ""
-                                 : fmt::format("COALESCE(c.{}, 0) = 0 AND ", d.Q(m.soft_delete))),
-            fmt::arg("in", InList(d, ids)));
-        for (const auto& r : act) {
-          auto it = by_id.find(crm::CellText(r, 0));
-          if (it == by_id.end()) continue;
-          it->second->last = latest(r, 1);
-          it->second->activity_known = true;
-          ++n;
-        }
-      });
+      std::map<std::string, Scanned*, std::less<>> by_id;
+      std::vector<std::string> ids;
+      for (size_t i = chunk * kChunk; i < std::min(decide.size(), (chunk + 1) * kChunk); ++i) {
+        by_id[decide[i].id] = &decide[i];
+        ids.push_back(decide[i].id);
+      }
+      Status read = crm::ForEachTextRow(
+          d, "reading the latest activity",
+          fmt::format("SELECT CAST(c.{id} AS CHAR){act} FROM {t} c WHERE {live}c.{id} IN ({in})",
+                      fmt::arg("id", d.Q(m.id_column)), fmt::arg("act", activity_select),
+                      fmt::arg("t", d.Q(m.contacts_table)),
+                      fmt::arg("live", m.soft_delete.empty()
+                                           ? ""
+                                           : fmt::format("COALESCE(c.{}, 0) = 0 AND ",
+                                                         d.Q(m.soft_delete))),
+                      fmt::arg("in", InList(d, ids))),
+          {}, [&](const crm::TextRow& r) {
+            auto it = by_id.find(r[0]);
+            if (it == by_id.end()) return;
+            it->second->last = latest(r, 1);
+            it->second->activity_known = true;
+            ++n;
+          });
       if (!read) return read.error();
       return n;
     };
@@ -789,14 +799,12 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
         fmt::arg("col", d.Q(ref.column)), fmt::arg("t", d.Q(ref.table)), fmt::arg("in", parent_in),
         fmt::arg("filter", ChildFilter(d, ref, n.live_only)));
   };
-  auto read_rows = [](crm::Db& d, const std::string& sql, size_t columns) {
-    std::vector<std::array<std::string, 3>> rows;
-    soci::rowset<soci::row> rs = d.sql().prepare << sql;
-    for (const auto& r : rs) {
+  auto read_rows = [](crm::Db& d, const std::string& sql, size_t columns,
+                      std::vector<std::array<std::string, 3>>& rows) {
+    return crm::ForEachTextRow(d, "planning prune batches", sql, {}, [&](const crm::TextRow& r) {
       auto& row = rows.emplace_back();
-      for (size_t i = 0; i < columns; ++i) row[i] = crm::CellText(r, i);
-    }
-    return rows;
+      for (size_t i = 0; i < columns; ++i) row[i] = r[i];
+    });
   };
   // What a set reads that depends on nothing planned before it: the rows of the first-level
   // references, the extension rows and the contacts. With several connections these reads run
@@ -810,32 +818,31 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
     SetRows out;
     out.nodes.resize(graph.size());
     const std::string in = InList(d, set_ids(set));
-    Status read = crm::Guard("planning prune batches", [&] {
-      for (size_t k = 0; k < graph.size(); ++k) {
-        if (graph[k].parent >= 0 || graph[k].policy == "keep" || graph[k].policy == "block") {
-          continue;
-        }
-        out.nodes[k] = read_rows(d, child_sql(d, k, in), 3);
+    for (size_t k = 0; k < graph.size(); ++k) {
+      if (graph[k].parent >= 0 || graph[k].policy == "keep" || graph[k].policy == "block") {
+        continue;
       }
-      if (!ext_cols.empty()) {
-        out.ext = read_rows(
-            d,
-            fmt::format(
-                "SELECT CAST(e.{id} AS CHAR), {text} FROM {t} e WHERE e.{id} IN ({in}) ORDER BY e.{id}",
-                fmt::arg("id", d.Q(m.extension_id)),
-                fmt::arg("text", crm::RowTextExpr(d, ext_cols, "e")),
-                fmt::arg("t", d.Q(m.extension_table)), fmt::arg("in", in)),
-            2);
-      }
-      out.contacts = read_rows(
+      if (Status r = read_rows(d, child_sql(d, k, in), 3, out.nodes[k]); !r) return r.error();
+    }
+    if (!ext_cols.empty()) {
+      Status read = read_rows(
           d,
           fmt::format(
-              "SELECT CAST(c.{id} AS CHAR), {text} FROM {t} c WHERE c.{id} IN ({in}) ORDER BY c.{id}",
-              fmt::arg("id", d.Q(m.id_column)),
-              fmt::arg("text", crm::RowTextExpr(d, *contact_cols, "c")),
-              fmt::arg("t", d.Q(m.contacts_table)), fmt::arg("in", in)),
-          2);
-    });
+              "SELECT CAST(e.{id} AS CHAR), {text} FROM {t} e WHERE e.{id} IN ({in}) ORDER BY e.{id}",
+              fmt::arg("id", d.Q(m.extension_id)),
+              fmt::arg("text", crm::RowTextExpr(d, ext_cols, "e")),
+              fmt::arg("t", d.Q(m.extension_table)), fmt::arg("in", in)),
+          2, out.ext);
+      if (!read) return read.error();
+    }
+    Status read = read_rows(
+        d,
+        fmt::format(
+            "SELECT CAST(c.{id} AS CHAR), {text} FROM {t} c WHERE c.{id} IN ({in}) ORDER BY c.{id}",
+            fmt::arg("id", d.Q(m.id_column)),
+            fmt::arg("text", crm::RowTextExpr(d, *contact_cols, "c")),
+            fmt::arg("t", d.Q(m.contacts_table)), fmt::arg("in", in)),
+        2, out.contacts);
     if (!read) return read.error();
     return out;
   };
@@ -859,6 +866,7 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
       break;
     }
     SetRows& rows = *got;
+    Status deeper_read = Status::Ok();
     st = crm::Guard("planning prune batches", [&] {
       const std::vector<std::string> ids = set_ids(set);
       const std::string in = InList(db, ids);
@@ -874,7 +882,8 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
         if (n.parent >= 0) {
           const auto& up = removed[static_cast<size_t>(n.parent)];
           if (up.empty()) continue;
-          rows.nodes[k] = read_rows(db, child_sql(db, k, InList(db, up)), 3);
+          deeper_read = read_rows(db, child_sql(db, k, InList(db, up)), 3, rows.nodes[k]);
+          if (!deeper_read) return;
         }
         const std::string of = n.parent < 0 ? "contact" : graph[static_cast<size_t>(n.parent)].ref->name;
         for (auto& r : rows.nodes[k]) {
@@ -1007,6 +1016,7 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
       };
       plan_.push_back(std::move(cs));
     });
+    if (st && !deeper_read) st = deeper_read;
   }
   if (!st) return st;
   if (!plan_.empty()) plan_seconds["sets"] = SecondsSince(sets_start);
