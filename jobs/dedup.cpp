@@ -16,6 +16,7 @@
 
 #include "core/text.h"
 #include "crm/ledger.h"
+#include "crm/text_rows.h"
 #include "jobs/audit.h"
 #include "jobs/dedup_cache.h"
 #include "match/matcher.h"
@@ -49,7 +50,7 @@ bool InAddressGroup(const std::string& f) {
   return std::find(g.begin(), g.end(), f) != g.end();
 }
 
-bool Empty(const std::string& v) {
+bool Empty(std::string_view v) {
   return v.find_first_not_of(" \t\r\n") == std::string::npos;
 }
 bool Truthy(const std::string& v) { return !Empty(v) && v != "0"; }
@@ -179,6 +180,53 @@ uint64_t HashValues(const std::vector<std::string>& values, size_t n) {
 std::string WhereActive(const crm::Db& db, const Mapping& m) {
   return m.soft_delete.empty() ? "1 = 1" : fmt::format("COALESCE(c.{}, 0) = 0", db.Q(m.soft_delete));
 }
+
+// One keyset page of the sweep: the id as text, then every slot's value; `after`: the ids
+// after :last.
+std::string ReadPageSql(const crm::Db& db, const Mapping& m, const Slots& slots, int page_size,
+                        bool after) {
+  return fmt::format(
+      "SELECT CAST(c.{id} AS CHAR){list} FROM {t} c WHERE {act}{after} ORDER BY c.{id} LIMIT {n}",
+      fmt::arg("id", db.Q(m.id_column)), fmt::arg("list", slots.SelectList()),
+      fmt::arg("t", db.Q(m.contacts_table)), fmt::arg("act", WhereActive(db, m)),
+      fmt::arg("after", after ? fmt::format(" AND c.{} > :last", db.Q(m.id_column)) : ""),
+      fmt::arg("n", page_size));
+}
+
+// One page of rows as the sweep read it: every cell's text back to back in one buffer (no
+// allocation per row; the buffers are reused page after page), a fixed number of cells per row.
+// AddRow while reading, then Seal once; Row is for after Seal (from any thread).
+class TextPage {
+ public:
+  void Clear(size_t width) {
+    width_ = width;
+    text_.clear();
+    ends_.clear();
+    views_.clear();
+  }
+  void AddRow(const crm::TextRow& r) {
+    for (size_t i = 0; i < width_; ++i) {
+      text_.append(r[i]);
+      ends_.push_back(text_.size());
+    }
+  }
+  void Seal() {
+    views_.resize(ends_.size());
+    size_t from = 0;
+    for (size_t k = 0; k < ends_.size(); ++k) {
+      views_[k] = std::string_view(text_).substr(from, ends_[k] - from);
+      from = ends_[k];
+    }
+  }
+  size_t rows() const { return width_ ? ends_.size() / width_ : 0; }
+  const std::string_view* Row(size_t i) const { return views_.data() + i * width_; }
+
+ private:
+  size_t width_ = 0;
+  std::string text_;
+  std::vector<size_t> ends_;  // each cell's end in text_
+  std::vector<std::string_view> views_;
+};
 
 std::string InList(const crm::Db& db, const std::vector<std::string>& ids) {
   std::string s;
@@ -733,11 +781,16 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       raw_hashes.reserve(static_cast<size_t>(total));
     }
     std::atomic<long long> reused{0};
-    // A pipeline: while the workers normalize one page (each thread its own Normalizer: ICU
-    // objects are not shared), this thread reads the next. Pages are appended in key order.
+    // A pipeline: while the workers hash and prepare one page (each thread its own Normalizer:
+    // ICU objects are not shared) or find its contacts in the sweep cache, this thread reads the
+    // next. A page is its cells' text back to back (crm::ForEachTextRow streams the rows; no
+    // allocation per row); a RawRecord is built only for a contact the cache does not have.
+    // Pages are appended in key order.
+    const size_t ncells = 1 + slots.size();  // id, then the slots' values
     struct Pending {
-      std::vector<match::RawRecord> raw;
-      std::vector<RawHash> hashes;  // parallel to raw when the cache is used
+      TextPage page;
+      std::vector<RawHash> hashes;  // per row
+      std::vector<int> filled;      // per row: non-empty matched values
       std::vector<match::Record> prepared;
       std::vector<uint32_t> positions;  // in the cache file, or kNotCached
       std::vector<std::thread> pool;
@@ -747,100 +800,97 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
         pool.clear();
       }
     } pending;
-    auto start_normalizing = [&](std::vector<match::RawRecord>&& raw, std::vector<RawHash>&& hashes) {
-      pending.raw = std::move(raw);
-      pending.hashes = std::move(hashes);
-      pending.prepared.assign(pending.raw.size(), match::Record());
-      pending.positions.assign(pending.raw.size(), kNotCached);
-      const size_t n = pending.raw.size();
+    auto start_normalizing = [&](TextPage&& page) {
+      pending.page = std::move(page);
+      const size_t n = pending.page.rows();
+      pending.hashes.assign(n, RawHash{});
+      pending.filled.assign(n, 0);
+      pending.prepared.assign(n, match::Record());
+      pending.positions.assign(n, kNotCached);
       const size_t chunk = (n + threads - 1) / threads;
       const SweepCache* c = cache ? &*cache : nullptr;
       for (int t = 0; t < threads; ++t) {
         const size_t from = t * chunk, to = std::min(n, from + chunk);
         if (from >= to) break;
-        pending.pool.emplace_back([&pending, &norms, &reused, c, t, from, to] {
+        pending.pool.emplace_back([&pending, &norms, &reused, &slots, c, t, from, to] {
           long long hits = 0;
+          const size_t nmatch = slots.match.size();
           for (size_t i = from; i < to; ++i) {
+            const std::string_view* cells = pending.page.Row(i);
+            const std::string_view id = cells[0];
+            const std::string_view* values = cells + 1;
+            int filled = 0;
+            for (size_t f = 0; f < nmatch; ++f) filled += Empty(values[f]) ? 0 : 1;
+            pending.filled[i] = filled;
+            pending.hashes[i] = HashRawValues(values, nmatch);
             if (c) {
-              if (auto r = c->Find(pending.raw[i].id, pending.hashes[i], &pending.positions[i])) {
+              if (auto r = c->Find(id, pending.hashes[i], &pending.positions[i])) {
                 pending.prepared[i] = std::move(*r);
                 ++hits;
                 continue;
               }
             }
-            pending.prepared[i] = match::Prepare(*norms[t], pending.raw[i]);
+            match::RawRecord rr;
+            rr.id = std::string(id);
+            for (size_t f = 0; f < nmatch; ++f) {
+              if (!Empty(values[f])) rr.fields[slots.match[f].name] = std::string(values[f]);
+            }
+            pending.prepared[i] = match::Prepare(*norms[t], rr);
           }
           reused += hits;
         });
       }
     };
+    TextPage spare;  // the page buffer not in use (two take turns: one read, one prepared)
     auto finish_normalizing = [&] {
       pending.Join();
+      const size_t base = slots.match.size();
+      for (size_t i = 0; i < pending.page.rows(); ++i) {
+        const std::string_view* cells = pending.page.Row(i);
+        const std::string_view* values = cells + 1;
+        std::string_view created, active;  // views of the page, copied by meta.Add
+        if (slots.created >= 0) created = values[base + slots.created];
+        for (int a : slots.activity) active = std::max(active, values[base + a]);
+        if (active.empty() && slots.updated >= 0) active = values[base + slots.updated];
+        meta.Add(cells[0], pending.hashes[i].lo, pending.filled[i], created, active);
+      }
       for (auto& r : pending.prepared) records.push_back(std::move(r));
+      if (opt.sweep_cache) raw_hashes.insert(raw_hashes.end(), pending.hashes.begin(), pending.hashes.end());
       if (cache) position_of.insert(position_of.end(), pending.positions.begin(), pending.positions.end());
       // Called twice for the last page when the contacts fill whole pages (the loop ends on an
-      // empty read): each page's positions must be appended once.
+      // empty read): each page must be appended once.
       pending.positions.clear();
       pending.hashes.clear();
+      pending.filled.clear();
       pending.prepared.clear();
-      pending.raw.clear();
+      std::swap(spare, pending.page);
     };
+    const std::string first_sql = ReadPageSql(db, m, slots, opt.page_size, false);
+    const std::string next_sql = ReadPageSql(db, m, slots, opt.page_size, true);
     std::string last;
     bool first_page = true;
     long long rows_read = 0;
     for (;;) {
-      std::vector<match::RawRecord> raw;
-      std::vector<RawHash> hashes;
-      Status st = crm::Guard("reading contacts", [&] {
-        std::string sql = fmt::format(
-            "SELECT CAST(c.{id} AS CHAR){list} FROM {t} c WHERE {act}{after} ORDER BY c.{id} "
-            "LIMIT {n}",
-            fmt::arg("id", db.Q(m.id_column)), fmt::arg("list", slots.SelectList()),
-            fmt::arg("t", db.Q(m.contacts_table)), fmt::arg("act", WhereActive(db, m)),
-            fmt::arg("after", first_page ? "" : fmt::format(" AND c.{} > :last", db.Q(m.id_column))),
-            fmt::arg("n", opt.page_size));
-        auto consume = [&](soci::rowset<soci::row>& rs) {
-          std::vector<std::string> values(slots.size());
-          for (const auto& r : rs) {
-            match::RawRecord rr;
-            rr.id = crm::CellText(r, 0);
-            for (size_t i = 0; i < slots.size(); ++i) values[i] = crm::CellText(r, 1 + i);
-            int filled = 0;
-            for (size_t i = 0; i < slots.match.size(); ++i) {
-              if (Empty(values[i])) continue;
-              ++filled;
-              rr.fields[slots.match[i].name] = values[i];
+      TextPage page = std::move(spare);
+      page.Clear(ncells);
+      Status st = crm::ForEachTextRow(
+          db, "reading contacts", first_page ? first_sql : next_sql,
+          first_page ? crm::TextParams{} : crm::TextParams{{"last", last}},
+          [&](const crm::TextRow& r) {
+            if (r.size() != ncells) {
+              throw std::runtime_error(fmt::format("{} columns, expected {}", r.size(), ncells));
             }
-            const size_t base = slots.match.size();
-            std::string_view created, active;  // views of `values`, copied by meta.Add
-            if (slots.created >= 0) created = values[base + slots.created];
-            for (int a : slots.activity) active = std::max(active, std::string_view(values[base + a]));
-            if (active.empty() && slots.updated >= 0) active = values[base + slots.updated];
-            const RawHash hash = HashRawValues(values, slots.match.size());
-            meta.Add(rr.id, hash.lo, filled, created, active);
-            if (opt.sweep_cache) {
-              hashes.push_back(hash);
-              raw_hashes.push_back(hash);
-            }
-            raw.push_back(std::move(rr));
-          }
-        };
-        if (first_page) {
-          soci::rowset<soci::row> rs = db.sql().prepare << sql;
-          consume(rs);
-        } else {
-          soci::rowset<soci::row> rs = (db.sql().prepare << sql, soci::use(last));
-          consume(rs);
-        }
-      });
+            page.AddRow(r);
+          });
+      page.Seal();
       finish_normalizing();  // the previous page
       if (!st) return st;
-      if (raw.empty()) break;
+      if (page.rows() == 0) break;
       first_page = false;
-      last = raw.back().id;
-      rows_read += static_cast<long long>(raw.size());
-      const bool last_page = static_cast<int>(raw.size()) < opt.page_size;
-      start_normalizing(std::move(raw), std::move(hashes));
+      last = std::string(page.Row(page.rows() - 1)[0]);
+      rows_read += static_cast<long long>(page.rows());
+      const bool last_page = static_cast<int>(page.rows()) < opt.page_size;
+      start_normalizing(std::move(page));
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       double rate = secs > 0 ? static_cast<double>(rows_read) / secs : 0;
       spdlog::info("[{}] dedup: read {} of {} contacts ({:.0f}/s, ETA {:.0f}s for reading)",

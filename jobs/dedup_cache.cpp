@@ -222,7 +222,9 @@ std::vector<match::RawRecord> Probes() {
 
 }  // namespace
 
-RawHash HashRawValues(const std::vector<std::string>& values, size_t n) {
+namespace {
+template <class Value>
+RawHash HashValueRange(const Value* values, size_t n) {
   // FNV-1a 128 (offset basis and prime from the FNV specification).
   U128 h = (static_cast<U128>(0x6c62272e07bb0142ULL) << 64) | 0x62b821756295c58dULL;
   const U128 prime = (static_cast<U128>(1) << 88) | 0x13b;
@@ -230,12 +232,21 @@ RawHash HashRawValues(const std::vector<std::string>& values, size_t n) {
     h ^= c;
     h *= prime;
   };
-  for (size_t i = 0; i < n && i < values.size(); ++i) {
+  for (size_t i = 0; i < n; ++i) {
     uint64_t len = values[i].size();
     for (int k = 0; k < 8; ++k) byte(static_cast<unsigned char>(len >> (8 * k)));
     for (unsigned char c : values[i]) byte(c);
   }
   return {static_cast<uint64_t>(h >> 64), static_cast<uint64_t>(h)};
+}
+}  // namespace
+
+RawHash HashRawValues(const std::vector<std::string>& values, size_t n) {
+  return HashValueRange(values.data(), std::min(n, values.size()));
+}
+
+RawHash HashRawValues(const std::string_view* values, size_t n) {
+  return HashValueRange(values, n);
 }
 
 std::string SweepCacheFingerprint(const match::NormalizeOptions& opt, std::string_view inputs) {

@@ -40,6 +40,8 @@ struct RawHash {
   friend bool operator==(const RawHash&, const RawHash&) = default;
 };
 RawHash HashRawValues(const std::vector<std::string>& values, size_t n);
+// The same over n views (the sweep's read keeps each page's values in one buffer).
+RawHash HashRawValues(const std::string_view* values, size_t n);
 
 // What the cached records and comparison vectors depend on besides each contact's raw values:
 // the format, the matcher's kPrepareVersion and kCompareVersion, the ICU version,
