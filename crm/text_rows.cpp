@@ -283,6 +283,8 @@ Status ForEachTextRow(Db& db, std::string_view what, const std::string& sql,
       MYSQL* conn = static_cast<soci::mysql_session_backend*>(backend)->conn_;
       if (conn) return StreamMysql(db, conn, sql, params, on_row);
     }
+    // SOCI's SQLite binds nothing for a missing name (SQLite reads NULL): refuse it as above.
+    BindNamedText(sql, params, [](const std::string&) { return std::string("?"); });
     StreamSoci(db, sql, params, on_row);
   });
 }

@@ -44,7 +44,7 @@ class TextRow {
 };
 
 // `:name` placeholders in the SQL and their values, bound as strings (as soci::use(std::string)).
-// On MySQL a placeholder without a value is an error; on SQLite (SOCI) it is NULL.
+// A placeholder without a value is an error on every backend (SOCI's SQLite would read NULL).
 using TextParams = std::vector<std::pair<std::string, std::string>>;
 
 // Runs `sql` and calls `on_row` for each row of its result, in order. Errors as Guard gives them,
