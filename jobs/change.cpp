@@ -297,20 +297,30 @@ const char* OpName(OpKind k) {
   return "?";
 }
 
-Status CheckLimits(crm::Db& db, const std::vector<ChangeSet>& plan, const Limits& limits) {
-  std::map<std::string, std::set<std::string>> rows;
-  long long total = 0;
-  for (const auto& cs : plan) {
-    for (const auto& op : cs.ops) rows[op.table].insert(op.id);
+void PlanTally::Add(const ChangeSet& set) {
+  ++sets_;
+  for (const auto& op : set.ops) {
+    counts_[op.table][OpName(op.kind)] += 1;
+    ++rows_;
+    ids_[op.table].push_back(op.id);
+    if (samples_.size() < sample_) samples_.push_back(fmt::format("{} {}: {}", op.table, op.id, op.note));
   }
-  for (const auto& [t, ids] : rows) total += static_cast<long long>(ids.size());
+}
+
+Status PlanTally::Check(crm::Db& db, const Limits& limits) {
+  long long total = 0;
+  for (auto& [t, ids] : ids_) {
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    total += static_cast<long long>(ids.size());
+  }
   if (limits.max_rows > 0 && total > limits.max_rows) {
     return Error::Refused(fmt::format("the plan changes {} rows, more than max_rows = {}; nothing "
                                       "was changed (raise the limit or narrow the job)",
                                       total, limits.max_rows));
   }
   if (limits.max_fraction > 0) {
-    for (const auto& [table, ids] : rows) {
+    for (const auto& [table, ids] : ids_) {
       long long count = 0;
       Status st = crm::Guard("counting rows", [&] {
         db.sql() << fmt::format("SELECT COUNT(*) FROM {}", db.Q(table)), soci::into(count);
@@ -326,6 +336,21 @@ Status CheckLimits(crm::Db& db, const std::vector<ChangeSet>& plan, const Limits
     }
   }
   return Status::Ok();
+}
+
+nlohmann::json PlanTally::Describe() const {
+  nlohmann::json j;
+  j["change_sets"] = sets_;
+  j["rows"] = rows_;
+  j["tables"] = counts_;
+  j["sample"] = samples_;
+  return j;
+}
+
+Status CheckLimits(crm::Db& db, const std::vector<ChangeSet>& plan, const Limits& limits) {
+  PlanTally tally;
+  for (const auto& cs : plan) tally.Add(cs);
+  return tally.Check(db, limits);
 }
 
 namespace {
@@ -558,27 +583,9 @@ Status ApplyGuarded(RunContext& ctx, const std::vector<ChangeSet>& plan, RunRepo
 }
 
 nlohmann::json DescribePlan(const std::vector<ChangeSet>& plan, size_t sample) {
-  nlohmann::json j;
-  std::map<std::string, std::map<std::string, long long>> counts;
-  nlohmann::json samples = nlohmann::json::array();
-  long long rows = 0;
-  for (const auto& cs : plan) {
-    for (const auto& op : cs.ops) {
-      counts[op.table][OpName(op.kind)] += 1;
-      ++rows;
-    }
-  }
-  for (const auto& cs : plan) {
-    for (const auto& op : cs.ops) {
-      if (samples.size() >= sample) break;
-      samples.push_back(fmt::format("{} {}: {}", op.table, op.id, op.note));
-    }
-  }
-  j["change_sets"] = plan.size();
-  j["rows"] = rows;
-  j["tables"] = counts;
-  j["sample"] = samples;
-  return j;
+  PlanTally tally(sample);
+  for (const auto& cs : plan) tally.Add(cs);
+  return tally.Describe();
 }
 
 Result<RestoreResult> RestoreRun(crm::Db& db, const std::string& run_id,

@@ -245,34 +245,47 @@ std::string Show(const std::string& v) {
 // ---------------------------------------------------------------------------------------------
 // Planning one merge: read the members and their child rows again (with their row text, which
 // the engine re-checks inside the apply transaction), and build the change set.
+//
+// A dry run plans without the row text (`row_text` false): it never applies, and nothing it
+// reports depends on the text — the ops, their ids and notes, the counts, the checks that can
+// keep a cluster out of the merge (a member changed or gone, a child conflict under `block`)
+// are the same; only RowOp::expect is empty. Reading and copying the text of every member and
+// child row was most of a 1M dry run's planning (docs/benchmarks.md, session 10).
 // ---------------------------------------------------------------------------------------------
 class MergePlanner {
  public:
-  MergePlanner(RunContext& ctx, const Slots& slots, match::Normalizer& norm)
-      : ctx_(ctx), db_(ctx.db), m_(ctx.cfg.mapping), slots_(slots), norm_(norm) {}
+  MergePlanner(RunContext& ctx, const Slots& slots, match::Normalizer& norm, bool row_text)
+      : ctx_(ctx), db_(ctx.db), m_(ctx.cfg.mapping), slots_(slots), norm_(norm),
+        row_text_(row_text) {}
 
   // Reads the contact rows and child rows of many contacts at once — one query per table for a
   // whole batch of clusters instead of one per cluster and table (at 1M contacts the per-cluster
-  // round trips were most of a dry run's planning time). Plan() uses these rows for clusters
-  // whose members were all prefetched; ClearPrefetched() drops them.
-  Status Prefetch(const std::vector<std::string>& ids) {
+  // round trips were most of a dry run's planning time). `ids`: every member of the batch's
+  // clusters; `losers`: those that are not survivors (the survivors' child rows are read only
+  // for references where they matter: a unique key or a primary flag). Plan() uses these rows
+  // for clusters whose members were all prefetched; ClearPrefetched() drops them.
+  Status Prefetch(const std::vector<std::string>& ids, const std::vector<std::string>& losers) {
     if (ids.empty()) return Status::Ok();
     return crm::Guard("reading merge candidates", [&] {
       const auto& ccols = Cols(m_.contacts_table);
       soci::rowset<soci::row> rs = db_.sql().prepare << fmt::format(
           "SELECT CAST(c.{id} AS CHAR), {text}{list} FROM {t} c WHERE c.{id} IN ({in}) AND {act}",
-          fmt::arg("id", db_.Q(m_.id_column)), fmt::arg("text", crm::RowTextExpr(db_, ccols, "c")),
+          fmt::arg("id", db_.Q(m_.id_column)), fmt::arg("text", TextExpr(ccols, "c")),
           fmt::arg("list", slots_.SelectList()), fmt::arg("t", db_.Q(m_.contacts_table)),
           fmt::arg("in", InList(db_, ids)), fmt::arg("act", WhereActive(db_, m_)));
       for (const auto& r : rs) {
         Member mem;
         mem.row_text = crm::CellText(r, 1);
+        mem.values.reserve(slots_.size());
         for (size_t i = 0; i < slots_.size(); ++i) mem.values.push_back(crm::CellText(r, 2 + i));
         pre_members_[crm::CellText(r, 0)] = std::move(mem);
       }
       pre_children_.resize(m_.children.size());
       for (size_t k = 0; k < m_.children.size(); ++k) {
-        for (auto& c : ReadChildren(m_.children[k], ids)) {
+        const ChildRef& ref = m_.children[k];
+        const auto& owners = NeedsSurvivorRows(ref) ? ids : losers;
+        if (owners.empty()) continue;
+        for (auto& c : ReadChildren(ref, owners)) {
           pre_children_[k][c.owner].push_back(std::move(c));
         }
       }
@@ -307,6 +320,17 @@ class MergePlanner {
     size_t seq = 0;  // position in the query's ORDER BY id
   };
 
+  // The survivor's own child rows of `ref` change nothing in a merge unless they can conflict
+  // with a loser's (a unique key) or hold the primary flag; otherwise only the losers' are read.
+  static bool NeedsSurvivorRows(const ChildRef& ref) {
+    return !ref.unique_key.empty() || !ref.primary_flag.empty();
+  }
+
+  // The row text of alias `a`'s row for the before-image, or '' when planning without it.
+  std::string TextExpr(const std::vector<std::string>& cols, const std::string& a) const {
+    return row_text_ ? crm::RowTextExpr(db_, cols, a) : std::string("''");
+  }
+
   bool AllPrefetched(const std::vector<std::string>& ids) const {
     for (const auto& id : ids) {
       if (!prefetched_.count(id)) return false;
@@ -329,7 +353,7 @@ class MergePlanner {
     soci::rowset<soci::row> rs = db_.sql().prepare << fmt::format(
         "SELECT CAST(ch.{id} AS CHAR), {text}, CAST(ch.{col} AS CHAR){extra} FROM {t} ch "
         "WHERE ch.{col} IN ({in}){type} ORDER BY ch.{id}",
-        fmt::arg("id", db_.Q(ref.id_column)), fmt::arg("text", crm::RowTextExpr(db_, cols, "ch")),
+        fmt::arg("id", db_.Q(ref.id_column)), fmt::arg("text", TextExpr(cols, "ch")),
         fmt::arg("col", db_.Q(ref.column)), fmt::arg("extra", extra), fmt::arg("t", db_.Q(ref.table)),
         fmt::arg("in", InList(db_, ids)), fmt::arg("type", type_filter));
     for (const auto& r : rs) {
@@ -374,39 +398,42 @@ class MergePlanner {
     std::vector<std::string> ids = {survivor};
     ids.insert(ids.end(), losers.begin(), losers.end());
     const auto& ccols = Cols(m_.contacts_table);
-    std::map<std::string, Member> members;
+    std::unordered_map<std::string, Member> read;  // when not prefetched
+    std::unordered_map<std::string, const Member*> members;
     const bool cached = AllPrefetched(ids);
     if (cached) {
       for (const auto& id : ids) {
         auto it = pre_members_.find(id);
-        if (it != pre_members_.end()) members[id] = it->second;
+        if (it != pre_members_.end()) members[id] = &it->second;
       }
     } else {
       soci::rowset<soci::row> rs = db_.sql().prepare << fmt::format(
           "SELECT CAST(c.{id} AS CHAR), {text}{list} FROM {t} c WHERE c.{id} IN ({in}) AND {act}",
-          fmt::arg("id", db_.Q(m_.id_column)), fmt::arg("text", crm::RowTextExpr(db_, ccols, "c")),
+          fmt::arg("id", db_.Q(m_.id_column)), fmt::arg("text", TextExpr(ccols, "c")),
           fmt::arg("list", slots_.SelectList()), fmt::arg("t", db_.Q(m_.contacts_table)),
           fmt::arg("in", InList(db_, ids)), fmt::arg("act", WhereActive(db_, m_)));
       for (const auto& r : rs) {
         Member mem;
         mem.row_text = crm::CellText(r, 1);
         for (size_t i = 0; i < slots_.size(); ++i) mem.values.push_back(crm::CellText(r, 2 + i));
-        members[crm::CellText(r, 0)] = std::move(mem);
+        read[crm::CellText(r, 0)] = std::move(mem);
       }
+      for (const auto& [id, mem] : read) members[id] = &mem;
     }
     for (const auto& id : ids) {
       if (!members.count(id)) return fmt::format("contact {} no longer exists or was deleted", id);
       auto e = expect.find(id);
-      if (e != expect.end() && HashValues(members[id].values, slots_.match.size()) != e->second) {
+      if (e != expect.end() && HashValues(members.at(id)->values, slots_.match.size()) != e->second) {
         return fmt::format("contact {} changed since it was read", id);
       }
     }
+    auto member = [&](const std::string& id) -> const Member& { return *members.at(id); };
 
     MergePlan plan;
     plan.survivor = survivor;
     plan.losers = losers;
     const std::string now = NowSql(ctx_.clock);
-    Member& s = members[survivor];
+    const Member& s = member(survivor);
 
     // --- the survivor: fill what is empty, keep extra emails/phones where a slot is free,
     // consent OR-ed. Never replace a non-empty value.
@@ -434,7 +461,7 @@ class MergePlanner {
       }
       for (const auto& l : losers) {
         for (const auto& f : fields) {
-          std::string v = Value(members[l], f);
+          std::string v = Value(member(l), f);
           if (Empty(v)) continue;
           std::string k = key_of(v);
           if (have.count(k)) continue;
@@ -466,11 +493,11 @@ class MergePlanner {
     if (!survivor_has_address) {
       for (const auto& l : losers) {
         bool has = false;
-        for (const auto& f : AddressGroup()) has |= !Empty(Value(members[l], f));
+        for (const auto& f : AddressGroup()) has |= !Empty(Value(member(l), f));
         if (!has) continue;
         for (const auto& f : AddressGroup()) {
           int i = MatchIndex(f);
-          std::string v = Value(members[l], f);
+          std::string v = Value(member(l), f);
           if (i < 0 || slots_.match[i].column.empty() || Empty(v)) continue;
           now_value[f] = v;
           set_col(slots_.match[i].column, v, fmt::format("{} {} from {}", f, Show(v), l));
@@ -486,7 +513,7 @@ class MergePlanner {
         continue;
       }
       for (const auto& l : losers) {
-        std::string v = Value(members[l], f);
+        std::string v = Value(member(l), f);
         if (Empty(v)) continue;
         now_value[f] = v;
         set_col(slot.column, v, fmt::format("{} {} from {}", f, Show(v), l));
@@ -501,7 +528,7 @@ class MergePlanner {
       const std::string& mine = s.values[slots_.match.size() + meta];
       if (Truthy(mine)) continue;
       for (const auto& l : losers) {
-        const std::string& theirs = members[l].values[slots_.match.size() + meta];
+        const std::string& theirs = member(l).values[slots_.match.size() + meta];
         if (!Truthy(theirs)) continue;
         if (!slot.column.empty()) {
           set_col(slot.column, theirs, fmt::format("{} from {} (most restrictive)", slot.name, l));
@@ -544,7 +571,7 @@ class MergePlanner {
       const auto& ecols = Cols(m_.extension_table);
       soci::rowset<soci::row> rs = db_.sql().prepare << fmt::format(
           "SELECT CAST(e.{id} AS CHAR), {text} FROM {t} e WHERE e.{id} IN ({in})",
-          fmt::arg("id", db_.Q(m_.extension_id)), fmt::arg("text", crm::RowTextExpr(db_, ecols, "e")),
+          fmt::arg("id", db_.Q(m_.extension_id)), fmt::arg("text", TextExpr(ecols, "e")),
           fmt::arg("t", db_.Q(m_.extension_table)), fmt::arg("in", InList(db_, losers)));
       for (const auto& r : rs) {
         plan.set.ops.push_back({OpKind::kDelete, m_.extension_table, m_.extension_id,
@@ -554,7 +581,7 @@ class MergePlanner {
     }
     for (const auto& l : losers) {
       RowOp op{m_.soft_delete.empty() ? OpKind::kDelete : OpKind::kSoftDelete,
-               m_.contacts_table, m_.id_column, l, {}, members[l].row_text,
+               m_.contacts_table, m_.id_column, l, {}, member(l).row_text,
                fmt::format("merged into {}", survivor)};
       if (!m_.soft_delete.empty()) {
         op.set.emplace_back(m_.soft_delete, "1");
@@ -575,28 +602,35 @@ class MergePlanner {
   // Returns "" or why the merge is blocked.
   std::string PlanChildren(const ChildRef& ref, const std::string& survivor,
                            const std::vector<std::string>& losers, MergePlan& plan, bool cached) {
-    std::vector<std::string> ids = {survivor};
+    std::vector<std::string> ids;
+    if (NeedsSurvivorRows(ref)) ids.push_back(survivor);
     ids.insert(ids.end(), losers.begin(), losers.end());
-    std::vector<Child> rows;
+    std::vector<Child> read;  // when not prefetched
+    std::vector<const Child*> rows;
     if (cached) {
       const size_t k = static_cast<size_t>(&ref - m_.children.data());
-      for (const auto& id : ids) {
-        auto it = pre_children_[k].find(id);
-        if (it != pre_children_[k].end()) rows.insert(rows.end(), it->second.begin(), it->second.end());
+      if (k < pre_children_.size()) {
+        for (const auto& id : ids) {
+          auto it = pre_children_[k].find(id);
+          if (it == pre_children_[k].end()) continue;
+          for (const auto& c : it->second) rows.push_back(&c);
+        }
       }
-      std::sort(rows.begin(), rows.end(), [](const Child& x, const Child& y) { return x.seq < y.seq; });
+      std::sort(rows.begin(), rows.end(), [](const Child* x, const Child* y) { return x->seq < y->seq; });
     } else {
-      rows = ReadChildren(ref, ids);
+      read = ReadChildren(ref, ids);
+      for (const auto& c : read) rows.push_back(&c);
     }
     std::set<std::string> keys;
     bool has_primary = false;
-    for (const auto& c : rows) {
-      if (c.owner != survivor) continue;
-      keys.insert(c.key);
-      has_primary |= c.primary && !c.deleted;
+    for (const Child* c : rows) {
+      if (c->owner != survivor) continue;
+      keys.insert(c->key);
+      has_primary |= c->primary && !c->deleted;
     }
     for (const auto& l : losers) {
-      for (const auto& c : rows) {
+      for (const Child* cp : rows) {
+        const Child& c = *cp;
         if (c.owner != l) continue;
         bool conflict = !ref.unique_key.empty() && keys.count(c.key);
         if (conflict && ref.on_conflict == "block") {
@@ -642,7 +676,7 @@ class MergePlanner {
     soci::rowset<soci::row> rs = db_.sql().prepare << fmt::format(
         "SELECT DISTINCT CAST(t.{key} AS CHAR), {text} FROM {link} l JOIN {t} t ON t.{key} = "
         "l.{target} WHERE l.{contact} = {sid}{where}",
-        fmt::arg("key", db_.Q(r.key)), fmt::arg("text", crm::RowTextExpr(db_, cols, "t")),
+        fmt::arg("key", db_.Q(r.key)), fmt::arg("text", TextExpr(cols, "t")),
         fmt::arg("link", db_.Q(r.link_table)), fmt::arg("t", db_.Q(r.table)),
         fmt::arg("target", db_.Q(r.link_target)), fmt::arg("contact", db_.Q(r.link_contact)),
         fmt::arg("sid", db_.Literal(survivor)), fmt::arg("where", where));
@@ -660,18 +694,24 @@ class MergePlanner {
   const Mapping& m_;
   const Slots& slots_;
   match::Normalizer& norm_;
+  const bool row_text_;
   std::map<std::string, std::vector<std::string>> cols_;
-  std::set<std::string> prefetched_;
+  std::unordered_set<std::string> prefetched_;
   std::unordered_map<std::string, Member> pre_members_;
   std::vector<std::unordered_map<std::string, std::vector<Child>>> pre_children_;  // per child ref
 };
 
+// Built member by member: an initializer list of json values is copied once more (at 77k
+// clusters the report's construction was a visible part of a dry run's planning).
 nlohmann::json ClusterJson(const std::vector<std::string>& members, const std::string& decision,
                            double score, const std::vector<std::string>& matched,
                            const std::string& why) {
-  nlohmann::json j = {{"survivor", members.front()}, {"members", members},
-                      {"decision", decision},      {"score", score},
-                      {"matched", matched}};
+  nlohmann::json j(nlohmann::json::value_t::object);
+  j["survivor"] = members.front();
+  j["members"] = members;
+  j["decision"] = decision;
+  j["score"] = score;
+  j["matched"] = matched;
   if (!why.empty()) j["why"] = why;
   return j;
 }
@@ -690,14 +730,25 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
   const Slots slots = MakeSlots(db, m, opt.survivor == "most_recent_activity");
   match::NormalizeOptions nopt{opt.default_region, opt.email_provider_rules};
   match::Normalizer planner_norm(nopt);
-  MergePlanner planner(ctx, slots, planner_norm);
-  std::set<std::string> taken;  // contacts already in a planned merge
+  // A dry run plans every merge as a real run would, without the rows' text (it never
+  // applies), and keeps of each plan only what it reports: the tally and the counts.
+  const bool keep_plans = !ctx.dry_run;
+  MergePlanner planner(ctx, slots, planner_norm, /*row_text=*/keep_plans);
+  std::unordered_set<std::string> taken;  // contacts already in a planned merge
   long long blocked = 0, changed_since_read = 0;
+  PlanTally tally;
+  long long merges_planned = 0, to_merge = 0, repointed = 0, deduped = 0, not_kept = 0;
 
   auto add_merge = [&](MergePlan&& p) {
     taken.insert(p.survivor);
     for (const auto& l : p.losers) taken.insert(l);
-    merges_.push_back(std::move(p));
+    tally.Add(p.set);
+    ++merges_planned;
+    to_merge += static_cast<long long>(p.losers.size());
+    repointed += p.children_repointed;
+    deduped += p.children_deduped;
+    not_kept += static_cast<long long>(p.values_not_kept.size());
+    if (keep_plans) merges_.push_back(std::move(p));
   };
 
   // --- approved review items first (or only the one `review approve --now` names).
@@ -718,7 +769,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     add_merge(std::move(p));
   }
   if (ctx.review_now) {
-    if (merges_.empty() && review_stale_.empty()) {
+    if (merges_planned == 0 && review_stale_.empty()) {
       return Error::Config(fmt::format("review item {} is not approved for job '{}'",
                                        *ctx.review_now, ctx.job.name));
     }
@@ -1097,12 +1148,15 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     for (size_t ci = 0; ci < res.clusters.size(); ++ci) {
       if (ci % kPrefetchClusters == 0 && opt.auto_merge) {
         planner.ClearPrefetched();
-        std::vector<std::string> batch;
+        std::vector<std::string> batch, batch_losers;
         for (size_t k = ci; k < std::min(res.clusters.size(), ci + kPrefetchClusters); ++k) {
           if (res.clusters[k].decision != match::Decision::kAuto) continue;
           for (uint32_t i : res.clusters[k].members) batch.emplace_back(meta.Id(i));
+          for (size_t i = 1; i < res.clusters[k].members.size(); ++i) {
+            batch_losers.emplace_back(meta.Id(res.clusters[k].members[i]));
+          }
         }
-        if (Status st = planner.Prefetch(batch); !st) return st;
+        if (Status st = planner.Prefetch(batch, batch_losers); !st) return st;
       }
       const match::Cluster& c = res.clusters[ci];
       std::vector<std::string> ids;
@@ -1157,28 +1211,20 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     report.counts["changed_since_read"] = changed_since_read;
   }
 
-  std::vector<ChangeSet> sets;
-  long long losers = 0, repointed = 0, deduped = 0, not_kept = 0;
-  for (const auto& p : merges_) {
-    sets.push_back(p.set);
-    losers += static_cast<long long>(p.losers.size());
-    repointed += p.children_repointed;
-    deduped += p.children_deduped;
-    not_kept += static_cast<long long>(p.values_not_kept.size());
-  }
-  report.counts["merges_planned"] = static_cast<long long>(merges_.size());
-  report.counts["contacts_to_merge"] = losers;
+  planner.ClearPrefetched();
+  report.counts["merges_planned"] = merges_planned;
+  report.counts["contacts_to_merge"] = to_merge;
   report.counts["children_to_repoint"] = repointed;
   report.counts["children_to_dedupe"] = deduped;
   report.counts["values_without_a_free_field"] = not_kept;
   report.counts["review_items"] = static_cast<long long>(to_queue_.size());
   if (!review_stale_.empty()) report.counts["approved_not_mergeable"] = static_cast<long long>(review_stale_.size());
-  report.details["plan"] = DescribePlan(sets);
+  report.details["plan"] = tally.Describe();
   report.details["peak_rss_mib"]["plan"] = PeakRssMib();
   report.message = fmt::format("{} merge(s) planned ({} contact(s) into survivors), {} cluster(s) "
                                "for review",
-                               merges_.size(), losers, to_queue_.size());
-  return CheckLimits(db, sets, {ctx.job.max_rows, ctx.job.max_fraction});
+                               merges_planned, to_merge, to_queue_.size());
+  return tally.Check(db, {ctx.job.max_rows, ctx.job.max_fraction});
 }
 
 Status DedupJob::Apply(RunContext& ctx, RunReport& report) {

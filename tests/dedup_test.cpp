@@ -302,6 +302,80 @@ TEST_CASE("dedup: a child conflict under on_conflict: block sends the cluster to
   }
 }
 
+TEST_CASE("dedup dry run: its clusters, counts and plan are what the real run then does "
+          "(the dry run plans without row text)") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b, 600);
+    PlantPerson(f);
+    JobConfig& job = f.AddJob("dedup", "dedup");
+    job.dedup.sweep_cache = false;  // both runs sweep alike
+    auto before = f.Checksums();
+
+    jobs::RunReport dry = f.Run("dedup", std::nullopt, /*dry=*/true);
+    REQUIRE_MESSAGE(dry.status == "ok", dry.message);
+    CHECK(f.Checksums() == before);
+    const long long planned = dry.counts["merges_planned"].get<long long>();
+    REQUIRE(planned > 0);
+    REQUIRE(dry.counts["children_to_repoint"].get<long long>() > 0);
+    const long long plan_rows = dry.details["plan"]["rows"].get<long long>();
+
+    // The limits are checked on the same plan: one row under it refuses both runs alike.
+    job.max_rows = plan_rows - 1;
+    jobs::RunReport dry_refused = f.Run("dedup", std::nullopt, /*dry=*/true);
+    jobs::RunReport refused = f.Run("dedup");
+    CHECK(dry_refused.status == "refused");
+    CHECK(refused.status == "refused");
+    CHECK(dry_refused.message == refused.message);
+    CHECK(dry_refused.message.find(std::to_string(plan_rows) + " rows") != std::string::npos);
+    CHECK(f.Checksums() == before);
+    job.max_rows = 0;
+
+    jobs::RunReport real = f.Run("dedup");
+    REQUIRE_MESSAGE(real.status == "ok", real.message);
+    CHECK(real.clusters == dry.clusters);
+    CHECK(real.details["plan"] == dry.details["plan"]);
+    for (const char* k : {"clusters", "clusters_auto", "clusters_review", "merges_blocked",
+                          "changed_since_read", "merges_planned", "contacts_to_merge",
+                          "children_to_repoint", "children_to_dedupe",
+                          "values_without_a_free_field", "review_items"}) {
+      CAPTURE(k);
+      CHECK(real.counts[k] == dry.counts[k]);
+    }
+    // ... and it did exactly that: every planned merge applied, every planned row changed.
+    CHECK(real.counts["changed_since_plan"].get<long long>() == 0);
+    CHECK(real.counts["merges_applied"].get<long long>() == planned);
+    CHECK(real.counts["contacts_merged"] == dry.counts["contacts_to_merge"]);
+    CHECK(real.counts["rows_changed"].get<long long>() == plan_rows);
+    std::map<std::string, long long> dry_by_table;
+    for (const auto& [table, ops] : dry.details["plan"]["tables"].items()) {
+      for (const auto& [op, n] : ops.items()) dry_by_table[table] += n.get<long long>();
+    }
+    CHECK(real.counts["rows_by_table"] == nlohmann::json(dry_by_table));
+    // The ledger holds one entry per planned op, by table and kind as the dry run counted them.
+    for (const auto& [table, ops] : dry.details["plan"]["tables"].items()) {
+      for (const auto& [op, n] : ops.items()) {
+        CAPTURE(table);
+        CAPTURE(op);
+        CHECK(Count(f, "SELECT COUNT(*) FROM crmh_ledger WHERE run_id = '" + real.run_id +
+                           "' AND table_name = '" + table + "' AND op = '" + op + "'") ==
+              n.get<long long>());
+      }
+    }
+    long long repointed = 0;
+    for (const char* t : {"activities", "deals", "contact_tags"}) {
+      repointed += Count(f, "SELECT COUNT(*) FROM crmh_ledger WHERE run_id = '" + real.run_id +
+                                "' AND table_name = '" + t + "' AND op = 'update'");
+    }
+    CHECK(repointed == dry.counts["children_to_repoint"].get<long long>());
+    auto db = crm::Open(f.cfg.database, f.cfg.state);
+    REQUIRE(db.ok());
+    auto restored = jobs::RestoreRun(**db, real.run_id, {});
+    REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+    CHECK(f.Checksums() == before);
+  }
+}
+
 TEST_CASE("dedup on the demo CRM: auto merges are true duplicates, re-runs queue nothing twice, "
           "a rejected pair never returns, restore is exact") {
   for (Backend b : test::Backends()) {
