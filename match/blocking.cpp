@@ -8,7 +8,7 @@
 // into one buffer per thread, each with a 64-bit hash of its coarse part; values are sorted by
 // (hash, bytes, record), so a block's values are contiguous and equal hashes always compare the
 // bytes (a collision costs time, never a wrong block); the pairs are sorted by an LSD radix
-// sort. The sorted neighbourhood sorts by an 8-byte prefix of each name key, then the key.
+// sort. The sorted neighbourhood sorts by a 16-byte prefix of each name key, then the key.
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -266,6 +266,12 @@ std::vector<uint64_t> BlockPairs(std::vector<Entry>& entries, const std::vector<
   for (size_t b = 0; b < entries.size();) {
     size_t e = b + 1;
     while (e < entries.size() && entries[e].hash == entries[b].hash) ++e;
+    if (e == b + 1) {  // a block of one (most values): what PairBlock would count
+      stats.largest_block = std::max<long long>(stats.largest_block, 1);
+      if (opt.max_block < 1) ++stats.blocks_capped;
+      b = e;
+      continue;
+    }
     const std::string_view coarse = Coarse(entries[b].view());
     bool one = true;
     for (size_t i = b + 1; i < e && one; ++i) one = HasCoarse(entries[i].view(), coarse);
@@ -322,18 +328,19 @@ const Text& RawFirst(const Record& r) {
   return r.first_raw_ascii.empty() ? r.first : r.first_raw_ascii;
 }
 
-// The first 8 bytes of s as a big-endian number (zero-padded): comparing two prefixes orders
-// the strings as comparing their bytes does, up to ties.
-uint64_t Prefix8(std::string_view s) {
+// 8 bytes of s from `from` as a big-endian number (zero-padded): comparing two such numbers
+// orders the strings as comparing their bytes does, up to ties.
+uint64_t Prefix8(std::string_view s, size_t from) {
   uint64_t w = 0;
-  std::memcpy(&w, s.data(), std::min<size_t>(8, s.size()));
+  if (from < s.size()) std::memcpy(&w, s.data() + from, std::min<size_t>(8, s.size() - from));
   if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
   return w;
 }
 
-// One record's name key of a sorted-neighbourhood pass (`at` as in Entry).
+// One record's name key of a sorted-neighbourhood pass (`at` as in Entry), with its first 16
+// bytes as two numbers (most comparisons end there).
 struct NameKey {
-  uint64_t prefix;
+  uint64_t prefix[2];
   uintptr_t at;
   uint32_t size;
   uint32_t record;
@@ -345,6 +352,7 @@ void SortedNeighbourhood(const std::vector<Record>& records, size_t pass, size_t
                          std::vector<uint64_t>& out) {
   const auto n = static_cast<uint32_t>(records.size());
   std::string buffer;
+  buffer.reserve(static_cast<size_t>(n) * 16);
   std::vector<NameKey> keys(n);
   for (uint32_t i = 0; i < n; ++i) {
     const Record& r = records[i];
@@ -352,15 +360,17 @@ void SortedNeighbourhood(const std::vector<Record>& records, size_t pass, size_t
     buffer.append(pass == 0 ? r.last.view() : r.first.view());
     buffer.push_back(' ');
     buffer.append(pass == 0 ? r.first.view() : r.last.view());
-    keys[i] = {0, start, static_cast<uint32_t>(buffer.size() - start), i};
+    keys[i] = {{0, 0}, start, static_cast<uint32_t>(buffer.size() - start), i};
   }
   const auto base = reinterpret_cast<uintptr_t>(buffer.data());
   for (NameKey& k : keys) {
     k.at += base;
-    k.prefix = Prefix8(k.view());
+    k.prefix[0] = Prefix8(k.view(), 0);
+    k.prefix[1] = Prefix8(k.view(), 8);
   }
   std::sort(keys.begin(), keys.end(), [](const NameKey& x, const NameKey& y) {
-    if (x.prefix != y.prefix) return x.prefix < y.prefix;
+    if (x.prefix[0] != y.prefix[0]) return x.prefix[0] < y.prefix[0];
+    if (x.prefix[1] != y.prefix[1]) return x.prefix[1] < y.prefix[1];
     const int c = x.view().compare(y.view());
     return c != 0 ? c < 0 : x.record < y.record;
   });
@@ -391,6 +401,9 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
   const size_t workers = std::max<size_t>(1, std::min<size_t>(opt.threads > 0 ? opt.threads : 1,
                                                               n / 4096 + 1));
   std::vector<Pair> all;
+  // Room for 16 pairs a record (14 at 1M contacts, 11.4 at 10M) from the start, so that the
+  // merges do not copy `all` into ever larger buffers; pages never written are not resident.
+  all.reserve(static_cast<size_t>(n) * 16);
   auto block = [&](const char* name, auto&& values_of) {
     std::vector<std::string> buffers(workers);
     // parts[w][p]: the values worker w wrote that fall in partition p.
@@ -400,6 +413,7 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
       const uint32_t from = static_cast<uint32_t>(std::min<size_t>(n, w * chunk));
       const uint32_t to = static_cast<uint32_t>(std::min<size_t>(n, from + chunk));
       for (auto& part : parts[w]) part.reserve((to - from) / workers + 16);
+      buffers[w].reserve(static_cast<size_t>(to - from) * 24);
       Emitter emit(buffers[w], parts[w]);
       std::string scratch;
       for (uint32_t i = from; i < to; ++i) {

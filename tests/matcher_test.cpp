@@ -288,7 +288,7 @@ TEST_CASE("matcher: CandidatePairs gives the previous blocking's pairs and count
     CHECK(got.pairs_by_key == want.pairs_by_key);
     if (c.records >= 5000) {
       // The mix reaches every path it is meant to.
-      CHECK(want.blocks_capped > 0);
+      if (c.max_block <= 60) CHECK(want.blocks_capped > 0);
       if (c.dense_block > 0) CHECK(want.blocks_windowed > 0);
       if (c.refine_block > 0) CHECK(want.blocks_refined > 0);
       CHECK(expected.size() > 20000);
