@@ -34,6 +34,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "match/blocking_reference.h"
 #include "match/matcher.h"
 #include "match/normalize.h"
 
@@ -242,6 +243,9 @@ void Usage() {
       "  --sweep     P/R/F1 over a grid of (auto, review) thresholds (tuning on 1,2 only)\n"
       "  --model     print the EM-estimated m/u per field level\n"
       "  --blocking-only (with --gen) candidate pairs per key and pair completeness only\n"
+      "  --reference N  (with --blocking-only) then N rounds of: the previous blocking\n"
+      "              (match/blocking_reference.cpp) and match::CandidatePairs, interleaved, each\n"
+      "              timed (wall and CPU); exits 1 unless every round gives the same pairs and counts\n"
       "  --global-em one EM over all candidates instead of the training sessions\n"
       "  --no-tf     no term-frequency adjustment (every agreement at its field's average u)\n"
       "  --no-separation  skip scoring every candidate pair again for the separation line (10M)\n"
@@ -271,6 +275,7 @@ int main(int argc, char** argv) {
   std::string dir = "/work/shared/datasets/febrl";
   bool with_ssn = false, sweep = false, print_model = false, blocking_only = false;
   bool separation = true;
+  int reference_rounds = 0;
   std::string dump_patterns;
   int errors = 0;
   std::string which = "1,2,3,4";
@@ -323,6 +328,8 @@ int main(int argc, char** argv) {
       sweep = true;
     } else if (a == "--blocking-only") {
       blocking_only = true;
+    } else if (a == "--reference") {
+      reference_rounds = std::atoi(next().c_str());
     } else if (a == "--model") {
       print_model = true;
     } else if (a == "--errors") {
@@ -384,6 +391,31 @@ int main(int argc, char** argv) {
           truth_pairs - true_candidates, st.blocks_capped, st.blocks_windowed, st.blocks_refined,
           st.largest_block,
           by_key, prepare_s, blocking_s, PeakRssMib());
+      // A/B against the previous blocking: same pairs and counts, and the time of each.
+      auto same = [](const m::CandidateStats& a, const m::CandidateStats& b) {
+        return a.records == b.records && a.candidate_pairs == b.candidate_pairs &&
+               a.total_pairs == b.total_pairs && a.reduction_ratio == b.reduction_ratio &&
+               a.blocks_capped == b.blocks_capped && a.largest_block == b.largest_block &&
+               a.blocks_windowed == b.blocks_windowed && a.blocks_refined == b.blocks_refined &&
+               a.pairs_by_key == b.pairs_by_key;
+      };
+      bool all_same = true;
+      for (int round = 1; round <= reference_rounds; ++round) {
+        for (int which_one = 0; which_one < 2; ++which_one) {
+          const auto w0 = std::chrono::steady_clock::now();
+          const double c0 = CpuSeconds();
+          m::CandidateStats rs;
+          const auto got = which_one == 0 ? m::reference::CandidatePairs(recs, opt, &rs)
+                                          : m::CandidatePairs(recs, opt, &rs);
+          const double wall = Seconds(w0), cpu = CpuSeconds() - c0;
+          const bool ok = got == cands && same(rs, st);
+          all_same = all_same && ok;
+          fmt::print("  round {} {}: blocking {:.2f} s wall, {:.2f} s CPU, {} pairs, {}\n", round,
+                     which_one == 0 ? "reference" : "new      ", wall, cpu, got.size(),
+                     ok ? "same pairs and counts" : "DIFFERENT");
+        }
+      }
+      if (!all_same) return 1;
       continue;
     }
     const auto t0 = std::chrono::steady_clock::now();

@@ -1,34 +1,73 @@
 // Blocking: the candidate pairs are the union of the pairs proposed by several keys (records
 // sharing a key value form a block; every pair inside a block is proposed) plus a sorted
 // neighbourhood on the names. docs/dedup.md lists the keys and why each exists.
+//
+// How it is computed (match/blocking_reference.cpp is the same blocking done the plain way —
+// a std::string per key value, std::sort, std::sort of the pairs — and tests/matcher_test.cpp
+// checks that both return the same pairs and counts): a key's values are written back to back
+// into one buffer per thread, each with a 64-bit hash of its coarse part; values are sorted by
+// (hash, bytes, record), so a block's values are contiguous and equal hashes always compare the
+// bytes (a collision costs time, never a wrong block); the pairs are sorted by an LSD radix
+// sort. The sorted neighbourhood sorts by a 16-byte prefix of each name key, then the key.
 #include <algorithm>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <functional>
-#include <numeric>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "match/matcher.h"
+#include "match/normalize.h"
 
 namespace crmh::match {
 namespace {
-
-using Entry = std::pair<std::string, uint32_t>;  // key value, record index
 
 uint64_t PairKey(uint32_t i, uint32_t j) {
   if (i > j) std::swap(i, j);
   return (static_cast<uint64_t>(i) << 32) | j;
 }
 
-void SortUnique(std::vector<uint64_t>& v) {
-  std::sort(v.begin(), v.end());
-  v.erase(std::unique(v.begin(), v.end()), v.end());
-}
-
 using Pair = std::pair<uint32_t, uint32_t>;
 Pair Unpair(uint64_t k) { return {static_cast<uint32_t>(k >> 32), static_cast<uint32_t>(k)}; }
+
+// Sorts pair keys (i << 32 | j, i < j < n) and removes repeats: an LSD radix sort of the keys
+// packed into 2·bit_width(n) bits, in passes of ≤ 11 bits (4 passes at 1M records). The pairs
+// of a 1M sweep (≈ 16M before removing repeats) were the largest std::sort of blocking.
+void SortUniquePairs(std::vector<uint64_t>& v, uint32_t n) {
+  if (v.size() < 4096) {
+    std::sort(v.begin(), v.end());
+  } else {
+    const int b = std::max(1, static_cast<int>(std::bit_width(n)));
+    const int bits = 2 * b;
+    const int passes = (bits + 10) / 11;
+    const int width = (bits + passes - 1) / passes;
+    const uint64_t mask = (uint64_t{1} << width) - 1;
+    const uint64_t low = (uint64_t{1} << b) - 1;
+    for (uint64_t& k : v) k = (k >> 32) << b | (k & 0xffffffffu);
+    std::vector<uint64_t> tmp(v.size());
+    std::vector<size_t> count(size_t{1} << width);
+    for (int p = 0; p < passes; ++p) {
+      const int shift = p * width;
+      std::fill(count.begin(), count.end(), 0);
+      for (const uint64_t k : v) ++count[(k >> shift) & mask];
+      if (count[(v[0] >> shift) & mask] == v.size()) continue;  // one digit for all: in order
+      size_t sum = 0;
+      for (size_t& c : count) {
+        const size_t here = c;
+        c = sum;
+        sum += here;
+      }
+      for (const uint64_t k : v) tmp[count[(k >> shift) & mask]++] = k;
+      v.swap(tmp);
+    }
+    for (uint64_t& k : v) k = (k >> b) << 32 | (k & low);
+  }
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+}
 
 // Merges the sorted, unique `add` into the sorted, unique `all` in place (from the back, so no
 // second copy of `all` is ever held: at 1M contacts it is 14M pairs, and the union of the keys'
@@ -48,6 +87,16 @@ void MergeInto(std::vector<Pair>& all, const std::vector<uint64_t>& add) {
     }
   }
   all.erase(std::unique(all.begin(), all.end()), all.end());
+}
+
+// The union of two sorted, unique lists, sorted and unique.
+std::vector<uint64_t> Union(std::vector<uint64_t>&& a, std::vector<uint64_t>&& b) {
+  if (b.empty()) return std::move(a);
+  if (a.empty()) return std::move(b);
+  std::vector<uint64_t> out;
+  out.reserve(a.size() + b.size());
+  std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
 }
 
 // Runs fn(w) for w in [0, workers) on `workers` threads (the calling thread runs the last).
@@ -98,47 +147,158 @@ constexpr char kRefine = '\x01';
 
 std::string_view Coarse(std::string_view v) { return v.substr(0, v.find(kRefine)); }
 
-// The pairs of every block of `entries` (key value, record index), sorted and unique.
+// A 64-bit hash of a value's bytes (grouping and partitioning only: equal hashes are always
+// checked by comparing the bytes).
+uint64_t HashBytes(std::string_view s) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ s.size();
+  size_t i = 0;
+  auto mix = [&h](uint64_t w) {
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 31;
+  };
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    mix(w);
+  }
+  if (i < s.size()) {
+    uint64_t w = 0;
+    std::memcpy(&w, s.data() + i, s.size() - i);
+    mix(w);
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  return h;
+}
+
+// One key value of one record. `at` is the value's offset in its thread's buffer while the
+// values are written, its address once they all are (the buffer no longer moves).
+struct Entry {
+  uint64_t hash;  // of the coarse part
+  uintptr_t at;
+  uint32_t size;
+  uint32_t record;
+  std::string_view view() const { return {reinterpret_cast<const char*>(at), size}; }
+};
+static_assert(sizeof(Entry) == 24);
+
+// True if v's coarse part is `coarse` (which holds no kRefine).
+bool HasCoarse(std::string_view v, std::string_view coarse) {
+  return v.size() >= coarse.size() && v.compare(0, coarse.size(), coarse) == 0 &&
+         (v.size() == coarse.size() || v[coarse.size()] == kRefine);
+}
+
+// Writes one record's values of a key: emit(piece, ...) appends the pieces (string_views or
+// chars) as one value.
+class Emitter {
+ public:
+  Emitter(std::string& buffer, std::vector<std::vector<Entry>>& parts)
+      : buffer_(buffer), parts_(parts) {}
+  void set_record(uint32_t r) { record_ = r; }
+  template <class... Pieces>
+  void operator()(const Pieces&... pieces) {
+    const size_t start = buffer_.size();
+    (Append(pieces), ...);
+    const std::string_view v(buffer_.data() + start, buffer_.size() - start);
+    const uint64_t h = HashBytes(Coarse(v));
+    // By the coarse part: a block that is split by its finer part lies in one partition.
+    parts_[parts_.size() == 1 ? 0 : h % parts_.size()].push_back(
+        {h, start, static_cast<uint32_t>(v.size()), record_});
+  }
+
+ private:
+  void Append(std::string_view s) { buffer_.append(s); }
+  void Append(char c) { buffer_.push_back(c); }
+  std::string& buffer_;
+  std::vector<std::vector<Entry>>& parts_;
+  uint32_t record_ = 0;
+};
+
+// Pairs one coarse block: the entries [first, last) share one coarse part. `by_record`: they
+// are in record order.
+void PairCoarseBlock(Entry* first, Entry* last, std::string_view coarse, bool by_record,
+                     const std::vector<Record>& records, const MatchOptions& opt,
+                     CandidateStats& stats, std::vector<uint32_t>& block,
+                     std::vector<uint64_t>& pairs) {
+  block.clear();
+  // Refinable unless one of the values is the coarse part alone (as the reference decides it
+  // from the smallest value).
+  bool refinable = true;
+  for (const Entry* e = first; e != last; ++e) {
+    block.push_back(e->record);
+    refinable = refinable && e->size > coarse.size();
+  }
+  // One record may carry the coarse part twice (two names with one initial).
+  if (!by_record) std::sort(block.begin(), block.end());
+  block.erase(std::unique(block.begin(), block.end()), block.end());
+  if (!refinable || opt.refine_block == 0 || block.size() <= opt.refine_block) {
+    PairBlock(block, records, opt, stats, pairs);
+    return;
+  }
+  ++stats.blocks_refined;
+  std::sort(first, last, [](const Entry& a, const Entry& b) {
+    const int c = a.view().compare(b.view());
+    return c != 0 ? c < 0 : a.record < b.record;
+  });
+  for (Entry* f = first; f != last;) {
+    Entry* g = f + 1;
+    while (g != last && g->view() == f->view()) ++g;
+    block.clear();
+    for (const Entry* e = f; e != g; ++e) block.push_back(e->record);
+    block.erase(std::unique(block.begin(), block.end()), block.end());
+    PairBlock(block, records, opt, stats, pairs);
+    f = g;
+  }
+}
+
+// The pairs of every block of `entries`, sorted and unique. Sorted by (hash, record), so that
+// the values of one coarse part form one run in record order; a run whose values do not all
+// share the first one's coarse part (a hash collision) is sorted by value and split.
 std::vector<uint64_t> BlockPairs(std::vector<Entry>& entries, const std::vector<Record>& records,
                                  const MatchOptions& opt, CandidateStats& stats) {
-  // Sorted by value: the values of one coarse part are contiguous (kRefine sorts before every
-  // other byte a value holds), and so are the equal full values inside them.
-  std::sort(entries.begin(), entries.end());
-  entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.hash != b.hash ? a.hash < b.hash : a.record < b.record;
+  });
   std::vector<uint64_t> pairs;
   std::vector<uint32_t> block;
+  Entry* const data = entries.data();
   for (size_t b = 0; b < entries.size();) {
-    const std::string_view coarse = Coarse(entries[b].first);
     size_t e = b + 1;
-    while (e < entries.size() && Coarse(entries[e].first) == coarse) ++e;
-    block.clear();
-    for (size_t i = b; i < e; ++i) block.push_back(entries[i].second);
-    // One record may carry the coarse part twice (two names with one initial).
-    std::sort(block.begin(), block.end());
-    block.erase(std::unique(block.begin(), block.end()), block.end());
-    const bool refinable = coarse.size() < entries[b].first.size();
-    if (!refinable || opt.refine_block == 0 || block.size() <= opt.refine_block) {
-      PairBlock(block, records, opt, stats, pairs);
+    while (e < entries.size() && entries[e].hash == entries[b].hash) ++e;
+    if (e == b + 1) {  // a block of one (most values): what PairBlock would count
+      stats.largest_block = std::max<long long>(stats.largest_block, 1);
+      if (opt.max_block < 1) ++stats.blocks_capped;
+      b = e;
+      continue;
+    }
+    const std::string_view coarse = Coarse(entries[b].view());
+    bool one = true;
+    for (size_t i = b + 1; i < e && one; ++i) one = HasCoarse(entries[i].view(), coarse);
+    if (one) {
+      PairCoarseBlock(data + b, data + e, coarse, true, records, opt, stats, block, pairs);
     } else {
-      ++stats.blocks_refined;
+      std::sort(data + b, data + e, [](const Entry& x, const Entry& y) {
+        const int c = x.view().compare(y.view());
+        return c != 0 ? c < 0 : x.record < y.record;
+      });
       for (size_t f = b; f < e;) {
+        const std::string_view c = Coarse(entries[f].view());
         size_t g = f + 1;
-        while (g < e && entries[g].first == entries[f].first) ++g;
-        block.clear();
-        for (size_t i = f; i < g; ++i) block.push_back(entries[i].second);
-        PairBlock(block, records, opt, stats, pairs);
+        while (g < e && HasCoarse(entries[g].view(), c)) ++g;
+        PairCoarseBlock(data + f, data + g, c, false, records, opt, stats, block, pairs);
         f = g;
       }
     }
     b = e;
   }
-  SortUnique(pairs);
+  SortUniquePairs(pairs, static_cast<uint32_t>(records.size()));
   return pairs;
 }
 
-// Surname without spaces, for the phonetic key ("van der berg" → "vanderberg").
-std::string Squash(std::string_view s) {
-  std::string out;
+// Surname without spaces, for the phonetic key ("van der berg" → "vanderberg"), in `out`.
+std::string_view Squash(std::string_view s, std::string& out) {
+  out.clear();
   for (char c : s) {
     if (c != ' ') out.push_back(c);
   }
@@ -168,6 +328,61 @@ const Text& RawFirst(const Record& r) {
   return r.first_raw_ascii.empty() ? r.first : r.first_raw_ascii;
 }
 
+// 8 bytes of s from `from` as a big-endian number (zero-padded): comparing two such numbers
+// orders the strings as comparing their bytes does, up to ties.
+uint64_t Prefix8(std::string_view s, size_t from) {
+  uint64_t w = 0;
+  if (from < s.size()) std::memcpy(&w, s.data() + from, std::min<size_t>(8, s.size() - from));
+  if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
+  return w;
+}
+
+// One record's name key of a sorted-neighbourhood pass (`at` as in Entry), with its first 16
+// bytes as two numbers (most comparisons end there).
+struct NameKey {
+  uint64_t prefix[2];
+  uintptr_t at;
+  uint32_t size;
+  uint32_t record;
+  std::string_view view() const { return {reinterpret_cast<const char*>(at), size}; }
+};
+
+// One sorted-neighbourhood order: `pass` 0 "last first", 1 "first last"; appends its pairs.
+void SortedNeighbourhood(const std::vector<Record>& records, size_t pass, size_t window,
+                         std::vector<uint64_t>& out) {
+  const auto n = static_cast<uint32_t>(records.size());
+  std::string buffer;
+  buffer.reserve(static_cast<size_t>(n) * 16);
+  std::vector<NameKey> keys(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    const Record& r = records[i];
+    const size_t start = buffer.size();
+    buffer.append(pass == 0 ? r.last.view() : r.first.view());
+    buffer.push_back(' ');
+    buffer.append(pass == 0 ? r.first.view() : r.last.view());
+    keys[i] = {{0, 0}, start, static_cast<uint32_t>(buffer.size() - start), i};
+  }
+  const auto base = reinterpret_cast<uintptr_t>(buffer.data());
+  for (NameKey& k : keys) {
+    k.at += base;
+    k.prefix[0] = Prefix8(k.view(), 0);
+    k.prefix[1] = Prefix8(k.view(), 8);
+  }
+  std::sort(keys.begin(), keys.end(), [](const NameKey& x, const NameKey& y) {
+    if (x.prefix[0] != y.prefix[0]) return x.prefix[0] < y.prefix[0];
+    if (x.prefix[1] != y.prefix[1]) return x.prefix[1] < y.prefix[1];
+    const int c = x.view().compare(y.view());
+    return c != 0 ? c < 0 : x.record < y.record;
+  });
+  for (size_t p = 0; p < keys.size(); ++p) {
+    if (keys[p].view() == " ") continue;  // both names empty: nothing to sort by
+    for (size_t q = p + 1; q < keys.size() && q < p + window; ++q) {
+      if (keys[q].view() == " ") continue;
+      out.push_back(PairKey(keys[p].record, keys[q].record));
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Record>& records,
@@ -179,27 +394,35 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
   stats.total_pairs = static_cast<long long>(n) * (static_cast<long long>(n) - 1) / 2;
 
   // Each key's pairs are merged into `all`. One key at a time: its values for every record, its
-  // pairs, then its values freed — at 1M contacts the ten keys' values held side by side were
-  // ≈ 9M strings, and each key proposes millions of pairs. On `workers` threads: each computes
-  // the values of a range of records, sorted into `workers` partitions by the value's hash (a
-  // block lies in one partition); then each pairs one partition.
+  // pairs, then its values freed — at 1M contacts each key proposes millions of pairs. On
+  // `workers` threads: each writes the values of a range of records into its own buffer, into
+  // `workers` partitions by the coarse part's hash (a block lies in one partition); then each
+  // pairs one partition.
   const size_t workers = std::max<size_t>(1, std::min<size_t>(opt.threads > 0 ? opt.threads : 1,
                                                               n / 4096 + 1));
   std::vector<Pair> all;
+  // Room for 16 pairs a record (14 at 1M contacts, 11.4 at 10M) from the start, so that the
+  // merges do not copy `all` into ever larger buffers; pages never written are not resident.
+  all.reserve(static_cast<size_t>(n) * 16);
   auto block = [&](const char* name, auto&& values_of) {
-    // parts[w][p]: the values worker w computed that fall in partition p.
+    std::vector<std::string> buffers(workers);
+    // parts[w][p]: the values worker w wrote that fall in partition p.
     std::vector<std::vector<std::vector<Entry>>> parts(workers, std::vector<std::vector<Entry>>(workers));
     const size_t chunk = (n + workers - 1) / workers;
     OnThreads(workers, [&](size_t w) {
-      const std::hash<std::string_view> hash;
       const uint32_t from = static_cast<uint32_t>(std::min<size_t>(n, w * chunk));
       const uint32_t to = static_cast<uint32_t>(std::min<size_t>(n, from + chunk));
+      for (auto& part : parts[w]) part.reserve((to - from) / workers + 16);
+      buffers[w].reserve(static_cast<size_t>(to - from) * 24);
+      Emitter emit(buffers[w], parts[w]);
+      std::string scratch;
       for (uint32_t i = from; i < to; ++i) {
-        values_of(records[i], [&](std::string v) {
-          // By the coarse part: a block that is split by its finer part lies in one partition.
-          const size_t p = workers == 1 ? 0 : hash(Coarse(v)) % workers;
-          parts[w][p].emplace_back(std::move(v), i);
-        });
+        emit.set_record(i);
+        values_of(records[i], emit, scratch);
+      }
+      const auto base = reinterpret_cast<uintptr_t>(buffers[w].data());
+      for (auto& part : parts[w]) {
+        for (Entry& e : part) e.at += base;
       }
     });
     std::vector<std::vector<uint64_t>> pairs(workers);
@@ -207,8 +430,7 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
     OnThreads(workers, [&](size_t p) {
       std::vector<Entry> entries = std::move(parts[0][p]);
       for (size_t w = 1; w < workers; ++w) {
-        entries.insert(entries.end(), std::make_move_iterator(parts[w][p].begin()),
-                       std::make_move_iterator(parts[w][p].end()));
+        entries.insert(entries.end(), parts[w][p].begin(), parts[w][p].end());
         std::vector<Entry>().swap(parts[w][p]);
       }
       pairs[p] = BlockPairs(entries, records, opt, part_stats[p]);
@@ -219,42 +441,42 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
       stats.blocks_windowed += ps.blocks_windowed;
       stats.blocks_refined += ps.blocks_refined;
     }
+    parts.clear();
+    buffers.clear();
     // Two values of one key (two shared e-mails) can propose the same pair from two partitions.
     std::vector<uint64_t> key_pairs = std::move(pairs[0]);
-    for (size_t p = 1; p < workers; ++p) {
-      key_pairs.insert(key_pairs.end(), pairs[p].begin(), pairs[p].end());
-      std::vector<uint64_t>().swap(pairs[p]);
-    }
-    if (workers > 1) SortUnique(key_pairs);
+    for (size_t p = 1; p < workers; ++p) key_pairs = Union(std::move(key_pairs), std::move(pairs[p]));
     stats.pairs_by_key[name] = static_cast<long long>(key_pairs.size());
     MergeInto(all, key_pairs);
   };
-  block("email", [](const Record& r, auto emit) {
-    for (const auto& e : r.emails) emit(e.str());
+  // values_of(record, emit, scratch): emit(piece, ...) each value of the record (see Emitter);
+  // `scratch` is a buffer the function may use.
+  block("email", [](const Record& r, auto& emit, std::string&) {
+    for (const auto& e : r.emails) emit(e.view());
   });
-  block("phone", [](const Record& r, auto emit) {
-    for (const auto& p : r.phones) emit(p.str());
+  block("phone", [](const Record& r, auto& emit, std::string&) {
+    for (const auto& p : r.phones) emit(p.view());
   });
-  block("phonetic_name", [](const Record& r, auto emit) {
+  block("phonetic_name", [](const Record& r, auto& emit, std::string& scratch) {
     if (r.last.empty() || r.first.empty()) return;
-    std::string pl = PhoneticKey(Squash(r.last));
-    if (!pl.empty()) emit(pl + '|' + r.first[0]);
+    const std::string pl = PhoneticKey(Squash(r.last, scratch));
+    if (!pl.empty()) emit(std::string_view(pl), '|', r.first[0]);
     // Given name and surname swapped: the same key from the other side.
-    std::string pf = PhoneticKey(Squash(RawFirst(r)));
-    if (!pf.empty()) emit(pf + '|' + r.last[0]);
+    const std::string pf = PhoneticKey(Squash(RawFirst(r), scratch));
+    if (!pf.empty()) emit(std::string_view(pf), '|', r.last[0]);
   });
-  block("email_local", [](const Record& r, auto emit) {
+  block("email_local", [](const Record& r, auto& emit, std::string&) {
     for (const auto& e : r.emails) {
       std::string_view lp = LocalPart(e);
-      if (lp.size() >= 4) emit(std::string(lp));
+      if (lp.size() >= 4) emit(lp);
     }
   });
-  block("company_last", [](const Record& r, auto emit) {
-    if (!r.company.empty() && !r.last.empty()) emit(r.company.str() + '|' + r.last.str());
+  block("company_last", [](const Record& r, auto& emit, std::string&) {
+    if (!r.company.empty() && !r.last.empty()) emit(r.company.view(), '|', r.last.view());
   });
-  block("postcode_last", [](const Record& r, auto emit) {
+  block("postcode_last", [](const Record& r, auto& emit, std::string&) {
     if (!r.postcode.empty() && !r.last.empty()) {
-      emit(r.postcode.str() + '|' + r.last[0] + kRefine + GivenInitial(r));
+      emit(r.postcode.view(), '|', r.last[0], kRefine, GivenInitial(r));
     }
   });
   // Birthdate with an initial of either name (both, so swapped names and a changed surname
@@ -262,30 +484,36 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
   // proposed 9.8M of the 21.8M candidate pairs of a 1M CRM — strangers that agree on nothing
   // else — and so many of them turned EM's non-match class into "born the same day"
   // (docs/dedup.md §8); birthdate + an initial did the same at 10M (130M of 248M pairs).
-  block("birthdate", [](const Record& r, auto emit) {
+  block("birthdate", [](const Record& r, auto& emit, std::string& scratch) {
     if (r.birthdate.size() < 6) return;
-    const std::string bd = r.birthdate.str() + '|';
-    if (!r.first.empty()) emit(bd + r.first[0] + kRefine + PhoneticKey(Squash(r.first)));
-    if (!r.last.empty()) emit(bd + r.last[0] + kRefine + PhoneticKey(Squash(r.last)));
-    if (r.first.empty() && r.last.empty()) emit(r.birthdate.str());
+    const std::string_view bd = r.birthdate.view();
+    if (!r.first.empty()) {
+      const std::string code = PhoneticKey(Squash(r.first, scratch));
+      emit(bd, '|', r.first[0], kRefine, std::string_view(code));
+    }
+    if (!r.last.empty()) {
+      const std::string code = PhoneticKey(Squash(r.last, scratch));
+      emit(bd, '|', r.last[0], kRefine, std::string_view(code));
+    }
+    if (r.first.empty() && r.last.empty()) emit(bd);
   });
   // Address keys catch a changed surname at the same address: postcode + the street's first
   // token (usually the house number), and the street's first two tokens; refined by the given
   // name's initial (a person who changed surname keeps the given name).
-  block("postcode_street", [](const Record& r, auto emit) {
+  block("postcode_street", [](const Record& r, auto& emit, std::string&) {
     const std::string_view t1 = FirstTokens(r.street, 1);
     if (!r.postcode.empty() && !t1.empty()) {
-      emit(r.postcode.str() + '|' + std::string(t1) + kRefine + GivenInitial(r));
+      emit(r.postcode.view(), '|', t1, kRefine, GivenInitial(r));
     }
   });
-  block("street_prefix", [](const Record& r, auto emit) {
+  block("street_prefix", [](const Record& r, auto& emit, std::string&) {
     const std::string_view t1 = FirstTokens(r.street, 1), t2 = FirstTokens(r.street, 2);
-    if (t2.size() > t1.size()) emit(std::string(t2) + kRefine + GivenInitial(r));
+    if (t2.size() > t1.size()) emit(t2, kRefine, GivenInitial(r));
   });
-  block("extra", [&opt](const Record& r, auto emit) {
+  block("extra", [&opt](const Record& r, auto& emit, std::string&) {
     for (const auto& f : opt.extra_fields) {
       auto it = r.extra.find(f);
-      if (it != r.extra.end()) emit(f + '=' + it->second);
+      if (it != r.extra.end()) emit(std::string_view(f), '=', std::string_view(it->second));
     }
   });
 
@@ -299,30 +527,11 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
     OnThreads(sn_threads, [&](size_t w) {
       for (size_t pass = 0; pass < 2; ++pass) {
         if (sn_threads == 2 && pass != w) continue;
-        std::vector<std::string> keys(n);
-        std::vector<uint32_t> order(n);
-        for (uint32_t i = 0; i < n; ++i) {
-          const Record& r = records[i];
-          keys[i] = pass == 0 ? r.last.str() + ' ' + r.first.str() : r.first.str() + ' ' + r.last.str();
-        }
-        std::iota(order.begin(), order.end(), 0u);
-        std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
-          return keys[x] != keys[y] ? keys[x] < keys[y] : x < y;
-        });
-        std::vector<uint64_t>& out = pass_pairs[pass];
-        for (size_t p = 0; p < order.size(); ++p) {
-          if (keys[order[p]] == " ") continue;  // both names empty: nothing to sort by
-          for (size_t q = p + 1; q < order.size() && q < p + opt.sn_window; ++q) {
-            if (keys[order[q]] == " ") continue;
-            out.push_back(PairKey(order[p], order[q]));
-          }
-        }
+        SortedNeighbourhood(records, pass, opt.sn_window, pass_pairs[pass]);
+        SortUniquePairs(pass_pairs[pass], n);
       }
     });
-    sn = std::move(pass_pairs[0]);
-    sn.insert(sn.end(), pass_pairs[1].begin(), pass_pairs[1].end());
-    std::vector<uint64_t>().swap(pass_pairs[1]);
-    SortUnique(sn);
+    sn = Union(std::move(pass_pairs[0]), std::move(pass_pairs[1]));
   }
   stats.pairs_by_key["sorted_neighbourhood"] = static_cast<long long>(sn.size());
   MergeInto(all, sn);

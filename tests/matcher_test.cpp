@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "match/blocking_reference.h"
 #include "match/normalize.h"
 
 namespace m = crmh::match;
@@ -201,6 +202,97 @@ TEST_CASE("matcher: CandidatePairs gives the same pairs and stats on 1, 2 and 3 
     CHECK(st.blocks_capped == one.blocks_capped);
     CHECK(st.blocks_windowed == one.blocks_windowed);
     CHECK(st.blocks_refined == one.blocks_refined);
+  }
+}
+
+// Records built to hit every blocking path: shared and switchboard phones (blocks over
+// max_block), common surname + initial (windowed blocks), birthdates and postcodes shared by
+// many (refined blocks), empty names, swapped names, long values with a common 8-byte prefix,
+// multi-token surnames, two emails, an extra field, byte values ≥ 0x80.
+std::vector<m::Record> BlockingMix(int n, uint32_t seed) {
+  static const char* const kFirst[] = {"james", "mary", "john", "nguyen thi", "jose maria",
+                                       "", "li", "muhammad", "anna-lena", "x"};
+  static const char* const kLast[] = {"nguyen", "smith", "van der berg", "o'neil", "",
+                                      "garcia lopez", "wang", "mueller", "nguyenvan", "y"};
+  std::mt19937 rng(seed);
+  auto pick = [&](uint32_t k) { return rng() % k; };
+  std::vector<m::Record> out;
+  for (int i = 0; i < n; ++i) {
+    m::Record r;
+    r.id = std::to_string(i);
+    std::string first = kFirst[pick(10)], last = kLast[pick(10)];
+    if (pick(7) == 0) first += std::to_string(pick(50));
+    if (pick(9) == 0) last += "\xc3\xa9" + std::to_string(pick(40));  // a non-ASCII byte
+    if (pick(11) == 0) std::swap(first, last);
+    r.first = first;
+    r.first_raw_ascii = pick(5) == 0 ? m::Text(first + "h") : m::Text(first);
+    r.last = last;
+    r.birthdate = pick(6) == 0 ? std::string() : "19" + std::to_string(50 + pick(3)) + "-0" +
+                                                      std::to_string(1 + pick(2)) + "-1" +
+                                                      std::to_string(pick(3));
+    r.postcode = pick(8) == 0 ? std::string() : std::to_string(10000 + pick(60));
+    r.street = pick(5) == 0 ? std::string()
+                            : std::to_string(1 + pick(30)) + (pick(2) ? " main street" : " oak");
+    r.city = "city" + std::to_string(pick(5));
+    if (pick(3) != 0) {
+      r.emails.emplace_back("person.with.a.long.local.part" + std::to_string(pick(n / 3 + 1)) +
+                            "@example.com");
+    }
+    if (pick(4) == 0) r.emails.emplace_back("info" + std::to_string(pick(40)) + "@x.org");
+    if (pick(3) == 0) r.phones.emplace_back("555" + std::to_string(pick(pick(4) == 0 ? 3 : n)));
+    if (pick(2) == 0) r.company = "company number " + std::to_string(pick(30));
+    if (pick(3) == 0) r.extra["customer_no"] = std::to_string(pick(n / 2 + 1));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+TEST_CASE("matcher: CandidatePairs gives the previous blocking's pairs and counts") {
+  struct Case {
+    int records;
+    size_t max_block, dense_block, refine_block, dense_window, sn_window;
+    int threads;
+  };
+  const Case cases[] = {
+      {300, 200, 40, 12, 8, 3, 1},     {5000, 200, 40, 12, 8, 3, 2},
+      {9000, 60, 10, 4, 5, 3, 3},      {9000, 30, 0, 0, 8, 0, 2},
+      {6000, 1000, 20, 6, 2, 7, 2},    {2, 200, 40, 12, 8, 3, 2},
+      {1, 200, 40, 12, 8, 3, 1},       {0, 200, 40, 12, 8, 3, 2},
+  };
+  uint32_t seed = 11;
+  for (const Case& c : cases) {
+    CAPTURE(c.records);
+    CAPTURE(c.threads);
+    CAPTURE(c.max_block);
+    const auto recs = BlockingMix(c.records, seed++);
+    m::MatchOptions opt;
+    opt.max_block = c.max_block;
+    opt.dense_block = c.dense_block;
+    opt.refine_block = c.refine_block;
+    opt.dense_window = c.dense_window;
+    opt.sn_window = c.sn_window;
+    opt.threads = c.threads;
+    opt.extra_fields = {"customer_no"};
+    m::CandidateStats want, got;
+    const auto expected = m::reference::CandidatePairs(recs, opt, &want);
+    const auto pairs = m::CandidatePairs(recs, opt, &got);
+    CHECK(pairs == expected);
+    CHECK(got.records == want.records);
+    CHECK(got.candidate_pairs == want.candidate_pairs);
+    CHECK(got.total_pairs == want.total_pairs);
+    CHECK(got.reduction_ratio == want.reduction_ratio);
+    CHECK(got.blocks_capped == want.blocks_capped);
+    CHECK(got.largest_block == want.largest_block);
+    CHECK(got.blocks_windowed == want.blocks_windowed);
+    CHECK(got.blocks_refined == want.blocks_refined);
+    CHECK(got.pairs_by_key == want.pairs_by_key);
+    if (c.records >= 5000) {
+      // The mix reaches every path it is meant to.
+      if (c.max_block <= 60) CHECK(want.blocks_capped > 0);
+      if (c.dense_block > 0) CHECK(want.blocks_windowed > 0);
+      if (c.refine_block > 0) CHECK(want.blocks_refined > 0);
+      CHECK(expected.size() > 20000);
+    }
   }
 }
 
