@@ -37,7 +37,8 @@ std::optional<SysSeconds> ParseTs(std::string text) {
 
 // A 0/1 test column as text: true unless NULL, empty or zero (CellInt's reading of it).
 bool TextTrue(std::string_view v) {
-  if (v.empty()) return false;
+  if (v.empty() || v == "0") return false;
+  if (v == "1") return true;  // what the tests' CASE … THEN 1 ELSE 0 gives: no parse per cell
   return std::trunc(std::strtod(std::string(v).c_str(), nullptr)) != 0;
 }
 
