@@ -37,6 +37,30 @@ std::optional<SysSeconds> ParseRfc3339(std::string_view text) {
 }
 
 std::optional<SysSeconds> ParseSqlTime(std::string_view text) {
+  // The canonical "YYYY-MM-DD HH:MM:SS" (every DATETIME the server sends) without a stream: a
+  // prune plan parses a million of them. Anything else — other widths, out-of-range fields —
+  // takes date::parse below, which decides as before.
+  if (text.size() >= 19 && text[4] == '-' && text[7] == '-' && text[10] == ' ' &&
+      text[13] == ':' && text[16] == ':') {
+    auto num = [&](size_t at, size_t len, int& out) {
+      out = 0;
+      for (size_t i = at; i < at + len; ++i) {
+        if (text[i] < '0' || text[i] > '9') return false;
+        out = out * 10 + (text[i] - '0');
+      }
+      return true;
+    };
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+    if (num(0, 4, y) && num(5, 2, mo) && num(8, 2, d) && num(11, 2, h) && num(14, 2, mi) &&
+        num(17, 2, sec) && h < 24 && mi < 60 && sec < 60) {
+      const date::year_month_day ymd{date::year{y}, date::month{static_cast<unsigned>(mo)},
+                                     date::day{static_cast<unsigned>(d)}};
+      if (ymd.ok()) {
+        return SysSeconds{date::sys_days{ymd}.time_since_epoch() + std::chrono::hours{h} +
+                          std::chrono::minutes{mi} + std::chrono::seconds{sec}};
+      }
+    }
+  }
   // DATETIME(6) values carry a fraction; sqlite TEXT may not.
   std::string s(text.substr(0, 19));
   std::istringstream in(s);

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <deque>
 #include <set>
 #include <tuple>
 #include <unordered_map>
@@ -592,6 +594,7 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
   auto open = crm::ListOpenNotices(db, job.name);
   if (!open) return open.error();
   std::unordered_map<std::string, const crm::OpenNotice*> open_by_contact;
+  open_by_contact.reserve(open->size());
   for (const auto& n : *open) open_by_contact[n.contact_id] = &n;
   plan_seconds["notices"] = SecondsSince(notices_start);
   std::set<std::string> rescued;
@@ -626,7 +629,7 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
     bool activity_known = false;
     std::optional<SysSeconds> last;
   };
-  std::vector<Scanned> decide;
+  std::deque<Scanned> decide;  // (a deque: the activity reads below hold pointers into it)
   auto latest = [&](const crm::TextRow& r, size_t first) {
     std::optional<SysSeconds> last;
     for (size_t i = first; i < first + m.activity.size(); ++i) {
@@ -635,6 +638,60 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
       if (t && (!last || *t > *last)) last = t;
     }
     return last;
+  };
+
+  // Without an inactivity criterion the latest activity decides only for the contacts the scan
+  // keeps (a reason or an open notice): it is read by id, 1,000 contacts a statement — with
+  // several connections on the other ones while the scan is still running, chunk by chunk as
+  // the scan yields them (a contact no longer live by then is left out: its notice closes
+  // `gone`, as for any contact gone).
+  constexpr size_t kChunk = 1000;
+  std::atomic<long long> activity_by_id{0};
+  auto read_activity = [&](crm::Db& d, const std::vector<Scanned*>& chunk) -> Status {
+    std::map<std::string, Scanned*, std::less<>> by_id;
+    std::vector<std::string> ids;
+    ids.reserve(chunk.size());
+    for (Scanned* c : chunk) {
+      by_id[c->id] = c;
+      ids.push_back(c->id);
+    }
+    long long n = 0;
+    Status read = crm::ForEachTextRow(
+        d, "reading the latest activity",
+        fmt::format("SELECT CAST(c.{id} AS CHAR){act} FROM {t} c WHERE {live}c.{id} IN ({in})",
+                    fmt::arg("id", d.Q(m.id_column)), fmt::arg("act", activity_select),
+                    fmt::arg("t", d.Q(m.contacts_table)),
+                    fmt::arg("live", m.soft_delete.empty()
+                                         ? ""
+                                         : fmt::format("COALESCE(c.{}, 0) = 0 AND ",
+                                                       d.Q(m.soft_delete))),
+                    fmt::arg("in", InList(d, ids))),
+        {}, [&](const crm::TextRow& r) {
+          auto it = by_id.find(r[0]);
+          if (it == by_id.end()) return;
+          it->second->last = latest(r, 1);
+          it->second->activity_known = true;
+          ++n;
+        });
+    activity_by_id += n;
+    return read;
+  };
+  std::optional<ReadQueue<crm::Db>> early;
+  if (!activity_in_scan && !readers.empty()) {
+    std::vector<crm::Db*> reader_sessions;
+    for (auto& r : readers) reader_sessions.push_back(r.get());
+    early.emplace(reader_sessions);
+  }
+  size_t queued = 0;  // decide[0, queued) is queued for its activity read
+  auto queue_chunk = [&](size_t end) {
+    if (end <= queued) return;
+    std::vector<Scanned*> chunk;
+    chunk.reserve(end - queued);
+    for (size_t i = queued; i < end; ++i) chunk.push_back(&decide[i]);
+    queued = end;
+    early->Add([&read_activity, chunk = std::move(chunk)](crm::Db& d) {
+      return read_activity(d, chunk);
+    });
   };
 
   // The scan streams (crm::ForEachTextRow): the server evaluates the tests while we decide.
@@ -675,54 +732,31 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
       if (reasons.empty() && !open_by_contact.count(id)) return;
       decide.push_back({id, std::string(r[2]), std::move(reasons), qualifies, activity_in_scan,
                         last});
+      if (early && decide.size() - queued >= kChunk) queue_chunk(decide.size());
       });
+
   if (!st) return st;
   plan_seconds["scan"] = SecondsSince(scan_start);
-
-  // The latest activity of the contacts left to decide, read by id after the scan, 1,000 at a
-  // time (on every connection at once when there are several): a contact no longer live by then
-  // is left out (its notice closes `gone`, as for any contact gone).
-  if (!activity_in_scan && !decide.empty()) {
+  // The reads queued during the scan finish here, this session helping.
+  if (early) {
     const auto activity_start = std::chrono::steady_clock::now();
-    constexpr size_t kChunk = 1000;
-    auto read_activity = [&](crm::Db& d, size_t chunk) -> Result<long long> {
-      long long n = 0;
-      std::map<std::string, Scanned*, std::less<>> by_id;
-      std::vector<std::string> ids;
-      for (size_t i = chunk * kChunk; i < std::min(decide.size(), (chunk + 1) * kChunk); ++i) {
-        by_id[decide[i].id] = &decide[i];
-        ids.push_back(decide[i].id);
+    queue_chunk(decide.size());
+    Status read = early->Finish(&db);
+    early.reset();
+    if (!read) return read;
+    plan_seconds["activity"] = SecondsSince(activity_start);
+  } else if (!activity_in_scan && !decide.empty()) {
+    const auto activity_start = std::chrono::steady_clock::now();
+    for (size_t first = 0; first < decide.size(); first += kChunk) {
+      std::vector<Scanned*> chunk;
+      for (size_t i = first; i < std::min(decide.size(), first + kChunk); ++i) {
+        chunk.push_back(&decide[i]);
       }
-      Status read = crm::ForEachTextRow(
-          d, "reading the latest activity",
-          fmt::format("SELECT CAST(c.{id} AS CHAR){act} FROM {t} c WHERE {live}c.{id} IN ({in})",
-                      fmt::arg("id", d.Q(m.id_column)), fmt::arg("act", activity_select),
-                      fmt::arg("t", d.Q(m.contacts_table)),
-                      fmt::arg("live", m.soft_delete.empty()
-                                           ? ""
-                                           : fmt::format("COALESCE(c.{}, 0) = 0 AND ",
-                                                         d.Q(m.soft_delete))),
-                      fmt::arg("in", InList(d, ids))),
-          {}, [&](const crm::TextRow& r) {
-            auto it = by_id.find(r[0]);
-            if (it == by_id.end()) return;
-            it->second->last = latest(r, 1);
-            it->second->activity_known = true;
-            ++n;
-          });
-      if (!read) return read.error();
-      return n;
-    };
-    const size_t chunks = (decide.size() + kChunk - 1) / kChunk;
-    std::optional<ReadAhead<crm::Db, long long>> ahead;
-    if (!readers.empty()) ahead.emplace(sessions, chunks, 4 * sessions.size(), read_activity);
-    for (size_t c = 0; c < chunks; ++c) {
-      Result<long long> n = ahead ? ahead->Next() : read_activity(db, c);
-      if (!n) return n.error();
-      activity_read += *n;
+      if (Status read = read_activity(db, chunk); !read) return read;
     }
     plan_seconds["activity"] = SecondsSince(activity_start);
   }
+  activity_read += activity_by_id;
 
   for (const Scanned& c : decide) {
     if (!c.activity_known) continue;  // gone since the scan
@@ -785,7 +819,8 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
     size_t set, node, pos;
     bool removes;
   };
-  std::map<std::pair<std::string, std::string>, Planned> planned;  // (table, id) → where
+  // table → row id → where it is planned (hashed: a 1M-row plan looks up every row)
+  std::map<std::string, std::unordered_map<std::string, Planned>> planned_in;
   const size_t batch = static_cast<size_t>(std::max(1, job.batch_size));
   const auto sets_start = std::chrono::steady_clock::now();
   // The rows a reference holds below `parent_in`, each with its text and the value of its link.
@@ -887,6 +922,9 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
           if (!deeper_read) return;
         }
         const std::string of = n.parent < 0 ? "contact" : graph[static_cast<size_t>(n.parent)].ref->name;
+        auto* table_planned = &planned_in[ref.table];
+        node_ops[k].reserve(rows.nodes[k].size());
+        long long added = 0;
         for (auto& r : rows.nodes[k]) {
           RowOp op;
           op.table = ref.table;
@@ -911,8 +949,8 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
           // row) is planned once; a removal wins over a detach planned earlier in this set, and
           // two detaches of one row in one set (SuiteCRM notes.parent_id and notes.contact_id)
           // become one update that clears both links.
-          const auto key = std::make_pair(op.table, op.id);
-          auto seen = planned.find(key);
+          auto& planned = *table_planned;
+          auto seen = planned.find(op.id);
           if (seen != planned.end()) {
             Planned& was = seen->second;
             RowOp& earlier = node_ops[was.node][was.pos];
@@ -934,14 +972,18 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
             }
             continue;
           }
-          planned.emplace(key, Planned{plan_.size(), k, node_ops[k].size(), removes});
+          planned.emplace(op.id, Planned{plan_.size(), k, node_ops[k].size(), removes});
           if (removes) removed[k].push_back(op.id);
-          ++child_rows[ref.name];
+          ++added;
           node_ops[k].push_back(std::move(op));
         }
+        if (added > 0) child_rows[ref.name] += added;
       }
       // Deepest first, so no row is removed before the rows that point at it (and restore,
       // in reverse, puts parents back first).
+      size_t ops = rows.ext.size() + rows.contacts.size();
+      for (const auto& v : node_ops) ops += v.size();
+      cs.ops.reserve(ops);
       for (int level = kMaxReferenceDepth; level >= 1; --level) {
         for (size_t k = 0; k < graph.size(); ++k) {
           if (graph[k].level != level) continue;

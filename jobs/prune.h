@@ -25,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "jobs/change.h"
@@ -67,7 +68,7 @@ class PruneJob final : public JobKind {
  private:
   std::vector<Candidate> to_notice_;                       // new notices
   std::map<std::string, std::vector<long long>> to_close_;  // status → notice ids
-  std::map<std::string, long long> due_notice_;           // contact id → its open notice
+  std::unordered_map<std::string, long long> due_notice_;  // contact id → its open notice
   std::vector<ChangeSet> plan_;
   std::vector<std::string> resumed_runs_;  // unfinished checkpoints this run takes over
 

@@ -9,6 +9,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -80,6 +81,93 @@ class ReadAhead {
   std::vector<std::optional<Result<T>>> slots_;
   size_t consumed_ = 0;
   bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// Reads handed out while their inputs are still being produced (a scan yielding, chunk by
+// chunk, the ids whose rows are read next): `Add(read)` queues a read, which the first idle
+// session's thread takes; `Finish(helper)` queues nothing more, reads on `helper` in the calling
+// thread too (the session the producer used, now free) until the queue is empty, waits for the
+// reads in flight and returns the first failure. After a failure the reads still queued are
+// dropped. Destroying the object without Finish() drops the queue and joins the threads.
+template <class Session>
+class ReadQueue {
+ public:
+  using ReadFn = std::function<Status(Session&)>;
+
+  explicit ReadQueue(std::vector<Session*> sessions) {
+    threads_.reserve(sessions.size());
+    for (Session* s : sessions) threads_.emplace_back([this, s] { Run(*s); });
+  }
+  ReadQueue(const ReadQueue&) = delete;
+  ReadQueue& operator=(const ReadQueue&) = delete;
+  ~ReadQueue() {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      stop_ = true;
+      queue_.clear();
+    }
+    cv_.notify_all();
+    Join();
+  }
+
+  void Add(ReadFn read) {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (!failed_) queue_.push_back(std::move(read));
+    }
+    cv_.notify_one();
+  }
+
+  Status Finish(Session* helper) {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      finishing_ = true;
+    }
+    cv_.notify_all();
+    if (helper) Run(*helper);
+    Join();
+    std::lock_guard<std::mutex> g(mu_);
+    return first_error_;
+  }
+
+ private:
+  // Takes reads until the queue is empty and Finish() was called (or a read failed).
+  void Run(Session& s) {
+    for (;;) {
+      ReadFn read;
+      {
+        std::unique_lock<std::mutex> g(mu_);
+        cv_.wait(g, [&] { return stop_ || failed_ || finishing_ || !queue_.empty(); });
+        if (stop_ || failed_ || queue_.empty()) return;
+        read = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      Status st = read(s);
+      if (!st) {
+        {
+          std::lock_guard<std::mutex> g(mu_);
+          if (!failed_) first_error_ = st;
+          failed_ = true;
+          queue_.clear();
+        }
+        cv_.notify_all();
+        return;
+      }
+    }
+  }
+
+  void Join() {
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<ReadFn> queue_;
+  bool finishing_ = false, failed_ = false, stop_ = false;
+  Status first_error_;
   std::vector<std::thread> threads_;
 };
 

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <fmt/format.h>
 #include <soci/soci.h>
 
@@ -823,6 +825,66 @@ TEST_CASE("read-ahead hands items over in order, at most window ahead, and stops
     CHECK(got->first == i);
   }
   CHECK(only.reads.load() == 5);
+}
+
+// The queue prune's scan feeds (the latest activity of each chunk of contacts, read on the other
+// connections while the scan runs): every read queued runs once, on some session, the helper
+// included; the first failure is returned and the reads still queued are dropped.
+TEST_CASE("read queue runs every queued read once, the helper too, and stops at a failure") {
+  struct Session {
+    int no;
+    std::atomic<int> reads{0};
+  };
+  {
+    Session a{0}, b{1}, helper{2};
+    std::vector<std::atomic<int>> ran(200);
+    jobs::ReadQueue<Session> q({&a, &b});
+    for (size_t i = 0; i < ran.size(); ++i) {
+      q.Add([&ran, i](Session& s) -> Status {
+        ++s.reads;
+        ++ran[i];
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        return Status::Ok();
+      });
+    }
+    REQUIRE(q.Finish(&helper));
+    for (size_t i = 0; i < ran.size(); ++i) CHECK(ran[i].load() == 1);
+    CHECK(a.reads + b.reads + helper.reads == 200);
+    CHECK(helper.reads.load() > 0);  // queued faster than two threads read: the helper joins in
+  }
+  {
+    Session a{0};
+    std::atomic<int> runs{0};
+    jobs::ReadQueue<Session> q({&a});
+    for (int i = 0; i < 100; ++i) {
+      q.Add([&runs, i](Session&) -> Status {
+        ++runs;
+        if (i == 10) return Error::Db("the server went away at read 10");
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+        return Status::Ok();
+      });
+    }
+    Status st = q.Finish(nullptr);
+    REQUIRE_FALSE(st);
+    CHECK(st.error().message.find("read 10") != std::string::npos);
+    CHECK(runs.load() == 11);  // one session, in order: nothing after the failure
+  }
+  {
+    // Destroyed without Finish(): what is queued is dropped, the threads are joined.
+    Session a{0};
+    std::atomic<int> runs{0};
+    {
+      jobs::ReadQueue<Session> q({&a});
+      for (int i = 0; i < 50; ++i) {
+        q.Add([&runs](Session&) -> Status {
+          ++runs;
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+          return Status::Ok();
+        });
+      }
+    }
+    CHECK(runs.load() < 50);
+  }
 }
 
 }  // namespace
