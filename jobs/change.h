@@ -50,9 +50,10 @@ struct ChangeSet {
   // bookkeeping that must commit with the set — prune's checkpoint and notices). A throw rolls
   // the set back and stops the run. Not called for a set skipped as changed_since_plan.
   std::function<void(crm::Db&)> before_commit;
-  // Runs inside the set's transaction before anything is locked or copied; returning a reason
-  // skips the set (rolled back, counted in ApplyStats::skipped by reason; the next run plans it
-  // again). Prune re-checks its protections here.
+  // Runs inside the set's transaction before the set's rows are locked or copied; returning a
+  // reason skips the set (rolled back, with whatever the precheck itself wrote; counted in
+  // ApplyStats::skipped by reason; the next run plans it again). Prune re-checks its protections
+  // here and closes the set's notices, which fails the check if one is no longer open.
   std::function<std::optional<std::string>(crm::Db&)> precheck;
 };
 
