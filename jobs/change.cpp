@@ -446,8 +446,20 @@ Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
           ended = true;
           return;
         }
-        if (next[w] >= end[w]) return;
-        k = next[w]++;
+        if (next[w] < end[w]) {
+          k = next[w]++;
+        } else {
+          // This share is done: take the last set of the share with the most left — its far
+          // end, away from the set its own session has in flight — so no session idles while
+          // another still has sets (a loaded or slower connection). Not the last one or two: they
+          // would be the neighbours of that set in flight.
+          size_t from = w;
+          for (size_t u = 0; u < sessions.size(); ++u) {
+            if (end[u] - next[u] > end[from] - next[from]) from = u;
+          }
+          if (end[from] - next[from] < 2) return;
+          k = --end[from];
+        }
         if (options.before_set) {
           std::optional<std::string> why;
           Status st = crm::Guard("pacing before a change set", [&] {

@@ -115,7 +115,8 @@ struct ApplyStats {
 // `connections` > 1 (MariaDB/MySQL only; SQLite has one writer and ignores it) applies that many
 // sets at once, each on its own session from `open_db`, each in its own transaction exactly as
 // alone. Each session applies its own contiguous share of the plan, in order (neighbouring sets
-// hold neighbouring keys, and would wait for each other); sets commit out of order, so they must
+// hold neighbouring keys, and would wait for each other); a session whose share is done takes
+// sets from the far end of the share with the most left. Sets commit out of order, so they must
 // not depend on one another: a row two sets both plan is changed by the first to lock it, and
 // the other finds it changed (changed_since_plan), as it would one after the other.
 struct ApplyOptions {

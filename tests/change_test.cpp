@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <thread>
 #include <fmt/format.h>
 #include <soci/soci.h>
@@ -769,6 +771,64 @@ TEST_CASE("engine: two connections apply sets at once, a row two sets plan is ch
     CHECK(restored->rows_restored == 16);
     CHECK(f.Checksums() == before);
   }
+}
+
+// A connection whose share is done takes sets from the far end of the other's share: a slow
+// first half (its precheck sleeps) is finished partly by the second connection, every set once.
+TEST_CASE("engine: a connection done with its share takes sets from the far end of the other's") {
+  const auto backends = test::Backends();
+  if (std::find(backends.begin(), backends.end(), Backend::kMysql) == backends.end()) {
+    return;  // SQLite has one writer: one connection
+  }
+  DemoCrm f(Backend::kMysql);
+  auto before = f.Checksums();
+  auto db = crm::Open(f.cfg.database, f.cfg.state);
+  REQUIRE(crm::Migrate(**db).ok());
+  auto cols = *crm::OrderedColumns(**db, "contacts");
+  std::mutex mu;
+  std::map<int, crm::Db*> applied_by;  // set number → the session its precheck ran on
+  std::vector<jobs::ChangeSet> plan;
+  for (int i = 1; i <= 12; ++i) {
+    jobs::ChangeSet cs;
+    cs.label = fmt::format("set {}", i);
+    const std::string sid = std::to_string(i);
+    cs.ops.push_back({jobs::OpKind::kUpdate,
+                      "contacts",
+                      "id",
+                      sid,
+                      {{"city", fmt::format("Set {}", i)}},
+                      **crm::LiveRowText(**db, cols, {"contacts", "id", sid}, false)});
+    cs.precheck = [&mu, &applied_by, i](crm::Db& d) -> std::optional<std::string> {
+      {
+        std::lock_guard<std::mutex> g(mu);
+        CHECK(applied_by.emplace(i, &d).second);  // (a retry would run it twice: none here)
+      }
+      if (i <= 6) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      return std::nullopt;
+    };
+    plan.push_back(cs);
+  }
+  jobs::ApplyOptions options;
+  options.connections = 2;
+  options.open_db = [&]() { return crm::Open(f.cfg.database, f.cfg.state); };
+  auto stats = jobs::ApplyPlan(**db, "run-steal", plan, nullptr, nullptr, options);
+  REQUIRE_MESSAGE(stats.ok(), (stats.ok() ? "" : stats.error().message));
+  CHECK(stats->sets_applied == 12);
+  CHECK(stats->rows_changed == 12);
+  REQUIRE(applied_by.size() == 12);
+  int taken = 0;
+  for (int i = 1; i <= 6; ++i) taken += applied_by[i] != db->get() ? 1 : 0;
+  CHECK(taken >= 1);
+  // Taken from the far end: if set i of the first share went to the second connection, so did
+  // every set after it in that share.
+  for (int i = 1; i < 6; ++i) {
+    if (applied_by[i] != db->get()) CHECK(applied_by[i + 1] != db->get());
+  }
+  for (int i = 7; i <= 12; ++i) CHECK(applied_by[i] != db->get());
+  auto restored = jobs::RestoreRun(**db, "run-steal", {});
+  REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
+  CHECK(restored->rows_restored == 12);
+  CHECK(f.Checksums() == before);
 }
 
 // The read-ahead planning uses (prune with several connections): items come out in order, each
