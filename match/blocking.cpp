@@ -605,6 +605,19 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
     }
     stats.pairs_by_key[name] = static_cast<long long>(key_pairs->size());
     MergeInto(all, *key_pairs, workers, aside);
+    // What a much larger key left is freed: the scratch held over the next keys (while `all`
+    // grows) stays within twice what this one used.
+    auto trim = [](auto& v) {
+      if (v.capacity() > 2 * v.size() + 4096) std::remove_reference_t<decltype(v)>().swap(v);
+    };
+    for (Scratch& s : ws) {
+      trim(s.buffer);
+      for (auto& part : s.parts) trim(part);
+      trim(s.entries);
+      trim(s.pairs);
+      trim(s.tmp);
+    }
+    for (auto& u : unions) trim(u);
   };
   // values_of(record, emit, scratch): emit(piece, ...) each value of the record (see Emitter);
   // `scratch` is a buffer the function may use.
