@@ -856,7 +856,8 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       const size_t n = pending.page.rows();
       pending.hashes.assign(n, RawHash{});
       pending.filled.assign(n, 0);
-      pending.prepared.assign(n, match::Record());
+      pending.prepared.clear();  // default-constructed, not n copies of an empty Record
+      pending.prepared.resize(n);
       pending.positions.assign(n, kNotCached);
       const size_t chunk = (n + threads - 1) / threads;
       const SweepCache* c = cache ? &*cache : nullptr;

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "match/blocking_internal.h"
 #include "match/matcher.h"
 #include "match/normalize.h"
 
@@ -37,7 +38,8 @@ Pair Unpair(uint64_t k) { return {static_cast<uint32_t>(k >> 32), static_cast<ui
 // Sorts pair keys (i << 32 | j, i < j < n) and removes repeats: an LSD radix sort of the keys
 // packed into 2·bit_width(n) bits, in passes of ≤ 11 bits (4 passes at 1M records). The pairs
 // of a 1M sweep (≈ 16M before removing repeats) were the largest std::sort of blocking.
-void SortUniquePairs(std::vector<uint64_t>& v, uint32_t n) {
+// `tmp`: scratch (its capacity is kept for the next call: no fresh pages per key).
+void SortUniquePairs(std::vector<uint64_t>& v, uint32_t n, std::vector<uint64_t>& tmp) {
   if (v.size() < 4096) {
     std::sort(v.begin(), v.end());
   } else {
@@ -48,7 +50,7 @@ void SortUniquePairs(std::vector<uint64_t>& v, uint32_t n) {
     const uint64_t mask = (uint64_t{1} << width) - 1;
     const uint64_t low = (uint64_t{1} << b) - 1;
     for (uint64_t& k : v) k = (k >> 32) << b | (k & 0xffffffffu);
-    std::vector<uint64_t> tmp(v.size());
+    tmp.resize(v.size());
     std::vector<size_t> count(size_t{1} << width);
     for (int p = 0; p < passes; ++p) {
       const int shift = p * width;
@@ -69,24 +71,116 @@ void SortUniquePairs(std::vector<uint64_t>& v, uint32_t n) {
   v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
-// Merges the sorted, unique `add` into the sorted, unique `all` in place (from the back, so no
-// second copy of `all` is ever held: at 1M contacts it is 14M pairs, and the union of the keys'
-// pairs before deduplication was half as many again).
-void MergeInto(std::vector<Pair>& all, const std::vector<uint64_t>& add) {
-  const size_t old = all.size(), need = old + add.size();
-  if (all.capacity() < need) all.reserve(need + need / 4);
-  all.resize(need);
-  size_t i = old, j = add.size(), k = need;
-  while (j > 0) {
-    const Pair b = Unpair(add[j - 1]);
-    if (i > 0 && b < all[i - 1]) {
-      all[--k] = all[--i];
+// How many values the sorted, unique ranges [a, a_end) and [b, b_end) have in common.
+size_t CountCommon(const Pair* a, const Pair* a_end, const uint64_t* b, const uint64_t* b_end) {
+  size_t common = 0;
+  while (a != a_end && b != b_end) {
+    const Pair y = Unpair(*b);
+    if (*a < y) {
+      ++a;
+    } else if (y < *a) {
+      ++b;
     } else {
-      all[--k] = b;
-      --j;
+      ++common;
+      ++a;
+      ++b;
     }
   }
-  all.erase(std::unique(all.begin(), all.end()), all.end());
+  return common;
+}
+
+// Runs fn(w) for w in [0, workers) on `workers` threads (the calling thread runs the last).
+void OnThreads(size_t workers, const std::function<void(size_t)>& fn) {
+  std::vector<std::thread> pool;
+  for (size_t w = 0; w + 1 < workers; ++w) pool.emplace_back(fn, w);
+  fn(workers - 1);
+  for (auto& t : pool) t.join();
+}
+
+// Merges the sorted, unique `add` into the sorted, unique `all` in place (from the back, so no
+// second copy of `all` is ever held: at 1M contacts it is 14M pairs, and the union of the keys'
+// pairs before deduplication was half as many again), dropping the pairs `all` already holds.
+// With `threads` ≥ 2 and enough pairs, in two halves on two threads: the values below a pivot
+// and the rest. Each half merges from its back; the first half's output overlaps the start of
+// the second half's input by at most the first half's share of `add`, so that stretch of `all`
+// is read from a copy (`aside`, scratch). The duplicates of each half are counted first, so
+// each half writes exactly its final place.
+void MergeInto(std::vector<Pair>& all, const std::vector<uint64_t>& add, size_t threads,
+               std::vector<Pair>& aside) {
+  if (add.empty()) return;
+  const size_t old = all.size(), m = add.size();
+  if (threads < 2 || old + m < detail::parallel_merge_min_pairs) {
+    const size_t need = old + m;
+    if (all.capacity() < need) all.reserve(need + need / 4);
+    all.resize(need);
+    size_t i = old, j = m, k = need;
+    while (j > 0) {
+      const Pair b = Unpair(add[j - 1]);
+      if (i > 0 && b < all[i - 1]) {
+        all[--k] = all[--i];
+      } else {
+        all[--k] = b;
+        --j;
+      }
+    }
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    return;
+  }
+  // The pivot: the median of the longer list. Half 0 holds the values below it, half 1 the rest.
+  const Pair pivot = old >= m ? all[old / 2] : Unpair(add[m / 2]);
+  const size_t ia = static_cast<size_t>(std::lower_bound(all.begin(), all.begin() + old, pivot) - all.begin());
+  const size_t ja = static_cast<size_t>(
+      std::lower_bound(add.begin(), add.end(), pivot, [](uint64_t x, const Pair& p) { return Unpair(x) < p; }) -
+      add.begin());
+  size_t common[2] = {0, 0};
+  OnThreads(2, [&](size_t h) {
+    common[h] = h == 0 ? CountCommon(all.data(), all.data() + ia, add.data(), add.data() + ja)
+                       : CountCommon(all.data() + ia, all.data() + old, add.data() + ja, add.data() + m);
+  });
+  const size_t len0 = ia + ja - common[0];
+  const size_t len1 = (old - ia) + (m - ja) - common[1];
+  const size_t need = len0 + len1;  // ≥ old
+  // Half 0 writes [0, len0), len0 ≤ ia + ja: it may overwrite all[ia, ia + ja) before half 1
+  // reads it.
+  const size_t aside_end = std::min(old, ia + ja);
+  aside.assign(all.begin() + static_cast<std::ptrdiff_t>(ia), all.begin() + static_cast<std::ptrdiff_t>(aside_end));
+  if (all.capacity() < need) all.reserve(need + need / 4);
+  all.resize(need);
+  OnThreads(2, [&](size_t h) {
+    if (h == 0) {
+      // all[0, ia) ∪ add[0, ja) → all[0, len0). k = i + j − (common values left) ≥ i: a value of
+      // `all` is never overwritten before it is read. Once `add` is done, k == i.
+      size_t i = ia, j = ja, k = len0;
+      while (j > 0) {
+        const Pair b = Unpair(add[j - 1]);
+        if (i > 0 && b < all[i - 1]) {
+          all[--k] = all[--i];
+        } else {
+          if (i > 0 && b == all[i - 1]) --i;
+          all[--k] = b;
+          --j;
+        }
+      }
+    } else {
+      // all[ia, old) ∪ add[ja, m) → all[len0, need); all[ia, aside_end) from `aside`.
+      auto at = [&](size_t x) { return x < aside_end ? aside[x - ia] : all[x]; };
+      size_t i = old, j = m, k = need;
+      while (j > ja) {
+        const Pair b = Unpair(add[j - 1]);
+        if (i > ia && b < at(i - 1)) {
+          all[--k] = at(i - 1);
+          --i;
+        } else {
+          if (i > ia && b == at(i - 1)) --i;
+          all[--k] = b;
+          --j;
+        }
+      }
+      for (; i > ia; --i) all[--k] = at(i - 1);
+    }
+  });
+  all.resize(need);
+  aside.clear();
 }
 
 // The union of two sorted, unique lists, sorted and unique.
@@ -97,14 +191,6 @@ std::vector<uint64_t> Union(std::vector<uint64_t>&& a, std::vector<uint64_t>&& b
   out.reserve(a.size() + b.size());
   std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
   return out;
-}
-
-// Runs fn(w) for w in [0, workers) on `workers` threads (the calling thread runs the last).
-void OnThreads(size_t workers, const std::function<void(size_t)>& fn) {
-  std::vector<std::thread> pool;
-  for (size_t w = 0; w + 1 < workers; ++w) pool.emplace_back(fn, w);
-  fn(workers - 1);
-  for (auto& t : pool) t.join();
 }
 
 // Pairs one block (distinct record indices): none if it is over max_block (counted); over
@@ -252,16 +338,67 @@ void PairCoarseBlock(Entry* first, Entry* last, std::string_view coarse, bool by
   }
 }
 
-// The pairs of every block of `entries`, sorted and unique. Sorted by (hash, record), so that
-// the values of one coarse part form one run in record order; a run whose values do not all
-// share the first one's coarse part (a hash collision) is sorted by value and split.
-std::vector<uint64_t> BlockPairs(std::vector<Entry>& entries, const std::vector<Record>& records,
-                                 const MatchOptions& opt, CandidateStats& stats) {
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+// Puts the entries of `parts` (each in record order, the parts in record order) into `out`
+// ordered by (hash, record): a counting pass on the hash's top bits scatters them into about
+// n/4 buckets (keeping record order), then each bucket — a few entries — is sorted. The same
+// order as one std::sort of all of them, at a fraction of the cost.
+void SortEntries(const std::vector<const std::vector<Entry>*>& parts, std::vector<Entry>& out,
+                 std::vector<uint32_t>& count) {
+  size_t n = 0;
+  for (const auto* part : parts) n += part->size();
+  out.resize(n);
+  auto less = [](const Entry& a, const Entry& b) {
     return a.hash != b.hash ? a.hash < b.hash : a.record < b.record;
-  });
-  std::vector<uint64_t> pairs;
-  std::vector<uint32_t> block;
+  };
+  if (n < 256) {
+    size_t k = 0;
+    for (const auto* part : parts) {
+      for (const Entry& e : *part) out[k++] = e;
+    }
+    std::sort(out.begin(), out.end(), less);
+    return;
+  }
+  const int bits = std::clamp(static_cast<int>(std::bit_width(n)) - 2, 1, 22);
+  const int shift = 64 - bits;
+  count.assign(size_t{1} << bits, 0);
+  for (const auto* part : parts) {
+    for (const Entry& e : *part) ++count[e.hash >> shift];
+  }
+  uint32_t sum = 0;
+  for (uint32_t& c : count) {
+    const uint32_t here = c;
+    c = sum;
+    sum += here;
+  }
+  for (const auto* part : parts) {
+    for (const Entry& e : *part) out[count[e.hash >> shift]++] = e;
+  }
+  // count[b] is now where bucket b ends.
+  Entry* const data = out.data();
+  size_t start = 0;
+  for (const uint32_t end : count) {
+    if (end - start > 64) {
+      std::sort(data + start, data + end, less);
+    } else {
+      for (size_t i = start + 1; i < end; ++i) {  // insertion sort (stable, mostly in order)
+        const Entry e = data[i];
+        size_t k = i;
+        for (; k > start && less(e, data[k - 1]); --k) data[k] = data[k - 1];
+        data[k] = e;
+      }
+    }
+    start = end;
+  }
+}
+
+// The pairs of every block of `entries` into `pairs`, sorted and unique (`tmp`, `block`:
+// scratch). `entries` are sorted by (hash, record) (SortEntries), so that the values of one
+// coarse part form one run in record order; a run whose values do not all share the first
+// one's coarse part (a hash collision) is sorted by value and split.
+void BlockPairs(std::vector<Entry>& entries, const std::vector<Record>& records,
+                const MatchOptions& opt, CandidateStats& stats, std::vector<uint64_t>& pairs,
+                std::vector<uint64_t>& tmp, std::vector<uint32_t>& block) {
+  pairs.clear();
   Entry* const data = entries.data();
   for (size_t b = 0; b < entries.size();) {
     size_t e = b + 1;
@@ -292,8 +429,7 @@ std::vector<uint64_t> BlockPairs(std::vector<Entry>& entries, const std::vector<
     }
     b = e;
   }
-  SortUniquePairs(pairs, static_cast<uint32_t>(records.size()));
-  return pairs;
+  SortUniquePairs(pairs, static_cast<uint32_t>(records.size()), tmp);
 }
 
 // Surname without spaces, for the phonetic key ("van der berg" → "vanderberg"), in `out`.
@@ -404,50 +540,84 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
   // Room for 16 pairs a record (14 at 1M contacts, 11.4 at 10M) from the start, so that the
   // merges do not copy `all` into ever larger buffers; pages never written are not resident.
   all.reserve(static_cast<size_t>(n) * 16);
+  // Each worker's scratch, kept from key to key: clearing keeps the capacity, so after the
+  // first keys no key touches fresh pages (page faults were a tenth of blocking's time when
+  // every key allocated and freed its own buffers).
+  struct Scratch {
+    std::string buffer;                    // the values this worker wrote
+    std::vector<std::vector<Entry>> parts;  // parts[p]: its values that fall in partition p
+    std::vector<Entry> entries;            // partition w's values, sorted (SortEntries)
+    std::vector<uint32_t> count;
+    std::vector<uint64_t> pairs, tmp;  // partition w's pairs
+    std::vector<uint32_t> block;
+    CandidateStats stats;
+  };
+  std::vector<Scratch> ws(workers);
+  for (Scratch& s : ws) s.parts.resize(workers);
+  std::vector<uint64_t> unions[2];  // a key's pairs over the partitions (workers ≥ 2)
+  std::vector<Pair> aside;          // MergeInto's
   auto block = [&](const char* name, auto&& values_of) {
-    std::vector<std::string> buffers(workers);
-    // parts[w][p]: the values worker w wrote that fall in partition p.
-    std::vector<std::vector<std::vector<Entry>>> parts(workers, std::vector<std::vector<Entry>>(workers));
     const size_t chunk = (n + workers - 1) / workers;
     OnThreads(workers, [&](size_t w) {
       const uint32_t from = static_cast<uint32_t>(std::min<size_t>(n, w * chunk));
       const uint32_t to = static_cast<uint32_t>(std::min<size_t>(n, from + chunk));
-      for (auto& part : parts[w]) part.reserve((to - from) / workers + 16);
-      buffers[w].reserve(static_cast<size_t>(to - from) * 24);
-      Emitter emit(buffers[w], parts[w]);
+      Scratch& s = ws[w];
+      for (auto& part : s.parts) {
+        part.clear();
+        part.reserve((to - from) / workers + 16);
+      }
+      s.buffer.clear();
+      s.buffer.reserve(static_cast<size_t>(to - from) * 24);
+      Emitter emit(s.buffer, s.parts);
       std::string scratch;
       for (uint32_t i = from; i < to; ++i) {
         emit.set_record(i);
         values_of(records[i], emit, scratch);
       }
-      const auto base = reinterpret_cast<uintptr_t>(buffers[w].data());
-      for (auto& part : parts[w]) {
+      const auto base = reinterpret_cast<uintptr_t>(s.buffer.data());
+      for (auto& part : s.parts) {
         for (Entry& e : part) e.at += base;
       }
     });
-    std::vector<std::vector<uint64_t>> pairs(workers);
-    std::vector<CandidateStats> part_stats(workers);
     OnThreads(workers, [&](size_t p) {
-      std::vector<Entry> entries = std::move(parts[0][p]);
-      for (size_t w = 1; w < workers; ++w) {
-        entries.insert(entries.end(), parts[w][p].begin(), parts[w][p].end());
-        std::vector<Entry>().swap(parts[w][p]);
-      }
-      pairs[p] = BlockPairs(entries, records, opt, part_stats[p]);
+      Scratch& s = ws[p];
+      std::vector<const std::vector<Entry>*> in;
+      for (size_t w = 0; w < workers; ++w) in.push_back(&ws[w].parts[p]);
+      SortEntries(in, s.entries, s.count);
+      s.stats = CandidateStats();
+      BlockPairs(s.entries, records, opt, s.stats, s.pairs, s.tmp, s.block);
     });
-    for (const auto& ps : part_stats) {
-      stats.largest_block = std::max(stats.largest_block, ps.largest_block);
-      stats.blocks_capped += ps.blocks_capped;
-      stats.blocks_windowed += ps.blocks_windowed;
-      stats.blocks_refined += ps.blocks_refined;
+    for (const Scratch& s : ws) {
+      stats.largest_block = std::max(stats.largest_block, s.stats.largest_block);
+      stats.blocks_capped += s.stats.blocks_capped;
+      stats.blocks_windowed += s.stats.blocks_windowed;
+      stats.blocks_refined += s.stats.blocks_refined;
     }
-    parts.clear();
-    buffers.clear();
     // Two values of one key (two shared e-mails) can propose the same pair from two partitions.
-    std::vector<uint64_t> key_pairs = std::move(pairs[0]);
-    for (size_t p = 1; p < workers; ++p) key_pairs = Union(std::move(key_pairs), std::move(pairs[p]));
-    stats.pairs_by_key[name] = static_cast<long long>(key_pairs.size());
-    MergeInto(all, key_pairs);
+    const std::vector<uint64_t>* key_pairs = &ws[0].pairs;
+    for (size_t p = 1; p < workers; ++p) {
+      std::vector<uint64_t>& out = unions[p % 2];
+      out.clear();
+      out.reserve(key_pairs->size() + ws[p].pairs.size());
+      std::set_union(key_pairs->begin(), key_pairs->end(), ws[p].pairs.begin(), ws[p].pairs.end(),
+                     std::back_inserter(out));
+      key_pairs = &out;
+    }
+    stats.pairs_by_key[name] = static_cast<long long>(key_pairs->size());
+    MergeInto(all, *key_pairs, workers, aside);
+    // What a much larger key left is freed: the scratch held over the next keys (while `all`
+    // grows) stays within twice what this one used.
+    auto trim = [](auto& v) {
+      if (v.capacity() > 2 * v.size() + 4096) std::remove_reference_t<decltype(v)>().swap(v);
+    };
+    for (Scratch& s : ws) {
+      trim(s.buffer);
+      for (auto& part : s.parts) trim(part);
+      trim(s.entries);
+      trim(s.pairs);
+      trim(s.tmp);
+    }
+    for (auto& u : unions) trim(u);
   };
   // values_of(record, emit, scratch): emit(piece, ...) each value of the record (see Emitter);
   // `scratch` is a buffer the function may use.
@@ -457,13 +627,46 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
   block("phone", [](const Record& r, auto& emit, std::string&) {
     for (const auto& p : r.phones) emit(p.view());
   });
-  block("phonetic_name", [](const Record& r, auto& emit, std::string& scratch) {
+  // The phonetic codes of each record's names, computed once for the two keys that use them
+  // (the surname's code served both, and was computed twice): PhoneticKey is at most 4 letters.
+  struct Codes {
+    char last[4], first[4], raw_first[4];  // zero-padded; raw_first = first's unless RawFirst differs
+  };
+  auto code_view = [](const char (&c)[4]) { return std::string_view(c, strnlen(c, 4)); };
+  std::vector<Codes> codes(n);
+  {
+    const size_t chunk = (n + workers - 1) / workers;
+    OnThreads(workers, [&](size_t w) {
+      const size_t from = std::min<size_t>(n, w * chunk), to = std::min<size_t>(n, from + chunk);
+      std::string scratch;
+      auto put = [](char (&out)[4], const std::string& code) {
+        std::memset(out, 0, 4);
+        std::memcpy(out, code.data(), std::min<size_t>(4, code.size()));
+      };
+      for (size_t i = from; i < to; ++i) {
+        const Record& r = records[i];
+        Codes& c = codes[i];
+        std::memset(&c, 0, sizeof c);
+        if (!r.last.empty()) put(c.last, PhoneticKey(Squash(r.last, scratch)));
+        if (!r.first.empty()) put(c.first, PhoneticKey(Squash(r.first, scratch)));
+        const Text& raw_first = RawFirst(r);
+        if (&raw_first == &r.first) {
+          std::memcpy(c.raw_first, c.first, 4);
+        } else {
+          put(c.raw_first, PhoneticKey(Squash(raw_first, scratch)));
+        }
+      }
+    });
+  }
+  const Record* const first_record = records.data();
+  block("phonetic_name", [&](const Record& r, auto& emit, std::string&) {
     if (r.last.empty() || r.first.empty()) return;
-    const std::string pl = PhoneticKey(Squash(r.last, scratch));
-    if (!pl.empty()) emit(std::string_view(pl), '|', r.first[0]);
+    const Codes& c = codes[static_cast<size_t>(&r - first_record)];
+    const std::string_view pl = code_view(c.last);
+    if (!pl.empty()) emit(pl, '|', r.first[0]);
     // Given name and surname swapped: the same key from the other side.
-    const std::string pf = PhoneticKey(Squash(RawFirst(r), scratch));
-    if (!pf.empty()) emit(std::string_view(pf), '|', r.last[0]);
+    const std::string_view pf = code_view(c.raw_first);
+    if (!pf.empty()) emit(pf, '|', r.last[0]);
   });
   block("email_local", [](const Record& r, auto& emit, std::string&) {
     for (const auto& e : r.emails) {
@@ -484,19 +687,15 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
   // proposed 9.8M of the 21.8M candidate pairs of a 1M CRM — strangers that agree on nothing
   // else — and so many of them turned EM's non-match class into "born the same day"
   // (docs/dedup.md §8); birthdate + an initial did the same at 10M (130M of 248M pairs).
-  block("birthdate", [](const Record& r, auto& emit, std::string& scratch) {
+  block("birthdate", [&](const Record& r, auto& emit, std::string&) {
     if (r.birthdate.size() < 6) return;
     const std::string_view bd = r.birthdate.view();
-    if (!r.first.empty()) {
-      const std::string code = PhoneticKey(Squash(r.first, scratch));
-      emit(bd, '|', r.first[0], kRefine, std::string_view(code));
-    }
-    if (!r.last.empty()) {
-      const std::string code = PhoneticKey(Squash(r.last, scratch));
-      emit(bd, '|', r.last[0], kRefine, std::string_view(code));
-    }
+    const Codes& c = codes[static_cast<size_t>(&r - first_record)];
+    if (!r.first.empty()) emit(bd, '|', r.first[0], kRefine, code_view(c.first));
+    if (!r.last.empty()) emit(bd, '|', r.last[0], kRefine, code_view(c.last));
     if (r.first.empty() && r.last.empty()) emit(bd);
   });
+  std::vector<Codes>().swap(codes);
   // Address keys catch a changed surname at the same address: postcode + the street's first
   // token (usually the house number), and the street's first two tokens; refined by the given
   // name's initial (a person who changed surname keeps the given name).
@@ -520,6 +719,13 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
   // Sorted neighbourhood on "last first" and on "first last" (a typo late in one name still
   // sorts near; a typo early in the last name is caught by the second order). The two orders on
   // two threads.
+  for (Scratch& s : ws) {  // all but `tmp` (the sorted neighbourhood's)
+    std::string().swap(s.buffer);
+    std::vector<std::vector<Entry>>().swap(s.parts);
+    std::vector<Entry>().swap(s.entries);
+    std::vector<uint64_t>().swap(s.pairs);
+  }
+  for (auto& u : unions) std::vector<uint64_t>().swap(u);
   std::vector<uint64_t> sn;
   if (opt.sn_window > 1 && n > 1) {
     std::vector<uint64_t> pass_pairs[2];
@@ -528,13 +734,13 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
       for (size_t pass = 0; pass < 2; ++pass) {
         if (sn_threads == 2 && pass != w) continue;
         SortedNeighbourhood(records, pass, opt.sn_window, pass_pairs[pass]);
-        SortUniquePairs(pass_pairs[pass], n);
+        SortUniquePairs(pass_pairs[pass], n, ws[w % workers].tmp);
       }
     });
     sn = Union(std::move(pass_pairs[0]), std::move(pass_pairs[1]));
   }
   stats.pairs_by_key["sorted_neighbourhood"] = static_cast<long long>(sn.size());
-  MergeInto(all, sn);
+  MergeInto(all, sn, workers, aside);
   std::vector<uint64_t>().swap(sn);
   // No shrink_to_fit: it would copy all pairs once more; the slack (≤ a quarter, from
   // MergeInto's growth) is mostly never touched, so not resident.

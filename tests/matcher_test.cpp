@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "match/blocking_internal.h"
 #include "match/blocking_reference.h"
 #include "match/normalize.h"
 
@@ -259,41 +260,48 @@ TEST_CASE("matcher: CandidatePairs gives the previous blocking's pairs and count
       {6000, 1000, 20, 6, 2, 7, 2},    {2, 200, 40, 12, 8, 3, 2},
       {1, 200, 40, 12, 8, 3, 1},       {0, 200, 40, 12, 8, 3, 2},
   };
-  uint32_t seed = 11;
-  for (const Case& c : cases) {
-    CAPTURE(c.records);
-    CAPTURE(c.threads);
-    CAPTURE(c.max_block);
-    const auto recs = BlockingMix(c.records, seed++);
-    m::MatchOptions opt;
-    opt.max_block = c.max_block;
-    opt.dense_block = c.dense_block;
-    opt.refine_block = c.refine_block;
-    opt.dense_window = c.dense_window;
-    opt.sn_window = c.sn_window;
-    opt.threads = c.threads;
-    opt.extra_fields = {"customer_no"};
-    m::CandidateStats want, got;
-    const auto expected = m::reference::CandidatePairs(recs, opt, &want);
-    const auto pairs = m::CandidatePairs(recs, opt, &got);
-    CHECK(pairs == expected);
-    CHECK(got.records == want.records);
-    CHECK(got.candidate_pairs == want.candidate_pairs);
-    CHECK(got.total_pairs == want.total_pairs);
-    CHECK(got.reduction_ratio == want.reduction_ratio);
-    CHECK(got.blocks_capped == want.blocks_capped);
-    CHECK(got.largest_block == want.largest_block);
-    CHECK(got.blocks_windowed == want.blocks_windowed);
-    CHECK(got.blocks_refined == want.blocks_refined);
-    CHECK(got.pairs_by_key == want.pairs_by_key);
-    if (c.records >= 5000) {
-      // The mix reaches every path it is meant to.
-      if (c.max_block <= 60) CHECK(want.blocks_capped > 0);
-      if (c.dense_block > 0) CHECK(want.blocks_windowed > 0);
-      if (c.refine_block > 0) CHECK(want.blocks_refined > 0);
-      CHECK(expected.size() > 20000);
+  // Below 1M pairs the merges run on one thread: once with the two-thread merge for every key.
+  const size_t min_pairs = m::detail::parallel_merge_min_pairs;
+  for (const size_t parallel_merge_min : {min_pairs, size_t{0}}) {
+    m::detail::parallel_merge_min_pairs = parallel_merge_min;
+    uint32_t seed = 11;
+    for (const Case& c : cases) {
+      CAPTURE(parallel_merge_min);
+      CAPTURE(c.records);
+      CAPTURE(c.threads);
+      CAPTURE(c.max_block);
+      const auto recs = BlockingMix(c.records, seed++);
+      m::MatchOptions opt;
+      opt.max_block = c.max_block;
+      opt.dense_block = c.dense_block;
+      opt.refine_block = c.refine_block;
+      opt.dense_window = c.dense_window;
+      opt.sn_window = c.sn_window;
+      opt.threads = c.threads;
+      opt.extra_fields = {"customer_no"};
+      m::CandidateStats want, got;
+      const auto expected = m::reference::CandidatePairs(recs, opt, &want);
+      const auto pairs = m::CandidatePairs(recs, opt, &got);
+      CHECK(pairs == expected);
+      CHECK(got.records == want.records);
+      CHECK(got.candidate_pairs == want.candidate_pairs);
+      CHECK(got.total_pairs == want.total_pairs);
+      CHECK(got.reduction_ratio == want.reduction_ratio);
+      CHECK(got.blocks_capped == want.blocks_capped);
+      CHECK(got.largest_block == want.largest_block);
+      CHECK(got.blocks_windowed == want.blocks_windowed);
+      CHECK(got.blocks_refined == want.blocks_refined);
+      CHECK(got.pairs_by_key == want.pairs_by_key);
+      if (c.records >= 5000) {
+        // The mix reaches every path it is meant to.
+        if (c.max_block <= 60) CHECK(want.blocks_capped > 0);
+        if (c.dense_block > 0) CHECK(want.blocks_windowed > 0);
+        if (c.refine_block > 0) CHECK(want.blocks_refined > 0);
+        CHECK(expected.size() > 20000);
+      }
     }
   }
+  m::detail::parallel_merge_min_pairs = min_pairs;
 }
 
 TEST_CASE("matcher: Jaro-Winkler known values") {
