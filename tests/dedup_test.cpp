@@ -827,6 +827,10 @@ pid_t DeadPid() {
 TEST_CASE("dedup sweep cache: a new state directory is 0700 and the files 0600 whatever the umask") {
   const auto root = std::filesystem::temp_directory_path() / test::UniqueName("crmh_swm_");
   std::filesystem::create_directories(root);
+  const auto open_dir = std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                        std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                        std::filesystem::perms::others_exec;
+  std::filesystem::permissions(root, open_dir);
   const auto state = root / "state" / "deeper";  // neither exists yet
   const std::string path = jobs::SweepCachePath(state.string(), "dedup");
   struct UmaskGuard {  // the process's umask back whatever fails
@@ -855,7 +859,7 @@ TEST_CASE("dedup sweep cache: a new state directory is 0700 and the files 0600 w
   CHECK(Mode(other_state) == std::filesystem::perms::owner_all);
   CHECK(Mode(other) == rw);
   // A directory that exists keeps its mode (the admin's or systemd's StateDirectoryMode).
-  CHECK(Mode(root) != std::filesystem::perms::owner_all);
+  CHECK(Mode(root) == open_dir);
   std::filesystem::remove_all(root);
 }
 
