@@ -473,6 +473,7 @@ void ParseDedupOptions(MapReader& o, const std::string& name, DedupOptions& d) {
   d.max_cluster = static_cast<int>(o.Int("max_cluster", d.max_cluster, 2, 1000));
   d.threads = static_cast<int>(o.Int("threads", d.threads, 1, 64));
   d.page_size = static_cast<int>(o.Int("page_size", d.page_size, 100, 1000000));
+  d.plan_batch = static_cast<int>(o.Int("plan_batch", d.plan_batch, 1, 100000));
   d.sweep_cache = o.Bool("sweep_cache", d.sweep_cache);
   for (const char* which : {"m", "u"}) {
     if (!o.Has(which)) continue;

@@ -7,6 +7,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <memory>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -258,44 +262,89 @@ class MergePlanner {
       : ctx_(ctx), db_(ctx.db), m_(ctx.cfg.mapping), slots_(slots), norm_(norm),
         row_text_(row_text) {}
 
-  // Reads the contact rows and child rows of many contacts at once — one query per table for a
-  // whole batch of clusters instead of one per cluster and table (at 1M contacts the per-cluster
-  // round trips were most of a dry run's planning time). `ids`: every member of the batch's
-  // clusters; `losers`: those that are not survivors (the survivors' child rows are read only
-  // for references where they matter: a unique key or a primary flag). Plan() uses these rows
-  // for clusters whose members were all prefetched; ClearPrefetched() drops them.
-  Status Prefetch(const std::vector<std::string>& ids, const std::vector<std::string>& losers) {
-    if (ids.empty()) return Status::Ok();
-    return crm::Guard("reading merge candidates", [&] {
-      const auto& ccols = Cols(m_.contacts_table);
-      soci::rowset<soci::row> rs = db_.sql().prepare << fmt::format(
-          "SELECT CAST(c.{id} AS CHAR), {text}{list} FROM {t} c WHERE c.{id} IN ({in}) AND {act}",
-          fmt::arg("id", db_.Q(m_.id_column)), fmt::arg("text", TextExpr(ccols, "c")),
-          fmt::arg("list", slots_.SelectList()), fmt::arg("t", db_.Q(m_.contacts_table)),
-          fmt::arg("in", InList(db_, ids)), fmt::arg("act", WhereActive(db_, m_)));
-      for (const auto& r : rs) {
-        Member mem;
-        mem.row_text = crm::CellText(r, 1);
-        mem.values.reserve(slots_.size());
-        for (size_t i = 0; i < slots_.size(); ++i) mem.values.push_back(crm::CellText(r, 2 + i));
-        pre_members_[crm::CellText(r, 0)] = std::move(mem);
-      }
-      pre_children_.resize(m_.children.size());
-      for (size_t k = 0; k < m_.children.size(); ++k) {
-        const ChildRef& ref = m_.children[k];
-        const auto& owners = NeedsSurvivorRows(ref) ? ids : losers;
-        if (owners.empty()) continue;
-        for (auto& c : ReadChildren(ref, owners)) {
-          pre_children_[k][c.owner].push_back(std::move(c));
-        }
-      }
-      prefetched_.insert(ids.begin(), ids.end());
-    });
+  // Reading the contact rows and child rows of many contacts at once — one query per table for
+  // a whole batch of clusters instead of one per cluster and table (at 1M contacts the
+  // per-cluster round trips were most of a dry run's planning time). `ids`: every member of the
+  // batch's clusters; `losers`: those that are not survivors (the survivors' child rows are read
+  // only for references where they matter: a unique key or a primary flag). Plan() uses a
+  // batch's rows for clusters whose members were all in it.
+  //
+  // In three steps, so that the reading can run on another session and thread while this one
+  // plans the batch before (DedupJob::Plan): BatchSql (on the planner's thread: it quotes with
+  // and reads the schema through the planner's session), ReadBatch (any session, any thread:
+  // it uses nothing of the planner that changes), UseBatch.
+  struct Member {
+    std::string row_text;
+    std::vector<std::string> values;  // slots_.match then slots_.meta
+  };
+  struct Child {
+    std::string id, text, owner, key;
+    bool deleted = false, primary = false;
+    size_t seq = 0;  // position in the query's ORDER BY id
+  };
+  struct BatchQueries {
+    std::vector<std::string> ids;
+    std::string members;                // "" when there is nothing to read
+    std::vector<std::string> children;  // per child reference; "" = not read
+  };
+  struct Batch {
+    std::unordered_set<std::string> ids;
+    std::unordered_map<std::string, Member> members;
+    std::vector<std::unordered_map<std::string, std::vector<Child>>> children;  // per child ref
+  };
+
+  BatchQueries BatchSql(std::vector<std::string> ids, const std::vector<std::string>& losers) {
+    BatchQueries q;
+    if (ids.empty()) return q;
+    q.members = MembersSql(ids);
+    q.children.resize(m_.children.size());
+    for (size_t k = 0; k < m_.children.size(); ++k) {
+      const ChildRef& ref = m_.children[k];
+      const auto& owners = NeedsSurvivorRows(ref) ? ids : losers;
+      if (!owners.empty()) q.children[k] = ChildrenSql(ref, owners);
+    }
+    q.ids = std::move(ids);
+    return q;
   }
-  void ClearPrefetched() {
-    prefetched_.clear();
-    pre_members_.clear();
-    pre_children_.clear();
+
+  Result<Batch> ReadBatch(crm::Db& db, const BatchQueries& q) const {
+    Batch b;
+    if (q.ids.empty()) return b;
+    Status st = crm::ForEachTextRow(db, "reading merge candidates", q.members, {},
+                                    [&](const crm::TextRow& r) {
+                                      Member mem = ParseMember(r);
+                                      b.members[std::string(r[0])] = std::move(mem);
+                                    });
+    if (!st) return st.error();
+    b.children.resize(m_.children.size());
+    for (size_t k = 0; k < m_.children.size(); ++k) {
+      if (q.children[k].empty()) continue;
+      const ChildRef& ref = m_.children[k];
+      auto& by_owner = b.children[k];
+      size_t seq = 0;
+      st = crm::ForEachTextRow(db, "reading merge candidates' child rows", q.children[k], {},
+                               [&](const crm::TextRow& r) {
+                                 Child c = ParseChild(ref, r, seq++);
+                                 by_owner[c.owner].push_back(std::move(c));
+                               });
+      if (!st) return st.error();
+    }
+    b.ids.insert(q.ids.begin(), q.ids.end());
+    return b;
+  }
+
+  void UseBatch(Batch&& b) { batch_ = std::move(b); }
+  void ClearPrefetched() { batch_ = Batch(); }
+
+  // The planner's own session reads the batch (no second session, or a single batch).
+  Status Prefetch(std::vector<std::string> ids, const std::vector<std::string>& losers) {
+    BatchQueries q;
+    Status st = crm::Guard("reading merge candidates", [&] { q = BatchSql(std::move(ids), losers); });
+    if (!st) return st;
+    auto b = ReadBatch(db_, q);
+    if (!b) return b.error();
+    UseBatch(std::move(*b));
+    return Status::Ok();
   }
 
   // `expect_hash`: the members' hashes when they were matched (empty: an approved review item,
@@ -310,16 +359,6 @@ class MergePlanner {
   }
 
  private:
-  struct Member {
-    std::string row_text;
-    std::vector<std::string> values;  // slots_.match then slots_.meta
-  };
-  struct Child {
-    std::string id, text, owner, key;
-    bool deleted = false, primary = false;
-    size_t seq = 0;  // position in the query's ORDER BY id
-  };
-
   // The survivor's own child rows of `ref` change nothing in a merge unless they can conflict
   // with a loser's (a unique key) or hold the primary flag; otherwise only the losers' are read.
   static bool NeedsSurvivorRows(const ChildRef& ref) {
@@ -333,13 +372,29 @@ class MergePlanner {
 
   bool AllPrefetched(const std::vector<std::string>& ids) const {
     for (const auto& id : ids) {
-      if (!prefetched_.count(id)) return false;
+      if (!batch_.ids.count(id)) return false;
     }
     return !ids.empty();
   }
 
+  std::string MembersSql(const std::vector<std::string>& ids) {
+    return fmt::format(
+        "SELECT CAST(c.{id} AS CHAR), {text}{list} FROM {t} c WHERE c.{id} IN ({in}) AND {act}",
+        fmt::arg("id", db_.Q(m_.id_column)), fmt::arg("text", TextExpr(Cols(m_.contacts_table), "c")),
+        fmt::arg("list", slots_.SelectList()), fmt::arg("t", db_.Q(m_.contacts_table)),
+        fmt::arg("in", InList(db_, ids)), fmt::arg("act", WhereActive(db_, m_)));
+  }
+  // A row of MembersSql: id, row text, the slots' values.
+  Member ParseMember(const crm::TextRow& r) const {
+    Member mem;
+    mem.row_text = r[1];
+    mem.values.reserve(slots_.size());
+    for (size_t i = 0; i < slots_.size(); ++i) mem.values.emplace_back(r[2 + i]);
+    return mem;
+  }
+
   // The child rows of `ref` owned by `ids`, ordered by the child's id (as the database orders it).
-  std::vector<Child> ReadChildren(const ChildRef& ref, const std::vector<std::string>& ids) {
+  std::string ChildrenSql(const ChildRef& ref, const std::vector<std::string>& ids) {
     const auto& cols = Cols(ref.table);
     std::string extra;
     for (const auto& u : ref.unique_key) extra += fmt::format(", CAST(ch.{} AS CHAR)", db_.Q(u));
@@ -349,25 +404,40 @@ class MergePlanner {
                                   ? ""
                                   : fmt::format(" AND ch.{} = {}", db_.Q(ref.type_column),
                                                 db_.Literal(ref.type_value));
-    std::vector<Child> rows;
-    soci::rowset<soci::row> rs = db_.sql().prepare << fmt::format(
+    return fmt::format(
         "SELECT CAST(ch.{id} AS CHAR), {text}, CAST(ch.{col} AS CHAR){extra} FROM {t} ch "
         "WHERE ch.{col} IN ({in}){type} ORDER BY ch.{id}",
         fmt::arg("id", db_.Q(ref.id_column)), fmt::arg("text", TextExpr(cols, "ch")),
         fmt::arg("col", db_.Q(ref.column)), fmt::arg("extra", extra), fmt::arg("t", db_.Q(ref.table)),
         fmt::arg("in", InList(db_, ids)), fmt::arg("type", type_filter));
-    for (const auto& r : rs) {
-      Child c;
-      c.id = crm::CellText(r, 0);
-      c.text = crm::CellText(r, 1);
-      c.owner = crm::CellText(r, 2);
-      size_t k = 3;
-      for (size_t u = 0; u < ref.unique_key.size(); ++u) c.key += crm::CellText(r, k++) + '\x1f';
-      c.deleted = Truthy(crm::CellText(r, k++));
-      c.primary = Truthy(crm::CellText(r, k++));
-      c.seq = rows.size();
-      rows.push_back(std::move(c));
+  }
+  static Child ParseChild(const ChildRef& ref, const crm::TextRow& r, size_t seq) {
+    Child c;
+    c.id = r[0];
+    c.text = r[1];
+    c.owner = r[2];
+    size_t k = 3;
+    for (size_t u = 0; u < ref.unique_key.size(); ++u) {
+      c.key += r[k++];
+      c.key += '\x1f';
     }
+    c.deleted = Truthy(std::string(r[k++]));
+    c.primary = Truthy(std::string(r[k++]));
+    c.seq = seq;
+    return c;
+  }
+
+  // Throws on an error (PlanOrThrow runs inside Guard).
+  void ForEachRow(const std::string& what, const std::string& sql,
+                  const std::function<void(const crm::TextRow&)>& on_row) {
+    Status st = crm::ForEachTextRow(db_, what, sql, {}, on_row);
+    if (!st) throw std::runtime_error(st.error().message);
+  }
+
+  std::vector<Child> ReadChildren(const ChildRef& ref, const std::vector<std::string>& ids) {
+    std::vector<Child> rows;
+    ForEachRow("reading child rows", ChildrenSql(ref, ids),
+               [&](const crm::TextRow& r) { rows.push_back(ParseChild(ref, r, rows.size())); });
     return rows;
   }
 
@@ -397,27 +467,19 @@ class MergePlanner {
                                                    const std::map<std::string, uint64_t>& expect) {
     std::vector<std::string> ids = {survivor};
     ids.insert(ids.end(), losers.begin(), losers.end());
-    const auto& ccols = Cols(m_.contacts_table);
     std::unordered_map<std::string, Member> read;  // when not prefetched
     std::unordered_map<std::string, const Member*> members;
     const bool cached = AllPrefetched(ids);
     if (cached) {
       for (const auto& id : ids) {
-        auto it = pre_members_.find(id);
-        if (it != pre_members_.end()) members[id] = &it->second;
+        auto it = batch_.members.find(id);
+        if (it != batch_.members.end()) members[id] = &it->second;
       }
     } else {
-      soci::rowset<soci::row> rs = db_.sql().prepare << fmt::format(
-          "SELECT CAST(c.{id} AS CHAR), {text}{list} FROM {t} c WHERE c.{id} IN ({in}) AND {act}",
-          fmt::arg("id", db_.Q(m_.id_column)), fmt::arg("text", TextExpr(ccols, "c")),
-          fmt::arg("list", slots_.SelectList()), fmt::arg("t", db_.Q(m_.contacts_table)),
-          fmt::arg("in", InList(db_, ids)), fmt::arg("act", WhereActive(db_, m_)));
-      for (const auto& r : rs) {
-        Member mem;
-        mem.row_text = crm::CellText(r, 1);
-        for (size_t i = 0; i < slots_.size(); ++i) mem.values.push_back(crm::CellText(r, 2 + i));
-        read[crm::CellText(r, 0)] = std::move(mem);
-      }
+      ForEachRow("reading merge candidates", MembersSql(ids), [&](const crm::TextRow& r) {
+        Member mem = ParseMember(r);
+        read[std::string(r[0])] = std::move(mem);
+      });
       for (const auto& [id, mem] : read) members[id] = &mem;
     }
     for (const auto& id : ids) {
@@ -609,10 +671,10 @@ class MergePlanner {
     std::vector<const Child*> rows;
     if (cached) {
       const size_t k = static_cast<size_t>(&ref - m_.children.data());
-      if (k < pre_children_.size()) {
+      if (k < batch_.children.size()) {
         for (const auto& id : ids) {
-          auto it = pre_children_[k].find(id);
-          if (it == pre_children_[k].end()) continue;
+          auto it = batch_.children[k].find(id);
+          if (it == batch_.children[k].end()) continue;
           for (const auto& c : it->second) rows.push_back(&c);
         }
       }
@@ -696,9 +758,7 @@ class MergePlanner {
   match::Normalizer& norm_;
   const bool row_text_;
   std::map<std::string, std::vector<std::string>> cols_;
-  std::unordered_set<std::string> prefetched_;
-  std::unordered_map<std::string, Member> pre_members_;
-  std::vector<std::unordered_map<std::string, std::vector<Child>>> pre_children_;  // per child ref
+  Batch batch_;  // the rows read for the clusters being planned
 };
 
 // Built member by member: an initializer list of json values is copied once more (at 77k
@@ -719,6 +779,8 @@ nlohmann::json ClusterJson(const std::vector<std::string>& members, const std::s
 }  // namespace
 
 Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
+  // Sweep cache temp files from before this moment are not this run's (RemoveStaleSweepTemps).
+  const auto run_start = std::filesystem::file_time_type::clock::now();
   crm::Db& db = ctx.db;
   const Mapping& m = ctx.cfg.mapping;
   const DedupOptions& opt = ctx.job.dedup;
@@ -803,6 +865,27 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     std::vector<uint32_t> position_of;  // per record read: its position in the cache file, or kNotCached
     uint64_t old_generation = 0;
     nlohmann::json cache_report = {{"enabled", opt.sweep_cache}, {"used", false}};
+    // The files hold personal data: with the cache off, none are left behind that nothing reads;
+    // with it on, the temp files of a writer killed mid-write go (never a live writer's).
+    // Neither ever fails a run.
+    {
+      const std::string path = SweepCachePath(ctx.cfg.state.directory, ctx.job.name);
+      long long removed = 0;
+      try {
+        removed = opt.sweep_cache ? RemoveStaleSweepTemps(path, run_start)
+                                  : RemoveSweepCache(path, run_start);
+      } catch (const std::exception& e) {
+        spdlog::warn("[{}] dedup: cannot clean up the sweep cache files beside {}: {}", ctx.run_id,
+                     path, e.what());
+      }
+      if (removed > 0) {
+        cache_report["files_removed"] = removed;
+        spdlog::info("[{}] dedup: {} {} removed beside {}", ctx.run_id, removed,
+                     opt.sweep_cache ? "stale temporary sweep cache file(s)"
+                                     : "sweep cache file(s) (sweep_cache is off)",
+                     path);
+      }
+    }
     if (opt.sweep_cache) {
       const auto t0 = std::chrono::steady_clock::now();
       cache_path = SweepCachePath(ctx.cfg.state.directory, ctx.job.name);
@@ -1145,19 +1228,63 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     }
 
     long long n_auto = 0, n_review = 0;
-    constexpr size_t kPrefetchClusters = 500;  // clusters whose rows are read in one query
-    for (size_t ci = 0; ci < res.clusters.size(); ++ci) {
-      if (ci % kPrefetchClusters == 0 && opt.auto_merge) {
-        planner.ClearPrefetched();
-        std::vector<std::string> batch, batch_losers;
-        for (size_t k = ci; k < std::min(res.clusters.size(), ci + kPrefetchClusters); ++k) {
-          if (res.clusters[k].decision != match::Decision::kAuto) continue;
-          for (uint32_t i : res.clusters[k].members) batch.emplace_back(meta.Id(i));
-          for (size_t i = 1; i < res.clusters[k].members.size(); ++i) {
-            batch_losers.emplace_back(meta.Id(res.clusters[k].members[i]));
-          }
+    const size_t batch_size = static_cast<size_t>(std::max(1, opt.plan_batch));
+    // The auto clusters' members from cluster `from` on (a batch) and those of them that are not
+    // survivors.
+    auto batch_members = [&](size_t from) {
+      std::pair<std::vector<std::string>, std::vector<std::string>> b;
+      for (size_t k = from; k < std::min(res.clusters.size(), from + batch_size); ++k) {
+        if (res.clusters[k].decision != match::Decision::kAuto) continue;
+        for (uint32_t i : res.clusters[k].members) b.first.emplace_back(meta.Id(i));
+        for (size_t i = 1; i < res.clusters[k].members.size(); ++i) {
+          b.second.emplace_back(meta.Id(res.clusters[k].members[i]));
         }
-        if (Status st = planner.Prefetch(batch, batch_losers); !st) return st;
+      }
+      return b;
+    };
+    // With a second session (MariaDB/MySQL, `threads` ≥ 2), the next batch's rows are read on
+    // it, on another thread, while this one plans the batch before: the server's work and the
+    // transfer overlap the planning instead of adding to it. The reader only reads; every check
+    // a merge needs is made here as before (and again inside the apply transaction).
+    std::unique_ptr<crm::Db> reader;
+    const size_t batches = (res.clusters.size() + batch_size - 1) / batch_size;
+    if (opt.auto_merge && db.mysql() && opt.threads > 1 && ctx.open_db && batches > 1) {
+      auto s = ctx.open_db();
+      if (!s) return s.error();
+      reader = std::move(*s);
+    }
+    std::future<Result<MergePlanner::Batch>> ahead;  // the batch after the current one
+    auto read_ahead = [&](size_t from) -> Status {
+      if (!reader || from >= res.clusters.size()) return Status::Ok();
+      auto [ids, losers] = batch_members(from);
+      auto q = std::make_shared<MergePlanner::BatchQueries>();
+      Status st = crm::Guard("reading merge candidates",
+                             [&] { *q = planner.BatchSql(std::move(ids), losers); });
+      if (!st) return st;
+      ahead = std::async(std::launch::async, [&planner, &reader, q] {
+        return planner.ReadBatch(*reader, *q);
+      });
+      return Status::Ok();
+    };
+    // Never leave the reader running on a return: it uses the planner and the session.
+    struct Join {
+      std::future<Result<MergePlanner::Batch>>& f;
+      ~Join() {
+        if (f.valid()) f.wait();
+      }
+    } join{ahead};
+    for (size_t ci = 0; ci < res.clusters.size(); ++ci) {
+      if (ci % batch_size == 0 && opt.auto_merge) {
+        planner.ClearPrefetched();
+        if (!ahead.valid()) {  // the first batch, or no reader
+          auto [ids, losers] = batch_members(ci);
+          if (Status st = planner.Prefetch(std::move(ids), losers); !st) return st;
+        } else {
+          Result<MergePlanner::Batch> b = ahead.get();
+          if (!b) return b.error();
+          planner.UseBatch(std::move(*b));
+        }
+        if (Status st = read_ahead(ci + batch_size); !st) return st;
       }
       const match::Cluster& c = res.clusters[ci];
       std::vector<std::string> ids;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -58,11 +60,57 @@ class Checksum {
   uint64_t bytes_ = 0;
 };
 
+constexpr std::string_view kTempInfix = ".tmp.";  // <file>.tmp.<pid of the writer>
+
+// Creates `dir` and any missing parent, each new one 0700 whatever the umask (the files in it
+// hold personal data; a directory that already exists keeps its mode: the admin's choice, or
+// systemd's StateDirectoryMode).
+Status MakePrivateDirectories(const std::string& dir) {
+  if (dir.empty()) return Status::Ok();
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return Status::Ok();
+  const fs::path parent = fs::path(dir).parent_path();
+  if (!parent.empty() && parent != fs::path(dir)) {
+    if (Status st = MakePrivateDirectories(parent.string()); !st) return st;
+  }
+  if (::mkdir(dir.c_str(), 0700) != 0) {
+    if (errno == EEXIST && fs::is_directory(dir, ec)) return Status::Ok();  // made meanwhile
+    return Error::Failed(fmt::format("cannot create the directory {}: {}", dir, std::strerror(errno)));
+  }
+  if (::chmod(dir.c_str(), 0700) != 0) {
+    return Error::Failed(fmt::format("cannot make {} private: {}", dir, std::strerror(errno)));
+  }
+  return Status::Ok();
+}
+
+// The pid in "<base>.tmp.<pid>" (a temp file of `base` some writer made), or 0.
+pid_t TempFilePid(std::string_view name, std::string_view base) {
+  if (name.size() <= base.size() + kTempInfix.size() || name.substr(0, base.size()) != base ||
+      name.substr(base.size(), kTempInfix.size()) != kTempInfix) {
+    return 0;
+  }
+  long long pid = 0;
+  for (char c : name.substr(base.size() + kTempInfix.size())) {
+    if (c < '0' || c > '9' || pid > 1'000'000'000) return 0;
+    pid = pid * 10 + (c - '0');
+  }
+  return static_cast<pid_t>(pid);
+}
+
 // A new file only the service user can read: the cache holds contacts' normalized names,
-// emails and phones (as the dumps do; systemd's StateDirectoryMode is 0700 as well).
+// emails and phones (as the dumps do; systemd's StateDirectoryMode is 0700 as well). The mode is
+// set with fchmod as well: open's mode is filtered by the umask (0600 & ~0277 would be 0400), and
+// O_TRUNC keeps the mode of a file that already existed (a temp file a killed run left under a
+// pid now ours).
 std::FILE* OpenPrivate(const std::string& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return nullptr;
+  if (::fchmod(fd, 0600) != 0) {
+    const int e = errno;
+    ::close(fd);
+    errno = e;
+    return nullptr;
+  }
   std::FILE* f = ::fdopen(fd, "wb");
   if (!f) ::close(fd);
   return f;
@@ -72,9 +120,9 @@ std::FILE* OpenPrivate(const std::string& path) {
 template <class Fill>
 Status WriteAtomically(const std::string& path, Fill fill) {
   const fs::path final_path(path);
+  if (Status st = MakePrivateDirectories(final_path.parent_path().string()); !st) return st;
   std::error_code ec;
-  fs::create_directories(final_path.parent_path(), ec);
-  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  const std::string tmp = fmt::format("{}{}{}", path, kTempInfix, ::getpid());
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(OpenPrivate(tmp), &std::fclose);
   if (!f) return Error::Failed(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
   bool failed = false;
@@ -295,6 +343,45 @@ long long RemoveSweepCaches(const std::string& state_directory) {
     if (fs::remove(entry.path(), rm)) ++removed;
   }
   return removed;
+}
+
+long long RemoveStaleSweepTemps(const std::string& cache_path,
+                                std::filesystem::file_time_type run_start) {
+  const fs::path dir = fs::path(cache_path).parent_path();
+  const std::string records = fs::path(cache_path).filename().string();
+  const std::string pairs = fs::path(PairsPath(cache_path)).filename().string();
+  long long removed = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir.empty() ? fs::path(".") : dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    pid_t pid = TempFilePid(name, records);
+    if (pid == 0) pid = TempFilePid(name, pairs);
+    if (pid == 0) continue;
+    bool stale = false;
+    if (pid == ::getpid()) {
+      // Ours by number: a file from before this run is a leftover (this process's earlier run
+      // that died mid-write, or a killed process whose pid we now have); one written since is
+      // this run's own.
+      std::error_code tec;
+      const auto mtime = fs::last_write_time(entry.path(), tec);
+      stale = !tec && mtime < run_start;
+    } else {
+      // Another writer's: only when no such process exists. A live pid may be another
+      // instance writing right now (or a stranger that inherited the number: left for later).
+      stale = ::kill(pid, 0) != 0 && errno == ESRCH;
+    }
+    std::error_code rm;
+    if (stale && fs::remove(entry.path(), rm)) ++removed;
+  }
+  return removed;
+}
+
+long long RemoveSweepCache(const std::string& cache_path, std::filesystem::file_time_type run_start) {
+  long long removed = 0;
+  std::error_code ec;
+  if (fs::remove(cache_path, ec)) ++removed;
+  if (fs::remove(PairsPath(cache_path), ec)) ++removed;
+  return removed + RemoveStaleSweepTemps(cache_path, run_start);
 }
 
 Result<SweepCache> SweepCache::Load(const std::string& path, const std::string& fingerprint) {

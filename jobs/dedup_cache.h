@@ -17,12 +17,14 @@
 //   "CRMHSWC\n" · u32 format · u64 generation · varint+bytes fingerprint · u64 entries ·
 //   entries: varint+bytes id · 16 bytes raw-value hash · the Record's fields (varint-prefixed) ·
 //   u64 checksum of everything before it · "END\n"
-// Written to a temporary file in the same directory and renamed over the old one.
+// Written to a temporary file (<file>.tmp.<pid>, mode 0600 whatever the umask) in the same
+// directory and renamed over the old one; a missing directory is made 0700.
 //
 // Thread safety: a SweepCache is read-only after Load; Find may be called from any thread.
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,6 +60,19 @@ std::string SweepCachePath(const std::string& state_directory, const std::string
 // killed run left): `forget` erases a person from everything crm-hygiene keeps, and these files
 // hold normalized names, emails and phones. Returns how many files were deleted.
 long long RemoveSweepCaches(const std::string& state_directory);
+
+// Deletes the temporary files (<cache>.tmp.<pid>, <cache>-pairs.tmp.<pid>) that a writer killed
+// mid-write left beside `cache_path`: those whose pid is not a live process, and this process's
+// own from before `run_start` (a run that died mid-write in the daemon, or a killed process whose
+// pid was reused). A file of another live process is kept: it may be being written. Returns how
+// many files were deleted.
+long long RemoveStaleSweepTemps(const std::string& cache_path,
+                                std::filesystem::file_time_type run_start);
+
+// `sweep_cache: false`: deletes the job's cache files (records and pairs) and its stale temporary
+// files as RemoveStaleSweepTemps does, so no personal data stays behind that nothing uses.
+// Returns how many files were deleted.
+long long RemoveSweepCache(const std::string& cache_path, std::filesystem::file_time_type run_start);
 
 class SweepCache {
  public:

@@ -2,6 +2,9 @@
 // loses a value, a child row or an opt-out, that a user's edit after the plan wins, that restore
 // undoes it exactly, and the review queue's lifecycle.
 #include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -320,6 +323,21 @@ TEST_CASE("dedup dry run: its clusters, counts and plan are what the real run th
     REQUIRE(dry.counts["children_to_repoint"].get<long long>() > 0);
     const long long plan_rows = dry.details["plan"]["rows"].get<long long>();
 
+    // Planned in batches of 3 clusters (on MariaDB each batch read ahead on a second session
+    // while the one before is planned): the same report as in one batch.
+    REQUIRE(dry.counts["clusters"].get<long long>() > 3 * 3);
+    job.dedup.plan_batch = 3;
+    jobs::RunReport small = f.Run("dedup", std::nullopt, /*dry=*/true);
+    REQUIRE_MESSAGE(small.status == "ok", small.message);
+    CHECK(small.clusters == dry.clusters);
+    CHECK(small.details["plan"] == dry.details["plan"]);
+    {
+      auto a = small.counts, d = dry.counts;
+      a.erase("sweep_seconds");
+      d.erase("sweep_seconds");
+      CHECK(a == d);
+    }
+
     // The limits are checked on the same plan: one row under it refuses both runs alike.
     job.max_rows = plan_rows - 1;
     jobs::RunReport dry_refused = f.Run("dedup", std::nullopt, /*dry=*/true);
@@ -331,6 +349,7 @@ TEST_CASE("dedup dry run: its clusters, counts and plan are what the real run th
     CHECK(f.Checksums() == before);
     job.max_rows = 0;
 
+    // The real run plans in small batches (read ahead on MariaDB), the dry run did in one.
     jobs::RunReport real = f.Run("dedup");
     REQUIRE_MESSAGE(real.status == "ok", real.message);
     CHECK(real.clusters == dry.clusters);
@@ -755,9 +774,8 @@ TEST_CASE("dedup sweep cache: after edits, inserts and deletes the repeated swee
     CHECK(cache(other)["used"] == false);
     CHECK(cache(other)["why_not"].get<std::string>().find("fingerprint") != std::string::npos);
     CHECK(cache(run())["used"] == true);
-    // Switched off: neither read nor written.
+    // Switched off: neither read nor written (and the old files are removed: see below).
     job.dedup.sweep_cache = false;
-    std::filesystem::remove(path);
     jobs::RunReport off = run();
     CHECK(cache(off)["enabled"] == false);
     CHECK(!std::filesystem::exists(path));
@@ -789,6 +807,147 @@ TEST_CASE("dedup sweep cache: forget deletes the cache files (they hold the cont
     jobs::RunReport again = f.Run("dedup", std::nullopt, /*dry=*/true);
     REQUIRE_MESSAGE(again.status == "ok", again.message);
     CHECK(again.details["sweep_cache"]["used"] == false);
+  }
+}
+
+namespace {
+std::filesystem::perms Mode(const std::filesystem::path& p) {
+  return std::filesystem::status(p).permissions() & std::filesystem::perms::mask;
+}
+// A pid that no process has: a child that has exited and been reaped.
+pid_t DeadPid() {
+  const pid_t pid = ::fork();
+  if (pid == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return pid;
+}
+}  // namespace
+
+TEST_CASE("dedup sweep cache: a new state directory is 0700 and the files 0600 whatever the umask") {
+  const auto root = std::filesystem::temp_directory_path() / test::UniqueName("crmh_swm_");
+  std::filesystem::create_directories(root);
+  const auto open_dir = std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                        std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                        std::filesystem::perms::others_exec;
+  std::filesystem::permissions(root, open_dir);
+  const auto state = root / "state" / "deeper";  // neither exists yet
+  const std::string path = jobs::SweepCachePath(state.string(), "dedup");
+  struct UmaskGuard {  // the process's umask back whatever fails
+    mode_t old;
+    ~UmaskGuard() { ::umask(old); }
+  } guard{::umask(0)};
+  REQUIRE(jobs::WriteSweepCache(path, "fp", 1, {}, {}).ok());
+  REQUIRE(jobs::WritePairsCache(jobs::PairsPath(path), 1, 11, {}, {}).ok());
+  const auto rw = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+  CHECK(Mode(state.parent_path()) == std::filesystem::perms::owner_all);
+  CHECK(Mode(state) == std::filesystem::perms::owner_all);
+  CHECK(Mode(path) == rw);
+  CHECK(Mode(jobs::PairsPath(path)) == rw);
+  // A umask that strips the owner's write bit; and a temp file a killed writer left under the
+  // pid that is now ours, readable by everyone (O_TRUNC alone would keep its mode).
+  ::umask(0277);
+  const std::string own_tmp = path + ".tmp." + std::to_string(::getpid());
+  { std::ofstream(own_tmp) << "partial"; }
+  std::filesystem::permissions(own_tmp, std::filesystem::perms::all);
+  REQUIRE(jobs::WriteSweepCache(path, "fp", 2, {}, {}).ok());
+  CHECK(Mode(path) == rw);
+  CHECK(!std::filesystem::exists(own_tmp));
+  const auto other_state = root / "other";
+  const std::string other = jobs::SweepCachePath(other_state.string(), "dedup");
+  REQUIRE(jobs::WriteSweepCache(other, "fp", 3, {}, {}).ok());
+  CHECK(Mode(other_state) == std::filesystem::perms::owner_all);
+  CHECK(Mode(other) == rw);
+  // A directory that exists keeps its mode (the admin's or systemd's StateDirectoryMode).
+  CHECK(Mode(root) == open_dir);
+  std::filesystem::remove_all(root);
+}
+
+TEST_CASE("dedup sweep cache: temp files of a killed writer are removed, a live writer's kept") {
+  const auto dir = std::filesystem::temp_directory_path() / test::UniqueName("crmh_swt_");
+  std::filesystem::create_directories(dir);
+  const std::string path = jobs::SweepCachePath(dir.string(), "dedup");
+  const std::string pairs = jobs::PairsPath(path);
+  const pid_t dead = DeadPid();
+  // A live writer: a child that sleeps until it is killed.
+  const pid_t live = ::fork();
+  if (live == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  REQUIRE(live > 0);
+  const std::string own = std::to_string(::getpid());
+  auto touch = [](const std::string& p) { std::ofstream(p) << "partial"; };
+  const std::string dead_records = path + ".tmp." + std::to_string(dead);
+  const std::string dead_pairs = pairs + ".tmp." + std::to_string(dead);
+  const std::string live_records = path + ".tmp." + std::to_string(live);
+  const std::string own_old = pairs + ".tmp." + own;
+  const std::string other_job = jobs::SweepCachePath(dir.string(), "other") + ".tmp." + std::to_string(dead);
+  const std::string not_a_pid = path + ".tmp.12x";
+  for (const auto& p : {dead_records, dead_pairs, live_records, own_old, other_job, not_a_pid}) touch(p);
+  touch(path);
+  touch(pairs);
+  // This process's own temp file from before the run: a leftover; one from after: this run's.
+  std::filesystem::last_write_time(own_old, std::filesystem::file_time_type::clock::now() -
+                                               std::chrono::hours(1));
+  const auto run_start = std::filesystem::file_time_type::clock::now() - std::chrono::minutes(1);
+  CHECK(jobs::RemoveStaleSweepTemps(path, run_start) == 3);
+  CHECK(!std::filesystem::exists(dead_records));
+  CHECK(!std::filesystem::exists(dead_pairs));
+  CHECK(!std::filesystem::exists(own_old));
+  CHECK(std::filesystem::exists(live_records));  // may be being written right now
+  CHECK(std::filesystem::exists(other_job));     // another job's: its own run cleans it
+  CHECK(std::filesystem::exists(not_a_pid));
+  CHECK(std::filesystem::exists(path));
+  CHECK(std::filesystem::exists(pairs));
+  const std::string own_new = path + ".tmp." + own;
+  touch(own_new);
+  CHECK(jobs::RemoveStaleSweepTemps(path, run_start) == 0);
+  CHECK(std::filesystem::exists(own_new));
+  ::kill(live, SIGKILL);
+  ::waitpid(live, nullptr, 0);
+  CHECK(jobs::RemoveStaleSweepTemps(path, run_start) == 1);  // its writer is gone now
+  CHECK(!std::filesystem::exists(live_records));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("dedup sweep cache: a run removes a killed writer's temp files, and with sweep_cache "
+          "off the job's cache files") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b, 100);
+    JobConfig& job = f.AddJob("dedup", "dedup");
+    const std::string path = jobs::SweepCachePath(f.cfg.state.directory, "dedup");
+    const std::string other = jobs::SweepCachePath(f.cfg.state.directory, "another");
+    std::filesystem::create_directories(f.cfg.state.directory);
+    const std::string dead_tmp = path + ".tmp." + std::to_string(DeadPid());
+    { std::ofstream(dead_tmp) << "partial"; }
+    { std::ofstream(other) << "another job's cache"; }
+    jobs::RunReport on = f.Run("dedup", std::nullopt, /*dry=*/true);
+    REQUIRE_MESSAGE(on.status == "ok", on.message);
+    CHECK(on.details["sweep_cache"]["files_removed"] == 1);
+    CHECK(!std::filesystem::exists(dead_tmp));
+    REQUIRE(std::filesystem::exists(path));
+    REQUIRE(std::filesystem::exists(jobs::PairsPath(path)));
+    jobs::RunReport again = f.Run("dedup", std::nullopt, /*dry=*/true);
+    CHECK(!again.details["sweep_cache"].contains("files_removed"));
+
+    // Off: the files hold contacts' personal data that nothing will read; they go (a real run
+    // and a dry run alike), another job's stay.
+    job.dedup.sweep_cache = false;
+    const std::string dead_pairs_tmp = jobs::PairsPath(path) + ".tmp." + std::to_string(DeadPid());
+    { std::ofstream(dead_pairs_tmp) << "partial"; }
+    jobs::RunReport off = f.Run("dedup", std::nullopt, /*dry=*/true);
+    REQUIRE_MESSAGE(off.status == "ok", off.message);
+    CHECK(off.details["sweep_cache"]["enabled"] == false);
+    CHECK(off.details["sweep_cache"]["files_removed"] == 3);
+    CHECK(!std::filesystem::exists(path));
+    CHECK(!std::filesystem::exists(jobs::PairsPath(path)));
+    CHECK(!std::filesystem::exists(dead_pairs_tmp));
+    CHECK(std::filesystem::exists(other));
+    CHECK(SweepResult(off) == SweepResult(again));
+    jobs::RunReport off_again = f.Run("dedup", std::nullopt, /*dry=*/true);
+    CHECK(!off_again.details["sweep_cache"].contains("files_removed"));
   }
 }
 
