@@ -451,13 +451,14 @@ Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
         } else {
           // This share is done: take the last set of the share with the most left — its far
           // end, away from the set its own session has in flight — so no session idles while
-          // another still has sets (a loaded or slower connection). Not the last one or two: they
-          // would be the neighbours of that set in flight.
+          // another still has sets (a loaded or slower connection). Only while three sets or
+          // more would lie between the two: that session moves towards the taken set while it is
+          // applied, and neighbours in flight wait for each other (a deadlock, retried).
           size_t from = w;
           for (size_t u = 0; u < sessions.size(); ++u) {
             if (end[u] - next[u] > end[from] - next[from]) from = u;
           }
-          if (end[from] - next[from] < 2) return;
+          if (end[from] - next[from] < 4) return;
           k = --end[from];
         }
         if (options.before_set) {

@@ -734,7 +734,6 @@ Status PruneJob::Plan(RunContext& ctx, RunReport& report) {
                         last});
       if (early && decide.size() - queued >= kChunk) queue_chunk(decide.size());
       });
-
   if (!st) return st;
   plan_seconds["scan"] = SecondsSince(scan_start);
   // The reads queued during the scan finish here, this session helping.

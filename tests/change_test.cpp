@@ -788,7 +788,7 @@ TEST_CASE("engine: a connection done with its share takes sets from the far end 
   std::mutex mu;
   std::map<int, crm::Db*> applied_by;  // set number → the session its precheck ran on
   std::vector<jobs::ChangeSet> plan;
-  for (int i = 1; i <= 12; ++i) {
+  for (int i = 1; i <= 24; ++i) {
     jobs::ChangeSet cs;
     cs.label = fmt::format("set {}", i);
     const std::string sid = std::to_string(i);
@@ -803,7 +803,7 @@ TEST_CASE("engine: a connection done with its share takes sets from the far end 
         std::lock_guard<std::mutex> g(mu);
         CHECK(applied_by.emplace(i, &d).second);  // (a retry would run it twice: none here)
       }
-      if (i <= 6) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (i <= 12) std::this_thread::sleep_for(std::chrono::milliseconds(100));
       return std::nullopt;
     };
     plan.push_back(cs);
@@ -813,21 +813,21 @@ TEST_CASE("engine: a connection done with its share takes sets from the far end 
   options.open_db = [&]() { return crm::Open(f.cfg.database, f.cfg.state); };
   auto stats = jobs::ApplyPlan(**db, "run-steal", plan, nullptr, nullptr, options);
   REQUIRE_MESSAGE(stats.ok(), (stats.ok() ? "" : stats.error().message));
-  CHECK(stats->sets_applied == 12);
-  CHECK(stats->rows_changed == 12);
-  REQUIRE(applied_by.size() == 12);
+  CHECK(stats->sets_applied == 24);
+  CHECK(stats->rows_changed == 24);
+  REQUIRE(applied_by.size() == 24);
   int taken = 0;
-  for (int i = 1; i <= 6; ++i) taken += applied_by[i] != db->get() ? 1 : 0;
+  for (int i = 1; i <= 12; ++i) taken += applied_by[i] != db->get() ? 1 : 0;
   CHECK(taken >= 1);
   // Taken from the far end: if set i of the first share went to the second connection, so did
   // every set after it in that share.
-  for (int i = 1; i < 6; ++i) {
+  for (int i = 1; i < 12; ++i) {
     if (applied_by[i] != db->get()) CHECK(applied_by[i + 1] != db->get());
   }
-  for (int i = 7; i <= 12; ++i) CHECK(applied_by[i] != db->get());
+  for (int i = 13; i <= 24; ++i) CHECK(applied_by[i] != db->get());
   auto restored = jobs::RestoreRun(**db, "run-steal", {});
   REQUIRE_MESSAGE(restored.ok(), (restored.ok() ? "" : restored.error().message));
-  CHECK(restored->rows_restored == 12);
+  CHECK(restored->rows_restored == 24);
   CHECK(f.Checksums() == before);
 }
 
