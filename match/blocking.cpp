@@ -27,13 +27,18 @@
 namespace crmh::match {
 namespace {
 
-uint64_t PairKey(uint32_t i, uint32_t j) {
-  if (i > j) std::swap(i, j);
-  return (static_cast<uint64_t>(i) << 32) | j;
-}
+using detail::Coarse;
+using detail::FirstTokens;
+using detail::GivenInitial;
+using detail::kRefine;
+using detail::LocalPart;
+using detail::OnThreads;
+using detail::Pair;
+using detail::PairBlock;
+using detail::PairKey;
+using detail::RawFirst;
+using detail::Unpair;
 
-using Pair = std::pair<uint32_t, uint32_t>;
-Pair Unpair(uint64_t k) { return {static_cast<uint32_t>(k >> 32), static_cast<uint32_t>(k)}; }
 
 // Sorts pair keys (i << 32 | j, i < j < n) and removes repeats: an LSD radix sort of the keys
 // packed into 2·bit_width(n) bits, in passes of ≤ 11 bits (4 passes at 1M records). The pairs
@@ -89,13 +94,6 @@ size_t CountCommon(const Pair* a, const Pair* a_end, const uint64_t* b, const ui
   return common;
 }
 
-// Runs fn(w) for w in [0, workers) on `workers` threads (the calling thread runs the last).
-void OnThreads(size_t workers, const std::function<void(size_t)>& fn) {
-  std::vector<std::thread> pool;
-  for (size_t w = 0; w + 1 < workers; ++w) pool.emplace_back(fn, w);
-  fn(workers - 1);
-  for (auto& t : pool) t.join();
-}
 
 // Merges the sorted, unique `add` into the sorted, unique `all` in place (from the back, so no
 // second copy of `all` is ever held: at 1M contacts it is 14M pairs, and the union of the keys'
@@ -193,45 +191,6 @@ std::vector<uint64_t> Union(std::vector<uint64_t>&& a, std::vector<uint64_t>&& b
   return out;
 }
 
-// Pairs one block (distinct record indices): none if it is over max_block (counted); over
-// opt.dense_block, a sorted neighbourhood inside the block — its records ordered by name
-// ("last first", then birthdate, then index), each paired with the next dense_window − 1 — so a
-// common surname + initial or a shared switchboard number costs O(size) pairs, not O(size²);
-// otherwise all pairs.
-void PairBlock(std::vector<uint32_t>& block, const std::vector<Record>& records,
-               const MatchOptions& opt, CandidateStats& stats, std::vector<uint64_t>& pairs) {
-  const size_t size = block.size();
-  stats.largest_block = std::max<long long>(stats.largest_block, static_cast<long long>(size));
-  if (size > opt.max_block) {
-    ++stats.blocks_capped;
-  } else if (opt.dense_block > 0 && size > opt.dense_block && opt.dense_window > 1) {
-    ++stats.blocks_windowed;
-    std::sort(block.begin(), block.end(), [&](uint32_t x, uint32_t y) {
-      const Record& rx = records[x];
-      const Record& ry = records[y];
-      if (rx.last != ry.last) return rx.last < ry.last;
-      if (rx.first != ry.first) return rx.first < ry.first;
-      if (rx.birthdate != ry.birthdate) return rx.birthdate < ry.birthdate;
-      return x < y;
-    });
-    for (size_t p = 0; p < size; ++p) {
-      for (size_t q = p + 1; q < size && q < p + opt.dense_window; ++q) {
-        pairs.push_back(PairKey(block[p], block[q]));
-      }
-    }
-  } else {
-    for (size_t p = 0; p < size; ++p) {
-      for (size_t q = p + 1; q < size; ++q) pairs.push_back(PairKey(block[p], block[q]));
-    }
-  }
-}
-
-// A key value may carry a refinement after kRefine: "coarse\x01fine". The records sharing the
-// coarse part form one block while it has at most opt.refine_block records; a larger one is
-// split by the full value (coarse and fine both equal). See MatchOptions::refine_block.
-constexpr char kRefine = '\x01';
-
-std::string_view Coarse(std::string_view v) { return v.substr(0, v.find(kRefine)); }
 
 // A 64-bit hash of a value's bytes (grouping and partitioning only: equal hashes are always
 // checked by comparing the bytes).
@@ -441,28 +400,6 @@ std::string_view Squash(std::string_view s, std::string& out) {
   return out;
 }
 
-std::string_view LocalPart(std::string_view email) {
-  size_t at = email.find('@');
-  return at == std::string_view::npos ? std::string_view() : email.substr(0, at);
-}
-
-// The first `n` space-separated tokens of s (fewer if s has fewer).
-std::string_view FirstTokens(std::string_view s, int n) {
-  size_t end = 0;
-  for (int k = 0; k < n; ++k) {
-    size_t next = s.find(' ', end == 0 ? 0 : end + 1);
-    if (next == std::string_view::npos) return s;
-    end = next;
-  }
-  return s.substr(0, end);
-}
-
-// The given name's initial as a block key's finer part ('-' without one).
-char GivenInitial(const Record& r) { return r.first.empty() ? '-' : r.first[0]; }
-
-const Text& RawFirst(const Record& r) {
-  return r.first_raw_ascii.empty() ? r.first : r.first_raw_ascii;
-}
 
 // 8 bytes of s from `from` as a big-endian number (zero-padded): comparing two such numbers
 // orders the strings as comparing their bytes does, up to ties.

@@ -10,25 +10,32 @@
 #include <utility>
 #include <vector>
 
+#include "match/blocking_internal.h"
 #include "match/blocking_reference.h"
 
 namespace crmh::match::reference {
 namespace {
 
+using detail::Coarse;
+using detail::FirstTokens;
+using detail::GivenInitial;
+using detail::kRefine;
+using detail::LocalPart;
+using detail::OnThreads;
+using detail::Pair;
+using detail::PairBlock;
+using detail::PairKey;
+using detail::RawFirst;
+using detail::Unpair;
+
 using Entry = std::pair<std::string, uint32_t>;  // key value, record index
 
-uint64_t PairKey(uint32_t i, uint32_t j) {
-  if (i > j) std::swap(i, j);
-  return (static_cast<uint64_t>(i) << 32) | j;
-}
 
 void SortUnique(std::vector<uint64_t>& v) {
   std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
-using Pair = std::pair<uint32_t, uint32_t>;
-Pair Unpair(uint64_t k) { return {static_cast<uint32_t>(k >> 32), static_cast<uint32_t>(k)}; }
 
 // Merges the sorted, unique `add` into the sorted, unique `all` in place (from the back, so no
 // second copy of `all` is ever held: at 1M contacts it is 14M pairs, and the union of the keys'
@@ -50,53 +57,7 @@ void MergeInto(std::vector<Pair>& all, const std::vector<uint64_t>& add) {
   all.erase(std::unique(all.begin(), all.end()), all.end());
 }
 
-// Runs fn(w) for w in [0, workers) on `workers` threads (the calling thread runs the last).
-void OnThreads(size_t workers, const std::function<void(size_t)>& fn) {
-  std::vector<std::thread> pool;
-  for (size_t w = 0; w + 1 < workers; ++w) pool.emplace_back(fn, w);
-  fn(workers - 1);
-  for (auto& t : pool) t.join();
-}
 
-// Pairs one block (distinct record indices): none if it is over max_block (counted); over
-// opt.dense_block, a sorted neighbourhood inside the block — its records ordered by name
-// ("last first", then birthdate, then index), each paired with the next dense_window − 1 — so a
-// common surname + initial or a shared switchboard number costs O(size) pairs, not O(size²);
-// otherwise all pairs.
-void PairBlock(std::vector<uint32_t>& block, const std::vector<Record>& records,
-               const MatchOptions& opt, CandidateStats& stats, std::vector<uint64_t>& pairs) {
-  const size_t size = block.size();
-  stats.largest_block = std::max<long long>(stats.largest_block, static_cast<long long>(size));
-  if (size > opt.max_block) {
-    ++stats.blocks_capped;
-  } else if (opt.dense_block > 0 && size > opt.dense_block && opt.dense_window > 1) {
-    ++stats.blocks_windowed;
-    std::sort(block.begin(), block.end(), [&](uint32_t x, uint32_t y) {
-      const Record& rx = records[x];
-      const Record& ry = records[y];
-      if (rx.last != ry.last) return rx.last < ry.last;
-      if (rx.first != ry.first) return rx.first < ry.first;
-      if (rx.birthdate != ry.birthdate) return rx.birthdate < ry.birthdate;
-      return x < y;
-    });
-    for (size_t p = 0; p < size; ++p) {
-      for (size_t q = p + 1; q < size && q < p + opt.dense_window; ++q) {
-        pairs.push_back(PairKey(block[p], block[q]));
-      }
-    }
-  } else {
-    for (size_t p = 0; p < size; ++p) {
-      for (size_t q = p + 1; q < size; ++q) pairs.push_back(PairKey(block[p], block[q]));
-    }
-  }
-}
-
-// A key value may carry a refinement after kRefine: "coarse\x01fine". The records sharing the
-// coarse part form one block while it has at most opt.refine_block records; a larger one is
-// split by the full value (coarse and fine both equal). See MatchOptions::refine_block.
-constexpr char kRefine = '\x01';
-
-std::string_view Coarse(std::string_view v) { return v.substr(0, v.find(kRefine)); }
 
 // The pairs of every block of `entries` (key value, record index), sorted and unique.
 std::vector<uint64_t> BlockPairs(std::vector<Entry>& entries, const std::vector<Record>& records,
@@ -145,28 +106,6 @@ std::string Squash(std::string_view s) {
   return out;
 }
 
-std::string_view LocalPart(std::string_view email) {
-  size_t at = email.find('@');
-  return at == std::string_view::npos ? std::string_view() : email.substr(0, at);
-}
-
-// The first `n` space-separated tokens of s (fewer if s has fewer).
-std::string_view FirstTokens(std::string_view s, int n) {
-  size_t end = 0;
-  for (int k = 0; k < n; ++k) {
-    size_t next = s.find(' ', end == 0 ? 0 : end + 1);
-    if (next == std::string_view::npos) return s;
-    end = next;
-  }
-  return s.substr(0, end);
-}
-
-// The given name's initial as a block key's finer part ('-' without one).
-char GivenInitial(const Record& r) { return r.first.empty() ? '-' : r.first[0]; }
-
-const Text& RawFirst(const Record& r) {
-  return r.first_raw_ascii.empty() ? r.first : r.first_raw_ascii;
-}
 
 }  // namespace
 
