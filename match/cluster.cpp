@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <future>
 #include <map>
 #include <mutex>
 #include <numeric>
@@ -258,12 +259,18 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
     }
   }
 
-  std::unordered_map<uint32_t, std::vector<uint32_t>> components;
-  // Singletons — most records — never make a cluster: at 1M contacts a vector each was the peak
-  // of the whole sweep (≈ 0.15 GiB).
-  for (uint32_t i = 0; i < n; ++i) {
-    const uint32_t root = sets.Find(i);
-    if (sets.Size(root) >= 2) components[root].push_back(i);
+  std::vector<std::vector<uint32_t>> components;
+  {
+    // Singletons — most records — never make a cluster: at 1M contacts a vector each was the
+    // peak of the whole sweep (≈ 0.15 GiB).
+    std::unordered_map<uint32_t, uint32_t> component_of;  // root → index in components
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t root = sets.Find(i);
+      if (sets.Size(root) < 2) continue;
+      auto [it, added] = component_of.try_emplace(root, static_cast<uint32_t>(components.size()));
+      if (added) components.emplace_back();
+      components[it->second].push_back(i);
+    }
   }
 
   // A member's score against a survivor: the link's if there is one, else scored now.
@@ -274,7 +281,6 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
                      records[m]);
   };
 
-  std::vector<Cluster> clusters;
   struct Split {
     uint32_t member;
     double probability;
@@ -283,8 +289,9 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
   // `split_from`: a member of the same linked component that scores below review_threshold
   // against this survivor (or this cluster's own survivor was split off from another). Such a
   // cluster never merges on its own: a record linked this strongly to both sides is ambiguous.
-  auto emit = [&](uint32_t survivor, const std::vector<uint32_t>& others,
-                  std::vector<Score>& scores, const std::optional<Split>& split_from) {
+  auto emit = [&](std::vector<Cluster>& clusters, uint32_t survivor,
+                  const std::vector<uint32_t>& others, std::vector<Score>& scores,
+                  const std::optional<Split>& split_from) {
     Cluster c;
     c.members.push_back(survivor);
     c.members.insert(c.members.end(), others.begin(), others.end());
@@ -364,34 +371,50 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
   // its survivor: a member that only chains in through others (a sparse record sharing a surname
   // and a postcode with everyone, say) is split off, and the split-off members are clustered the
   // same way among themselves. A reviewer never sees a member scoring 0.00 against the survivor.
-  for (auto& [root, members] : components) {
-    std::vector<uint32_t> remaining = std::move(members);  // ascending (filled in index order)
-    std::optional<Split> split_from;  // the weakest member split off so far
-    while (remaining.size() >= 2) {
-      uint32_t survivor = remaining[0];
-      for (uint32_t m : remaining) {
-        if (better(m, survivor)) survivor = m;
-      }
-      std::vector<uint32_t> keep, split;
-      std::vector<Score> scores;
-      for (uint32_t m : remaining) {
-        if (m == survivor) continue;
-        Score s = score_vs(survivor, m);
-        if (s.probability >= opt.review_threshold) {
-          keep.push_back(m);
-          scores.push_back(std::move(s));
-        } else {
-          split.push_back(m);
-          if (!split_from || s.probability < split_from->probability) {
-            split_from = Split{m, s.probability, survivor};
+  // Components are independent: both cores take a share (`better` and the scoring only read);
+  // the clusters are sorted below, so the order does not depend on the threads.
+  std::mutex clusters_mutex;
+  std::vector<Cluster> clusters;
+  ParallelChunks(components.size(), opt.threads, [&](size_t begin, size_t end) {
+    std::vector<Cluster> out;
+    long long split_off = 0;
+    for (size_t ci = begin; ci < end; ++ci) {
+      std::vector<uint32_t> remaining = std::move(components[ci]);  // ascending (index order)
+      std::optional<Split> split_from;  // the weakest member split off so far
+      while (remaining.size() >= 2) {
+        uint32_t survivor = remaining[0];
+        for (uint32_t m : remaining) {
+          if (better(m, survivor)) survivor = m;
+        }
+        std::vector<uint32_t> keep, split;
+        std::vector<Score> scores;
+        for (uint32_t m : remaining) {
+          if (m == survivor) continue;
+          Score s = score_vs(survivor, m);
+          if (s.probability >= opt.review_threshold) {
+            keep.push_back(m);
+            scores.push_back(std::move(s));
+          } else {
+            split.push_back(m);
+            if (!split_from || s.probability < split_from->probability) {
+              split_from = Split{m, s.probability, survivor};
+            }
           }
         }
+        if (!keep.empty()) emit(out, survivor, keep, scores, split_from);
+        split_off += static_cast<long long>(split.size());
+        remaining = std::move(split);
       }
-      if (!keep.empty()) emit(survivor, keep, scores, split_from);
-      st.members_split_off += static_cast<long long>(split.size());
-      remaining = std::move(split);
     }
-  }
+    std::lock_guard<std::mutex> lock(clusters_mutex);
+    st.members_split_off += split_off;
+    if (clusters.empty()) {
+      clusters = std::move(out);
+    } else {
+      clusters.insert(clusters.end(), std::make_move_iterator(out.begin()),
+                      std::make_move_iterator(out.end()));
+    }
+  });
   std::sort(clusters.begin(), clusters.end(), [](const Cluster& x, const Cluster& y) {
     return *std::min_element(x.members.begin(), x.members.end()) <
            *std::min_element(y.members.begin(), y.members.end());
@@ -410,6 +433,36 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
   // Each pair's comparison vector is kept packed, 4 bits a field (8 bytes a pair instead of a
   // heap-allocated vector): at 1M contacts there are tens of millions of candidate pairs. The EM
   // needs only the distinct vectors and their counts, and a pair's probability is its pattern's.
+  // The term frequencies (with each record's share of its value) and the random pairs' vectors
+  // depend on the records alone: another thread computes them while the candidates are compared
+  // (with the sweep cache, compare is mostly one thread reading the pairs file). One thread
+  // (`threads: 1`): in turn, when they are needed.
+  struct RecordsOnly {
+    std::vector<ComparisonVector> sv;  // u from random record pairs (compared like the candidates)
+    TermFrequencies tf;
+    std::vector<std::vector<float>> share;  // [tf field slot][record]
+    double u_sample_seconds = 0;
+  };
+  auto records_only = std::async(
+      opt.threads > 1 ? std::launch::async : std::launch::deferred, [&records, &opt] {
+        RecordsOnly out;
+        const auto t0 = std::chrono::steady_clock::now();
+        if (opt.u_sample_pairs > 0 && records.size() > 1) {
+          const auto sample = RandomPairs(records.size(), opt.u_sample_pairs);
+          out.sv.resize(sample.size());
+          ParallelChunks(sample.size(), opt.threads, [&](size_t b, size_t e) {
+            for (size_t i = b; i < e; ++i) {
+              out.sv[i] = Compare(records[sample[i].first], records[sample[i].second], opt);
+            }
+          });
+        }
+        out.u_sample_seconds = Seconds(t0);
+        // Term frequencies only reweigh agreements when scoring; EM learns m from the average
+        // u, as Splink does.
+        out.tf = CountTermFrequencies(records, opt, &out.share);
+        return out;
+      });
+
   const std::vector<FieldSpec> specs = ComparedFields(opt);
   const size_t nf = specs.size();
   bool packable = nf <= kPackFields;
@@ -440,26 +493,22 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
   }
   r.timings.compare = Seconds(t);
 
-  // u from random record pairs (compared like the candidates); with em_sessions it is what
-  // the training sessions hold fixed.
+  // u from random record pairs; with em_sessions it is what the training sessions hold fixed.
   t = std::chrono::steady_clock::now();
-  std::vector<ComparisonVector> sv;
-  if (opt.u_sample_pairs > 0 && records.size() > 1) {
-    const auto sample = RandomPairs(records.size(), opt.u_sample_pairs);
-    sv.resize(sample.size());
-    ParallelChunks(sample.size(), opt.threads, [&](size_t b, size_t e) {
-      for (size_t i = b; i < e; ++i) {
-        sv[i] = Compare(records[sample[i].first], records[sample[i].second], opt);
-      }
-    });
-  }
-  r.timings.u_sample = Seconds(t);
+  RecordsOnly side = records_only.get();
+  r.timings.u_sample = side.u_sample_seconds;  // mostly while comparing (above)
+  const std::vector<ComparisonVector>& sv = side.sv;
 
-  t = std::chrono::steady_clock::now();
   std::map<std::vector<uint8_t>, double> distinct;
   std::unordered_map<uint64_t, double> pattern_count;
   if (packable) {
-    for (uint64_t k : packed) pattern_count[k] += 1.0;
+    std::mutex count_mutex;
+    ParallelChunks(packed.size(), opt.threads, [&](size_t b, size_t e) {
+      std::unordered_map<uint64_t, double> counts;
+      for (size_t i = b; i < e; ++i) counts[packed[i]] += 1.0;
+      std::lock_guard<std::mutex> lock(count_mutex);
+      for (const auto& [k, c] : counts) pattern_count[k] += c;  // whole numbers: exact sums
+    });
     for (const auto& [k, c] : pattern_count) distinct[Unpack(k, nf)] = c;
   } else {
     for (const auto& v : vectors) distinct[v.levels] += 1.0;
@@ -467,9 +516,8 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
   r.model = opt.em_sessions && !sv.empty() ? EstimateModelBySessions(distinct, sv, opt)
                                             : EstimateModel(distinct, opt);
   if (!sv.empty()) UseRandomPairU(r.model, sv, r.stats.candidate_pairs, r.stats.total_pairs, opt);
-  // Term frequencies only reweigh agreements when scoring; EM learns m from the average u, as
-  // Splink does.
-  r.model.tf = CountTermFrequencies(records, opt);
+  r.model.tf = std::move(side.tf);
+  std::vector<ComparisonVector>().swap(side.sv);
   r.timings.em = Seconds(t);
 
   // Probabilities from a per-level weight table; the full Score (matched fields) only for
@@ -494,15 +542,11 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
   // record, not per pair); a pair's adjustment is TermFrequencyBits computed from these, in the
   // same order, so the probability that admits a link is the one ScorePair then reports.
   const TermFrequencies& tf = r.model.tf;
-  std::vector<std::vector<float>> share(tf.fields.size());
+  std::vector<std::vector<float>>& share = side.share;  // counted with tf
   std::vector<uint8_t> top_level(tf.fields.size());
   for (size_t k = 0; k < tf.fields.size(); ++k) {
     const size_t f = tf.fields[k].index;
     top_level[k] = static_cast<uint8_t>(r.model.fields[f].u.size() - 1);
-    share[k].resize(records.size());
-    ParallelChunks(records.size(), opt.threads, [&](size_t b, size_t e) {
-      for (size_t i = b; i < e; ++i) share[k][i] = tf.Share(k, TermValue(records[i], f));
-    });
   }
   // `level(f)`: the pair's level of field f.
   auto tf_bits = [&](const auto& level, uint32_t a, uint32_t b) {

@@ -407,13 +407,17 @@ std::string_view TermValue(const Record& r, size_t index) {
   }
 }
 
-TermFrequencies CountTermFrequencies(const std::vector<Record>& records, const MatchOptions& opt) {
+TermFrequencies CountTermFrequencies(const std::vector<Record>& records, const MatchOptions& opt,
+                                     std::vector<std::vector<float>>* shares) {
   TermFrequencies tf;
+  if (shares) shares->clear();
   if (!opt.term_frequencies) return tf;
   // By a 64-bit hash of the value, in a sorted vector (16 bytes per distinct value, no strings
   // copied): at 1M contacts the RSS margin under 1 GiB is small, and a collision between two of
   // a field's distinct values (≈ n² / 2^65) only lends one value the other's count.
-  std::vector<uint64_t> hashes;
+  // Sorted with each record's index, so a record's share is known from its run of equal hashes
+  // (no second hash and search per record, as Share would do).
+  std::vector<std::pair<uint64_t, uint32_t>> hashed;
   for (size_t index : {size_t{kFirst}, size_t{kLast}, size_t{kCity}, size_t{kPostcode}}) {
     // A u(exact) pinned in the config stays what the config says.
     if (auto it = opt.overrides.u.find(kFixed[index].name);
@@ -422,18 +426,27 @@ TermFrequencies CountTermFrequencies(const std::vector<Record>& records, const M
     }
     TermFrequencies::Field field;
     field.index = index;
-    hashes.clear();
-    hashes.reserve(records.size());
-    for (const Record& r : records) {
-      const std::string_view v = TermValue(r, index);
-      if (!v.empty()) hashes.push_back(std::hash<std::string_view>{}(v));
+    hashed.clear();
+    hashed.reserve(records.size());
+    for (size_t i = 0; i < records.size(); ++i) {
+      const std::string_view v = TermValue(records[i], index);
+      if (!v.empty()) hashed.emplace_back(std::hash<std::string_view>{}(v), static_cast<uint32_t>(i));
     }
-    std::sort(hashes.begin(), hashes.end());
-    field.values = static_cast<long long>(hashes.size());
-    for (size_t i = 0; i < hashes.size();) {
+    std::sort(hashed.begin(), hashed.end());
+    field.values = static_cast<long long>(hashed.size());
+    std::vector<float>* share = nullptr;
+    if (shares) {
+      share = &shares->emplace_back(records.size(), 0.0f);
+    }
+    for (size_t i = 0; i < hashed.size();) {
       size_t j = i;
-      while (j < hashes.size() && hashes[j] == hashes[i]) ++j;
-      field.counts.emplace_back(hashes[i], static_cast<uint32_t>(j - i));
+      while (j < hashed.size() && hashed[j].first == hashed[i].first) ++j;
+      field.counts.emplace_back(hashed[i].first, static_cast<uint32_t>(j - i));
+      if (share) {
+        // As Share computes it.
+        const auto s = static_cast<float>(static_cast<double>(j - i) / static_cast<double>(field.values));
+        for (size_t x = i; x < j; ++x) (*share)[hashed[x].second] = s;
+      }
       i = j;
     }
     field.counts.shrink_to_fit();

@@ -125,7 +125,10 @@ struct TermFrequencies {
 // The value of field `index` that TermFrequencies counts (and Compare's exact level compares):
 // first_name → Record::first, last_name → last, city, postcode; "" for other fields.
 std::string_view TermValue(const Record& r, size_t index);
-TermFrequencies CountTermFrequencies(const std::vector<Record>& records, const MatchOptions& opt);
+// `shares`: when given, also each record's share of its value, per field of the result
+// (`(*shares)[k][i]` = fields[k]'s Share of TermValue(records[i], fields[k].index)).
+TermFrequencies CountTermFrequencies(const std::vector<Record>& records, const MatchOptions& opt,
+                                     std::vector<std::vector<float>>* shares = nullptr);
 
 struct Model {
   std::vector<FieldModel> fields;
@@ -346,6 +349,8 @@ struct Cluster {
 // auto only if every member scores ≥ auto_threshold directly against the chosen survivor (guard
 // against chaining A~B~C; pairs that were not candidates are compared and scored here), else
 // review. Only clusters of ≥ 2 records are returned, ordered by their smallest member.
+// Components are split into clusters on up to opt.threads threads: `better` is called from
+// several threads at once and must only read.
 struct ClusterStats {
   long long links_over_max_cluster = 0;  // unions refused by max_cluster
   long long review_links_to_auto = 0;    // review-band links that touched an auto-band cluster

@@ -1036,6 +1036,40 @@ TEST_CASE("matcher: FindDuplicates finds synthetic duplicates and is determinist
   }
 }
 
+TEST_CASE("matcher: with thousands of clusters, two threads give the clusters and shares of one") {
+  // Enough duplicates that the components are split into clusters on two threads (ParallelChunks
+  // runs one thread below 1,024 items) and every per-pair loop takes both threads.
+  const auto recs = Synthetic(6000, 3000, 11);
+  m::MatchOptions opt;
+  opt.threads = 2;
+  const auto two = m::FindDuplicates(recs, opt, SmallerIndexSurvives);
+  opt.threads = 1;
+  const auto one = m::FindDuplicates(recs, opt, SmallerIndexSurvives);
+  REQUIRE(two.clusters.size() > 1024);
+  REQUIRE(one.clusters.size() == two.clusters.size());
+  for (size_t i = 0; i < one.clusters.size(); ++i) {
+    CHECK(one.clusters[i].members == two.clusters[i].members);
+    CHECK(one.clusters[i].scores == two.clusters[i].scores);
+    CHECK(one.clusters[i].matched == two.clusters[i].matched);
+    CHECK(one.clusters[i].decision == two.clusters[i].decision);
+    CHECK(one.clusters[i].why == two.clusters[i].why);
+  }
+  CHECK(one.cluster_stats.members_split_off == two.cluster_stats.members_split_off);
+  CHECK(one.model.lambda == two.model.lambda);
+
+  // The shares counted with the term frequencies are what Share answers for each record.
+  std::vector<std::vector<float>> shares;
+  const auto tf = m::CountTermFrequencies(recs, opt, &shares);
+  REQUIRE(shares.size() == tf.fields.size());
+  REQUIRE_FALSE(tf.fields.empty());
+  for (size_t k = 0; k < tf.fields.size(); ++k) {
+    REQUIRE(shares[k].size() == recs.size());
+    for (size_t i = 0; i < recs.size(); ++i) {
+      CHECK(shares[k][i] == tf.Share(k, m::TermValue(recs[i], tf.fields[k].index)));
+    }
+  }
+}
+
 TEST_CASE("matcher: random pairs for u are distinct, ordered, deterministic, exhaustive if few") {
   const auto all = m::RandomPairs(5, 100);
   CHECK(all.size() == 10);
