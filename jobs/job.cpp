@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
+
 #include <new>
 #include <thread>
 
@@ -59,6 +61,29 @@ Result<std::unique_ptr<JobKind>> MakeJob(const JobConfig& job) {
 
 namespace {
 
+// glibc's allocator hands a freed block of more than a few MiB back to the kernel at once, and
+// its heap top above 128 KiB. A job's stages each build and free vectors of tens to hundreds of
+// MiB (a 1M dedup sweep: the read pages, the cache, blocking's buffers, the pairs), so the next
+// stage faulted the same memory in again: ≈ 410k page faults and a fifth of the sweep's CPU in
+// the kernel (docs/benchmarks.md, session 12). For the length of a run, blocks under 32 MiB come
+// from the heap and up to 512 MiB of free heap stay mapped; after the run whatever is free goes
+// back (malloc_trim), so the daemon's resident memory between runs does not keep the peak.
+class RunMemory {
+ public:
+  RunMemory() {
+    static const bool set = [] {
+      mallopt(M_MMAP_THRESHOLD, 32 << 20);
+      mallopt(M_TRIM_THRESHOLD, 512 << 20);
+      return true;
+    }();
+    (void)set;
+  }
+  ~RunMemory() { malloc_trim(0); }
+  RunMemory(const RunMemory&) = delete;
+  RunMemory& operator=(const RunMemory&) = delete;
+};
+
+
 std::string StatusFor(Exit e) {
   switch (e) {
     case Exit::kOk:
@@ -73,6 +98,7 @@ std::string StatusFor(Exit e) {
 }  // namespace
 
 RunReport ExecuteRun(const RunRequest& req, const crm::DbFactory& open_db) {
+  const RunMemory memory;
   const JobConfig& job = *req.job;
   const Clock& clock = *req.clock;
   RunReport rep;
