@@ -80,6 +80,8 @@ class PlanTally {
   void Add(const ChangeSet& set);
   Status Check(crm::Db& db, const Limits& limits);
   nlohmann::json Describe() const;
+  // Whether the next set's ops may still go into the sample (their notes are read).
+  bool Sampling() const { return samples_.size() < sample_; }
 
  private:
   size_t sample_;

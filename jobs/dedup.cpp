@@ -17,6 +17,7 @@
 #include <unordered_set>
 #include <variant>
 #include <cmath>
+#include <deque>
 
 #include "core/text.h"
 #include "crm/ledger.h"
@@ -128,6 +129,10 @@ Slots MakeSlots(const crm::Db& db, const Mapping& m, bool child_activity) {
   }
   return s;
 }
+
+// Sessions that read planning batches ahead of the planner (besides its own): two let the
+// server answer two batches at once on a two-core machine.
+constexpr size_t kPlanReaders = 2;
 
 // What the survivor rule and the planner need of each contact read, kept for every contact: the
 // id, created and activity times as one run of text in a shared pool (at 1M contacts three
@@ -288,7 +293,6 @@ class MergePlanner {
     std::vector<std::string> children;  // per child reference; "" = not read
   };
   struct Batch {
-    std::unordered_set<std::string> ids;
     std::unordered_map<std::string, Member> members;
     std::vector<std::unordered_map<std::string, std::vector<Child>>> children;  // per child ref
   };
@@ -329,7 +333,6 @@ class MergePlanner {
                                });
       if (!st) return st.error();
     }
-    b.ids.insert(q.ids.begin(), q.ids.end());
     return b;
   }
 
@@ -347,16 +350,26 @@ class MergePlanner {
     return Status::Ok();
   }
 
-  // `expect_hash`: the members' hashes when they were matched (empty: an approved review item,
-  // re-checked for existence only). Returns the plan, or a reason it cannot be merged.
-  Result<std::variant<MergePlan, std::string>> Plan(
-      const std::string& survivor, const std::vector<std::string>& losers,
-      const std::map<std::string, uint64_t>& expect_hash) {
+  // `expect_hash`: the members' hashes when they were matched, survivor first then `losers`
+  // (nullptr: an approved review item, re-checked for existence only). `from_batch`: the
+  // members were in the batch read last (Prefetch, UseBatch), whose rows are used; else they
+  // are read now. Returns the plan, or a reason it cannot be merged.
+  Result<std::variant<MergePlan, std::string>> Plan(const std::string& survivor,
+                                                    const std::vector<std::string>& losers,
+                                                    const std::vector<uint64_t>* expect_hash,
+                                                    bool from_batch) {
     std::variant<MergePlan, std::string> out = std::string();
-    Status st = crm::Guard("planning a merge", [&] { out = PlanOrThrow(survivor, losers, expect_hash); });
+    Status st = crm::Guard("planning a merge", [&] {
+      out = PlanOrThrow(survivor, losers, expect_hash, from_batch);
+    });
     if (!st) return st.error();
     return out;
   }
+
+  // Whether the ops get their notes (what and why, for the ledger and the plan's sample). A dry
+  // run reports only the first few ops' (PlanTally's sample) and plans the rest without them:
+  // the same ops, ids and counts.
+  void set_notes(bool on) { notes_ = on; }
 
  private:
   // The survivor's own child rows of `ref` change nothing in a merge unless they can conflict
@@ -365,16 +378,15 @@ class MergePlanner {
     return !ref.unique_key.empty() || !ref.primary_flag.empty();
   }
 
+  // An op's note, or "" when the plan's notes are not wanted (set_notes).
+  template <class... Args>
+  std::string Note(fmt::format_string<Args...> f, Args&&... args) const {
+    return notes_ ? fmt::format(f, std::forward<Args>(args)...) : std::string();
+  }
+
   // The row text of alias `a`'s row for the before-image, or '' when planning without it.
   std::string TextExpr(const std::vector<std::string>& cols, const std::string& a) const {
     return row_text_ ? crm::RowTextExpr(db_, cols, a) : std::string("''");
-  }
-
-  bool AllPrefetched(const std::vector<std::string>& ids) const {
-    for (const auto& id : ids) {
-      if (!batch_.ids.count(id)) return false;
-    }
-    return !ids.empty();
   }
 
   std::string MembersSql(const std::vector<std::string>& ids) {
@@ -398,7 +410,15 @@ class MergePlanner {
     const auto& cols = Cols(ref.table);
     std::string extra;
     for (const auto& u : ref.unique_key) extra += fmt::format(", CAST(ch.{} AS CHAR)", db_.Q(u));
-    extra += ref.soft_delete.empty() ? ", '0'" : fmt::format(", CAST(ch.{} AS CHAR)", db_.Q(ref.soft_delete));
+    // A child's soft-delete flag matters only next to a unique key (a deleted duplicate is left
+    // where it is) or a primary flag (a deleted row holds no primary); otherwise its rows are
+    // re-pointed whatever the flag says. Not reading it there lets the server answer from the
+    // reference's index alone (its key plus the primary key) when the row text is not read
+    // either — a dry run: at 1M contacts, the row lookups for `deleted` were most of the
+    // planning queries' server time (docs/benchmarks.md, session 12).
+    extra += ref.soft_delete.empty() || !NeedsSurvivorRows(ref)
+                 ? ", '0'"
+                 : fmt::format(", CAST(ch.{} AS CHAR)", db_.Q(ref.soft_delete));
     extra += ref.primary_flag.empty() ? ", '0'" : fmt::format(", CAST(ch.{} AS CHAR)", db_.Q(ref.primary_flag));
     std::string type_filter = ref.type_column.empty()
                                   ? ""
@@ -464,32 +484,35 @@ class MergePlanner {
 
   std::variant<MergePlan, std::string> PlanOrThrow(const std::string& survivor,
                                                    const std::vector<std::string>& losers,
-                                                   const std::map<std::string, uint64_t>& expect) {
+                                                   const std::vector<uint64_t>* expect,
+                                                   bool cached) {
     std::vector<std::string> ids = {survivor};
     ids.insert(ids.end(), losers.begin(), losers.end());
     std::unordered_map<std::string, Member> read;  // when not prefetched
-    std::unordered_map<std::string, const Member*> members;
-    const bool cached = AllPrefetched(ids);
-    if (cached) {
-      for (const auto& id : ids) {
-        auto it = batch_.members.find(id);
-        if (it != batch_.members.end()) members[id] = &it->second;
-      }
-    } else {
+    const auto& source = cached ? batch_.members : read;
+    if (!cached) {
       ForEachRow("reading merge candidates", MembersSql(ids), [&](const crm::TextRow& r) {
         Member mem = ParseMember(r);
         read[std::string(r[0])] = std::move(mem);
       });
-      for (const auto& [id, mem] : read) members[id] = &mem;
     }
-    for (const auto& id : ids) {
-      if (!members.count(id)) return fmt::format("contact {} no longer exists or was deleted", id);
-      auto e = expect.find(id);
-      if (e != expect.end() && HashValues(members.at(id)->values, slots_.match.size()) != e->second) {
-        return fmt::format("contact {} changed since it was read", id);
+    // members[i]: ids[i]'s row (a cluster is small: found by a scan, not a map of copied ids).
+    std::vector<const Member*> members(ids.size(), nullptr);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto it = source.find(ids[i]);
+      if (it == source.end()) return fmt::format("contact {} no longer exists or was deleted", ids[i]);
+      members[i] = &it->second;
+      if (expect && i < expect->size() &&
+          HashValues(it->second.values, slots_.match.size()) != (*expect)[i]) {
+        return fmt::format("contact {} changed since it was read", ids[i]);
       }
     }
-    auto member = [&](const std::string& id) -> const Member& { return *members.at(id); };
+    auto member = [&](const std::string& id) -> const Member& {
+      for (size_t i = 0; i < ids.size(); ++i) {
+        if (ids[i] == id) return *members[i];
+      }
+      throw std::logic_error("not a member: " + id);
+    };
 
     MergePlan plan;
     plan.survivor = survivor;
@@ -537,7 +560,7 @@ class MergePlanner {
           }
           now_value[*free] = v;
           set_col(slots_.match[MatchIndex(*free)].column, v,
-                  fmt::format("{} {} from {}", *free, Show(v), l));
+                  Note("{} {} from {}", *free, Show(v), l));
         }
       }
     };
@@ -562,7 +585,7 @@ class MergePlanner {
           std::string v = Value(member(l), f);
           if (i < 0 || slots_.match[i].column.empty() || Empty(v)) continue;
           now_value[f] = v;
-          set_col(slots_.match[i].column, v, fmt::format("{} {} from {}", f, Show(v), l));
+          set_col(slots_.match[i].column, v, Note("{} {} from {}", f, Show(v), l));
         }
         break;
       }
@@ -578,7 +601,7 @@ class MergePlanner {
         std::string v = Value(member(l), f);
         if (Empty(v)) continue;
         now_value[f] = v;
-        set_col(slot.column, v, fmt::format("{} {} from {}", f, Show(v), l));
+        set_col(slot.column, v, Note("{} {} from {}", f, Show(v), l));
         break;
       }
     }
@@ -593,7 +616,7 @@ class MergePlanner {
         const std::string& theirs = member(l).values[slots_.match.size() + meta];
         if (!Truthy(theirs)) continue;
         if (!slot.column.empty()) {
-          set_col(slot.column, theirs, fmt::format("{} from {} (most restrictive)", slot.name, l));
+          set_col(slot.column, theirs, Note("{} from {} (most restrictive)", slot.name, l));
         } else {
           related_opt_out = theirs;
         }
@@ -611,7 +634,7 @@ class MergePlanner {
     }
     std::string loser_list;
     for (const auto& l : losers) loser_list += (loser_list.empty() ? "" : ",") + l;
-    sop.note = fmt::format("merge survivor of {}{}{}", loser_list, note.empty() ? "" : ": ", note);
+    sop.note = Note("merge survivor of {}{}{}", loser_list, note.empty() ? "" : ": ", note);
     if (sop.set.empty()) {
       // Nothing to write on the survivor, but it is still checked and backed up: the decision
       // to merge was made on its values.
@@ -638,13 +661,13 @@ class MergePlanner {
       for (const auto& r : rs) {
         plan.set.ops.push_back({OpKind::kDelete, m_.extension_table, m_.extension_id,
                                 crm::CellText(r, 0), {}, crm::CellText(r, 1),
-                                fmt::format("merged into {}", survivor)});
+                                Note("merged into {}", survivor)});
       }
     }
     for (const auto& l : losers) {
       RowOp op{m_.soft_delete.empty() ? OpKind::kDelete : OpKind::kSoftDelete,
                m_.contacts_table, m_.id_column, l, {}, member(l).row_text,
-               fmt::format("merged into {}", survivor)};
+               Note("merged into {}", survivor)};
       if (!m_.soft_delete.empty()) {
         op.set.emplace_back(m_.soft_delete, "1");
         if (modified_by != m_.fields.end() && !modified_by->second.related &&
@@ -657,7 +680,7 @@ class MergePlanner {
       }
       plan.set.ops.push_back(std::move(op));
     }
-    plan.set.label = fmt::format("merge {} ← {}", survivor, loser_list);
+    plan.set.label = Note("merge {} ← {}", survivor, loser_list);
     return plan;
   }
 
@@ -704,7 +727,7 @@ class MergePlanner {
           if (c.deleted) continue;  // already gone from the CRM's view; leave it where it is
           RowOp op{ref.soft_delete.empty() ? OpKind::kDelete : OpKind::kSoftDelete, ref.table,
                    ref.id_column, c.id, {}, c.text,
-                   fmt::format("{}: duplicate of the survivor {}'s row (merge of {})", ref.name,
+                   Note("{}: duplicate of the survivor {}'s row (merge of {})", ref.name,
                                survivor, l)};
           if (!ref.soft_delete.empty()) op.set.emplace_back(ref.soft_delete, "1");
           plan.set.ops.push_back(std::move(op));
@@ -712,7 +735,7 @@ class MergePlanner {
           continue;
         }
         RowOp op{OpKind::kUpdate, ref.table, ref.id_column, c.id, {{ref.column, survivor}}, c.text,
-                 fmt::format("{}: re-pointed {} → {}", ref.name, l, survivor)};
+                 Note("{}: re-pointed {} → {}", ref.name, l, survivor)};
         if (c.primary && !c.deleted) {
           if (has_primary) {
             op.set.emplace_back(ref.primary_flag, "0");
@@ -745,7 +768,7 @@ class MergePlanner {
     for (const auto& row : rs) {
       plan.set.ops.push_back({OpKind::kUpdate, r.table, r.key, crm::CellText(row, 0),
                               {{r.column, value}}, crm::CellText(row, 1),
-                              fmt::format("{} of merged contact {} (most restrictive; shared by "
+                              Note("{} of merged contact {} (most restrictive; shared by "
                                           "every record with this address)",
                                           r.column, survivor)});
     }
@@ -757,6 +780,7 @@ class MergePlanner {
   const Slots& slots_;
   match::Normalizer& norm_;
   const bool row_text_;
+  bool notes_ = true;
   std::map<std::string, std::vector<std::string>> cols_;
   Batch batch_;  // the rows read for the clusters being planned
 };
@@ -796,14 +820,15 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
   // applies), and keeps of each plan only what it reports: the tally and the counts.
   const bool keep_plans = !ctx.dry_run;
   MergePlanner planner(ctx, slots, planner_norm, /*row_text=*/keep_plans);
-  std::unordered_set<std::string> taken;  // contacts already in a planned merge
+  // Contacts in an approved merge planned this run. The matcher's clusters are a partition
+  // (match/matcher.h: connected components, split-off members clustered apart), so only these
+  // can overlap one of them.
+  std::unordered_set<std::string> taken;
   long long blocked = 0, changed_since_read = 0;
   PlanTally tally;
   long long merges_planned = 0, to_merge = 0, repointed = 0, deduped = 0, not_kept = 0;
 
   auto add_merge = [&](MergePlan&& p) {
-    taken.insert(p.survivor);
-    for (const auto& l : p.losers) taken.insert(l);
     tally.Add(p.set);
     ++merges_planned;
     to_merge += static_cast<long long>(p.losers.size());
@@ -819,7 +844,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
   for (const auto& item : *approved) {
     if (ctx.review_now && item.id != *ctx.review_now) continue;
     std::vector<std::string> losers(item.members.begin() + 1, item.members.end());
-    auto planned = planner.Plan(item.survivor, losers, {});
+    auto planned = planner.Plan(item.survivor, losers, nullptr, /*from_batch=*/false);
     if (!planned) return planned.error();
     if (auto* why = std::get_if<std::string>(&*planned)) {
       review_stale_.emplace_back(item.id, *why);
@@ -827,6 +852,8 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     }
     MergePlan p = std::get<MergePlan>(std::move(*planned));
     p.review_id = item.id;
+    taken.insert(p.survivor);
+    for (const auto& l : p.losers) taken.insert(l);
     report.clusters.push_back(ClusterJson(item.members, "approved", item.score, item.matched, ""));
     add_merge(std::move(p));
   }
@@ -1242,66 +1269,89 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       }
       return b;
     };
-    // With a second session (MariaDB/MySQL, `threads` ≥ 2), the next batch's rows are read on
-    // it, on another thread, while this one plans the batch before: the server's work and the
-    // transfer overlap the planning instead of adding to it. The reader only reads; every check
-    // a merge needs is made here as before (and again inside the apply transaction).
-    std::unique_ptr<crm::Db> reader;
+    // With more sessions (MariaDB/MySQL, `threads` ≥ 2), the next batches' rows are read on
+    // them, each on a thread of its own, while this one plans the batch before: the server's
+    // work and the transfer overlap the planning instead of adding to it, and with two readers
+    // the server answers two batches at once (one reader kept it busy on one core while the
+    // planner waited for it: docs/benchmarks.md, session 12). Batch b (b ≥ 1) is read on reader
+    // (b − 1) % readers, handed over in order; batch 0 on this session. The readers only read;
+    // every check a merge needs is made here as before (and again inside the apply transaction).
+    std::vector<std::unique_ptr<crm::Db>> readers;
     const size_t batches = (res.clusters.size() + batch_size - 1) / batch_size;
     if (opt.auto_merge && db.mysql() && opt.threads > 1 && ctx.open_db && batches > 1) {
-      auto s = ctx.open_db();
-      if (!s) return s.error();
-      reader = std::move(*s);
+      const size_t want = std::min<size_t>(batches - 1, kPlanReaders);
+      for (size_t r = 0; r < want; ++r) {
+        auto s = ctx.open_db();
+        if (!s) return s.error();
+        readers.push_back(std::move(*s));
+      }
     }
-    std::future<Result<MergePlanner::Batch>> ahead;  // the batch after the current one
-    auto read_ahead = [&](size_t from) -> Status {
-      if (!reader || from >= res.clusters.size()) return Status::Ok();
-      auto [ids, losers] = batch_members(from);
-      auto q = std::make_shared<MergePlanner::BatchQueries>();
-      Status st = crm::Guard("reading merge candidates",
-                             [&] { *q = planner.BatchSql(std::move(ids), losers); });
-      if (!st) return st;
-      ahead = std::async(std::launch::async, [&planner, &reader, q] {
-        return planner.ReadBatch(*reader, *q);
-      });
+    // The batches read or being read, in order (at most one per reader).
+    std::deque<std::future<Result<MergePlanner::Batch>>> ahead;
+    size_t next_read = 1;  // the first batch not yet handed to a reader
+    auto read_ahead = [&]() -> Status {
+      while (!readers.empty() && ahead.size() < readers.size() && next_read < batches) {
+        const size_t b = next_read++;
+        auto [ids, losers] = batch_members(b * batch_size);
+        auto q = std::make_shared<MergePlanner::BatchQueries>();
+        // The SQL is made here: it quotes with and reads the schema through this session.
+        Status st = crm::Guard("reading merge candidates",
+                               [&] { *q = planner.BatchSql(std::move(ids), losers); });
+        if (!st) return st;
+        crm::Db* reader = readers[(b - 1) % readers.size()].get();
+        ahead.push_back(std::async(std::launch::async, [&planner, reader, q] {
+          return planner.ReadBatch(*reader, *q);
+        }));
+      }
       return Status::Ok();
     };
-    // Never leave the reader running on a return: it uses the planner and the session.
+    // Never leave a reader running on a return: it uses the planner and its session.
     struct Join {
-      std::future<Result<MergePlanner::Batch>>& f;
+      std::deque<std::future<Result<MergePlanner::Batch>>>& f;
       ~Join() {
-        if (f.valid()) f.wait();
+        for (auto& x : f) {
+          if (x.valid()) x.wait();
+        }
       }
     } join{ahead};
     for (size_t ci = 0; ci < res.clusters.size(); ++ci) {
       if (ci % batch_size == 0 && opt.auto_merge) {
         planner.ClearPrefetched();
-        if (!ahead.valid()) {  // the first batch, or no reader
+        if (ci == 0 || readers.empty()) {
+          // The readers start on the next batches before this one is read here.
+          if (Status st = read_ahead(); !st) return st;
           auto [ids, losers] = batch_members(ci);
           if (Status st = planner.Prefetch(std::move(ids), losers); !st) return st;
         } else {
-          Result<MergePlanner::Batch> b = ahead.get();
+          Result<MergePlanner::Batch> b = ahead.front().get();
+          ahead.pop_front();
           if (!b) return b.error();
           planner.UseBatch(std::move(*b));
+          if (Status st = read_ahead(); !st) return st;
         }
-        if (Status st = read_ahead(ci + batch_size); !st) return st;
       }
       const match::Cluster& c = res.clusters[ci];
       std::vector<std::string> ids;
-      std::map<std::string, uint64_t> hashes;
+      std::vector<uint64_t> hashes;  // ids[i]'s when it was matched
+      ids.reserve(c.members.size());
+      hashes.reserve(c.members.size());
       for (uint32_t i : c.members) {
         ids.emplace_back(meta.Id(i));
-        hashes[ids.back()] = meta.Hash(i);
+        hashes.push_back(meta.Hash(i));
       }
       bool overlaps = false;
-      for (const auto& id : ids) overlaps |= taken.count(id) > 0;
+      if (!taken.empty()) {
+        for (const auto& id : ids) overlaps |= taken.count(id) > 0;
+      }
       if (overlaps) continue;  // part of an approved merge this run; seen again next run
       std::string why = c.why;
       bool is_auto = c.decision == match::Decision::kAuto && opt.auto_merge;
       if (c.decision == match::Decision::kAuto && !opt.auto_merge) why = "auto_merge is off";
       if (is_auto) {
         std::vector<std::string> losers(ids.begin() + 1, ids.end());
-        auto planned = planner.Plan(ids.front(), losers, hashes);
+        planner.set_notes(keep_plans || tally.Sampling());
+        // An auto cluster's members were read with its batch (auto_merge is on).
+        auto planned = planner.Plan(ids.front(), losers, &hashes, /*from_batch=*/true);
         if (!planned) return planned.error();
         if (auto* reason = std::get_if<std::string>(&*planned)) {
           if (reason->find("changed since") != std::string::npos ||

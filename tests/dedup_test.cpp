@@ -395,6 +395,46 @@ TEST_CASE("dedup dry run: its clusters, counts and plan are what the real run th
   }
 }
 
+TEST_CASE("dedup planning: a read-ahead session that fails ends the run failed, nothing changed") {
+  // On MariaDB the batches after the first are read on two more sessions (batch b on reader
+  // (b - 1) % 2). Here the second reader's connection is killed before it reads: batch 1 is
+  // read and planned, batch 2's read fails, and the run ends there — failed, with the read's
+  // error, its readers joined, nothing written.
+  for (Backend b : test::Backends()) {
+    if (b != Backend::kMysql) continue;
+    DemoCrm f(b, 600);
+    PlantPerson(f);
+    JobConfig& job = f.AddJob("dedup", "dedup");
+    job.dedup.sweep_cache = false;
+    job.dedup.plan_batch = 3;
+    auto before = f.Checksums();
+    for (bool dry : {true, false}) {
+      CAPTURE(dry);
+      int opened = 0;
+      crm::DbFactory plain = crm::MakeFactory(f.cfg);
+      crm::DbFactory factory = [&]() -> Result<std::unique_ptr<crm::Db>> {
+        auto s = plain();
+        // 1: the run's own session, 2 and 3: the readers.
+        if (s && ++opened == 3) {
+          long long id = 0;
+          (*s)->sql() << "SELECT CONNECTION_ID()", soci::into(id);
+          auto killer = plain();
+          REQUIRE(killer.ok());
+          (*killer)->sql() << "KILL " + std::to_string(id);
+        }
+        return s;
+      };
+      jobs::RunRequest req{&f.cfg, f.cfg.FindJob("dedup"), std::nullopt, dry, &f.clock, nullptr};
+      jobs::RunReport rep = jobs::ExecuteRun(req, factory);
+      CHECK(opened == 3);
+      CHECK(rep.status == "failed");
+      CHECK(rep.exit == Exit::kDbUnreachable);
+      CHECK(rep.message.find("reading merge candidates") != std::string::npos);
+      CHECK(f.Checksums() == before);
+    }
+  }
+}
+
 TEST_CASE("dedup on the demo CRM: auto merges are true duplicates, re-runs queue nothing twice, "
           "a rejected pair never returns, restore is exact") {
   for (Backend b : test::Backends()) {

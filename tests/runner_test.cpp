@@ -80,5 +80,46 @@ TEST_CASE("a job whose mandatory field is not mapped fails as a config error, jo
   CHECK(rep.message.find("birthdate") != std::string::npos);
 }
 
+TEST_CASE("a run report's text is ToJson().dump(2) byte for byte, large dedup reports too") {
+  // A large report's clusters are written on two threads and spliced into the rest: every
+  // size around the threshold and the halves' boundary, values that need escaping, a nested
+  // empty array and object, numbers of each kind, keys before and after "clusters".
+  for (size_t n : {0UL, 1UL, 2047UL, 2048UL, 2049UL, 5001UL}) {
+    CAPTURE(n);
+    jobs::RunReport rep;
+    rep.run_id = "r-1";
+    rep.job = "dedup";
+    rep.kind = "dedup";
+    rep.status = "ok";
+    rep.dry_run = true;
+    rep.counts["clusters"] = static_cast<long long>(n);
+    rep.counts["reduction_ratio"] = 0.99987654321;
+    rep.details["plan"] = {{"sample", nlohmann::json::array()}, {"tables", nlohmann::json::object()}};
+    rep.message = "line one\nline \"two\"";
+    rep.clusters = nlohmann::json::array();
+    for (size_t i = 0; i < n; ++i) {
+      nlohmann::json c(nlohmann::json::value_t::object);
+      c["survivor"] = std::to_string(i);
+      c["members"] = {std::to_string(i), "Nguyễn \"Bob\"\n\t\\ 美国 \x01"};
+      c["decision"] = i % 3 ? "auto" : "review";
+      c["score"] = 1.0 / static_cast<double>(i + 3);
+      c["matched"] = i % 7 ? nlohmann::json::array({"email", "phone"}) : nlohmann::json::array();
+      if (i % 5 == 0) c["why"] = "a member's \"given\" names\r\ndiffer";
+      if (i % 11 == 0) c["extra"] = {{"n", -static_cast<long long>(i)}, {"o", nlohmann::json::object()}};
+      rep.clusters.push_back(std::move(c));
+    }
+    const std::string expect = rep.ToJson().dump(2);  // a copy: rep is unchanged
+    const std::string got = std::move(rep).DumpJson();
+    CHECK(got.size() == expect.size());
+    CHECK(got == expect);
+  }
+  // A report without clusters (another kind) as well.
+  jobs::RunReport plain;
+  plain.status = "ok";
+  plain.counts["rows"] = 3;
+  const std::string expect = plain.ToJson().dump(2);
+  CHECK(std::move(plain).DumpJson() == expect);
+}
+
 }  // namespace
 }  // namespace crmh
