@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -201,6 +203,13 @@ std::string ReadPageSql(const crm::Db& db, const Mapping& m, const Slots& slots,
       fmt::arg("after", after ? fmt::format(" AND c.{} > :last", db.Q(m.id_column)) : ""),
       fmt::arg("n", page_size));
 }
+
+// How many contacts (and pages) the sweep's reader may hold in pages not yet appended (at least
+// two pages more than there are workers), ~8 MB a page of 10,000 contacts (their text, then
+// their prepared records). 16 pages, to read on while the sweep cache loads, raised the 1M
+// sweep's peak RSS by ~90 MiB (session 12): the pages are what the old pipeline held.
+constexpr size_t kReadAheadRows = 40000;
+constexpr size_t kReadAheadPages = 4;
 
 // One page of rows as the sweep read it: every cell's text back to back in one buffer (no
 // allocation per row; the buffers are reused page after page), a fixed number of cells per row.
@@ -880,14 +889,14 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     records.reserve(static_cast<size_t>(total));
     meta.Reserve(static_cast<size_t>(total));
     const int threads = std::max(1, opt.threads);
-    std::vector<std::unique_ptr<match::Normalizer>> norms;
-    for (int t = 0; t < threads; ++t) norms.push_back(std::make_unique<match::Normalizer>(nopt));
+    // Each worker's Normalizer, made on the worker's first contact that the sweep cache does not
+    // have (a repeated sweep that reuses every record never needs one).
+    std::vector<std::unique_ptr<match::Normalizer>> norms(static_cast<size_t>(threads));
 
     // --- the sweep cache (jobs/dedup_cache.h, docs/dedup.md §9): the last sweep's prepared
     // records, reused for contacts whose id and raw values are unchanged. Anything wrong with it
     // means a full sweep, never a failed run.
     std::string cache_path, fingerprint;
-    std::optional<SweepCache> cache;
     std::vector<RawHash> raw_hashes;  // per record read, for the next cache
     std::vector<uint32_t> position_of;  // per record read: its position in the cache file, or kNotCached
     uint64_t old_generation = 0;
@@ -913,81 +922,151 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
                      path);
       }
     }
+    // The fingerprint (the probe records: ICU's transliterators are built on first use) and the
+    // file (read and checked whole: ~1 s at 1M) are made on a thread of their own while this
+    // thread reads the first pages; the workers wait for it before their first page.
+    struct CacheLoad {
+      std::thread thread;
+      std::mutex mu;
+      std::condition_variable cv;
+      bool ready = false;
+      Result<SweepCache> loaded = Error::Failed("not loaded");
+      std::string fingerprint;  // empty: it could not be made (then nothing is written)
+      double seconds = 0;
+      void Wait() {
+        std::unique_lock l(mu);
+        cv.wait(l, [&] { return ready; });
+      }
+      ~CacheLoad() {
+        if (thread.joinable()) thread.join();
+      }
+    } load;
     if (opt.sweep_cache) {
-      const auto t0 = std::chrono::steady_clock::now();
       cache_path = SweepCachePath(ctx.cfg.state.directory, ctx.job.name);
       std::string inputs;
       for (const auto& slot : slots.match) inputs += slot.name + " = " + slot.expr + "\n";
-      fingerprint = SweepCacheFingerprint(nopt, inputs);
-      // Never a failed run: an exception (bad_alloc on a huge file, ...) is "no cache" too.
-      Result<SweepCache> loaded = Error::Failed("not loaded");
-      try {
-        loaded = SweepCache::Load(cache_path, fingerprint);
-      } catch (const std::exception& e) {
-        loaded = Error::Failed(fmt::format("cannot read {}: {}", cache_path, e.what()));
-      }
-      if (loaded) {
-        cache = std::move(*loaded);
-        old_generation = cache->generation();
-        position_of.reserve(static_cast<size_t>(total));
-        cache_report["used"] = true;
-        cache_report["cached_records"] = static_cast<long long>(cache->size());
-      } else {
-        cache_report["why_not"] = loaded.error().message;
-        spdlog::info("[{}] dedup: preparing every contact, the sweep cache {} is not used: {}",
-                     ctx.run_id, cache_path, loaded.error().message);
-      }
-      cache_report["load_seconds"] =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      load.thread = std::thread([&load, nopt, inputs = std::move(inputs), path = cache_path] {
+        const auto t0 = std::chrono::steady_clock::now();
+        std::string fp;
+        // Never a failed run: an exception (bad_alloc on a huge file, ...) is "no cache" too.
+        Result<SweepCache> loaded = Error::Failed("not loaded");
+        try {
+          fp = SweepCacheFingerprint(nopt, inputs);
+          loaded = SweepCache::Load(path, fp);
+        } catch (const std::exception& e) {
+          loaded = Error::Failed(fmt::format("cannot read {}: {}", path, e.what()));
+        }
+        std::lock_guard l(load.mu);
+        load.fingerprint = std::move(fp);
+        load.loaded = std::move(loaded);
+        load.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        load.ready = true;
+        load.cv.notify_all();
+      });
       raw_hashes.reserve(static_cast<size_t>(total));
+      position_of.reserve(static_cast<size_t>(total));
     }
     std::atomic<long long> reused{0};
-    // A pipeline: while the workers hash and prepare one page (each thread its own Normalizer:
-    // ICU objects are not shared) or find its contacts in the sweep cache, this thread reads the
-    // next. A page is its cells' text back to back (crm::ForEachTextRow streams the rows; no
-    // allocation per row); a RawRecord is built only for a contact the cache does not have.
-    // Pages are appended in key order.
+    // A pipeline: this thread only reads, page by page (crm::ForEachTextRow streams the rows; a
+    // page is its cells' text back to back, no allocation per row), into a ring of pages. The
+    // workers (each with its own Normalizer: ICU objects are not shared) take whole pages as they
+    // come, hash each contact's values and find it in the sweep cache or prepare it (a RawRecord
+    // is built only for a contact the cache does not have); whichever worker finishes the oldest
+    // page appends the finished pages in key order (records, meta, hashes). The reader waits only
+    // when the ring is full: at most `in_flight` pages are in memory, read ahead while the cache
+    // loads.
     const size_t ncells = 1 + slots.size();  // id, then the slots' values
-    struct Pending {
-      TextPage page;
+    struct Page {
+      TextPage text;
       std::vector<RawHash> hashes;  // per row
       std::vector<int> filled;      // per row: non-empty matched values
       std::vector<match::Record> prepared;
       std::vector<uint32_t> positions;  // in the cache file, or kNotCached
-      std::vector<std::thread> pool;
-      ~Pending() { Join(); }
-      void Join() {
-        for (auto& th : pool) th.join();
-        pool.clear();
+      bool done = false;                // prepared, not yet appended
+    };
+    const size_t in_flight = std::max<size_t>(
+        static_cast<size_t>(threads) + 2,
+        std::min<size_t>(kReadAheadPages, kReadAheadRows / static_cast<size_t>(opt.page_size)));
+    std::vector<Page> ring(in_flight);
+    struct Pipeline {
+      std::mutex mu;
+      std::condition_variable cv;  // signalled on every change below
+      size_t read = 0;      // pages handed to the workers (page k is ring[k % in_flight])
+      size_t claimed = 0;   // pages a worker took
+      size_t appended = 0;  // pages appended to records (their ring slots are free again)
+      bool appending = false;
+      bool reader_done = false;
+      bool stop = false;  // an error or a return: the workers quit
+      std::string error;
+      std::vector<std::thread> workers;
+      void Stop() {
+        {
+          std::lock_guard l(mu);
+          stop = true;
+        }
+        cv.notify_all();
+        for (auto& w : workers) {
+          if (w.joinable()) w.join();
+        }
       }
-    } pending;
-    auto start_normalizing = [&](TextPage&& page) {
-      pending.page = std::move(page);
-      const size_t n = pending.page.rows();
-      pending.hashes.assign(n, RawHash{});
-      pending.filled.assign(n, 0);
-      pending.prepared.clear();  // default-constructed, not n copies of an empty Record
-      pending.prepared.resize(n);
-      pending.positions.assign(n, kNotCached);
-      const size_t chunk = (n + threads - 1) / threads;
-      const SweepCache* c = cache ? &*cache : nullptr;
-      for (int t = 0; t < threads; ++t) {
-        const size_t from = t * chunk, to = std::min(n, from + chunk);
-        if (from >= to) break;
-        pending.pool.emplace_back([&pending, &norms, &reused, &slots, c, t, from, to] {
+    } pipe;
+    auto append = [&](Page& pg) {
+      const size_t base = slots.match.size();
+      for (size_t i = 0; i < pg.text.rows(); ++i) {
+        const std::string_view* cells = pg.text.Row(i);
+        const std::string_view* values = cells + 1;
+        std::string_view created, active;  // views of the page, copied by meta.Add
+        if (slots.created >= 0) created = values[base + slots.created];
+        for (int a : slots.activity) active = std::max(active, values[base + a]);
+        if (active.empty() && slots.updated >= 0) active = values[base + slots.updated];
+        meta.Add(cells[0], pg.hashes[i].lo, pg.filled[i], created, active);
+      }
+      for (auto& r : pg.prepared) records.push_back(std::move(r));
+      if (opt.sweep_cache) {
+        raw_hashes.insert(raw_hashes.end(), pg.hashes.begin(), pg.hashes.end());
+        position_of.insert(position_of.end(), pg.positions.begin(), pg.positions.end());
+      }
+      pg.prepared.clear();
+    };
+    auto work = [&](int t) {
+      try {
+        const SweepCache* c = nullptr;
+        bool waited = false;
+        for (;;) {
+          size_t seq = 0;
+          {
+            std::unique_lock l(pipe.mu);
+            pipe.cv.wait(l, [&] { return pipe.stop || pipe.claimed < pipe.read || pipe.reader_done; });
+            if (pipe.stop || pipe.claimed >= pipe.read) return;
+            seq = pipe.claimed++;
+          }
+          if (!waited) {
+            if (opt.sweep_cache) {
+              load.Wait();
+              if (load.loaded) c = &*load.loaded;
+            }
+            waited = true;
+          }
+          Page& pg = ring[seq % in_flight];
+          const size_t n = pg.text.rows();
+          pg.hashes.assign(n, RawHash{});
+          pg.filled.assign(n, 0);
+          pg.prepared.clear();  // default-constructed, not n copies of an empty Record
+          pg.prepared.resize(n);
+          pg.positions.assign(n, kNotCached);
           long long hits = 0;
           const size_t nmatch = slots.match.size();
-          for (size_t i = from; i < to; ++i) {
-            const std::string_view* cells = pending.page.Row(i);
+          for (size_t i = 0; i < n; ++i) {
+            const std::string_view* cells = pg.text.Row(i);
             const std::string_view id = cells[0];
             const std::string_view* values = cells + 1;
             int filled = 0;
             for (size_t f = 0; f < nmatch; ++f) filled += Empty(values[f]) ? 0 : 1;
-            pending.filled[i] = filled;
-            pending.hashes[i] = HashRawValues(values, nmatch);
+            pg.filled[i] = filled;
+            pg.hashes[i] = HashRawValues(values, nmatch);
             if (c) {
-              if (auto r = c->Find(id, pending.hashes[i], &pending.positions[i])) {
-                pending.prepared[i] = std::move(*r);
+              if (auto r = c->Find(id, pg.hashes[i], &pg.positions[i])) {
+                pg.prepared[i] = std::move(*r);
                 ++hits;
                 continue;
               }
@@ -997,47 +1076,58 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
             for (size_t f = 0; f < nmatch; ++f) {
               if (!Empty(values[f])) rr.fields[slots.match[f].name] = std::string(values[f]);
             }
-            pending.prepared[i] = match::Prepare(*norms[t], rr);
+            if (!norms[t]) norms[t] = std::make_unique<match::Normalizer>(nopt);
+            pg.prepared[i] = match::Prepare(*norms[t], rr);
           }
           reused += hits;
-        });
+          // Append the finished pages in key order; one worker at a time does it, the others go
+          // on preparing.
+          std::unique_lock l(pipe.mu);
+          pg.done = true;
+          if (pipe.appending) continue;
+          pipe.appending = true;
+          while (pipe.appended < pipe.read && ring[pipe.appended % in_flight].done) {
+            Page& next = ring[pipe.appended % in_flight];
+            l.unlock();
+            append(next);
+            l.lock();
+            next.done = false;
+            ++pipe.appended;
+            pipe.cv.notify_all();
+          }
+          pipe.appending = false;
+        }
+      } catch (const std::exception& e) {
+        {
+          std::lock_guard l(pipe.mu);
+          if (pipe.error.empty()) pipe.error = e.what();
+          pipe.stop = true;
+        }
+        pipe.cv.notify_all();
       }
     };
-    TextPage spare;  // the page buffer not in use (two take turns: one read, one prepared)
-    auto finish_normalizing = [&] {
-      pending.Join();
-      const size_t base = slots.match.size();
-      for (size_t i = 0; i < pending.page.rows(); ++i) {
-        const std::string_view* cells = pending.page.Row(i);
-        const std::string_view* values = cells + 1;
-        std::string_view created, active;  // views of the page, copied by meta.Add
-        if (slots.created >= 0) created = values[base + slots.created];
-        for (int a : slots.activity) active = std::max(active, values[base + a]);
-        if (active.empty() && slots.updated >= 0) active = values[base + slots.updated];
-        meta.Add(cells[0], pending.hashes[i].lo, pending.filled[i], created, active);
-      }
-      for (auto& r : pending.prepared) records.push_back(std::move(r));
-      if (opt.sweep_cache) raw_hashes.insert(raw_hashes.end(), pending.hashes.begin(), pending.hashes.end());
-      if (cache) position_of.insert(position_of.end(), pending.positions.begin(), pending.positions.end());
-      // Called twice for the last page when the contacts fill whole pages (the loop ends on an
-      // empty read): each page must be appended once.
-      pending.positions.clear();
-      pending.hashes.clear();
-      pending.filled.clear();
-      pending.prepared.clear();
-      std::swap(spare, pending.page);
-    };
+    // Declared after everything the workers use: on any return they are stopped first.
+    struct StopWorkers {
+      Pipeline& p;
+      ~StopWorkers() { p.Stop(); }
+    } stop_workers{pipe};
+    for (int t = 0; t < threads; ++t) pipe.workers.emplace_back(work, t);
+
     const std::string first_sql = ReadPageSql(db, m, slots, opt.page_size, false);
     const std::string next_sql = ReadPageSql(db, m, slots, opt.page_size, true);
     std::string last;
-    bool first_page = true;
     long long rows_read = 0;
-    for (;;) {
-      TextPage page = std::move(spare);
+    for (size_t seq = 0;; ++seq) {
+      {
+        std::unique_lock l(pipe.mu);
+        pipe.cv.wait(l, [&] { return pipe.stop || seq - pipe.appended < in_flight; });
+        if (pipe.stop) break;  // a worker failed: said below
+      }
+      TextPage& page = ring[seq % in_flight].text;
       page.Clear(ncells);
       Status st = crm::ForEachTextRow(
-          db, "reading contacts", first_page ? first_sql : next_sql,
-          first_page ? crm::TextParams{} : crm::TextParams{{"last", last}},
+          db, "reading contacts", seq == 0 ? first_sql : next_sql,
+          seq == 0 ? crm::TextParams{} : crm::TextParams{{"last", last}},
           [&](const crm::TextRow& r) {
             if (r.size() != ncells) {
               throw std::runtime_error(fmt::format("{} columns, expected {}", r.size(), ncells));
@@ -1045,14 +1135,16 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
             page.AddRow(r);
           });
       page.Seal();
-      finish_normalizing();  // the previous page
       if (!st) return st;
       if (page.rows() == 0) break;
-      first_page = false;
       last = std::string(page.Row(page.rows() - 1)[0]);
       rows_read += static_cast<long long>(page.rows());
       const bool last_page = static_cast<int>(page.rows()) < opt.page_size;
-      start_normalizing(std::move(page));
+      {
+        std::lock_guard l(pipe.mu);
+        ++pipe.read;
+      }
+      pipe.cv.notify_all();
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       double rate = secs > 0 ? static_cast<double>(rows_read) / secs : 0;
       spdlog::info("[{}] dedup: read {} of {} contacts ({:.0f}/s, ETA {:.0f}s for reading)",
@@ -1065,8 +1157,49 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
         return Status::Ok();
       }
     }
-    finish_normalizing();
-    cache.reset();  // its bytes are not needed for matching
+    {
+      std::lock_guard l(pipe.mu);
+      pipe.reader_done = true;
+    }
+    pipe.cv.notify_all();
+    for (auto& w : pipe.workers) w.join();
+    if (!pipe.error.empty()) return Error::Failed(fmt::format("preparing contacts: {}", pipe.error));
+    if (pipe.appended != pipe.read) {  // cannot happen
+      return Error::Failed(fmt::format("preparing contacts: {} of {} pages appended", pipe.appended,
+                                       pipe.read));
+    }
+    std::vector<Page>().swap(ring);
+    if (opt.sweep_cache) {
+      load.Wait();
+      fingerprint = load.fingerprint;
+      cache_report["load_seconds"] = load.seconds;
+      if (load.loaded) {
+        old_generation = load.loaded->generation();
+        cache_report["used"] = true;
+        cache_report["cached_records"] = static_cast<long long>(load.loaded->size());
+      } else {
+        position_of.clear();  // nothing was found in a cache: no pairs either
+        cache_report["why_not"] = load.loaded.error().message;
+        spdlog::info("[{}] dedup: preparing every contact, the sweep cache {} is not used: {}",
+                     ctx.run_id, cache_path, load.loaded.error().message);
+      }
+    }
+    // The cache file already holds exactly these records when every record read was found in
+    // it, at its own position, and it has no others: the same ids in the same order, each with
+    // the same raw-value hash (Find compares it) and so the same prepared record, under the same
+    // fingerprint (Load compares it). Rewriting it would change only the generation; keeping
+    // the old one keeps its pairs file usable too (the pairs written below carry the same
+    // generation and refer to the same positions).
+    bool cache_unchanged = false;
+    if (opt.sweep_cache && load.loaded && !fingerprint.empty() &&
+        position_of.size() == records.size() && records.size() == load.loaded->size() &&
+        reused.load() == static_cast<long long>(records.size())) {
+      cache_unchanged = true;
+      for (size_t i = 0; i < position_of.size() && cache_unchanged; ++i) {
+        cache_unchanged = position_of[i] == i;
+      }
+    }
+    load.loaded = Error::Failed("done");  // its bytes are not needed for matching
     cache_report["records_reused"] = reused.load();
     cache_report["records_prepared"] = static_cast<long long>(records.size()) - reused.load();
     if (opt.sweep_cache) {
@@ -1082,12 +1215,19 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       uint64_t generation = 0;
       Status written = Status::Ok();
       try {  // never a failed run (random_device, bad_alloc, ...)
-        generation = NewSweepGeneration();
-        written = WriteSweepCache(cache_path, fingerprint, generation, records, raw_hashes);
+        if (cache_unchanged) {
+          generation = old_generation;
+        } else if (fingerprint.empty()) {
+          written = Error::Failed("the sweep cache fingerprint could not be made");
+        } else {
+          generation = NewSweepGeneration();
+          written = WriteSweepCache(cache_path, fingerprint, generation, records, raw_hashes);
+        }
       } catch (const std::exception& e) {
         written = Error::Failed(fmt::format("cannot write {}: {}", cache_path, e.what()));
       }
       cache_report["written"] = written.ok();
+      if (cache_unchanged) cache_report["unchanged"] = true;
       if (written) {
         new_generation = generation;
       } else {

@@ -390,16 +390,26 @@ Result<SweepCache> SweepCache::Load(const std::string& path, const std::string& 
     // Not a regular file (a directory's "size" is not its bytes): not a cache.
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) return Error::Failed(fmt::format("no cache file {}", path));
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return Error::Failed(fmt::format("no cache file {}", path));
-    f.seekg(0, std::ios::end);
-    const auto size = f.tellg();
-    if (size < 0) return Error::Failed(fmt::format("cannot read {}", path));
-    f.seekg(0);
-    c.bytes_.resize(static_cast<size_t>(size));
-    if (!f.read(c.bytes_.data(), size)) return Error::Failed(fmt::format("cannot read {}", path));
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Error::Failed(fmt::format("no cache file {}", path));
+    struct Close {
+      int fd;
+      ~Close() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || st.st_size < 0) return Error::Failed(fmt::format("cannot read {}", path));
+    const size_t size = static_cast<size_t>(st.st_size);
+    c.buffer_.reset(new char[size == 0 ? 1 : size]);  // uninitialized: read fills it
+    size_t got = 0;
+    while (got < size) {
+      const ssize_t n = ::read(fd, c.buffer_.get() + got, std::min<size_t>(size - got, size_t{1} << 30));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return Error::Failed(fmt::format("cannot read {}", path));  // shrank, or failed
+      got += static_cast<size_t>(n);
+    }
+    c.bytes_ = std::string_view(c.buffer_.get(), size);
   }
-  const std::string_view all(c.bytes_);
+  const std::string_view all = c.bytes_;
   const size_t tail = sizeof kTrailer + 8;
   if (all.size() < sizeof kMagic + tail || all.compare(0, sizeof kMagic, kMagic, sizeof kMagic) != 0) {
     return Error::Failed("not a sweep cache file (or truncated)");

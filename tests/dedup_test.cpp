@@ -1029,6 +1029,84 @@ TEST_CASE("dedup sweep cache: contacts that fill whole pages (the read ends on a
   }
 }
 
+TEST_CASE("dedup sweep: more pages than the read-ahead ring holds, with one or three workers, "
+          "give the full sweep's result with or without a cache, and an unchanged repeated "
+          "sweep keeps the cache file as it was") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    DemoCrm f(b, 300);
+    JobConfig& job = f.AddJob("dedup", "dedup");
+    const std::string path = jobs::SweepCachePath(f.cfg.state.directory, "dedup");
+    auto run = [&] {
+      jobs::RunReport r = f.Run("dedup", std::nullopt, /*dry=*/true);
+      REQUIRE_MESSAGE(r.status == "ok", r.message);
+      return r;
+    };
+    auto bytes = [](const std::string& p) {
+      std::ifstream in(p, std::ios::binary);
+      return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    };
+    auto cache = [](const jobs::RunReport& r) { return r.details["sweep_cache"]; };
+    jobs::RunReport first = run();  // default pages: one page, a full sweep
+    CHECK(cache(first)["written"] == true);
+    CHECK(!cache(first).contains("unchanged"));
+    const long long contacts = first.counts["contacts_read"].get<long long>();
+    // Pages of 7 contacts: many more than the ring holds (threads + 2 pages), so the reader
+    // waits for the workers and reuses every slot several times.
+    job.dedup.page_size = 7;
+    REQUIRE(contacts / 7 > 3 * 5);
+    std::string written = bytes(path);
+    for (int threads : {1, 3}) {
+      CAPTURE(threads);
+      job.dedup.threads = threads;
+      jobs::RunReport same = run();
+      CHECK(cache(same)["used"] == true);
+      CHECK(cache(same)["records_reused"].get<long long>() == contacts);
+      CHECK(cache(same)["unchanged"] == true);
+      CHECK(cache(same)["written"] == true);
+      CHECK(cache(same)["pairs_reused"] == same.counts["candidate_pairs"]);
+      CHECK(SweepResult(same) == SweepResult(first));
+      CHECK(bytes(path) == written);  // not rewritten: the same generation, the same records
+      // A missing, then a corrupt cache: every contact prepared, page by page, the same result.
+      std::filesystem::remove(path);
+      jobs::RunReport missing = run();
+      CHECK(cache(missing)["used"] == false);
+      CHECK(cache(missing)["records_prepared"].get<long long>() == contacts);
+      CHECK(!cache(missing).contains("unchanged"));
+      CHECK(SweepResult(missing) == SweepResult(first));
+      CorruptByte(path, 500);
+      jobs::RunReport corrupt = run();
+      CHECK(cache(corrupt)["used"] == false);
+      CHECK(cache(corrupt)["records_prepared"].get<long long>() == contacts);
+      CHECK(SweepResult(corrupt) == SweepResult(first));
+      // The rewritten cache, then one contact changed: the file is written again.
+      jobs::RunReport reused = run();
+      CHECK(cache(reused)["unchanged"] == true);
+      CHECK(cache(reused)["pairs_reused"] == reused.counts["candidate_pairs"]);
+      {
+        auto s = f.t.Session();
+        *s << "UPDATE contacts SET first_name = 'Zebedee' WHERE id = 5";
+      }
+      jobs::RunReport changed = run();
+      CHECK(cache(changed)["records_prepared"] == 1);
+      CHECK(!cache(changed).contains("unchanged"));
+      {
+        auto s = f.t.Session();
+        *s << "UPDATE contacts SET first_name = 'Zebediah' WHERE id = 5";
+      }
+      jobs::RunReport back = run();
+      CHECK(cache(back)["records_prepared"] == 1);
+      job.dedup.page_size = 1000;
+      std::filesystem::remove(path);
+      jobs::RunReport full = run();
+      CHECK(SweepResult(back) == SweepResult(full));
+      job.dedup.page_size = 7;
+      first = full;
+      written = bytes(path);
+    }
+  }
+}
+
 TEST_CASE("dedup sweep cache pairs file: a block of another sweep's file fails its checksum") {
   const auto dir = std::filesystem::temp_directory_path() / test::UniqueName("crmh_swg_");
   const std::string path = jobs::PairsPath(jobs::SweepCachePath(dir.string(), "dedup"));
