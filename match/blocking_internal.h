@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "match/matcher.h"
+#include "match/parallel.h"
 
 namespace crmh::match::detail {
 
@@ -33,13 +34,7 @@ inline Pair Unpair(uint64_t k) {
   return {static_cast<uint32_t>(k >> 32), static_cast<uint32_t>(k)};
 }
 
-// Runs fn(w) for w in [0, workers) on `workers` threads (the calling thread runs the last).
-inline void OnThreads(size_t workers, const std::function<void(size_t)>& fn) {
-  std::vector<std::thread> pool;
-  for (size_t w = 0; w + 1 < workers; ++w) pool.emplace_back(fn, w);
-  fn(workers - 1);
-  for (auto& t : pool) t.join();
-}
+using crmh::match::OnThreads;  // match/parallel.h
 
 // Pairs one block (distinct record indices): none if it is over max_block (counted); over
 // opt.dense_block, a sorted neighbourhood inside the block — its records ordered by name

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "match/matcher.h"
+#include "match/parallel.h"
 
 namespace crmh::match {
 namespace {
@@ -104,26 +105,6 @@ std::vector<uint8_t> Unpack(uint64_t k, size_t fields) {
   std::vector<uint8_t> levels(fields);
   for (size_t f = 0; f < fields; ++f) levels[f] = static_cast<uint8_t>((k >> (4 * f)) & 0xf);
   return levels;
-}
-
-// Runs fn(begin, end) over [0, n) in contiguous chunks on up to `threads` threads (the calling
-// thread takes the last chunk).
-template <class Fn>
-void ParallelChunks(size_t n, int threads, Fn fn) {
-  const size_t workers =
-      std::max<size_t>(1, std::min<size_t>(threads > 0 ? threads : 1, n / 1024 + 1));
-  if (workers == 1) {
-    fn(size_t{0}, n);
-    return;
-  }
-  std::vector<std::thread> pool;
-  const size_t chunk = (n + workers - 1) / workers;
-  for (size_t w = 0; w + 1 < workers; ++w) {
-    const size_t b = w * chunk, e = std::min(n, b + chunk);
-    pool.emplace_back([&fn, b, e] { fn(b, e); });
-  }
-  fn(std::min(n, (workers - 1) * chunk), n);
-  for (auto& t : pool) t.join();
 }
 
 class DisjointSets {

@@ -7,17 +7,21 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <fstream>
 #include <map>
+#include <new>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "match/blocking_internal.h"
 #include "match/blocking_reference.h"
 #include "match/normalize.h"
+#include "match/parallel.h"
 
 namespace m = crmh::match;
 
@@ -1034,6 +1038,28 @@ TEST_CASE("matcher: FindDuplicates finds synthetic duplicates and is determinist
     CHECK(again.clusters[i].decision == r.clusters[i].decision);
     CHECK(again.clusters[i].why == r.clusters[i].why);
   }
+}
+
+TEST_CASE("matcher: an exception on a worker thread reaches the caller after every thread ended") {
+  // Uncaught on a std::thread it would end the process; the job turns it into a failed run.
+  for (size_t thrower : {size_t{0}, size_t{2}}) {  // a started thread, the caller's own share
+    std::atomic<int> ran{0};
+    CHECK_THROWS_AS(m::OnThreads(3,
+                                 [&](size_t w) {
+                                   ++ran;
+                                   if (w == thrower) throw std::runtime_error("worker");
+                                 }),
+                    std::runtime_error);
+    CHECK(ran.load() == 3);
+  }
+  std::atomic<long long> sum{0};
+  CHECK_THROWS_AS(m::ParallelChunks(10000, 2,
+                                    [&](size_t b, size_t e) {
+                                      sum += static_cast<long long>(e - b);
+                                      if (b == 0) throw std::bad_alloc();
+                                    }),
+                  std::bad_alloc);
+  CHECK(sum.load() == 10000);  // both chunks ran: the other thread was joined, not abandoned
 }
 
 TEST_CASE("matcher: with thousands of clusters, two threads give the clusters and shares of one") {
