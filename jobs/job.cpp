@@ -136,10 +136,12 @@ namespace {
 // glibc's allocator hands a freed block of more than a few MiB back to the kernel at once, and
 // its heap top above 128 KiB. A job's stages each build and free vectors of tens to hundreds of
 // MiB (a 1M dedup sweep: the read pages, the cache, blocking's buffers, the pairs), so the next
-// stage faulted the same memory in again: ≈ 410k page faults and a fifth of the sweep's CPU in
-// the kernel (docs/benchmarks.md, session 12). For the length of a run, blocks under 32 MiB come
-// from the heap and up to 512 MiB of free heap stay mapped; after the run whatever is free goes
-// back (malloc_trim), so the daemon's resident memory between runs does not keep the peak.
+// stage faulted the same memory in again: ≈ 410k page faults and ≈ 1 s of a repeated 1M sweep's
+// CPU (docs/benchmarks.md, session 12). From the first run on — process-wide, for the daemon's
+// lifetime: mallopt cannot be undone — blocks under 32 MiB come from the heap and up to 512 MiB
+// of free heap stay mapped (peak RSS of that sweep 860 → 887 MiB); after each run whatever is
+// free goes back (malloc_trim), so the daemon does not keep a run's peak between runs. Another
+// run going on meanwhile only loses the memory it had freed (it faults it in again).
 class RunMemory {
  public:
   RunMemory() {
