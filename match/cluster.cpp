@@ -411,9 +411,6 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
   const auto pairs = CandidatePairs(records, opt, &r.stats);
   r.timings.blocking = Seconds(t);
 
-  // Each pair's comparison vector is kept packed, 4 bits a field (8 bytes a pair instead of a
-  // heap-allocated vector): at 1M contacts there are tens of millions of candidate pairs. The EM
-  // needs only the distinct vectors and their counts, and a pair's probability is its pattern's.
   // The term frequencies (with each record's share of its value) and the random pairs' vectors
   // depend on the records alone: another thread computes them while the candidates are compared
   // (with the sweep cache, compare is mostly one thread reading the pairs file). One thread
@@ -444,6 +441,9 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
         return out;
       });
 
+  // Each pair's comparison vector is kept packed, 4 bits a field (8 bytes a pair instead of a
+  // heap-allocated vector): at 1M contacts there are tens of millions of candidate pairs. The EM
+  // needs only the distinct vectors and their counts, and a pair's probability is its pattern's.
   const std::vector<FieldSpec> specs = ComparedFields(opt);
   const size_t nf = specs.size();
   bool packable = nf <= kPackFields;
