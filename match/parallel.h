@@ -13,9 +13,9 @@
 
 namespace crmh::match {
 
-// Runs fn(w) for w in [0, workers) on `workers` threads (the calling thread runs the last).
-// Every thread is joined before it returns; the first exception any of them threw is then
-// rethrown on the calling thread.
+// Runs fn(w) for w in [0, workers) on `workers` threads (the calling thread runs the last, and
+// the share of any thread that could not start). Every share runs and every thread is joined
+// before it returns; the first exception any of them threw is then rethrown on the caller.
 inline void OnThreads(size_t workers, const std::function<void(size_t)>& fn) {
   std::exception_ptr first;
   std::mutex mu;
@@ -29,13 +29,14 @@ inline void OnThreads(size_t workers, const std::function<void(size_t)>& fn) {
   };
   std::vector<std::thread> pool;
   pool.reserve(workers > 0 ? workers - 1 : 0);
+  size_t started = 0;
   try {
-    for (size_t w = 0; w + 1 < workers; ++w) pool.emplace_back(guarded, w);
-  } catch (...) {  // a thread that could not start: run the rest here
-    std::lock_guard<std::mutex> lock(mu);
-    if (!first) first = std::current_exception();
+    for (; started + 1 < workers; ++started) pool.emplace_back(guarded, started);
+  } catch (...) {  // a thread that could not start: its share and the rest run here
   }
-  if (workers > 0 && !first) guarded(workers - 1);
+  // Every share runs, whatever another thread threw meanwhile: what a caller sees after an
+  // exception must not depend on the threads' timing.
+  for (size_t w = started; w < workers; ++w) guarded(w);
   for (auto& t : pool) t.join();
   if (first) std::rethrow_exception(first);
 }
