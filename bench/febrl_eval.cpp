@@ -246,6 +246,9 @@ void Usage() {
       "  --reference N  (with --blocking-only) then N rounds of: the previous blocking\n"
       "              (match/blocking_reference.cpp) and match::CandidatePairs, interleaved, each\n"
       "              timed (wall and CPU); exits 1 unless every round gives the same pairs and counts\n"
+      "  --rounds N  (with --blocking-only) then N rounds of match::CandidatePairs alone, each\n"
+      "              timed (wall and CPU; for profiling and A/B of two builds); exits 1 unless\n"
+      "              every round gives the same pairs and counts\n"
       "  --global-em one EM over all candidates instead of the training sessions\n"
       "  --no-tf     no term-frequency adjustment (every agreement at its field's average u)\n"
       "  --no-separation  skip scoring every candidate pair again for the separation line (10M)\n"
@@ -275,7 +278,7 @@ int main(int argc, char** argv) {
   std::string dir = "/work/shared/datasets/febrl";
   bool with_ssn = false, sweep = false, print_model = false, blocking_only = false;
   bool separation = true;
-  int reference_rounds = 0;
+  int reference_rounds = 0, rounds = 0;
   std::string dump_patterns;
   int errors = 0;
   std::string which = "1,2,3,4";
@@ -330,6 +333,8 @@ int main(int argc, char** argv) {
       blocking_only = true;
     } else if (a == "--reference") {
       reference_rounds = std::atoi(next().c_str());
+    } else if (a == "--rounds") {
+      rounds = std::atoi(next().c_str());
     } else if (a == "--model") {
       print_model = true;
     } else if (a == "--errors") {
@@ -400,8 +405,8 @@ int main(int argc, char** argv) {
                a.pairs_by_key == b.pairs_by_key;
       };
       bool all_same = true;
-      for (int round = 1; round <= reference_rounds; ++round) {
-        for (int which_one = 0; which_one < 2; ++which_one) {
+      for (int round = 1; round <= reference_rounds + rounds; ++round) {
+        for (int which_one = round > reference_rounds; which_one < 2; ++which_one) {
           const auto w0 = std::chrono::steady_clock::now();
           const double c0 = CpuSeconds();
           m::CandidateStats rs;

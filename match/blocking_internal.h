@@ -24,6 +24,10 @@ namespace crmh::match::detail {
 // Tests lower it to run the two-thread merge on small inputs.
 inline size_t parallel_merge_min_pairs = size_t{1} << 20;
 
+// CandidatePairs groups key values by a 64-bit hash and splits a group whose values differ by
+// their bytes. Tests narrow the hash to a few bits to make such collisions common.
+inline uint64_t value_hash_mask = ~uint64_t{0};
+
 inline uint64_t PairKey(uint32_t i, uint32_t j) {
   if (i > j) std::swap(i, j);
   return (static_cast<uint64_t>(i) << 32) | j;

@@ -265,12 +265,19 @@ TEST_CASE("matcher: CandidatePairs gives the previous blocking's pairs and count
       {1, 200, 40, 12, 8, 3, 1},       {0, 200, 40, 12, 8, 3, 2},
   };
   // Below 1M pairs the merges run on one thread: once with the two-thread merge for every key.
+  // Then with value hashes narrowed to their top 2 bits: nearly every block shares its hash
+  // with others (and a refined block's finer values with each other), the collisions the
+  // grouping must split by the bytes.
   const size_t min_pairs = m::detail::parallel_merge_min_pairs;
-  for (const size_t parallel_merge_min : {min_pairs, size_t{0}}) {
+  const std::pair<size_t, uint64_t> variants[] = {
+      {min_pairs, ~uint64_t{0}}, {0, ~uint64_t{0}}, {min_pairs, uint64_t{3} << 62}};
+  for (const auto& [parallel_merge_min, hash_mask] : variants) {
     m::detail::parallel_merge_min_pairs = parallel_merge_min;
+    m::detail::value_hash_mask = hash_mask;
     uint32_t seed = 11;
     for (const Case& c : cases) {
       CAPTURE(parallel_merge_min);
+      CAPTURE(hash_mask);
       CAPTURE(c.records);
       CAPTURE(c.threads);
       CAPTURE(c.max_block);
@@ -306,6 +313,7 @@ TEST_CASE("matcher: CandidatePairs gives the previous blocking's pairs and count
     }
   }
   m::detail::parallel_merge_min_pairs = min_pairs;
+  m::detail::value_hash_mask = ~uint64_t{0};
 }
 
 TEST_CASE("matcher: Jaro-Winkler known values") {
