@@ -7,8 +7,9 @@
 // checks that both return the same pairs and counts): a key's values are written back to back
 // into one buffer per thread, each with a 64-bit hash of its coarse part; values are sorted by
 // (hash, bytes, record), so a block's values are contiguous and equal hashes always compare the
-// bytes (a collision costs time, never a wrong block); the pairs are sorted by an LSD radix
-// sort. The sorted neighbourhood sorts by a 16-byte prefix of each name key, then the key.
+// bytes (a collision costs time, never a wrong block); a refined block's values are grouped by
+// a hash of their finer part the same way; the pairs are sorted by an LSD radix sort. The
+// sorted neighbourhood sorts by a 16-byte prefix of each name key, then the key.
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -603,8 +604,8 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
   // values_of(record, emit, scratch): emit(piece, ...) each value of the record (see Emitter);
   // `scratch` is a buffer the function may use.
   // The keys are merged into `all` smallest first (at 1M and 10M contacts; the union does not
-  // depend on the order): each merge moves the pairs `all` already holds, so merging the
-  // big keys last moves half as many pairs as the order the keys were written in.
+  // depend on the order): each merge moves the pairs `all` already holds, so merging the big
+  // keys last moves fewer (by the keys' pair counts ≈ 40 % fewer at 1M, 20 % at 10M).
   block("email", [](const Record& r, auto& emit, std::string&) {
     for (const auto& e : r.emails) emit(e.view());
   });
