@@ -28,17 +28,7 @@
 namespace crmh::match {
 namespace {
 
-using detail::Coarse;
-using detail::FirstTokens;
-using detail::GivenInitial;
-using detail::kRefine;
-using detail::LocalPart;
-using detail::OnThreads;
-using detail::Pair;
-using detail::PairBlock;
-using detail::PairKey;
-using detail::RawFirst;
-using detail::Unpair;
+using namespace detail;  // match/blocking_internal.h: the rules both blockings share
 
 
 // Sorts pair keys (i << 32 | j, i < j < n) and removes repeats: an LSD radix sort of the keys

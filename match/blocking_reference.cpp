@@ -16,17 +16,7 @@
 namespace crmh::match::reference {
 namespace {
 
-using detail::Coarse;
-using detail::FirstTokens;
-using detail::GivenInitial;
-using detail::kRefine;
-using detail::LocalPart;
-using detail::OnThreads;
-using detail::Pair;
-using detail::PairBlock;
-using detail::PairKey;
-using detail::RawFirst;
-using detail::Unpair;
+using namespace detail;  // match/blocking_internal.h: the rules both blockings share
 
 using Entry = std::pair<std::string, uint32_t>;  // key value, record index
 
