@@ -905,14 +905,23 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     // --- read every active contact, page by page (keyset on the primary key).
     const auto started = std::chrono::steady_clock::now();
     // How many contacts there are, to reserve the per-contact vectors (their growth would copy
-    // them and double their peak) and for the progress log. Counted by the reader between two
-    // pages once its ring is full (or a worker has a page to append, or the reading ended):
-    // then the server was idle, waiting for the workers (the sweep cache's load), while the
-    // count at the start was ~0.3 s of server time before the first page (1M, session 13).
-    // Nothing is appended before the count (the appending worker waits for it).
-    long long total = -1;
+    // them and double their peak) and for the progress log. Counted here, before the first
+    // page (~0.3 s of server at 1M): counted by the reader once its ring was full (the server
+    // idle then, waiting for the sweep cache's load), the vectors were reserved after the
+    // ring's pages and the 1M sweep's peak RSS (in matching) went up ~45 MiB (session 13).
+    long long total = 0;
+    if (Status st = crm::Guard("counting contacts", [&] {
+          db.sql() << fmt::format("SELECT COUNT(*) FROM {} c WHERE {}", db.Q(m.contacts_table),
+                                  WhereActive(db, m)),
+              soci::into(total);
+        });
+        !st) {
+      return st;
+    }
     std::vector<match::Record> records;
     MetaTable meta;
+    records.reserve(static_cast<size_t>(total));
+    meta.Reserve(static_cast<size_t>(total));
     const int threads = std::max(1, opt.threads);
     // Each worker's Normalizer, made on the worker's first contact that the sweep cache does not
     // have (a repeated sweep that reuses every record never needs one).
@@ -1015,6 +1024,8 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
         load.ready = true;
         load.cv.notify_all();
       });
+      raw_hashes.reserve(static_cast<size_t>(total));
+      position_of.reserve(static_cast<size_t>(total));
     }
     std::atomic<long long> reused{0};
     // A pipeline: this thread only reads, page by page (crm::ForEachTextRow streams the rows; a
@@ -1043,8 +1054,6 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       size_t claimed = 0;   // pages a worker took
       size_t appended = 0;  // pages appended to records (their ring slots are free again)
       bool appending = false;
-      bool counted = false;         // the vectors appended to are reserved (the reader counted)
-      bool append_waiting = false;  // a worker waits for the count to append
       bool reader_done = false;
       bool stop = false;  // an error or a return: the workers quit
       std::string error;
@@ -1136,16 +1145,6 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
           pg.done = true;
           if (pipe.appending) continue;
           pipe.appending = true;
-          if (!pipe.counted) {
-            pipe.append_waiting = true;
-            pipe.cv.notify_all();
-            pipe.cv.wait(l, [&] { return pipe.counted || pipe.stop; });
-            pipe.append_waiting = false;
-            if (pipe.stop) {
-              pipe.appending = false;
-              return;
-            }
-          }
           while (pipe.appended < pipe.read && ring[pipe.appended % in_flight].done) {
             Page& next = ring[pipe.appended % in_flight];
             l.unlock();
@@ -1175,44 +1174,9 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
 
     const std::string first_sql = ReadPageSql(db, m, slots, opt.page_size, false);
     const std::string next_sql = ReadPageSql(db, m, slots, opt.page_size, true);
-    // The count (see `total`), on this session between two pages; the vectors reserved before
-    // any page is appended.
-    auto count_contacts = [&]() -> Status {
-      long long n = 0;
-      Status st = crm::Guard("counting contacts", [&] {
-        db.sql() << fmt::format("SELECT COUNT(*) FROM {} c WHERE {}", db.Q(m.contacts_table),
-                                WhereActive(db, m)),
-            soci::into(n);
-      });
-      if (!st) return st;
-      const size_t reserve = static_cast<size_t>(std::max<long long>(0, n));
-      records.reserve(reserve);
-      meta.Reserve(reserve);
-      if (opt.sweep_cache) {
-        raw_hashes.reserve(reserve);
-        position_of.reserve(reserve);
-      }
-      total = n;
-      {
-        std::lock_guard l(pipe.mu);
-        pipe.counted = true;
-      }
-      pipe.cv.notify_all();
-      return Status::Ok();
-    };
     std::string last;
     long long rows_read = 0;
     for (size_t seq = 0;; ++seq) {
-      if (total < 0) {
-        bool now = false;
-        {
-          std::lock_guard l(pipe.mu);
-          now = !pipe.stop && (seq - pipe.appended >= in_flight || pipe.append_waiting);
-        }
-        if (now) {
-          if (Status st = count_contacts(); !st) return st;
-        }
-      }
       {
         std::unique_lock l(pipe.mu);
         pipe.cv.wait(l, [&] { return pipe.stop || seq - pipe.appended < in_flight; });
@@ -1242,29 +1206,14 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       pipe.cv.notify_all();
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       double rate = secs > 0 ? static_cast<double>(rows_read) / secs : 0;
-      if (total < 0) {
-        spdlog::info("[{}] dedup: read {} contacts ({:.0f}/s)", ctx.run_id, rows_read, rate);
-      } else {
-        spdlog::info("[{}] dedup: read {} of {} contacts ({:.0f}/s, ETA {:.0f}s for reading)",
-                     ctx.run_id, rows_read, total, rate,
-                     rate > 0 ? static_cast<double>(std::max<long long>(0, total - rows_read)) / rate
-                              : 0.0);
-      }
+      spdlog::info("[{}] dedup: read {} of {} contacts ({:.0f}/s, ETA {:.0f}s for reading)",
+                   ctx.run_id, rows_read, total, rate,
+                   rate > 0 ? static_cast<double>(std::max<long long>(0, total - rows_read)) / rate : 0.0);
       if (last_page) break;
       if (ctx.stop_requested && ctx.stop_requested->load()) {
         report.interrupted = true;
         report.message = "stopped while reading contacts; nothing was planned";
         return Status::Ok();
-      }
-    }
-    if (total < 0) {
-      bool stopped = false;
-      {
-        std::lock_guard l(pipe.mu);
-        stopped = pipe.stop;
-      }
-      if (!stopped) {
-        if (Status st = count_contacts(); !st) return st;
       }
     }
     {
