@@ -182,11 +182,9 @@ class MetaTable {
   std::string text_;
 };
 
-// The values a contact was matched on, as the sweep read them (the sweep cache's hash, half of
-// it): planning re-reads the members and skips a cluster whose values changed since.
-uint64_t HashValues(const std::vector<std::string>& values, size_t n) {
-  return HashRawValues(values, n).lo;
-}
+// The values a contact was matched on, as the sweep read them, are known by half of the sweep
+// cache's hash (HashRawValues(...).lo, MetaTable::Hash): planning re-reads the members and
+// skips a cluster whose values hash differently now (MergePlanner::PlanOrThrow).
 
 std::string WhereActive(const crm::Db& db, const Mapping& m) {
   return m.soft_delete.empty() ? "1 = 1" : fmt::format("COALESCE(c.{}, 0) = 0", db.Q(m.soft_delete));
@@ -207,9 +205,25 @@ std::string ReadPageSql(const crm::Db& db, const Mapping& m, const Slots& slots,
 // How many contacts (and pages) the sweep's reader may hold in pages not yet appended (at least
 // two pages more than there are workers), ~8 MB a page of 10,000 contacts (their text, then
 // their prepared records). 16 pages, to read on while the sweep cache loads, raised the 1M
-// sweep's peak RSS by ~90 MiB (session 12): the pages are what the old pipeline held.
+// sweep's peak RSS by ~90 MiB (session 12): the pages are what the old pipeline held. Whatever
+// `threads` says, never more than kMaxReadAheadRows contacts in at least two pages (`threads: 16`
+// held 18 pages, ~150 MB, beside the memory bound); with more workers than pages, the workers
+// without a page wait for one.
 constexpr size_t kReadAheadRows = 40000;
 constexpr size_t kReadAheadPages = 4;
+constexpr size_t kMaxReadAheadRows = 60000;
+
+}  // namespace
+
+// The ring's size (pages) for `threads` workers and pages of `page_size` rows.
+size_t SweepReadAheadPages(int threads, int page_size) {
+  const size_t rows = static_cast<size_t>(std::max(1, page_size));
+  const size_t want = std::max<size_t>(static_cast<size_t>(std::max(1, threads)) + 2,
+                                       std::min<size_t>(kReadAheadPages, kReadAheadRows / rows));
+  return std::min(want, std::max<size_t>(2, kMaxReadAheadRows / rows));
+}
+
+namespace {
 
 // One page of rows as the sweep read it: every cell's text back to back in one buffer (no
 // allocation per row; the buffers are reused page after page), a fixed number of cells per row.
@@ -287,9 +301,16 @@ class MergePlanner {
   // plans the batch before (DedupJob::Plan): BatchSql (on the planner's thread: it quotes with
   // and reads the schema through the planner's session), ReadBatch (any session, any thread:
   // it uses nothing of the planner that changes), UseBatch.
+  // A member's row as read: the row text, then every slot's value (slots_.match then
+  // slots_.meta), back to back in one string — two allocations a member, not one per value
+  // (≈ 1,100 members a batch; the values' strings were most of the readers' allocations).
   struct Member {
-    std::string row_text;
-    std::vector<std::string> values;  // slots_.match then slots_.meta
+    std::string text;
+    std::vector<uint32_t> ends;  // ends[0]: the row text's end; ends[1 + i]: value i's
+    std::string_view RowText() const { return std::string_view(text).substr(0, ends[0]); }
+    std::string_view Value(size_t i) const {
+      return std::string_view(text).substr(ends[i], ends[i + 1] - ends[i]);
+    }
   };
   struct Child {
     std::string id, text, owner, key;
@@ -408,9 +429,14 @@ class MergePlanner {
   // A row of MembersSql: id, row text, the slots' values.
   Member ParseMember(const crm::TextRow& r) const {
     Member mem;
-    mem.row_text = r[1];
-    mem.values.reserve(slots_.size());
-    for (size_t i = 0; i < slots_.size(); ++i) mem.values.emplace_back(r[2 + i]);
+    size_t bytes = 0;
+    for (size_t i = 0; i <= slots_.size(); ++i) bytes += r[1 + i].size();
+    mem.text.reserve(bytes);
+    mem.ends.reserve(slots_.size() + 1);
+    for (size_t i = 0; i <= slots_.size(); ++i) {
+      mem.text.append(r[1 + i]);
+      mem.ends.push_back(static_cast<uint32_t>(mem.text.size()));
+    }
     return mem;
   }
 
@@ -488,7 +514,7 @@ class MergePlanner {
 
   std::string Value(const Member& mem, const std::string& name) const {
     int i = MatchIndex(name);
-    return i < 0 ? std::string() : mem.values[i];
+    return i < 0 ? std::string() : std::string(mem.Value(static_cast<size_t>(i)));
   }
 
   std::variant<MergePlan, std::string> PlanOrThrow(const std::string& survivor,
@@ -507,13 +533,16 @@ class MergePlanner {
     }
     // members[i]: ids[i]'s row (a cluster is small: found by a scan, not a map of copied ids).
     std::vector<const Member*> members(ids.size(), nullptr);
+    std::vector<std::string_view> matched(slots_.match.size());  // a member's matched values
     for (size_t i = 0; i < ids.size(); ++i) {
       auto it = source.find(ids[i]);
       if (it == source.end()) return fmt::format("contact {} no longer exists or was deleted", ids[i]);
       members[i] = &it->second;
-      if (expect && i < expect->size() &&
-          HashValues(it->second.values, slots_.match.size()) != (*expect)[i]) {
-        return fmt::format("contact {} changed since it was read", ids[i]);
+      if (expect && i < expect->size()) {
+        for (size_t f = 0; f < matched.size(); ++f) matched[f] = it->second.Value(f);
+        if (HashRawValues(matched.data(), matched.size()).lo != (*expect)[i]) {
+          return fmt::format("contact {} changed since it was read", ids[i]);
+        }
       }
     }
     auto member = [&](const std::string& id) -> const Member& {
@@ -531,7 +560,7 @@ class MergePlanner {
 
     // --- the survivor: fill what is empty, keep extra emails/phones where a slot is free,
     // consent OR-ed. Never replace a non-empty value.
-    RowOp sop{OpKind::kUpdate, m_.contacts_table, m_.id_column, survivor, {}, s.row_text, ""};
+    RowOp sop{OpKind::kUpdate, m_.contacts_table, m_.id_column, survivor, {}, std::string(s.RowText()), ""};
     std::string note;
     auto set_col = [&](const std::string& column, const std::string& value, const std::string& why) {
       sop.set.emplace_back(column, value);
@@ -619,10 +648,10 @@ class MergePlanner {
     for (int meta : {slots_.opt_out, slots_.do_not_call}) {
       if (meta < 0) continue;
       const Slot& slot = slots_.meta[meta];
-      const std::string& mine = s.values[slots_.match.size() + meta];
+      const std::string mine(s.Value(slots_.match.size() + static_cast<size_t>(meta)));
       if (Truthy(mine)) continue;
       for (const auto& l : losers) {
-        const std::string& theirs = member(l).values[slots_.match.size() + meta];
+        const std::string theirs(member(l).Value(slots_.match.size() + static_cast<size_t>(meta)));
         if (!Truthy(theirs)) continue;
         if (!slot.column.empty()) {
           set_col(slot.column, theirs, Note("{} from {} (most restrictive)", slot.name, l));
@@ -675,7 +704,7 @@ class MergePlanner {
     }
     for (const auto& l : losers) {
       RowOp op{m_.soft_delete.empty() ? OpKind::kDelete : OpKind::kSoftDelete,
-               m_.contacts_table, m_.id_column, l, {}, member(l).row_text,
+               m_.contacts_table, m_.id_column, l, {}, std::string(member(l).RowText()),
                Note("merged into {}", survivor)};
       if (!m_.soft_delete.empty()) {
         op.set.emplace_back(m_.soft_delete, "1");
@@ -875,6 +904,11 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     full_scan_ = true;
     // --- read every active contact, page by page (keyset on the primary key).
     const auto started = std::chrono::steady_clock::now();
+    // How many contacts there are, to reserve the per-contact vectors (their growth would copy
+    // them and double their peak) and for the progress log. Counted here, before the first
+    // page (~0.3 s of server at 1M): counted by the reader once its ring was full (the server
+    // idle then, waiting for the sweep cache's load), the vectors were reserved after the
+    // ring's pages and the 1M sweep's peak RSS (in matching) went up ~45 MiB (session 13).
     long long total = 0;
     if (Status st = crm::Guard("counting contacts", [&] {
           db.sql() << fmt::format("SELECT COUNT(*) FROM {} c WHERE {}", db.Q(m.contacts_table),
@@ -932,7 +966,8 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       bool ready = false;
       Result<SweepCache> loaded = Error::Failed("not loaded");
       std::string fingerprint;  // empty: it could not be made (then nothing is written)
-      double seconds = 0;
+      double seconds = 0;              // the load's, the fingerprint's beside it included
+      double fingerprint_seconds = 0;  // making the fingerprint alone
       void Wait() {
         std::unique_lock l(mu);
         cv.wait(l, [&] { return ready; });
@@ -950,16 +985,42 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
         std::string fp;
         // Never a failed run: an exception (bad_alloc on a huge file, ...) is "no cache" too.
         Result<SweepCache> loaded = Error::Failed("not loaded");
+        // The fingerprint (the probes: ICU's transliterators built, Prepare and Compare run) is
+        // made on one more thread while the file is read, checked and indexed here: Load asks
+        // for it only then (the two took ~1 s one after the other at 1M, session 12).
+        double fp_seconds = 0;
+        auto make = [&nopt, &inputs, &fp_seconds] {
+          const auto f0 = std::chrono::steady_clock::now();
+          std::string made_fp = SweepCacheFingerprint(nopt, inputs);
+          fp_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - f0).count();
+          return made_fp;
+        };
+        std::future<std::string> made;
         try {
-          fp = SweepCacheFingerprint(nopt, inputs);
-          loaded = SweepCache::Load(path, fp);
+          made = std::async(std::launch::async, make);
+        } catch (const std::exception&) {  // no thread: made when Load asks
+          made = std::async(std::launch::deferred, make);
+        }
+        auto get_fp = [&]() -> const std::string& {
+          if (made.valid()) fp = made.get();
+          return fp;
+        };
+        try {
+          loaded = SweepCache::Load(path, [&] { return get_fp(); });
         } catch (const std::exception& e) {
           loaded = Error::Failed(fmt::format("cannot read {}: {}", path, e.what()));
+        }
+        try {
+          get_fp();  // Load failed before it asked: the new file needs it
+        } catch (const std::exception& e) {
+          fp.clear();  // no fingerprint: nothing is written
+          if (loaded) loaded = Error::Failed(fmt::format("cannot make the fingerprint: {}", e.what()));
         }
         std::lock_guard l(load.mu);
         load.fingerprint = std::move(fp);
         load.loaded = std::move(loaded);
         load.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        load.fingerprint_seconds = fp_seconds;
         load.ready = true;
         load.cv.notify_all();
       });
@@ -984,9 +1045,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       std::vector<uint32_t> positions;  // in the cache file, or kNotCached
       bool done = false;                // prepared, not yet appended
     };
-    const size_t in_flight = std::max<size_t>(
-        static_cast<size_t>(threads) + 2,
-        std::min<size_t>(kReadAheadPages, kReadAheadRows / static_cast<size_t>(opt.page_size)));
+    const size_t in_flight = SweepReadAheadPages(threads, opt.page_size);
     std::vector<Page> ring(in_flight);
     struct Pipeline {
       std::mutex mu;
@@ -1173,6 +1232,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       load.Wait();
       fingerprint = load.fingerprint;
       cache_report["load_seconds"] = load.seconds;
+      cache_report["fingerprint_seconds"] = load.fingerprint_seconds;
       if (load.loaded) {
         old_generation = load.loaded->generation();
         cache_report["used"] = true;
@@ -1419,10 +1479,17 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     std::vector<std::unique_ptr<crm::Db>> readers;
     const size_t batches = (res.clusters.size() + batch_size - 1) / batch_size;
     if (opt.auto_merge && db.mysql() && opt.threads > 1 && ctx.open_db && batches > 1) {
+      // A session that cannot be opened (max_connections reached, ...) means fewer readers, not
+      // a failed run: the planner reads what no reader does on its own session, as before.
       const size_t want = std::min<size_t>(batches - 1, kPlanReaders);
       for (size_t r = 0; r < want; ++r) {
         auto s = ctx.open_db();
-        if (!s) return s.error();
+        if (!s) {
+          spdlog::warn("[{}] dedup: planning reads ahead on {} session(s) instead of {}: cannot "
+                       "open another: {}",
+                       ctx.run_id, readers.size(), want, s.error().message);
+          break;
+        }
         readers.push_back(std::move(*s));
       }
     }

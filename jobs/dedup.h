@@ -30,6 +30,11 @@ struct MergePlan {
   std::vector<std::string> values_not_kept;  // "email2 'x@y' of 42: no free slot"
 };
 
+// How many pages the sweep's reader keeps in flight (read, being prepared, not yet appended) for
+// `threads` workers and pages of `page_size` contacts: `threads` + 2, at most 60,000 contacts'
+// worth (at least two pages) whatever `threads` says — the memory bound (docs/dedup.md §9).
+size_t SweepReadAheadPages(int threads, int page_size);
+
 class DedupJob final : public JobKind {
  public:
   bool destructive() const override { return true; }

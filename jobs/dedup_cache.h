@@ -24,7 +24,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,6 +81,10 @@ class SweepCache {
  public:
   // Reads and checks the whole file. No cache (and why) on any problem.
   static Result<SweepCache> Load(const std::string& path, const std::string& fingerprint);
+  // The same, with the fingerprint asked for only once the file is read and indexed (it can be
+  // made on another thread meanwhile); an exception from `fingerprint` leaves Load.
+  static Result<SweepCache> Load(const std::string& path,
+                                 const std::function<std::string()>& fingerprint);
 
   size_t size() const { return index_.size(); }
   uint64_t generation() const { return generation_; }
@@ -97,7 +103,10 @@ class SweepCache {
   // The file, read with read(2) into a buffer that is not zero-filled first (the memset was a
   // quarter of loading 147 MB at 1M); a private copy, so a file changed in place after the
   // checksum cannot change what Find returns.
-  std::unique_ptr<char[]> buffer_;
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+  std::unique_ptr<char, Free> buffer_;  // std::aligned_alloc'ed
   std::string_view bytes_;
   std::vector<Entry> index_;  // by key
   uint64_t generation_ = 0;

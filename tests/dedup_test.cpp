@@ -435,6 +435,58 @@ TEST_CASE("dedup planning: a read-ahead session that fails ends the run failed, 
   }
 }
 
+TEST_CASE("dedup planning: a read-ahead session that cannot be opened means fewer readers, the "
+          "same plan") {
+  // The readers' sessions come from the run's session factory (1: the run's own session, 2 and
+  // 3: the readers). When one cannot be opened (max_connections reached, ...) the run goes on
+  // with the readers it has (none: the planner reads every batch itself) and plans exactly
+  // what it plans with both.
+  for (Backend b : test::Backends()) {
+    if (b != Backend::kMysql) continue;
+    DemoCrm f(b, 600);
+    PlantPerson(f);
+    JobConfig& job = f.AddJob("dedup", "dedup");
+    job.dedup.sweep_cache = false;
+    job.dedup.plan_batch = 3;
+    auto before = f.Checksums();
+    jobs::RunReport both = f.Run("dedup", std::nullopt, /*dry=*/true);
+    REQUIRE_MESSAGE(both.status == "ok", both.message);
+    REQUIRE(both.counts["merges_planned"].get<long long>() > 6);  // more than two batches
+    for (int fail_at : {2, 3}) {
+      CAPTURE(fail_at);
+      int opened = 0;
+      crm::DbFactory plain = crm::MakeFactory(f.cfg);
+      crm::DbFactory factory = [&]() -> Result<std::unique_ptr<crm::Db>> {
+        if (++opened == fail_at) return Error::Db("Too many connections (test)");
+        return plain();
+      };
+      jobs::RunRequest req{&f.cfg, f.cfg.FindJob("dedup"), std::nullopt, true, &f.clock, nullptr};
+      jobs::RunReport rep = jobs::ExecuteRun(req, factory);
+      REQUIRE_MESSAGE(rep.status == "ok", rep.message);
+      CHECK(opened == fail_at);  // no further attempt after the one that failed
+      CHECK(rep.clusters == both.clusters);
+      CHECK(rep.details["plan"] == both.details["plan"]);
+      auto a = rep.counts, d = both.counts;
+      a.erase("sweep_seconds");
+      d.erase("sweep_seconds");
+      CHECK(a == d);
+      CHECK(f.Checksums() == before);
+    }
+  }
+}
+
+TEST_CASE("dedup sweep: the read-ahead ring is bounded in contacts whatever threads says") {
+  CHECK(jobs::SweepReadAheadPages(2, 10000) == 4);   // the default: threads + 2
+  CHECK(jobs::SweepReadAheadPages(1, 10000) == 4);   // four pages when 40,000 contacts hold them
+  CHECK(jobs::SweepReadAheadPages(4, 10000) == 6);
+  CHECK(jobs::SweepReadAheadPages(16, 10000) == 6);  // not 18: at most 60,000 contacts
+  CHECK(jobs::SweepReadAheadPages(64, 10000) == 6);
+  CHECK(jobs::SweepReadAheadPages(16, 100) == 18);   // small pages: threads + 2 fit
+  CHECK(jobs::SweepReadAheadPages(2, 7) == 4);
+  CHECK(jobs::SweepReadAheadPages(2, 100000) == 2);  // two pages at least
+  CHECK(jobs::SweepReadAheadPages(16, 1000000) == 2);
+}
+
 TEST_CASE("dedup on the demo CRM: auto merges are true duplicates, re-runs queue nothing twice, "
           "a rejected pair never returns, restore is exact") {
   for (Backend b : test::Backends()) {
