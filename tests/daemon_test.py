@@ -176,9 +176,14 @@ class DaemonTest(unittest.TestCase):
                 if proc.poll() is None:
                     proc.kill()
                 notify.close()
+        # One run; a slot that came while it was still going (planning took over 5 s on a
+        # loaded machine: seen under ThreadSanitizer) is journaled skipped/overlap.
         runs = crm.runs(path)
-        self.assertEqual(len(runs), 1, runs)
-        r = runs[0]
+        ran = [r for r in runs if r["status"] != "skipped"]
+        self.assertEqual(len(ran), 1, runs)
+        self.assertEqual([r["reason"] for r in runs if r["status"] == "skipped"],
+                         ["overlap"] * (len(runs) - 1), runs)
+        r = ran[0]
         self.assertEqual(r["status"], "interrupted", r)
         planned = r["counts"]["rows_planned"]
         applied = r["counts"]["change_sets_applied"]
