@@ -16,6 +16,7 @@
 #include "crm/ledger.h"
 #include "jobs/dump.h"
 #include "jobs/job.h"
+#include "match/parallel.h"
 
 namespace crmh::jobs {
 namespace {
@@ -543,12 +544,9 @@ Result<ApplyStats> ApplyPlan(crm::Db& db, const std::string& run_id,
     }
   };
 
-  std::vector<std::thread> threads;
-  for (size_t w = 1; w < sessions.size(); ++w) {
-    threads.emplace_back([&, w] { work(w); });
-  }
-  work(0);
-  for (auto& t : threads) t.join();
+  // OnThreads: a session whose thread could not start is worked on this thread (its share's
+  // last sets are never taken by another), every thread is joined before an exception leaves.
+  match::OnThreads(sessions.size(), work);
   if (failure) return *failure;
   return stats;
 }

@@ -15,6 +15,7 @@
 #include "jobs/dedup.h"
 #include "jobs/digest.h"
 #include "jobs/prune.h"
+#include "jobs/report_dump.h"
 #include "jobs/retention.h"
 #include "jobs/score.h"
 #include "jobs/standardize.h"
@@ -73,35 +74,44 @@ std::string DumpElements(nlohmann::json::array_t& arr, size_t from, size_t to) {
 
 }  // namespace
 
-std::string RunReport::DumpJson() && {
-  if (!clusters.is_array() || clusters.size() < kParallelDumpMin) {
-    return std::move(*this).ToJson().dump(2);
+std::string RunReport::DumpJson() && { return DumpReportJson(std::move(*this), {}); }
+
+std::string DumpReportJson(RunReport&& report, const StartDumpTask& start) {
+  if (!report.clusters.is_array() || report.clusters.size() < kParallelDumpMin) {
+    return std::move(report).ToJson().dump(2);
   }
-  nlohmann::json list = std::move(clusters);
+  nlohmann::json list = std::move(report.clusters);
   // The rest of the report with a stand-in for the clusters, replaced by their text below. The
   // stand-in is found as the value of the top-level key "clusters" (a line of its own at indent
   // 2), where no value of the report can be.
   const std::string stand_in = "\x01crm-hygiene:clusters\x01";
-  clusters = stand_in;
-  std::string head = std::move(*this).ToJson().dump(2);
+  report.clusters = stand_in;
+  std::string head = std::move(report).ToJson().dump(2);
   const std::string key = "\n  \"clusters\": ";
   const size_t at = head.find(key + nlohmann::json(stand_in).dump());
   if (at == std::string::npos) {  // cannot happen; if it did, the plain way
-    clusters = std::move(list);
-    return std::move(*this).ToJson().dump(2);
+    report.clusters = std::move(list);
+    return std::move(report).ToJson().dump(2);
   }
   auto& arr = list.get_ref<nlohmann::json::array_t&>();
   const size_t half = arr.size() / 2;
-  auto second = std::async(std::launch::async,
-                           [&arr, half] { return DumpElements(arr, half, arr.size()); });
+  // From here the clusters live only in `list`: whatever fails to start, both halves are written.
+  std::future<std::string> second;
+  try {
+    DumpTask task = [&arr, half] { return DumpElements(arr, half, arr.size()); };
+    second = start ? start(std::move(task)) : std::async(std::launch::async, std::move(task));
+  } catch (...) {  // std::system_error (no thread available), bad_alloc: the second half runs here
+    spdlog::debug("report dump: no second thread, the calling thread writes it all");
+  }
   std::string first;
   try {
     first = DumpElements(arr, 0, half);
   } catch (...) {
-    second.wait();
+    if (second.valid()) second.wait();
     throw;
   }
-  const std::string rest = second.get();
+  const std::string rest =
+      second.valid() ? second.get() : DumpElements(arr, half, arr.size());
   const size_t value_at = at + key.size();
   std::string out;
   out.reserve(head.size() + first.size() + rest.size() + 16);

@@ -28,20 +28,22 @@ class ReadAhead {
   ReadAhead(std::vector<Session*> sessions, size_t items, size_t window, ReadFn read)
       : items_(items), window_(window < 1 ? 1 : window), read_(std::move(read)), slots_(items) {
     threads_.reserve(sessions.size());
-    for (size_t w = 0; w < sessions.size(); ++w) {
-      threads_.emplace_back([this, w, n = sessions.size(), s = sessions[w]] { Run(*s, w, n); });
+    try {
+      for (size_t w = 0; w < sessions.size(); ++w) {
+        threads_.emplace_back([this, w, n = sessions.size(), s = sessions[w]] { Run(*s, w, n); });
+      }
+    } catch (...) {
+      // A thread that could not start (std::system_error): its items would never be read, so
+      // the construction fails — after the readers already started are stopped and joined (a
+      // constructor that throws runs no destructor, and a joinable std::thread destroyed ends
+      // the process).
+      Stop();
+      throw;
     }
   }
   ReadAhead(const ReadAhead&) = delete;
   ReadAhead& operator=(const ReadAhead&) = delete;
-  ~ReadAhead() {
-    {
-      std::lock_guard<std::mutex> g(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
+  ~ReadAhead() { Stop(); }
 
   // The next item, in order; waits for its read. Call at most `items` times.
   Result<T> Next() {
@@ -74,6 +76,15 @@ class ReadAhead {
     }
   }
 
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
   const size_t items_, window_;
   const ReadFn read_;
   std::mutex mu_;
@@ -97,19 +108,16 @@ class ReadQueue {
 
   explicit ReadQueue(std::vector<Session*> sessions) {
     threads_.reserve(sessions.size());
-    for (Session* s : sessions) threads_.emplace_back([this, s] { Run(*s); });
+    try {
+      for (Session* s : sessions) threads_.emplace_back([this, s] { Run(*s); });
+    } catch (...) {  // as ReadAhead: the threads already started are stopped and joined first
+      Stop();
+      throw;
+    }
   }
   ReadQueue(const ReadQueue&) = delete;
   ReadQueue& operator=(const ReadQueue&) = delete;
-  ~ReadQueue() {
-    {
-      std::lock_guard<std::mutex> g(mu_);
-      stop_ = true;
-      queue_.clear();
-    }
-    cv_.notify_all();
-    Join();
-  }
+  ~ReadQueue() { Stop(); }
 
   void Add(ReadFn read) {
     {
@@ -155,6 +163,16 @@ class ReadQueue {
         return;
       }
     }
+  }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      stop_ = true;
+      queue_.clear();
+    }
+    cv_.notify_all();
+    Join();
   }
 
   void Join() {

@@ -7,7 +7,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <future>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <fmt/format.h>
@@ -786,7 +789,10 @@ TEST_CASE("engine: a connection done with its share takes sets from the far end 
   REQUIRE(crm::Migrate(**db).ok());
   auto cols = *crm::OrderedColumns(**db, "contacts");
   std::mutex mu;
+  std::condition_variable cv;
   std::map<int, crm::Db*> applied_by;  // set number → the session its precheck ran on
+  bool stolen = false;                 // a set of the first share ran on the other session
+  crm::Db* const first = db->get();
   std::vector<jobs::ChangeSet> plan;
   for (int i = 1; i <= 24; ++i) {
     jobs::ChangeSet cs;
@@ -798,12 +804,17 @@ TEST_CASE("engine: a connection done with its share takes sets from the far end 
                       sid,
                       {{"city", fmt::format("Set {}", i)}},
                       **crm::LiveRowText(**db, cols, {"contacts", "id", sid}, false)});
-    cs.precheck = [&mu, &applied_by, i](crm::Db& d) -> std::optional<std::string> {
-      {
-        std::lock_guard<std::mutex> g(mu);
-        CHECK(applied_by.emplace(i, &d).second);  // (a retry would run it twice: none here)
+    // The first share's first set holds its session until the other session, done with its own
+    // share, took one of the first share's (it was: each of those sets 100 ms slower, and the
+    // other session had to finish its share within them).
+    cs.precheck = [&, i](crm::Db& d) -> std::optional<std::string> {
+      std::unique_lock<std::mutex> g(mu);
+      CHECK(applied_by.emplace(i, &d).second);  // (a retry would run it twice: none here)
+      if (i <= 12 && &d != first) {
+        stolen = true;
+        cv.notify_all();
       }
-      if (i <= 12) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (i == 1) CHECK(cv.wait_for(g, std::chrono::minutes(2), [&] { return stolen; }));
       return std::nullopt;
     };
     plan.push_back(cs);
@@ -896,21 +907,31 @@ TEST_CASE("read queue runs every queued read once, the helper too, and stops at 
     std::atomic<int> reads{0};
   };
   {
+    // The sessions' threads each hold their first read until the helper has read one: the
+    // helper joins in whatever the threads' timing (it was "queued faster than two threads
+    // read", which a loaded machine or one core did not always do).
     Session a{0}, b{1}, helper{2};
     std::vector<std::atomic<int>> ran(200);
+    std::promise<void> helper_read;
+    std::shared_future<void> gate = helper_read.get_future().share();
+    std::once_flag opened;
     jobs::ReadQueue<Session> q({&a, &b});
     for (size_t i = 0; i < ran.size(); ++i) {
-      q.Add([&ran, i](Session& s) -> Status {
+      q.Add([&, i](Session& s) -> Status {
         ++s.reads;
         ++ran[i];
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        if (&s == &helper) {
+          std::call_once(opened, [&] { helper_read.set_value(); });
+        } else {
+          gate.wait();
+        }
         return Status::Ok();
       });
     }
     REQUIRE(q.Finish(&helper));
     for (size_t i = 0; i < ran.size(); ++i) CHECK(ran[i].load() == 1);
     CHECK(a.reads + b.reads + helper.reads == 200);
-    CHECK(helper.reads.load() > 0);  // queued faster than two threads read: the helper joins in
+    CHECK(helper.reads.load() > 0);
   }
   {
     Session a{0};
@@ -930,20 +951,35 @@ TEST_CASE("read queue runs every queued read once, the helper too, and stops at 
     CHECK(runs.load() == 11);  // one session, in order: nothing after the failure
   }
   {
-    // Destroyed without Finish(): what is queued is dropped, the threads are joined.
+    // Destroyed without Finish(): what is queued is dropped, the threads are joined. A read
+    // holds its thread until a queued read was dropped (its captured state destroyed unrun):
+    // only the destructor drops one here, so at most the read in flight runs — not "fewer than
+    // 50 if the destructor came within 100 ms", which a loaded machine did not always give.
+    struct Item {
+      explicit Item(std::atomic<bool>& d) : dropped(d) {}
+      std::atomic<bool>& dropped;
+      bool ran = false;
+      ~Item() {
+        if (!ran) dropped = true;
+      }
+    };
     Session a{0};
     std::atomic<int> runs{0};
+    std::atomic<bool> dropped{false};
     {
       jobs::ReadQueue<Session> q({&a});
       for (int i = 0; i < 50; ++i) {
-        q.Add([&runs](Session&) -> Status {
+        auto item = std::make_shared<Item>(dropped);
+        q.Add([&runs, &dropped, item](Session&) -> Status {
+          item->ran = true;
           ++runs;
-          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+          while (!dropped.load()) std::this_thread::yield();
           return Status::Ok();
         });
       }
     }
-    CHECK(runs.load() < 50);
+    CHECK(dropped.load());
+    CHECK(runs.load() <= 1);
   }
 }
 

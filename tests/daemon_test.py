@@ -8,7 +8,7 @@ import time
 import unittest
 from datetime import datetime, timezone
 
-from proc_util import BIN, Crm, NotifySocket, main, run
+from proc_util import BIN, Crm, NotifySocket, clear_of, main, next_utc_midnight, run
 
 EVERY_2S = """jobs:
   tick:
@@ -50,8 +50,12 @@ class DaemonTest(unittest.TestCase):
                     self.assertIsNotNone(kv, "watchdog pings stopped")
                     if kv.get("WATCHDOG") == "1":
                         pings.append(notify.messages[-1][0])
+                # 1 s apart. The times are when this process received them: one read late on a
+                # loaded machine makes that gap long and the next short (two pings read back to
+                # back), so the mean says "about every second" and each gap only "not stopped".
                 gaps = [b - a for a, b in zip(pings, pings[1:])]
-                self.assertTrue(all(0.5 < g < 2.0 for g in gaps), gaps)  # 1 s apart, loaded CI allowed
+                self.assertTrue(0.5 < sum(gaps) / len(gaps) < 2.0, gaps)
+                self.assertTrue(all(g < 3.0 for g in gaps), gaps)
 
                 # Jobs fire on their slots; each journal row names its slot and starts on time.
                 time.sleep(5)
@@ -172,9 +176,14 @@ class DaemonTest(unittest.TestCase):
                 if proc.poll() is None:
                     proc.kill()
                 notify.close()
+        # One run; a slot that came while it was still going (planning took over 5 s on a
+        # loaded machine: seen under ThreadSanitizer) is journaled skipped/overlap.
         runs = crm.runs(path)
-        self.assertEqual(len(runs), 1, runs)
-        r = runs[0]
+        ran = [r for r in runs if r["status"] != "skipped"]
+        self.assertEqual(len(ran), 1, runs)
+        self.assertEqual([r["reason"] for r in runs if r["status"] == "skipped"],
+                         ["overlap"] * (len(runs) - 1), runs)
+        r = ran[0]
         self.assertEqual(r["status"], "interrupted", r)
         planned = r["counts"]["rows_planned"]
         applied = r["counts"]["change_sets_applied"]
@@ -194,6 +203,9 @@ class DaemonTest(unittest.TestCase):
         path = crm.config("jobs:\n  nightly:\n    kind: audit\n    schedule: '*-*-* 00:00:00'\n"
                           "    persistent: true\n")
         run("runs", config=path, check=0)  # migrates
+        # Across a midnight (UTC) the daemon's newest missed slot is the new day's, and the new
+        # day's slot may fire as well: the test keeps clear of one (it takes well under 60 s).
+        clear_of(next_utc_midnight, 90)
         # The last slot this job claimed was four days ago: three midnights were missed.
         now = datetime.now(timezone.utc)
         last = (now.replace(hour=0, minute=0, second=0, microsecond=0)).timestamp() - 4 * 86400

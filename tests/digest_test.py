@@ -25,7 +25,11 @@ except ImportError:  # pyenv shims hide Debian's python3-aiosmtpd: use the syste
         os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
     raise  # no silent skip: the SMTP test needs python3-aiosmtpd (scripts/deps.sh)
 
-from proc_util import Crm, backends, main, run
+from proc_util import Crm, backends, clear_of, main, next_utc_week_start, run
+
+# A subtest of the digest's week takes seconds; one that began just before Monday 00:00 UTC
+# counted its runs in one week and its digest in the next (the test failed then).
+WEEK_MARGIN = 180
 
 JOBS = """jobs:
   audit:
@@ -96,6 +100,8 @@ class DigestTest(unittest.TestCase):
         for backend in backends():
             with self.subTest(backend):
                 self.saver.messages.clear()
+                # `week: current` (UTC): the runs and the digests below must fall in one week.
+                clear_of(next_utc_week_start, WEEK_MARGIN)
                 crm = Crm(backend, contacts=600)  # enough for review items
                 cfg = crm.config(JOBS.format(port=self.smtp.port, retries=1))
                 for job in ("audit", "standardize", "dedup"):
@@ -195,6 +201,7 @@ class DigestTest(unittest.TestCase):
         for backend in backends():
             with self.subTest(backend):
                 self.saver.messages.clear()
+                clear_of(next_utc_week_start, WEEK_MARGIN)  # the score's week is the digest's
                 crm = Crm(backend, contacts=300)
                 cfg = crm.config(JOBS.format(port=self.smtp.port, retries=1) +
                                  "      per_owner: true\n      owners: {lschulz: lena@sales.example}\n"

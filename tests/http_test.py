@@ -134,12 +134,16 @@ class HttpTest(unittest.TestCase):
                 "once": "audit"}
         rules = "    options:\n      rules: [trim_whitespace, lowercase_email, phone_e164, country_canonical, name_case]\n"
 
+        # `tidy`'s daily slot is 12 hours away from now: at a fixed hour (03:00 was) a test that
+        # ran across it saw tidy run once more and its next slot move by a day.
+        tidy_hour = (datetime.now(timezone.utc).hour + 12) % 24
+
         def write_config(fire):
             return crm.config(
                 f"http:\n  listen: 127.0.0.1:{port}\n  refresh: 1h\n"
                 "jobs:\n"
                 "  census:\n    kind: audit\n    schedule: \"2099-01-01 00:00:00\"\n"
-                "  tidy:\n    kind: standardize\n    schedule: \"*-*-* 03:00:00\"\n    max_rows: 0\n"
+                f"  tidy:\n    kind: standardize\n    schedule: \"*-*-* {tidy_hour:02d}:00:00\"\n    max_rows: 0\n"
                 "    max_fraction: 0\n" + rules +
                 "  strict:\n    kind: standardize\n    max_rows: 1\n" + rules +
                 "  dedupe:\n    kind: dedup\n    max_rows: 0\n    max_fraction: 0\n"
@@ -199,7 +203,7 @@ class HttpTest(unittest.TestCase):
         self.assertEqual(got[("crm_hygiene_job_next_run_timestamp_seconds", lab("census", "audit"))],
                          pycal.timegm((2099, 1, 1, 0, 0, 0)))
         self.assertEqual(got[("crm_hygiene_job_next_run_timestamp_seconds", lab("tidy", "standardize"))],
-                         next_utc(3, now).timestamp())
+                         next_utc(tidy_hour, now).timestamp())
         self.assertEqual(got[("crm_hygiene_job_period_seconds", lab("tidy", "standardize"))], 86400)
         self.assertNotIn(("crm_hygiene_job_next_run_timestamp_seconds", lab("once", "audit")), got)
         self.assertNotIn(("crm_hygiene_job_next_run_timestamp_seconds", lab("dedupe", "dedup")), got)

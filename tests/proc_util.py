@@ -22,6 +22,34 @@ def run(*args, config=None, env=None, check=None, timeout=120):
     return p
 
 
+def next_utc_midnight(t):
+    """The first UTC midnight after the aware datetime t."""
+    from datetime import timedelta, timezone
+    t = t.astimezone(timezone.utc)
+    return t.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+
+
+def next_utc_week_start(t):
+    """The first Monday 00:00 UTC (an ISO week's start) after the aware datetime t."""
+    from datetime import timedelta
+    midnight = next_utc_midnight(t)
+    return midnight + timedelta(days=(7 - midnight.weekday()) % 7)
+
+
+def clear_of(boundary, margin):
+    """Waits, if need be, until the next boundary(now) (a UTC instant: a midnight, a week's start)
+    is more than `margin` seconds away, so that a test shorter than that sees one day or week
+    throughout. Returns the seconds waited (0 but within `margin` of a boundary)."""
+    from datetime import datetime, timezone
+    now = datetime.now(timezone.utc)
+    left = (boundary(now) - now).total_seconds()
+    if left > margin:
+        return 0.0
+    print(f"waiting {left + 1:.0f}s for the boundary at {boundary(now).isoformat()} to pass", flush=True)
+    time.sleep(left + 1)
+    return left + 1
+
+
 def backends():
     """sqlite always; mariadb when the harness started one (and required by CI)."""
     out = ["sqlite"]
