@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -1506,9 +1507,12 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
                                [&] { *q = planner.BatchSql(std::move(ids), losers); });
         if (!st) return st;
         crm::Db* reader = readers[(b - 1) % readers.size()].get();
-        ahead.push_back(std::async(std::launch::async, [&planner, reader, q] {
-          return planner.ReadBatch(*reader, *q);
-        }));
+        auto read = [&planner, reader, q] { return planner.ReadBatch(*reader, *q); };
+        try {
+          ahead.push_back(std::async(std::launch::async, read));
+        } catch (const std::system_error&) {  // no thread to be had: read here when it is needed
+          ahead.push_back(std::async(std::launch::deferred, read));
+        }
       }
       return Status::Ok();
     };
@@ -1516,8 +1520,8 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     struct Join {
       std::deque<std::future<Result<MergePlanner::Batch>>>& f;
       ~Join() {
-        for (auto& x : f) {
-          if (x.valid()) x.wait();
+        for (auto& x : f) {  // a deferred read (no thread) is simply not run
+          if (x.valid() && x.wait_for(std::chrono::seconds(0)) != std::future_status::deferred) x.wait();
         }
       }
     } join{ahead};

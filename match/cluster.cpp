@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <future>
+#include <system_error>
 #include <map>
 #include <mutex>
 #include <numeric>
@@ -421,25 +422,31 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
     std::vector<std::vector<float>> share;  // [tf field slot][record]
     double u_sample_seconds = 0;
   };
-  auto records_only = std::async(
-      opt.threads > 1 ? std::launch::async : std::launch::deferred, [&records, &opt] {
-        RecordsOnly out;
-        const auto t0 = std::chrono::steady_clock::now();
-        if (opt.u_sample_pairs > 0 && records.size() > 1) {
-          const auto sample = RandomPairs(records.size(), opt.u_sample_pairs);
-          out.sv.resize(sample.size());
-          ParallelChunks(sample.size(), opt.threads, [&](size_t b, size_t e) {
-            for (size_t i = b; i < e; ++i) {
-              out.sv[i] = Compare(records[sample[i].first], records[sample[i].second], opt);
-            }
-          });
+  auto records_only_task = [&records, &opt] {
+    RecordsOnly out;
+    const auto t0 = std::chrono::steady_clock::now();
+    if (opt.u_sample_pairs > 0 && records.size() > 1) {
+      const auto sample = RandomPairs(records.size(), opt.u_sample_pairs);
+      out.sv.resize(sample.size());
+      ParallelChunks(sample.size(), opt.threads, [&](size_t b, size_t e) {
+        for (size_t i = b; i < e; ++i) {
+          out.sv[i] = Compare(records[sample[i].first], records[sample[i].second], opt);
         }
-        out.u_sample_seconds = Seconds(t0);
-        // Term frequencies only reweigh agreements when scoring; EM learns m from the average
-        // u, as Splink does.
-        out.tf = CountTermFrequencies(records, opt, &out.share);
-        return out;
       });
+    }
+    out.u_sample_seconds = Seconds(t0);
+    // Term frequencies only reweigh agreements when scoring; EM learns m from the average
+    // u, as Splink does.
+    out.tf = CountTermFrequencies(records, opt, &out.share);
+    return out;
+  };
+  std::future<RecordsOnly> records_only;
+  try {
+    records_only = std::async(opt.threads > 1 ? std::launch::async : std::launch::deferred,
+                              records_only_task);
+  } catch (const std::system_error&) {  // no thread to be had: in turn, when it is needed
+    records_only = std::async(std::launch::deferred, records_only_task);
+  }
 
   // Each pair's comparison vector is kept packed, 4 bits a field (8 bytes a pair instead of a
   // heap-allocated vector): at 1M contacts there are tens of millions of candidate pairs. The EM
