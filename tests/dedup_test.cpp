@@ -54,6 +54,15 @@ void PlantPerson(DemoCrm& f) {
         "(99001, 9003, 'big', 'open', 1234.56, '2023-01-01 10:00:00', 0)";
 }
 
+// The planted person and a dedup job that plans in batches of 3 clusters (on MariaDB the
+// batches after the first are read ahead on the run's reader sessions), without the sweep cache.
+void AddBatchedDedup(DemoCrm& f) {
+  PlantPerson(f);
+  JobConfig& job = f.AddJob("dedup", "dedup");
+  job.dedup.sweep_cache = false;
+  job.dedup.plan_batch = 3;
+}
+
 long long Approve(DemoCrm& f, const std::string& job, std::vector<std::string> members) {
   auto db = crm::Open(f.cfg.database, f.cfg.state);
   REQUIRE(db.ok());
@@ -403,10 +412,7 @@ TEST_CASE("dedup planning: a read-ahead session that fails ends the run failed, 
   for (Backend b : test::Backends()) {
     if (b != Backend::kMysql) continue;
     DemoCrm f(b, 600);
-    PlantPerson(f);
-    JobConfig& job = f.AddJob("dedup", "dedup");
-    job.dedup.sweep_cache = false;
-    job.dedup.plan_batch = 3;
+    AddBatchedDedup(f);
     auto before = f.Checksums();
     for (bool dry : {true, false}) {
       CAPTURE(dry);
@@ -444,10 +450,7 @@ TEST_CASE("dedup planning: a read-ahead session that cannot be opened means fewe
   for (Backend b : test::Backends()) {
     if (b != Backend::kMysql) continue;
     DemoCrm f(b, 600);
-    PlantPerson(f);
-    JobConfig& job = f.AddJob("dedup", "dedup");
-    job.dedup.sweep_cache = false;
-    job.dedup.plan_batch = 3;
+    AddBatchedDedup(f);
     auto before = f.Checksums();
     jobs::RunReport both = f.Run("dedup", std::nullopt, /*dry=*/true);
     REQUIRE_MESSAGE(both.status == "ok", both.message);
