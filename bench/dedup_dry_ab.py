@@ -4,7 +4,8 @@
 usage: bench/dedup_dry_ab.py --work=DIR TAG:BINARY [TAG:BINARY ...] [--rounds=N]
 
 DIR is a bench/dedup_scale.py work directory whose server runs (--keep-server): its
-crm-1000000.yaml and mariadb/. Each round runs every binary once, `run dedup --dry-run --json`
+crm-1000000.yaml and mariadb/; each binary runs with its own sweep cache (DIR/state-ab-TAG),
+filled by one unreported run first. Each round runs every binary once, `run dedup --dry-run --json`
 under /usr/bin/time, and prints one JSON line: wall, client CPU (user+sys) in all and after the
 sweep (sampled from /proc every 0.25 s, split at the "clusters in" log line), mariadbd's CPU in
 all and after the sweep, sweep_seconds, wall − sweep_seconds, peak RSS. The report is kept as
@@ -29,6 +30,27 @@ def result(path):
     return {'clusters': j.get('clusters'), 'counts': c, 'plan': d.get('plan'), 'model': d.get('model'),
             'pairs_by_key': d.get('pairs_by_key'), 'message': j.get('message'), 'status': j.get('status')}
 
+# Each binary gets its own state directory (a copy of the work directory's config pointing at
+# DIR/state-ab-TAG, seeded from DIR/state-1000000): binaries whose sweep cache fingerprints
+# differ (another normalizer, other SQL for a field) would otherwise evict each other's cache
+# and every run would be a first sweep. One unreported run of each fills its cache first.
+import shutil
+base_cfg = open(os.path.join(work, 'crm-1000000.yaml')).read()
+def config(tag):
+    path = os.path.join(work, f'crm-1000000-ab-{tag}.yaml')
+    state = os.path.join(work, f'state-ab-{tag}')
+    if not os.path.isdir(state):
+        src = os.path.join(work, 'state-1000000')
+        if os.path.isdir(src): shutil.copytree(src, state)
+        else: os.makedirs(state)
+    cfg = re.sub(r'state: \{directory: [^}]*\}', f'state: {{directory: {state}}}', base_cfg)
+    open(path, 'w').write(cfg)
+    return path
+for spec in args:
+    tag, binp = spec.split(':', 1)
+    subprocess.run([binp, '--config', config(tag), '--log-level', 'warn', 'run', 'dedup', '--json', '--dry-run'],
+                   stdout=subprocess.DEVNULL, check=True)
+
 out = []
 for r in range(rounds):
     for spec in args:
@@ -36,7 +58,7 @@ for r in range(rounds):
         js = os.path.join(work, f'ab-{tag}-{r}.json')
         la = open('/proc/loadavg').read().split()[0]
         t0 = time.time(); m0 = cpu(mpid)
-        p = subprocess.Popen(['/usr/bin/time', '-f', '%e %U %S %M', binp, '--config', os.path.join(work, 'crm-1000000.yaml'), '--log-level', 'info', 'run', 'dedup', '--json', '--dry-run'],
+        p = subprocess.Popen(['/usr/bin/time', '-f', '%e %U %S %M', binp, '--config', config(tag), '--log-level', 'info', 'run', 'dedup', '--json', '--dry-run'],
                              stdout=open(js, 'w'), stderr=open(js + '.err', 'w'))
         samples = []
         kid = None

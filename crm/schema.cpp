@@ -22,6 +22,22 @@ Result<std::set<std::string>> ListColumns(Db& db, const std::string& table) {
   return cols;
 }
 
+Result<std::set<std::string>> TextColumns(Db& db, const std::string& table) {
+  std::set<std::string> cols;
+  if (!db.mysql()) return cols;
+  Status st = Guard(fmt::format("reading the column types of {}", table), [&] {
+    soci::rowset<soci::row> rs =
+        (db.sql().prepare << "SELECT column_name FROM information_schema.columns "
+                             "WHERE table_schema = DATABASE() AND table_name = :t "
+                             "AND character_set_name IS NOT NULL AND data_type IN ('char', "
+                             "'varchar', 'tinytext', 'text', 'mediumtext', 'longtext')",
+         soci::use(table));
+    for (const auto& r : rs) cols.insert(r.get<std::string>(0));
+  });
+  if (!st) return st.error();
+  return cols;
+}
+
 Status ProbeWriteGrants(Db& db, const std::string& table, const std::string& id_column,
                         bool deletes) {
   Status st = Guard("", [&] {

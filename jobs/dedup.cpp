@@ -22,8 +22,10 @@
 #include <cmath>
 #include <deque>
 
+#include "core/memory.h"
 #include "core/text.h"
 #include "crm/ledger.h"
+#include "crm/schema.h"
 #include "crm/text_rows.h"
 #include "jobs/audit.h"
 #include "jobs/dedup_cache.h"
@@ -81,8 +83,12 @@ std::string RelatedExpr(const crm::Db& db, const Mapping& m, const RelatedField&
                      db.Q(r.link_target), db.Q(r.link_contact), db.Q(m.id_column), where);
 }
 
-Slot MakeSlot(const crm::Db& db, const Mapping& m, const std::string& name, const FieldMap& f) {
+// `text`: the contacts columns the server sends as CAST would (crm::TextColumns): read as they
+// are, without the CAST.
+Slot MakeSlot(const crm::Db& db, const Mapping& m, const std::string& name, const FieldMap& f,
+              const std::set<std::string>& text) {
   if (f.related) return {name, RelatedExpr(db, m, *f.related), ""};
+  if (text.count(f.column)) return {name, "c." + db.Q(f.column), f.column};
   return {name, fmt::format("CAST(c.{} AS CHAR)", db.Q(f.column)), f.column};
 }
 
@@ -104,18 +110,19 @@ struct Slots {
 
 // `child_activity`: also read each contact's latest child-table activity (a correlated MAX per
 // contact; only the most_recent_activity survivor rule needs it).
-Slots MakeSlots(const crm::Db& db, const Mapping& m, bool child_activity) {
+Slots MakeSlots(const crm::Db& db, const Mapping& m, bool child_activity,
+                const std::set<std::string>& text) {
   Slots s;
   for (const auto& f : MatchFields()) {
     auto it = m.fields.find(f);
-    if (it != m.fields.end()) s.match.push_back(MakeSlot(db, m, f, it->second));
+    if (it != m.fields.end()) s.match.push_back(MakeSlot(db, m, f, it->second, text));
   }
-  for (const auto& col : m.extra) s.match.push_back(MakeSlot(db, m, col, FieldMap{col, {}}));
+  for (const auto& col : m.extra) s.match.push_back(MakeSlot(db, m, col, FieldMap{col, {}}, text));
   auto meta = [&](const char* name, int& index) {
     auto it = m.fields.find(name);
     if (it == m.fields.end()) return;
     index = static_cast<int>(s.meta.size());
-    s.meta.push_back(MakeSlot(db, m, name, it->second));
+    s.meta.push_back(MakeSlot(db, m, name, it->second, text));
   };
   meta("created_at", s.created);
   meta("updated_at", s.updated);
@@ -125,7 +132,7 @@ Slots MakeSlots(const crm::Db& db, const Mapping& m, bool child_activity) {
     if (!a.child.empty() && !child_activity) continue;
     s.activity.push_back(static_cast<int>(s.meta.size()));
     if (a.child.empty()) {
-      s.meta.push_back(MakeSlot(db, m, a.column, FieldMap{a.column, {}}));
+      s.meta.push_back(MakeSlot(db, m, a.column, FieldMap{a.column, {}}, text));
     } else {
       s.meta.push_back({a.child + "." + a.column, ActivityExpr(db, m, a), ""});
     }
@@ -143,8 +150,8 @@ constexpr size_t kPlanReaders = 2;
 class MetaTable {
  public:
   void Reserve(size_t contacts) {
-    rows_.reserve(contacts);
-    text_.reserve(contacts * 32);
+    ReserveHuge(rows_, contacts);  // core/memory.h
+    ReserveHuge(text_, contacts * 32);
   }
   void Add(std::string_view id, uint64_t hash, int filled, std::string_view created,
            std::string_view active) {
@@ -852,7 +859,9 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
   review_stale_.clear();
   report.clusters = nlohmann::json::array();
 
-  const Slots slots = MakeSlots(db, m, opt.survivor == "most_recent_activity");
+  auto text_columns = crm::TextColumns(db, m.contacts_table);
+  if (!text_columns) return text_columns.error();
+  const Slots slots = MakeSlots(db, m, opt.survivor == "most_recent_activity", *text_columns);
   match::NormalizeOptions nopt{opt.default_region, opt.email_provider_rules};
   match::Normalizer planner_norm(nopt);
   // A dry run plans every merge as a real run would, without the rows' text (it never
@@ -906,23 +915,59 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     // --- read every active contact, page by page (keyset on the primary key).
     const auto started = std::chrono::steady_clock::now();
     // How many contacts there are, to reserve the per-contact vectors (their growth would copy
-    // them and double their peak) and for the progress log. Counted here, before the first
-    // page (~0.3 s of server at 1M): counted by the reader once its ring was full (the server
-    // idle then, waiting for the sweep cache's load), the vectors were reserved after the
-    // ring's pages and the 1M sweep's peak RSS (in matching) went up ~45 MiB (session 13).
-    long long total = 0;
-    if (Status st = crm::Guard("counting contacts", [&] {
-          db.sql() << fmt::format("SELECT COUNT(*) FROM {} c WHERE {}", db.Q(m.contacts_table),
-                                  WhereActive(db, m)),
-              soci::into(total);
-        });
-        !st) {
-      return st;
+    // them and double their peak) and for the progress log. On MySQL with a second session it is
+    // counted there while this thread reads the first pages and the sweep cache loads, and the
+    // first page appended waits for it: counted here first, it was ~0.4 s at the start of a 1M
+    // repeated sweep with nothing else going on (session 14). Either way the vectors are reserved
+    // before the first contact is appended: reserved after the read-ahead ring's pages, once
+    // the ring was full, the 1M sweep's peak RSS (in matching) went up ~45 MiB (session 13).
+    const std::string count_sql = fmt::format("SELECT COUNT(*) FROM {} c WHERE {}",
+                                              db.Q(m.contacts_table), WhereActive(db, m));
+    auto count_on = [&count_sql](crm::Db& d, long long& n) {
+      return crm::Guard("counting contacts", [&] { d.sql() << count_sql, soci::into(n); });
+    };
+    std::atomic<long long> total{-1};  // -1: not counted yet (read by the progress log)
+    std::unique_ptr<crm::Db> count_db;  // declared before side_count, which waits on it
+    std::future<long long> side_count;  // -1 if it failed: nothing reserved, the read says why
+    if (db.mysql() && opt.threads > 1 && ctx.open_db) {
+      auto s = ctx.open_db();
+      if (s) count_db = std::move(*s);  // else counted here, as without a second session
+    }
+    if (count_db) {
+      auto task = [&count_on, &ctx, d = count_db.get()] {
+        long long n = 0;
+        Status st = count_on(*d, n);
+        if (st) return n;
+        spdlog::info("[{}] dedup: the contacts were not counted beside the read ({}); the "
+                     "per-contact vectors grow as they are read", ctx.run_id, st.error().message);
+        return -1LL;
+      };
+      try {
+        side_count = std::async(std::launch::async, task);
+      } catch (const std::system_error&) {  // no thread: counted by the first append
+        side_count = std::async(std::launch::deferred, task);
+      }
+    } else {
+      long long n = 0;
+      if (Status st = count_on(db, n); !st) return st;
+      total = n;
     }
     std::vector<match::Record> records;
     MetaTable meta;
-    records.reserve(static_cast<size_t>(total));
-    meta.Reserve(static_cast<size_t>(total));
+    std::string cache_path, fingerprint;
+    std::vector<RawHash> raw_hashes;  // per record read, for the next cache
+    std::vector<uint32_t> position_of;  // per record read: its position in the cache file, or kNotCached
+    auto reserve = [&](long long n) {
+      if (n <= 0) return;
+      const auto contacts = static_cast<size_t>(n);
+      ReserveHuge(records, contacts);  // core/memory.h: ~300 MB at 1M
+      meta.Reserve(contacts);
+      if (opt.sweep_cache) {
+        raw_hashes.reserve(contacts);
+        position_of.reserve(contacts);
+      }
+    };
+    if (!side_count.valid()) reserve(total);
     const int threads = std::max(1, opt.threads);
     // Each worker's Normalizer, made on the worker's first contact that the sweep cache does not
     // have (a repeated sweep that reuses every record never needs one).
@@ -931,9 +976,6 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     // --- the sweep cache (jobs/dedup_cache.h, docs/dedup.md §9): the last sweep's prepared
     // records, reused for contacts whose id and raw values are unchanged. Anything wrong with it
     // means a full sweep, never a failed run.
-    std::string cache_path, fingerprint;
-    std::vector<RawHash> raw_hashes;  // per record read, for the next cache
-    std::vector<uint32_t> position_of;  // per record read: its position in the cache file, or kNotCached
     uint64_t old_generation = 0;
     nlohmann::json cache_report = {{"enabled", opt.sweep_cache}, {"used", false}};
     // The files hold personal data: with the cache off, none are left behind that nothing reads;
@@ -1025,8 +1067,6 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
         load.ready = true;
         load.cv.notify_all();
       });
-      raw_hashes.reserve(static_cast<size_t>(total));
-      position_of.reserve(static_cast<size_t>(total));
     }
     std::atomic<long long> reused{0};
     // A pipeline: this thread only reads, page by page (crm::ForEachTextRow streams the rows; a
@@ -1071,6 +1111,10 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       }
     } pipe;
     auto append = [&](Page& pg) {
+      if (side_count.valid()) {  // the first page: the count made beside the read
+        total = side_count.get();
+        reserve(total);
+      }
       const size_t base = slots.match.size();
       for (size_t i = 0; i < pg.text.rows(); ++i) {
         const std::string_view* cells = pg.text.Row(i);
@@ -1207,9 +1251,13 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       pipe.cv.notify_all();
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       double rate = secs > 0 ? static_cast<double>(rows_read) / secs : 0;
-      spdlog::info("[{}] dedup: read {} of {} contacts ({:.0f}/s, ETA {:.0f}s for reading)",
-                   ctx.run_id, rows_read, total, rate,
-                   rate > 0 ? static_cast<double>(std::max<long long>(0, total - rows_read)) / rate : 0.0);
+      if (const long long all = total; all >= 0) {
+        spdlog::info("[{}] dedup: read {} of {} contacts ({:.0f}/s, ETA {:.0f}s for reading)",
+                     ctx.run_id, rows_read, all, rate,
+                     rate > 0 ? static_cast<double>(std::max<long long>(0, all - rows_read)) / rate : 0.0);
+      } else {
+        spdlog::info("[{}] dedup: read {} contacts ({:.0f}/s)", ctx.run_id, rows_read, rate);
+      }
       if (last_page) break;
       if (ctx.stop_requested && ctx.stop_requested->load()) {
         report.interrupted = true;
@@ -1340,6 +1388,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     match::CompareHooks hooks;
     const std::string pairs_path = PairsPath(cache_path);
     const size_t nf = match::ComparedFields(mo).size();
+    bool pairs_unchanged = false;  // the pairs file holds exactly this sweep's pairs and vectors
     hooks.known = [&](const match::CompareHooks::Pairs& pairs, std::vector<uint64_t>& packed) {
       if (position_of.empty()) return;
       const auto t0 = std::chrono::steady_clock::now();
@@ -1350,6 +1399,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
         fill.why_not = fmt::format("cannot read {}: {}", pairs_path, e.what());
       }
       cache_report["pairs_reused"] = fill.reused;
+      pairs_unchanged = fill.same_pairs;
       if (!fill.why_not.empty()) {
         cache_report["pairs_why_not"] = fill.why_not;
         spdlog::info("[{}] dedup: comparison vectors from the sweep cache: {}", ctx.run_id, fill.why_not);
@@ -1359,6 +1409,14 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     };
     hooks.compared = [&](const match::CompareHooks::Pairs& pairs, const std::vector<uint64_t>& packed) {
       if (new_generation == 0) return;
+      // The records' file kept as it was (same generation, every record at its own position)
+      // and every pair's vector taken from the pairs file, which holds no other: writing it
+      // again would write the same bytes (~0.5 s at 1M, session 14).
+      if (new_generation == old_generation && pairs_unchanged) {
+        cache_report["pairs_written"] = true;
+        cache_report["pairs_unchanged"] = true;
+        return;
+      }
       const auto t0 = std::chrono::steady_clock::now();
       Status written = Status::Ok();
       try {

@@ -658,6 +658,8 @@ PairsFill FillFromPairsCache(const std::string& path, uint64_t generation, size_
       ++out.reused;
     }
   }
+  out.same_pairs = out.why_not.empty() && static_cast<uint64_t>(out.reused) == count &&
+                   pairs.size() == count;
   return out;
 }
 

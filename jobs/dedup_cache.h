@@ -136,6 +136,11 @@ Status WritePairsCache(const std::string& path, uint64_t generation, size_t fiel
 struct PairsFill {
   long long reused = 0;
   std::string why_not;
+  // The file holds exactly `pairs` at these positions: every pair's vector came from it and it
+  // has no other entry (all of it read and checked). With the records' file unchanged (the same
+  // generation, every record at its own position), writing the pairs again would write the same
+  // bytes.
+  bool same_pairs = false;
 };
 PairsFill FillFromPairsCache(const std::string& path, uint64_t generation, size_t fields,
                              const std::vector<uint32_t>& position_of,

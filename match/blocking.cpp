@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/memory.h"
 #include "match/blocking_internal.h"
 #include "match/matcher.h"
 #include "match/normalize.h"
@@ -100,7 +101,7 @@ void MergeInto(std::vector<Pair>& all, const std::vector<uint64_t>& add, size_t 
   const size_t old = all.size(), m = add.size();
   if (threads < 2 || old + m < detail::parallel_merge_min_pairs) {
     const size_t need = old + m;
-    if (all.capacity() < need) all.reserve(need + need / 4);
+    if (all.capacity() < need) ReserveHuge(all, need + need / 4);
     all.resize(need);
     size_t i = old, j = m, k = need;
     while (j > 0) {
@@ -133,7 +134,7 @@ void MergeInto(std::vector<Pair>& all, const std::vector<uint64_t>& add, size_t 
   // reads it.
   const size_t aside_end = std::min(old, ia + ja);
   aside.assign(all.begin() + static_cast<std::ptrdiff_t>(ia), all.begin() + static_cast<std::ptrdiff_t>(aside_end));
-  if (all.capacity() < need) all.reserve(need + need / 4);
+  if (all.capacity() < need) ReserveHuge(all, need + need / 4);
   all.resize(need);
   OnThreads(2, [&](size_t h) {
     if (h == 0) {
@@ -318,6 +319,7 @@ void SortEntries(const std::vector<const std::vector<Entry>*>& parts, std::vecto
                  std::vector<uint32_t>& count) {
   size_t n = 0;
   for (const auto* part : parts) n += part->size();
+  if (out.capacity() < n) ReserveHuge(out, n);
   out.resize(n);
   auto less = [](const Entry& a, const Entry& b) {
     return a.hash != b.hash ? a.hash < b.hash : a.record < b.record;
@@ -438,8 +440,10 @@ void SortedNeighbourhood(const std::vector<Record>& records, size_t pass, size_t
                          std::vector<uint64_t>& out) {
   const auto n = static_cast<uint32_t>(records.size());
   std::string buffer;
-  buffer.reserve(static_cast<size_t>(n) * 16);
-  std::vector<NameKey> keys(n);
+  ReserveHuge(buffer, static_cast<size_t>(n) * 16);
+  std::vector<NameKey> keys;
+  ReserveHuge(keys, n);
+  keys.resize(n);
   for (uint32_t i = 0; i < n; ++i) {
     const Record& r = records[i];
     const size_t start = buffer.size();
@@ -521,7 +525,7 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
   std::vector<Pair> all;
   // Room for 16 pairs a record (14 at 1M contacts, 11.4 at 10M) from the start, so that the
   // merges do not copy `all` into ever larger buffers; pages never written are not resident.
-  all.reserve(static_cast<size_t>(n) * 16);
+  ReserveHuge(all, static_cast<size_t>(n) * 16);  // core/memory.h
   // Each worker's scratch, kept from key to key: clearing keeps the capacity, so after the
   // first keys no key touches fresh pages (page faults were a tenth of blocking's time when
   // every key allocated and freed its own buffers).
@@ -546,10 +550,13 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
       Scratch& s = ws[w];
       for (auto& part : s.parts) {
         part.clear();
-        part.reserve((to - from) / workers + 16);
+        const size_t want = (to - from) / workers + 16;
+        if (part.capacity() < want) ReserveHuge(part, want);
       }
       s.buffer.clear();
-      s.buffer.reserve(static_cast<size_t>(to - from) * 24);
+      if (s.buffer.capacity() < static_cast<size_t>(to - from) * 24) {
+        ReserveHuge(s.buffer, static_cast<size_t>(to - from) * 24);
+      }
       Emitter emit(s.buffer, s.parts);
       std::string scratch;
       for (uint32_t i = from; i < to; ++i) {

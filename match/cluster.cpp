@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/memory.h"
 #include "match/matcher.h"
 #include "match/parallel.h"
 
@@ -462,6 +463,7 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
   // kUnknownComparison.
   const bool use_hooks = hooks != nullptr && packable && nf < kPackFields;
   if (packable) {
+    ReserveHuge(packed, pairs.size());  // core/memory.h: 8 bytes a pair, ~110 MB at 1M
     packed.assign(pairs.size(), kUnknownComparison);
     if (use_hooks && hooks->known) hooks->known(pairs, packed);
     ParallelChunks(pairs.size(), opt.threads, [&](size_t b, size_t e) {

@@ -420,8 +420,8 @@ TEST_CASE("dedup planning: a read-ahead session that fails ends the run failed, 
       crm::DbFactory plain = crm::MakeFactory(f.cfg);
       crm::DbFactory factory = [&]() -> Result<std::unique_ptr<crm::Db>> {
         auto s = plain();
-        // 1: the run's own session, 2 and 3: the readers.
-        if (s && ++opened == 3) {
+        // 1: the run's own session, 2: the contact count beside the read, 3 and 4: the readers.
+        if (s && ++opened == 4) {
           long long id = 0;
           (*s)->sql() << "SELECT CONNECTION_ID()", soci::into(id);
           auto killer = plain();
@@ -432,7 +432,7 @@ TEST_CASE("dedup planning: a read-ahead session that fails ends the run failed, 
       };
       jobs::RunRequest req{&f.cfg, f.cfg.FindJob("dedup"), std::nullopt, dry, &f.clock, nullptr};
       jobs::RunReport rep = jobs::ExecuteRun(req, factory);
-      CHECK(opened == 3);
+      CHECK(opened == 4);
       CHECK(rep.status == "failed");
       CHECK(rep.exit == Exit::kDbUnreachable);
       CHECK(rep.message.find("reading merge candidates") != std::string::npos);
@@ -443,10 +443,12 @@ TEST_CASE("dedup planning: a read-ahead session that fails ends the run failed, 
 
 TEST_CASE("dedup planning: a read-ahead session that cannot be opened means fewer readers, the "
           "same plan") {
-  // The readers' sessions come from the run's session factory (1: the run's own session, 2 and
-  // 3: the readers). When one cannot be opened (max_connections reached, ...) the run goes on
-  // with the readers it has (none: the planner reads every batch itself) and plans exactly
-  // what it plans with both.
+  // The extra sessions come from the run's session factory (1: the run's own session, 2: the
+  // contact count made beside the sweep's read, 3 and 4: the planning readers). When a reader
+  // cannot be opened (max_connections reached, ...) the run goes on with the readers it has
+  // (none: the planner reads every batch itself) and plans exactly what it plans with both.
+  // Without the count's session the run's own session counts first, as before; a count session
+  // that dies before it counts leaves the vectors unreserved — slower, the same result.
   for (Backend b : test::Backends()) {
     if (b != Backend::kMysql) continue;
     DemoCrm f(b, 600);
@@ -455,18 +457,27 @@ TEST_CASE("dedup planning: a read-ahead session that cannot be opened means fewe
     jobs::RunReport both = f.Run("dedup", std::nullopt, /*dry=*/true);
     REQUIRE_MESSAGE(both.status == "ok", both.message);
     REQUIRE(both.counts["merges_planned"].get<long long>() > 6);  // more than two batches
-    for (int fail_at : {2, 3}) {
+    for (int fail_at : {2, 3, 4, -2}) {  // -2: session 2 opens, and is killed before it counts
       CAPTURE(fail_at);
       int opened = 0;
       crm::DbFactory plain = crm::MakeFactory(f.cfg);
       crm::DbFactory factory = [&]() -> Result<std::unique_ptr<crm::Db>> {
         if (++opened == fail_at) return Error::Db("Too many connections (test)");
-        return plain();
+        auto s = plain();
+        if (s && opened == -fail_at) {
+          long long id = 0;
+          (*s)->sql() << "SELECT CONNECTION_ID()", soci::into(id);
+          auto killer = plain();
+          REQUIRE(killer.ok());
+          (*killer)->sql() << "KILL " + std::to_string(id);
+        }
+        return s;
       };
       jobs::RunRequest req{&f.cfg, f.cfg.FindJob("dedup"), std::nullopt, true, &f.clock, nullptr};
       jobs::RunReport rep = jobs::ExecuteRun(req, factory);
       REQUIRE_MESSAGE(rep.status == "ok", rep.message);
-      CHECK(opened == fail_at);  // no further attempt after the one that failed
+      // No further reader after the one that failed; the count's session is not a reader.
+      CHECK(opened == (fail_at <= 2 ? 4 : fail_at));
       CHECK(rep.clusters == both.clusters);
       CHECK(rep.details["plan"] == both.details["plan"]);
       auto a = rep.counts, d = both.counts;
@@ -801,6 +812,12 @@ TEST_CASE("dedup sweep cache: after edits, inserts and deletes the repeated swee
     CHECK(cache(same)["pairs_reused"] == same.counts["candidate_pairs"]);
     CHECK(cache(same)["pairs_compared"].get<long long>() == 0);
     CHECK(SweepResult(same) == SweepResult(first));
+    // Nothing changed: the pairs file already holds exactly these pairs, and is not rewritten.
+    CHECK(cache(first).value("pairs_unchanged", false) == false);
+    CHECK(cache(same)["unchanged"] == true);
+    CHECK(cache(same)["pairs_unchanged"] == true);
+    CHECK(cache(same)["pairs_written"] == true);
+    CHECK(!cache(same).contains("pairs_write_seconds"));
 
     // Edits (a planted record loses its email, another a letter of its name, a demo duplicate
     // gets another surname), inserts (a fourth record of the planted person, a stranger),
@@ -856,6 +873,22 @@ TEST_CASE("dedup sweep cache: after edits, inserts and deletes the repeated swee
     CHECK(cache(no_pairs)["pairs_reused"] == 0);
     CHECK(SweepResult(no_pairs) == SweepResult(full));
     CHECK(cache(run())["pairs_reused"] == full.counts["candidate_pairs"]);
+    CHECK(cache(corrupt_pairs).value("pairs_unchanged", false) == false);
+    CHECK(cache(no_pairs).value("pairs_unchanged", false) == false);
+    // The same records under other blocking options propose other pairs (a subset, then a
+    // superset of the file's): the pairs file is rewritten each time, and kept once it holds them.
+    const int max_block = job.dedup.max_block;
+    job.dedup.max_block = 2;
+    jobs::RunReport capped = run();
+    CHECK(cache(capped)["unchanged"] == true);
+    CHECK(capped.counts["candidate_pairs"] != full.counts["candidate_pairs"]);
+    CHECK(cache(capped).value("pairs_unchanged", false) == false);
+    CHECK(cache(run())["pairs_unchanged"] == true);
+    job.dedup.max_block = max_block;
+    jobs::RunReport uncapped = run();
+    CHECK(cache(uncapped).value("pairs_unchanged", false) == false);
+    CHECK(SweepResult(uncapped) == SweepResult(full));
+    CHECK(cache(run())["pairs_unchanged"] == true);
     std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
     jobs::RunReport truncated = run();
     CHECK(cache(truncated)["used"] == false);

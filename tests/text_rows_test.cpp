@@ -3,11 +3,13 @@
 // lost connection as an error value.
 #include <doctest/doctest.h>
 
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "crm/db.h"
+#include "crm/schema.h"
 #include "crm/text_rows.h"
 #include "test_db.h"
 
@@ -116,6 +118,43 @@ TEST_CASE("text rows: the same text as CellText for every column type, NULL apar
     CHECK(rows[2].text[0].empty());
     CHECK(rows[2].null[0]);
     CHECK(rows[3].text[0] == (my ? "a'b\\c\tnew\nline" : "a'b\\\\c\tnew\nline"));
+  }
+}
+
+TEST_CASE("text rows: a column crm::TextColumns names reads as the same bytes without its CAST") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    test::TempDb t(b);
+    auto db = OpenDb(t);
+    const bool my = b == Backend::kMysql;
+    db->sql() << (my ? "CREATE TABLE w (id INT PRIMARY KEY, s VARCHAR(50), "
+                       "lat VARCHAR(20) CHARACTER SET latin1, ch CHAR(5), tx TEXT, "
+                       "sbin VARCHAR(20) COLLATE utf8mb4_bin, vb VARBINARY(20), bl BLOB, "
+                       "da DATE, dt DATETIME, e ENUM('x', 'y'), n INT)"
+                     : "CREATE TABLE w (id INTEGER PRIMARY KEY, s TEXT)");
+    if (my) {
+      db->sql() << "INSERT INTO w VALUES (1, 'Nguyễn Thị', 'Müller', 'ab', '美国 ایالات متحده', "
+                   "'Ünïcödé', X'00FF41', X'C3A9', '1980-03-07', '2026-01-02 03:04:05', 'y', 7)";
+      db->sql() << "INSERT INTO w VALUES (2, '', '', '', '', '', '', '', NULL, NULL, NULL, NULL)";
+      db->sql() << "INSERT INTO w (id) VALUES (3)";
+    }
+    auto text = crm::TextColumns(*db, "w");
+    REQUIRE(text.ok());
+    if (!my) {
+      CHECK(text->empty());  // SQLite's values keep their CAST
+      continue;
+    }
+    CHECK(*text == std::set<std::string>{"ch", "lat", "s", "sbin", "tx"});
+    for (const std::string& col : *text) {
+      CAPTURE(col);
+      const auto plain = ViaStream(*db, "SELECT " + col + " FROM w ORDER BY id");
+      const auto cast = ViaStream(*db, "SELECT CAST(" + col + " AS CHAR) FROM w ORDER BY id");
+      CHECK(plain == cast);
+    }
+    // Not a missing table's columns, nor another table's.
+    auto none = crm::TextColumns(*db, "no_such_table");
+    REQUIRE(none.ok());
+    CHECK(none->empty());
   }
 }
 
