@@ -209,8 +209,8 @@ void AppendConverted(Kind k, std::string_view v, std::string& out) {
   }
 }
 
-void StreamMysql(Db& db, MYSQL* conn, const std::string& sql, const TextParams& params,
-                 const std::function<void(const TextRow&)>& on_row) {
+// Logs and sends the statement (the server starts on it); its result is read by ReadMysql.
+void SendMysql(Db& db, MYSQL* conn, const std::string& sql, const TextParams& params) {
   // As SOCI does: the statement is logged as written, then run with the values quoted in.
   db.sql().log_query(sql);
   const std::string query =
@@ -222,7 +222,11 @@ void StreamMysql(Db& db, MYSQL* conn, const std::string& sql, const TextParams& 
         q.resize(n + 2);
         return q;
       });
-  if (mysql_real_query(conn, query.data(), query.size()) != 0) ThrowMysql(conn, "running the query");
+  if (mysql_send_query(conn, query.data(), query.size()) != 0) ThrowMysql(conn, "running the query");
+}
+
+void ReadMysql(MYSQL* conn, const std::function<void(const TextRow&)>& on_row) {
+  if (mysql_read_query_result(conn) != 0) ThrowMysql(conn, "running the query");
   std::unique_ptr<MYSQL_RES, FreeResult> res(mysql_use_result(conn));
   if (!res) {
     if (mysql_field_count(conn) == 0) return;  // not a SELECT: no rows
@@ -272,16 +276,40 @@ void StreamMysql(Db& db, MYSQL* conn, const std::string& sql, const TextParams& 
   if (mysql_errno(conn) != 0) ThrowMysql(conn, "reading the result");
 }
 
+// The session's MYSQL*, or nullptr (SQLite, or no connection).
+MYSQL* MysqlOf(Db& db) {
+  soci::details::session_backend* backend = db.sql().get_backend();
+  // (libsoci_mysql exports no typeinfo for a dynamic_cast: the backend's name says it.)
+  if (db.mysql() && backend && backend->get_backend_name() == "mysql") {
+    return static_cast<soci::mysql_session_backend*>(backend)->conn_;
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+bool SendTextQuery(Db& db, std::string_view what, const std::string& sql, Status* sent) {
+  MYSQL* conn = MysqlOf(db);
+  if (!conn) return false;
+  *sent = Guard(what, [&] { SendMysql(db, conn, sql, {}); });
+  return true;
+}
+
+Status ReadTextRows(Db& db, std::string_view what,
+                    const std::function<void(const TextRow&)>& on_row) {
+  return Guard(what, [&] {
+    MYSQL* conn = MysqlOf(db);
+    if (!conn) throw std::runtime_error("no MySQL connection to read a sent query's rows from");
+    ReadMysql(conn, on_row);
+  });
+}
 
 Status ForEachTextRow(Db& db, std::string_view what, const std::string& sql,
                       const TextParams& params, const std::function<void(const TextRow&)>& on_row) {
   return Guard(what, [&] {
-    soci::details::session_backend* backend = db.sql().get_backend();
-    // (libsoci_mysql exports no typeinfo for a dynamic_cast: the backend's name says it.)
-    if (db.mysql() && backend && backend->get_backend_name() == "mysql") {
-      MYSQL* conn = static_cast<soci::mysql_session_backend*>(backend)->conn_;
-      if (conn) return StreamMysql(db, conn, sql, params, on_row);
+    if (MYSQL* conn = MysqlOf(db)) {
+      SendMysql(db, conn, sql, params);
+      return ReadMysql(conn, on_row);
     }
     // SOCI's SQLite binds nothing for a missing name (SQLite reads NULL): refuse it as above.
     BindNamedText(sql, params, [](const std::string&) { return std::string("?"); });

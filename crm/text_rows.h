@@ -54,6 +54,16 @@ using TextParams = std::vector<std::pair<std::string, std::string>>;
 Status ForEachTextRow(Db& db, std::string_view what, const std::string& sql,
                       const TextParams& params, const std::function<void(const TextRow&)>& on_row);
 
+// ForEachTextRow in two halves, for a query that the server works on while this thread goes on
+// (MySQL/MariaDB only). SendTextQuery logs `sql` (the fault-injection and SQL-trace hooks count
+// it here, in this thread's order of statements) and sends it without waiting for the result;
+// returns false, sending nothing, where it cannot (SQLite: use ForEachTextRow), else true with
+// the send's outcome in `*sent`. ReadTextRows then waits for the result and streams its rows,
+// from any one thread at a time. Between the two the session must not be used for anything
+// else, and after a successful send ReadTextRows must be called before the session is.
+bool SendTextQuery(Db& db, std::string_view what, const std::string& sql, Status* sent);
+Status ReadTextRows(Db& db, std::string_view what, const std::function<void(const TextRow&)>& on_row);
+
 // `sql` with each `:name` outside quotes and backquotes replaced by `quote(value)`; a placeholder
 // without a value throws. Exposed for the tests.
 std::string BindNamedText(const std::string& sql, const TextParams& params,

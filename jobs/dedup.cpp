@@ -923,9 +923,6 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     // the ring was full, the 1M sweep's peak RSS (in matching) went up ~45 MiB (session 13).
     const std::string count_sql = fmt::format("SELECT COUNT(*) FROM {} c WHERE {}",
                                               db.Q(m.contacts_table), WhereActive(db, m));
-    auto count_on = [&count_sql](crm::Db& d, long long& n) {
-      return crm::Guard("counting contacts", [&] { d.sql() << count_sql, soci::into(n); });
-    };
     std::atomic<long long> total{-1};  // -1: not counted yet (read by the progress log)
     std::unique_ptr<crm::Db> count_db;  // declared before side_count, which waits on it
     std::future<long long> side_count;  // -1 if it failed: nothing reserved, the read says why
@@ -933,13 +930,19 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       auto s = ctx.open_db();
       if (s) count_db = std::move(*s);  // else counted here, as without a second session
     }
-    if (count_db) {
-      auto task = [&count_on, &ctx, d = count_db.get()] {
-        long long n = 0;
-        Status st = count_on(*d, n);
-        if (st) return n;
+    // Sent here, in this thread's order of statements (the SQL trace and the crash tests count
+    // statements over all sessions); its result is read on another thread.
+    Status sent = Status::Ok();
+    if (count_db && crm::SendTextQuery(*count_db, "counting contacts", count_sql, &sent) && sent) {
+      auto task = [&ctx, d = count_db.get()] {
+        long long n = -1;
+        Status st = crm::ReadTextRows(*d, "counting contacts", [&n](const crm::TextRow& r) {
+          n = std::stoll(std::string(r[0]));
+        });
+        if (st && n >= 0) return n;
         spdlog::info("[{}] dedup: the contacts were not counted beside the read ({}); the "
-                     "per-contact vectors grow as they are read", ctx.run_id, st.error().message);
+                     "per-contact vectors grow as they are read",
+                     ctx.run_id, st ? "no count" : st.error().message);
         return -1LL;
       };
       try {
@@ -949,7 +952,11 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       }
     } else {
       long long n = 0;
-      if (Status st = count_on(db, n); !st) return st;
+      if (Status st = crm::Guard("counting contacts",
+                                 [&] { db.sql() << count_sql, soci::into(n); });
+          !st) {
+        return st;
+      }
       total = n;
     }
     std::vector<match::Record> records;

@@ -6,6 +6,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "crm/db.h"
@@ -155,6 +156,40 @@ TEST_CASE("text rows: a column crm::TextColumns names reads as the same bytes wi
     auto none = crm::TextColumns(*db, "no_such_table");
     REQUIRE(none.ok());
     CHECK(none->empty());
+  }
+}
+
+TEST_CASE("text rows: a query sent on one thread is read on another, as ForEachTextRow reads it") {
+  for (Backend b : test::Backends()) {
+    CAPTURE(test::Name(b));
+    test::TempDb t(b);
+    auto db = OpenDb(t);
+    db->sql() << "CREATE TABLE q (id INT PRIMARY KEY, s VARCHAR(20))";
+    db->sql() << "INSERT INTO q VALUES (1, 'ä'), (2, NULL), (3, '')";
+    const std::string sql = "SELECT id, s, (SELECT COUNT(*) FROM q) FROM q ORDER BY id";
+    Status sent = Status::Ok();
+    if (!crm::SendTextQuery(*db, "test", sql, &sent)) {
+      CHECK(b == Backend::kSqlite);  // only MySQL/MariaDB can: SQLite uses ForEachTextRow
+      continue;
+    }
+    REQUIRE(sent.ok());
+    std::vector<Cells> got;
+    Status read = Status::Ok();
+    std::thread([&] {
+      read = crm::ReadTextRows(*db, "test", [&](const crm::TextRow& r) {
+        Cells c;
+        for (size_t i = 0; i < r.size(); ++i) {
+          c.text.emplace_back(r[i]);
+          c.null.push_back(r.null(i));
+        }
+        got.push_back(std::move(c));
+      });
+    }).join();
+    REQUIRE(read.ok());
+    CHECK(got == ViaStream(*db, sql));  // and the session is usable again
+    // A failed statement is an error value from the read.
+    REQUIRE(crm::SendTextQuery(*db, "test", "SELECT nope FROM q", &sent));
+    if (sent.ok()) CHECK_FALSE(crm::ReadTextRows(*db, "test", [](const crm::TextRow&) {}).ok());
   }
 }
 
