@@ -39,7 +39,8 @@
 
 namespace crmh::jobs {
 
-// A 128-bit FNV-1a of a contact's raw values (each length-prefixed, in slot order).
+// A 128-bit hash (XXH3-128, libxxhash) of a contact's raw values: their count, each one's
+// length, then their bytes, in slot order.
 struct RawHash {
   uint64_t hi = 0, lo = 0;
   friend bool operator==(const RawHash&, const RawHash&) = default;

@@ -8,6 +8,7 @@ pkgs=(
   libyaml-cpp-dev libspdlog-dev libfmt-dev doctest-dev libsystemd-dev
   libhowardhinnant-date-dev nlohmann-json3-dev tzdata libicu-dev libphonenumber-dev
   libprotobuf-dev libabsl-dev
+  libxxhash-dev  # XXH3-128, header-only: the dedup sweep cache's hash of each contact's raw values
   libcairo2-dev libcurl4-openssl-dev python3-aiosmtpd
   file        # cpack DEB: dpkg-shlibdeps needs it to compute Depends (tests/package_test.py)
   sqlite3 mariadb-server mariadb-client python3 python3-croniter systemd

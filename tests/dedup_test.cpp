@@ -660,6 +660,13 @@ TEST_CASE("dedup sweep cache file: records round-trip, a changed raw hash or an 
   CHECK(!(hashes[0] == hashes[1]));
   // Length-prefixed values: ("ab", "") and ("a", "b") differ.
   CHECK(!(jobs::HashRawValues({"ab", ""}, 2) == jobs::HashRawValues({"a", "b"}, 2)));
+  CHECK(!(jobs::HashRawValues({"", "ab"}, 2) == jobs::HashRawValues({"ab", ""}, 2)));
+  CHECK(!(jobs::HashRawValues({"a", "b", ""}, 3) == jobs::HashRawValues({"a", "b"}, 2)));
+  // The views the sweep hashes (one page buffer) and the strings planning re-reads agree.
+  const std::string page = "Bobx";
+  const std::string_view views[] = {std::string_view(page).substr(0, 3), std::string_view(page).substr(3)};
+  CHECK(jobs::HashRawValues(views, 2) == hashes[0]);
+  CHECK(jobs::HashRawValues(va, 1) == jobs::HashRawValues(std::vector<std::string>{"Bob"}, 1));
   REQUIRE(jobs::WriteSweepCache(path, "fp", 7, {a, b}, hashes).ok());
   CHECK(!std::filesystem::exists(path + ".tmp." + std::to_string(::getpid())));
   // Contacts' normalized names and emails: readable by the service user only.
