@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "match/matcher.h"
+#include "match/parallel.h"
 #include "match/validate.h"
 
 namespace crmh::match {
@@ -417,41 +418,54 @@ TermFrequencies CountTermFrequencies(const std::vector<Record>& records, const M
   // a field's distinct values (≈ n² / 2^65) only lends one value the other's count.
   // Sorted with each record's index, so a record's share is known from its run of equal hashes
   // (no second hash and search per record, as Share would do).
-  std::vector<std::pair<uint64_t, uint32_t>> hashed;
+  // The fields counted (a u(exact) pinned in the config stays what the config says), each on a
+  // thread of its own, up to opt.threads at a time (~0.1 s a field at 1M, one after the other
+  // the last thing a repeated sweep waited for before EM: session 14).
+  std::vector<size_t> counted;
   for (size_t index : {size_t{kFirst}, size_t{kLast}, size_t{kCity}, size_t{kPostcode}}) {
-    // A u(exact) pinned in the config stays what the config says.
     if (auto it = opt.overrides.u.find(kFixed[index].name);
         it != opt.overrides.u.end() && it->second.count(kFixed[index].levels - 1) > 0) {
       continue;
     }
-    TermFrequencies::Field field;
-    field.index = index;
-    hashed.clear();
-    hashed.reserve(records.size());
-    for (size_t i = 0; i < records.size(); ++i) {
-      const std::string_view v = TermValue(records[i], index);
-      if (!v.empty()) hashed.emplace_back(std::hash<std::string_view>{}(v), static_cast<uint32_t>(i));
-    }
-    std::sort(hashed.begin(), hashed.end());
-    field.values = static_cast<long long>(hashed.size());
-    std::vector<float>* share = nullptr;
-    if (shares) {
-      share = &shares->emplace_back(records.size(), 0.0f);
-    }
-    for (size_t i = 0; i < hashed.size();) {
-      size_t j = i;
-      while (j < hashed.size() && hashed[j].first == hashed[i].first) ++j;
-      field.counts.emplace_back(hashed[i].first, static_cast<uint32_t>(j - i));
-      if (share) {
-        // As Share computes it.
-        const auto s = static_cast<float>(static_cast<double>(j - i) / static_cast<double>(field.values));
-        for (size_t x = i; x < j; ++x) (*share)[hashed[x].second] = s;
-      }
-      i = j;
-    }
-    field.counts.shrink_to_fit();
-    tf.fields.push_back(std::move(field));
+    counted.push_back(index);
   }
+  tf.fields.resize(counted.size());
+  if (shares) shares->resize(counted.size());
+  const size_t workers =
+      std::max<size_t>(1, std::min<size_t>(counted.size(), opt.threads > 0 ? opt.threads : 1));
+  OnThreads(workers, [&](size_t w) {
+    std::vector<std::pair<uint64_t, uint32_t>> hashed;
+    for (size_t k = w; k < counted.size(); k += workers) {
+      const size_t index = counted[k];
+      TermFrequencies::Field& field = tf.fields[k];
+      field.index = index;
+      hashed.clear();
+      hashed.reserve(records.size());
+      for (size_t i = 0; i < records.size(); ++i) {
+        const std::string_view v = TermValue(records[i], index);
+        if (!v.empty()) hashed.emplace_back(std::hash<std::string_view>{}(v), static_cast<uint32_t>(i));
+      }
+      std::sort(hashed.begin(), hashed.end());
+      field.values = static_cast<long long>(hashed.size());
+      std::vector<float>* share = nullptr;
+      if (shares) {
+        share = &(*shares)[k];
+        share->assign(records.size(), 0.0f);
+      }
+      for (size_t i = 0; i < hashed.size();) {
+        size_t j = i;
+        while (j < hashed.size() && hashed[j].first == hashed[i].first) ++j;
+        field.counts.emplace_back(hashed[i].first, static_cast<uint32_t>(j - i));
+        if (share) {
+          // As Share computes it.
+          const auto s = static_cast<float>(static_cast<double>(j - i) / static_cast<double>(field.values));
+          for (size_t x = i; x < j; ++x) (*share)[hashed[x].second] = s;
+        }
+        i = j;
+      }
+      field.counts.shrink_to_fit();
+    }
+  });
   return tf;
 }
 
