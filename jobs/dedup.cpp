@@ -1278,6 +1278,10 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     }
     pipe.cv.notify_all();
     for (auto& w : pipe.workers) w.join();
+    // The count's session is done with (its result read by the first page appended, or here if
+    // no page was): closed before planning opens its readers.
+    if (side_count.valid()) side_count.wait();
+    count_db.reset();
     if (!pipe.error.empty()) return Error::Failed(fmt::format("preparing contacts: {}", pipe.error));
     if (pipe.appended != pipe.read) {  // cannot happen
       return Error::Failed(fmt::format("preparing contacts: {} of {} pages appended", pipe.appended,

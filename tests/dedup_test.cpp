@@ -404,6 +404,18 @@ TEST_CASE("dedup dry run: its clusters, counts and plan are what the real run th
   }
 }
 
+namespace {
+// Kills `victim`'s connection from another session (MariaDB): its next statement fails as if
+// the server had dropped it.
+void KillConnection(const crm::DbFactory& open, crm::Db& victim) {
+  long long id = 0;
+  victim.sql() << "SELECT CONNECTION_ID()", soci::into(id);
+  auto killer = open();
+  REQUIRE(killer.ok());
+  (*killer)->sql() << "KILL " + std::to_string(id);
+}
+}  // namespace
+
 TEST_CASE("dedup planning: a read-ahead session that fails ends the run failed, nothing changed") {
   // On MariaDB the batches after the first are read on two more sessions (batch b on reader
   // (b - 1) % 2). Here the second reader's connection is killed before it reads: batch 1 is
@@ -421,13 +433,7 @@ TEST_CASE("dedup planning: a read-ahead session that fails ends the run failed, 
       crm::DbFactory factory = [&]() -> Result<std::unique_ptr<crm::Db>> {
         auto s = plain();
         // 1: the run's own session, 2: the contact count beside the read, 3 and 4: the readers.
-        if (s && ++opened == 4) {
-          long long id = 0;
-          (*s)->sql() << "SELECT CONNECTION_ID()", soci::into(id);
-          auto killer = plain();
-          REQUIRE(killer.ok());
-          (*killer)->sql() << "KILL " + std::to_string(id);
-        }
+        if (s && ++opened == 4) KillConnection(plain, **s);
         return s;
       };
       jobs::RunRequest req{&f.cfg, f.cfg.FindJob("dedup"), std::nullopt, dry, &f.clock, nullptr};
@@ -464,13 +470,7 @@ TEST_CASE("dedup planning: a read-ahead session that cannot be opened means fewe
       crm::DbFactory factory = [&]() -> Result<std::unique_ptr<crm::Db>> {
         if (++opened == fail_at) return Error::Db("Too many connections (test)");
         auto s = plain();
-        if (s && opened == -fail_at) {
-          long long id = 0;
-          (*s)->sql() << "SELECT CONNECTION_ID()", soci::into(id);
-          auto killer = plain();
-          REQUIRE(killer.ok());
-          (*killer)->sql() << "KILL " + std::to_string(id);
-        }
+        if (s && opened == -fail_at) KillConnection(plain, **s);
         return s;
       };
       jobs::RunRequest req{&f.cfg, f.cfg.FindJob("dedup"), std::nullopt, true, &f.clock, nullptr};
