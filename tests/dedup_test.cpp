@@ -123,6 +123,16 @@ long long Count(DemoCrm& f, const std::string& sql) {
   return n;
 }
 
+// Two dry runs planned the same: clusters, plan and counts (not the sweep's timing).
+void CheckSamePlan(const jobs::RunReport& got, const jobs::RunReport& want) {
+  CHECK(got.clusters == want.clusters);
+  CHECK(got.details["plan"] == want.details["plan"]);
+  auto a = got.counts, d = want.counts;
+  a.erase("sweep_seconds");
+  d.erase("sweep_seconds");
+  CHECK(a == d);
+}
+
 }  // namespace
 
 TEST_CASE("dedup merge: nothing lost — values filled, consent OR-ed, every child re-pointed, "
@@ -338,14 +348,7 @@ TEST_CASE("dedup dry run: its clusters, counts and plan are what the real run th
     job.dedup.plan_batch = 3;
     jobs::RunReport small = f.Run("dedup", std::nullopt, /*dry=*/true);
     REQUIRE_MESSAGE(small.status == "ok", small.message);
-    CHECK(small.clusters == dry.clusters);
-    CHECK(small.details["plan"] == dry.details["plan"]);
-    {
-      auto a = small.counts, d = dry.counts;
-      a.erase("sweep_seconds");
-      d.erase("sweep_seconds");
-      CHECK(a == d);
-    }
+    CheckSamePlan(small, dry);
 
     // The limits are checked on the same plan: one row under it refuses both runs alike.
     job.max_rows = plan_rows - 1;
@@ -478,12 +481,7 @@ TEST_CASE("dedup planning: a read-ahead session that cannot be opened means fewe
       REQUIRE_MESSAGE(rep.status == "ok", rep.message);
       // No further reader after the one that failed; the count's session is not a reader.
       CHECK(opened == (fail_at <= 2 ? 4 : fail_at));
-      CHECK(rep.clusters == both.clusters);
-      CHECK(rep.details["plan"] == both.details["plan"]);
-      auto a = rep.counts, d = both.counts;
-      a.erase("sweep_seconds");
-      d.erase("sweep_seconds");
-      CHECK(a == d);
+      CheckSamePlan(rep, both);
       CHECK(f.Checksums() == before);
     }
   }
