@@ -984,6 +984,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     // records, reused for contacts whose id and raw values are unchanged. Anything wrong with it
     // means a full sweep, never a failed run.
     uint64_t old_generation = 0;
+    std::string load_why_not;  // the sweep cache was not loaded: why
     nlohmann::json cache_report = {{"enabled", opt.sweep_cache}, {"used", false}};
     // The files hold personal data: with the cache off, none are left behind that nothing reads;
     // with it on, the temp files of a writer killed mid-write go (never a live writer's).
@@ -1299,6 +1300,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
         cache_report["cached_records"] = static_cast<long long>(load.loaded->size());
       } else {
         position_of.clear();  // nothing was found in a cache: no pairs either
+        load_why_not = load.loaded.error().message;
         cache_report["why_not"] = load.loaded.error().message;
         spdlog::info("[{}] dedup: preparing every contact, the sweep cache {} is not used: {}",
                      ctx.run_id, cache_path, load.loaded.error().message);
@@ -1318,6 +1320,46 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       for (size_t i = 0; i < position_of.size() && cache_unchanged; ++i) {
         cache_unchanged = position_of[i] == i;
       }
+    }
+    // The last sweep's blocking (match::BlockingHistory, docs/adr/0002-incremental-blocking.md):
+    // which records are new or changed, the old versions of those changed or deleted, and where
+    // each old position is now — taken while the cache's bytes are still here. Not when many
+    // changed (blocking would run in full anyway; the old versions would be decoded for nothing).
+    match::BlockingHistory history;
+    std::string history_why_not;  // why there is none, with a sweep cache
+    if (opt.sweep_cache && load.loaded && position_of.size() == records.size()) {
+      const size_t cached = load.loaded->size(), n = records.size();
+      const auto same = static_cast<size_t>(reused.load());
+      const size_t changed = (n - same) + (cached - same);
+      if (static_cast<double>(changed) > history.max_changed_share * static_cast<double>(n)) {
+        history_why_not = fmt::format("{} contacts changed, new or deleted (over {:.0f} % of {})",
+                                      changed, history.max_changed_share * 100, n);
+      } else {
+        std::vector<uint8_t> used(cached, 0);
+        history.changed.assign(n, 0);
+        bool in_order = true;  // both reads are in primary-key order
+        bool any = false;
+        uint32_t previous = 0;
+        for (size_t i = 0; i < n && in_order; ++i) {
+          const uint32_t p = position_of[i];
+          if (p == kNotCached) {
+            history.changed[i] = 1;
+            continue;
+          }
+          in_order = p < cached && (!any || p > previous);
+          if (!in_order) break;
+          used[p] = 1;
+          previous = p;
+          any = true;
+        }
+        try {
+          if (in_order) history.gone = load.loaded->RecordsNotAt(used);
+        } catch (const std::exception& e) {
+          history_why_not = e.what();
+        }
+        if (!in_order) history_why_not = "the contacts are not in the last sweep's order";
+      }
+      if (!history_why_not.empty()) history = match::BlockingHistory();
     }
     load.loaded = Error::Failed("done");  // its bytes are not needed for matching
     cache_report["records_reused"] = reused.load();
@@ -1395,11 +1437,39 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       return x < y;
     };
     // Comparison vectors of candidate pairs between two reused records come from the last
-    // sweep's pairs file; every other pair is compared. Blocking still runs over all records.
+    // sweep's pairs file; every other pair is compared. With few changes, blocking pairs only
+    // the blocks they touch and takes the other pairs from the file too (the history).
     match::CompareHooks hooks;
     const std::string pairs_path = PairsPath(cache_path);
     const size_t nf = match::ComparedFields(mo).size();
+    const uint64_t blocking_fp = BlockingFingerprint(mo);
     bool pairs_unchanged = false;  // the pairs file holds exactly this sweep's pairs and vectors
+    // What the history gave: its pairs (a, b, keys), hashed in order, to tell whether the
+    // candidates came out the same (then the file need not be written again).
+    KeptPairs kept;
+    uint64_t kept_hash = 0;
+    auto mix = [](uint64_t h, uint32_t a, uint32_t b, match::KeyMask k) {
+      return (h ^ (static_cast<uint64_t>(a) << 32 | b)) * 0x9e3779b97f4a7c15ULL + k;
+    };
+    if (!history.changed.empty()) {
+      history.for_each_kept = [&](const auto& give) {
+        const auto t0 = std::chrono::steady_clock::now();
+        kept_hash = 0;
+        try {
+          kept = ForEachKeptPair(pairs_path, old_generation, nf, blocking_fp, position_of,
+                                 [&](uint32_t a, uint32_t b, match::KeyMask k, uint64_t v) {
+                                   kept_hash = mix(kept_hash, a, b, k);
+                                   give(a, b, k, v);
+                                 });
+        } catch (const std::exception& e) {
+          kept.why_not = fmt::format("cannot read {}: {}", pairs_path, e.what());
+        }
+        cache_report["pairs_read_seconds"] =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return kept.why_not;
+      };
+      hooks.history = &history;
+    }
     hooks.known = [&](const match::CompareHooks::Pairs& pairs, std::vector<uint64_t>& packed) {
       if (position_of.empty()) return;
       const auto t0 = std::chrono::steady_clock::now();
@@ -1418,11 +1488,18 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       cache_report["pairs_read_seconds"] =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     };
-    hooks.compared = [&](const match::CompareHooks::Pairs& pairs, const std::vector<uint64_t>& packed) {
+    hooks.compared = [&](const match::CompareHooks::Pairs& pairs, const std::vector<uint64_t>& packed,
+                         const std::vector<match::KeyMask>& keys) {
       if (new_generation == 0) return;
       // The records' file kept as it was (same generation, every record at its own position)
-      // and every pair's vector taken from the pairs file, which holds no other: writing it
-      // again would write the same bytes (~0.5 s at 1M, session 14).
+      // and the pairs file holding exactly these pairs (with these keys) and no other: writing
+      // it again would write the same bytes (~0.5 s at 1M, session 14).
+      if (!pairs_unchanged && kept.why_not.empty() && kept.given == kept.in_file &&
+          static_cast<long long>(pairs.size()) == kept.given && keys.size() == pairs.size()) {
+        uint64_t h = 0;
+        for (size_t i = 0; i < pairs.size(); ++i) h = mix(h, pairs[i].first, pairs[i].second, keys[i]);
+        pairs_unchanged = h == kept_hash;
+      }
       if (new_generation == old_generation && pairs_unchanged) {
         cache_report["pairs_written"] = true;
         cache_report["pairs_unchanged"] = true;
@@ -1431,7 +1508,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       const auto t0 = std::chrono::steady_clock::now();
       Status written = Status::Ok();
       try {
-        written = WritePairsCache(pairs_path, new_generation, nf, pairs, packed);
+        written = WritePairsCache(pairs_path, new_generation, nf, blocking_fp, pairs, packed, keys);
       } catch (const std::exception& e) {
         written = Error::Failed(fmt::format("cannot write {}: {}", pairs_path, e.what()));
       }
@@ -1453,6 +1530,21 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     match::MatchResult res =
         match::FindDuplicates(records, mo, better, opt.sweep_cache ? &hooks : nullptr);
     std::vector<uint32_t>().swap(position_of);
+    history = match::BlockingHistory();
+    if (opt.sweep_cache) {
+      const bool incremental = hooks.history != nullptr && res.blocking.incremental;
+      cache_report["blocking"] = incremental ? "incremental" : "full";
+      if (incremental) {
+        cache_report["pairs_reused"] = res.blocking.pairs_kept;
+        cache_report["blocking_dirty_records"] = res.blocking.dirty_records;
+      } else {
+        cache_report["blocking_full_because"] =
+            hooks.history != nullptr     ? res.blocking.full_because
+            : !history_why_not.empty()   ? history_why_not
+            : load_why_not.empty()       ? std::string("no contacts")
+                                         : "the sweep cache is not used: " + load_why_not;
+      }
+    }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (cache_report.contains("pairs_reused")) {
       cache_report["pairs_compared"] =

@@ -31,8 +31,9 @@ namespace fs = std::filesystem;
 constexpr char kMagic[8] = {'C', 'R', 'M', 'H', 'S', 'W', 'C', '\n'};
 constexpr char kTrailer[4] = {'E', 'N', 'D', '\n'};
 constexpr char kPairsMagic[8] = {'C', 'R', 'M', 'H', 'S', 'W', 'P', '\n'};
-constexpr uint32_t kFormat = 4;  // 3: the generation in each pairs block's checksum; 4: XXH3 raw hashes
-constexpr size_t kPairsBlock = 65536;  // entries (16 bytes each) per checksummed block
+constexpr uint32_t kFormat = 5;  // 3: the generation in each pairs block's checksum; 4: XXH3 raw
+                                 // hashes; 5: the pairs' key masks and blocking fingerprint
+constexpr size_t kPairsBlock = 65536;  // entries per checksummed pairs block
 
 // A checksum of the file body, 8 bytes at a time (corruption, not adversaries). Fed in pieces
 // whose sizes are multiples of 8 except the last.
@@ -536,29 +537,144 @@ Status WriteSweepCache(const std::string& path, const std::string& fingerprint,
   });
 }
 
+std::vector<match::Record> SweepCache::RecordsNotAt(const std::vector<uint8_t>& used) const {
+  std::vector<match::Record> out;
+  for (const Entry& x : index_) {
+    if (x.position < used.size() && used[x.position] != 0) continue;
+    Reader in{bytes_, x.offset};
+    Reader e{in.Bytes(in.Varint())};
+    match::Record r;
+    r.id = e.Str();
+    e.Bytes(16);
+    // Load checked the file's checksum: a record that does not decode is a bug, not corruption.
+    if (!e.ok || !GetRecord(e, r)) throw std::runtime_error("sweep cache: an entry does not decode");
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+uint64_t BlockingFingerprint(const match::MatchOptions& o) {
+  std::string s = fmt::format("blocking {} max_block {} dense_block {} dense_window {} "
+                              "refine_block {} sn_window {} extra",
+                              match::kBlockingVersion, o.max_block, o.dense_block, o.dense_window,
+                              o.refine_block, o.sn_window);
+  for (const auto& f : o.extra_fields) PutStr(s, f);
+  return XXH3_64bits(s.data(), s.size());
+}
+
 namespace {
-std::string PairsHeader(uint64_t generation, size_t fields, uint64_t count) {
+// Header: magic · u32 format · u64 generation · u64 fields · u64 blocking fingerprint · u64
+// count · u64 checksum of the header. Then blocks of up to kPairsBlock entries: each entry's
+// u64 key (a << 32 | b) and u64 packed vector, then each entry's u16 key mask (padded with zeros
+// to 8 bytes), then u64 checksum of the block (with its number and the generation). "END\n".
+std::string PairsHeader(uint64_t generation, size_t fields, uint64_t blocking, uint64_t count) {
   std::string h(kPairsMagic, sizeof kPairsMagic);
   h.append(reinterpret_cast<const char*>(&kFormat), 4);
   PutU64(h, generation);
   PutU64(h, fields);
+  PutU64(h, blocking);
   PutU64(h, count);
   Checksum sum;
   sum.Add(h);
   PutU64(h, sum.Value());
   return h;
 }
+constexpr size_t kPairsHeaderSize = sizeof kPairsMagic + 4 + 5 * 8;
+
+size_t MasksBytes(size_t entries) { return (entries * 2 + 7) / 8 * 8; }
+
+uint64_t BlockChecksum(uint64_t no, uint64_t generation, std::string_view body) {
+  // The block's number and the sweep's generation are in its checksum: a block of another
+  // sweep's file (same layout) fails it.
+  Checksum sum;
+  sum.Add(std::string_view(reinterpret_cast<const char*>(&no), sizeof no));
+  sum.Add(std::string_view(reinterpret_cast<const char*>(&generation), sizeof generation));
+  sum.Add(body);
+  return sum.Value();
+}
+
+// Reads a pairs file entry by entry, each block checked before any of its entries is given.
+class PairsReader {
+ public:
+  PairsReader(const std::string& path, uint64_t generation, size_t fields)
+      : f_(std::fopen(path.c_str(), "rb"), &std::fclose), generation_(generation) {
+    if (!f_) {
+      why_ = fmt::format("no pairs file {}", path);
+      return;
+    }
+    std::string got(kPairsHeaderSize, '\0');
+    if (std::fread(got.data(), 1, got.size(), f_.get()) != got.size()) {
+      why_ = "pairs file truncated in its header";
+      return;
+    }
+    std::memcpy(&blocking_, got.data() + sizeof kPairsMagic + 4 + 16, 8);
+    std::memcpy(&count_, got.data() + sizeof kPairsMagic + 4 + 24, 8);
+    if (PairsHeader(generation, fields, blocking_, count_) != got) {
+      why_ = "pairs file of another sweep, or corrupt header";
+      return;
+    }
+    top_bits_ = fields >= 16 ? 0 : ~uint64_t{0} << (4 * fields);
+  }
+  const std::string& why_not() const { return why_; }
+  uint64_t count() const { return count_; }
+  uint64_t blocking() const { return blocking_; }
+  // The next entry; false at the end or on a problem (why_not()).
+  bool Next(uint64_t& key, uint64_t& vec, match::KeyMask& keys) {
+    if (!why_.empty()) return false;
+    if (at_ == in_block_ && !NextBlock()) return false;
+    std::memcpy(&key, block_.data() + at_ * 16, 8);
+    std::memcpy(&vec, block_.data() + at_ * 16 + 8, 8);
+    std::memcpy(&keys, block_.data() + in_block_ * 16 + at_ * 2, 2);
+    ++at_;
+    if ((vec & top_bits_) != 0) {
+      why_ = "pairs file holds an invalid vector";
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  bool NextBlock() {
+    if (read_ >= count_) return false;
+    in_block_ = static_cast<size_t>(std::min<uint64_t>(kPairsBlock, count_ - read_));
+    const size_t body = in_block_ * 16 + MasksBytes(in_block_);
+    block_.resize(body + 8);
+    if (std::fread(block_.data(), 1, block_.size(), f_.get()) != block_.size()) {
+      why_ = fmt::format("pairs file truncated at block {}", block_no_);
+      return false;
+    }
+    uint64_t stored = 0;
+    std::memcpy(&stored, block_.data() + body, 8);
+    if (BlockChecksum(block_no_, generation_, std::string_view(block_).substr(0, body)) != stored) {
+      why_ = fmt::format("pairs file block {} fails its checksum (corrupt)", block_no_);
+      return false;
+    }
+    read_ += in_block_;
+    ++block_no_;
+    at_ = 0;
+    return true;
+  }
+
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f_;
+  uint64_t generation_ = 0, blocking_ = 0, count_ = 0, top_bits_ = 0;
+  std::string why_, block_;
+  size_t at_ = 0, in_block_ = 0;
+  uint64_t read_ = 0, block_no_ = 0;
+};
 }  // namespace
 
 std::string PairsPath(const std::string& sweep_cache_path) { return sweep_cache_path + "-pairs"; }
 
 Status WritePairsCache(const std::string& path, uint64_t generation, size_t fields,
-                       const match::CompareHooks::Pairs& pairs, const std::vector<uint64_t>& packed) {
-  if (packed.size() != pairs.size()) return Error::Failed("pairs cache: vectors do not match pairs");
+                       uint64_t blocking, const match::CompareHooks::Pairs& pairs,
+                       const std::vector<uint64_t>& packed, const std::vector<match::KeyMask>& keys) {
+  if (packed.size() != pairs.size() || keys.size() != pairs.size()) {
+    return Error::Failed("pairs cache: vectors or key masks do not match pairs");
+  }
   return WriteAtomically(path, [&](auto write) {
-    if (!write(PairsHeader(generation, fields, pairs.size()))) return;
+    if (!write(PairsHeader(generation, fields, blocking, pairs.size()))) return;
     std::string block;
-    block.reserve(kPairsBlock * 16 + 8);
+    block.reserve(kPairsBlock * 18 + 16);
     uint64_t no = 0;
     for (size_t from = 0; from < pairs.size(); from += kPairsBlock, ++no) {
       const size_t to = std::min(pairs.size(), from + kPairsBlock);
@@ -567,13 +683,9 @@ Status WritePairsCache(const std::string& path, uint64_t generation, size_t fiel
         PutU64(block, static_cast<uint64_t>(pairs[i].first) << 32 | pairs[i].second);
         PutU64(block, packed[i]);
       }
-      // The block's number and the sweep's generation are in its checksum: a block of another
-      // sweep's file (same layout) fails it.
-      Checksum sum;
-      sum.Add(std::string_view(reinterpret_cast<const char*>(&no), sizeof no));
-      sum.Add(std::string_view(reinterpret_cast<const char*>(&generation), sizeof generation));
-      sum.Add(block);
-      PutU64(block, sum.Value());
+      block.append(reinterpret_cast<const char*>(keys.data() + from), (to - from) * 2);
+      block.resize(block.size() + MasksBytes(to - from) - (to - from) * 2, '\0');
+      PutU64(block, BlockChecksum(no, generation, block));
       if (!write(block)) return;
     }
     write(std::string_view(kTrailer, sizeof kTrailer));
@@ -584,81 +696,84 @@ PairsFill FillFromPairsCache(const std::string& path, uint64_t generation, size_
                              const std::vector<uint32_t>& position_of,
                              const match::CompareHooks::Pairs& pairs, std::vector<uint64_t>& packed) {
   PairsFill out;
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) {
-    out.why_not = fmt::format("no pairs file {}", path);
-    return out;
-  }
-  const uint64_t count = [&]() -> uint64_t {
-    std::string expect = PairsHeader(generation, fields, 0);
-    std::string got(expect.size(), '\0');
-    if (std::fread(got.data(), 1, got.size(), f.get()) != got.size()) return ~uint64_t{0};
-    uint64_t n = 0;
-    const size_t at = sizeof kPairsMagic + 4 + 16;
-    std::memcpy(&n, got.data() + at, 8);
-    return PairsHeader(generation, fields, n) == got ? n : ~uint64_t{0};
-  }();
-  if (count == ~uint64_t{0}) {
-    out.why_not = "pairs file of another sweep, or corrupt header";
-    return out;
-  }
-  // The entries, sorted by (a, b) positions, read block by block and checked before use.
-  std::string block;
-  size_t at = 0, in_block = 0;
-  uint64_t read = 0, block_no = 0;
-  auto next_block = [&]() -> bool {
-    if (read >= count) return false;
-    in_block = static_cast<size_t>(std::min<uint64_t>(kPairsBlock, count - read));
-    block.resize(in_block * 16 + 8);
-    if (std::fread(block.data(), 1, block.size(), f.get()) != block.size()) {
-      out.why_not = fmt::format("pairs file truncated at block {}", block_no);
-      return false;
-    }
-    Checksum sum;
-    sum.Add(std::string_view(reinterpret_cast<const char*>(&block_no), sizeof block_no));
-    sum.Add(std::string_view(reinterpret_cast<const char*>(&generation), sizeof generation));
-    sum.Add(std::string_view(block).substr(0, in_block * 16));
-    uint64_t stored = 0;
-    std::memcpy(&stored, block.data() + in_block * 16, 8);
-    if (sum.Value() != stored) {
-      out.why_not = fmt::format("pairs file block {} fails its checksum (corrupt)", block_no);
-      return false;
-    }
-    read += in_block;
-    ++block_no;
-    at = 0;
-    return true;
-  };
+  PairsReader in(path, generation, fields);
+  // The entries are sorted by (a, b) positions.
   uint64_t key = 0, vec = 0;
-  bool have = false;
-  const uint64_t top_bits = fields >= 16 ? 0 : ~uint64_t{0} << (4 * fields);
-  auto advance = [&] {
-    have = false;
-    if (at == in_block && !next_block()) return;
-    std::memcpy(&key, block.data() + at * 16, 8);
-    std::memcpy(&vec, block.data() + at * 16 + 8, 8);
-    ++at;
-    if ((vec & top_bits) != 0) {
-      out.why_not = "pairs file holds an invalid vector";
-      return;
-    }
-    have = true;
-  };
-  advance();
+  match::KeyMask keys = 0;
+  bool have = in.Next(key, vec, keys);
   for (size_t i = 0; i < pairs.size() && have; ++i) {
     const auto [a, b] = pairs[i];
     const uint32_t pa = a < position_of.size() ? position_of[a] : kNotCached;
     const uint32_t pb = b < position_of.size() ? position_of[b] : kNotCached;
     if (pa == kNotCached || pb == kNotCached || pa >= pb) continue;
     const uint64_t want = static_cast<uint64_t>(pa) << 32 | pb;
-    while (have && key < want) advance();
+    while (have && key < want) have = in.Next(key, vec, keys);
     if (have && key == want) {
       packed[i] = vec;
       ++out.reused;
     }
   }
-  out.same_pairs = out.why_not.empty() && static_cast<uint64_t>(out.reused) == count &&
-                   pairs.size() == count;
+  out.why_not = in.why_not();
+  out.same_pairs = out.why_not.empty() && static_cast<uint64_t>(out.reused) == in.count() &&
+                   pairs.size() == in.count();
+  return out;
+}
+
+KeptPairs ForEachKeptPair(const std::string& path, uint64_t generation, size_t fields,
+                          uint64_t blocking, const std::vector<uint32_t>& position_of,
+                          const std::function<void(uint32_t, uint32_t, match::KeyMask, uint64_t)>& kept) {
+  KeptPairs out;
+  // Where a position is now, as runs of consecutive positions kept at consecutive indexes
+  // (index = position + shift): one run per change or so, a small table that stays in cache —
+  // a table of every position was a cache miss per pair (≈ 1 s for 14M pairs at 1M, session 15).
+  struct Run {
+    uint32_t first, last;  // positions
+    int64_t shift;
+  };
+  std::vector<Run> runs;
+  for (size_t i = 0; i < position_of.size(); ++i) {
+    const uint32_t p = position_of[i];
+    if (p == kNotCached) continue;
+    const int64_t shift = static_cast<int64_t>(i) - p;
+    if (!runs.empty() && p <= runs.back().last) {
+      out.why_not = "the contacts are not in the last sweep's order";
+      return out;
+    }
+    if (!runs.empty() && p == runs.back().last + 1 && shift == runs.back().shift) {
+      runs.back().last = p;
+    } else {
+      runs.push_back({p, p, shift});
+    }
+  }
+  auto index_of = [&](uint32_t p) -> uint32_t {
+    auto it = std::upper_bound(runs.begin(), runs.end(), p,
+                               [](uint32_t x, const Run& r) { return x < r.first; });
+    if (it == runs.begin()) return kNotCached;
+    --it;
+    return p <= it->last ? static_cast<uint32_t>(p + it->shift) : kNotCached;
+  };
+  PairsReader in(path, generation, fields);
+  if (in.why_not().empty() && in.blocking() != blocking) {
+    out.why_not = "the pairs file is of other blocking options";
+    return out;
+  }
+  out.in_file = static_cast<long long>(in.count());
+  uint64_t key = 0, vec = 0;
+  match::KeyMask keys = 0;
+  uint32_t last_a = kNotCached, a = kNotCached;
+  while (in.Next(key, vec, keys)) {
+    const auto pa = static_cast<uint32_t>(key >> 32);
+    if (pa != last_a) {  // the entries are sorted by a: one lookup per record, not per pair
+      a = index_of(pa);
+      last_a = pa;
+    }
+    if (a == kNotCached) continue;
+    const uint32_t b = index_of(static_cast<uint32_t>(key));
+    if (b == kNotCached) continue;
+    kept(a, b, keys, vec);
+    ++out.given;
+  }
+  out.why_not = in.why_not();
   return out;
 }
 

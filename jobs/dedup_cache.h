@@ -8,10 +8,13 @@
 // fingerprint) means "no cache": the sweep prepares every record and says why; it never fails a
 // run.
 //
-// A second file, <cache>-pairs, holds the comparison vectors of that sweep's candidate pairs by
-// the records' positions in the cache file; a pair of two reused records takes its vector from
-// there instead of comparing (match::CompareHooks). Both files carry the sweep's generation
-// (a random number): pairs are reused only from the sweep whose records were reused.
+// A second file, <cache>-pairs, holds that sweep's candidate pairs by the records' positions in
+// the cache file, each with its comparison vector and the blocking keys that proposed it; a
+// pair of two reused records takes its vector from there instead of comparing
+// (match::CompareHooks), and when few records changed blocking pairs only the blocks they touch
+// and keeps the other pairs (match::BlockingHistory, docs/adr/0002-incremental-blocking.md).
+// Both files carry the sweep's generation (a random number): pairs are reused only from the
+// sweep whose records were reused.
 //
 // File layout (little-endian, this machine's; another architecture fails the checksum):
 //   "CRMHSWC\n" · u32 format · u64 generation · varint+bytes fingerprint · u64 entries ·
@@ -93,6 +96,9 @@ class SweepCache {
   // `position`: where the record is in the file (0-based; what the pairs file refers to).
   std::optional<match::Record> Find(std::string_view id, const RawHash& hash,
                                     uint32_t* position = nullptr) const;
+  // The records at the positions not marked in `used` (indexed by position): the last sweep's
+  // versions of the contacts that changed or were deleted since (match::BlockingHistory::gone).
+  std::vector<match::Record> RecordsNotAt(const std::vector<uint8_t>& used) const;
 
  private:
   struct Entry {
@@ -121,13 +127,18 @@ Status WriteSweepCache(const std::string& path, const std::string& fingerprint,
                        uint64_t generation, const std::vector<match::Record>& records,
                        const std::vector<RawHash>& hashes);
 
-// --- comparison vectors (<cache>-pairs) ---
+// --- comparison vectors and key masks (<cache>-pairs) ---
 std::string PairsPath(const std::string& sweep_cache_path);
 inline constexpr uint32_t kNotCached = ~uint32_t{0};
+// What the key masks depend on: match::kBlockingVersion and the blocking options. The vectors
+// do not (a pairs file of other blocking options still gives them; its masks are not used).
+uint64_t BlockingFingerprint(const match::MatchOptions& opt);
 // Writes every candidate pair (record indexes = positions in the cache file of `generation`)
-// with its packed vector, atomically. `fields`: match::ComparedFields(opt).size().
+// with its packed vector and the keys that proposed it, atomically. `fields`:
+// match::ComparedFields(opt).size(); `blocking`: BlockingFingerprint(opt).
 Status WritePairsCache(const std::string& path, uint64_t generation, size_t fields,
-                       const match::CompareHooks::Pairs& pairs, const std::vector<uint64_t>& packed);
+                       uint64_t blocking, const match::CompareHooks::Pairs& pairs,
+                       const std::vector<uint64_t>& packed, const std::vector<match::KeyMask>& keys);
 // Sets packed[i] for each pair (a, b) whose records were both reused from the cache of
 // `generation` (`position_of[a]`, `position_of[b]` != kNotCached) and whose vector the file
 // holds. The file is read once, in blocks that each carry a checksum (with the block's number and
@@ -146,5 +157,18 @@ struct PairsFill {
 PairsFill FillFromPairsCache(const std::string& path, uint64_t generation, size_t fields,
                              const std::vector<uint32_t>& position_of,
                              const match::CompareHooks::Pairs& pairs, std::vector<uint64_t>& packed);
+
+// match::BlockingHistory::for_each_kept over the pairs file of `generation` and `blocking`:
+// kept(a, b, keys, packed) for each pair whose two records were reused (`position_of[i]`: record
+// i's position in the cache file, or kNotCached; increasing over the reused records, else
+// nothing is given), by their indexes now, in the file's order. Each block is checked before
+// any of its pairs is given; a failed one ends the reading (`why_not`).
+struct KeptPairs {
+  long long in_file = 0, given = 0;
+  std::string why_not;
+};
+KeptPairs ForEachKeptPair(const std::string& path, uint64_t generation, size_t fields,
+                          uint64_t blocking, const std::vector<uint32_t>& position_of,
+                          const std::function<void(uint32_t, uint32_t, match::KeyMask, uint64_t)>& kept);
 
 }  // namespace crmh::jobs

@@ -90,30 +90,61 @@ size_t CountCommon(const Pair* a, const Pair* a_end, const uint64_t* b, const ui
 // Merges the sorted, unique `add` into the sorted, unique `all` in place (from the back, so no
 // second copy of `all` is ever held: at 1M contacts it is 14M pairs, and the union of the keys'
 // pairs before deduplication was half as many again), dropping the pairs `all` already holds.
+// `masks` (null: none kept) is parallel to `all`: a pair of `add` gets `bit`, OR-ed into the
+// mask of a pair `all` already holds.
 // With `threads` ≥ 2 and enough pairs, in two halves on two threads: the values below a pivot
 // and the rest. Each half merges from its back; the first half's output overlaps the start of
 // the second half's input by at most the first half's share of `add`, so that stretch of `all`
-// is read from a copy (`aside`, scratch). The duplicates of each half are counted first, so
-// each half writes exactly its final place.
-void MergeInto(std::vector<Pair>& all, const std::vector<uint64_t>& add, size_t threads,
-               std::vector<Pair>& aside) {
+// (and of `masks`) is read from a copy (`aside`, `aside_masks`: scratch). The duplicates of each
+// half are counted first, so each half writes exactly its final place.
+void MergeInto(std::vector<Pair>& all, std::vector<KeyMask>* masks, const std::vector<uint64_t>& add,
+               KeyMask bit, size_t threads, std::vector<Pair>& aside,
+               std::vector<KeyMask>& aside_masks) {
   if (add.empty()) return;
   const size_t old = all.size(), m = add.size();
-  if (threads < 2 || old + m < detail::parallel_merge_min_pairs) {
-    const size_t need = old + m;
+  auto grow = [&](size_t need) {
     if (all.capacity() < need) ReserveHuge(all, need + need / 4);
     all.resize(need);
+    if (masks) {
+      if (masks->capacity() < need) ReserveHuge(*masks, need + need / 4);
+      masks->resize(need);
+    }
+  };
+  if (threads < 2 || old + m < detail::parallel_merge_min_pairs) {
+    const size_t need = old + m;
+    grow(need);
+    // k − i = the values of `add` not yet written plus the repeats met so far ≥ 0: `all` is
+    // never overwritten before it is read. A repeat leaves a gap, closed below.
     size_t i = old, j = m, k = need;
     while (j > 0) {
       const Pair b = Unpair(add[j - 1]);
       if (i > 0 && b < all[i - 1]) {
-        all[--k] = all[--i];
+        --i;
+        --k;
+        all[k] = all[i];
+        if (masks) (*masks)[k] = (*masks)[i];
       } else {
-        all[--k] = b;
+        KeyMask mk = bit;
+        if (i > 0 && b == all[i - 1]) {
+          --i;
+          if (masks) mk |= (*masks)[i];
+        }
+        --k;
+        all[k] = b;
+        if (masks) (*masks)[k] = mk;
         --j;
       }
     }
-    all.erase(std::unique(all.begin(), all.end()), all.end());
+    if (k > i) {  // the repeats' gap: all[i, k) is free
+      std::move(all.begin() + static_cast<std::ptrdiff_t>(k), all.end(),
+                all.begin() + static_cast<std::ptrdiff_t>(i));
+      all.resize(need - (k - i));
+      if (masks) {
+        std::move(masks->begin() + static_cast<std::ptrdiff_t>(k), masks->end(),
+                  masks->begin() + static_cast<std::ptrdiff_t>(i));
+        masks->resize(need - (k - i));
+      }
+    }
     return;
   }
   // The pivot: the median of the longer list. Half 0 holds the values below it, half 1 the rest.
@@ -134,8 +165,12 @@ void MergeInto(std::vector<Pair>& all, const std::vector<uint64_t>& add, size_t 
   // reads it.
   const size_t aside_end = std::min(old, ia + ja);
   aside.assign(all.begin() + static_cast<std::ptrdiff_t>(ia), all.begin() + static_cast<std::ptrdiff_t>(aside_end));
-  if (all.capacity() < need) ReserveHuge(all, need + need / 4);
-  all.resize(need);
+  if (masks) {
+    aside_masks.assign(masks->begin() + static_cast<std::ptrdiff_t>(ia),
+                       masks->begin() + static_cast<std::ptrdiff_t>(aside_end));
+  }
+  grow(need);
+  KeyMask* const mk = masks ? masks->data() : nullptr;
   OnThreads(2, [&](size_t h) {
     if (h == 0) {
       // all[0, ia) ∪ add[0, ja) → all[0, len0). k = i + j − (common values left) ≥ i: a value of
@@ -144,33 +179,57 @@ void MergeInto(std::vector<Pair>& all, const std::vector<uint64_t>& add, size_t 
       while (j > 0) {
         const Pair b = Unpair(add[j - 1]);
         if (i > 0 && b < all[i - 1]) {
-          all[--k] = all[--i];
+          --i;
+          --k;
+          all[k] = all[i];
+          if (mk) mk[k] = mk[i];
         } else {
-          if (i > 0 && b == all[i - 1]) --i;
-          all[--k] = b;
+          KeyMask x = bit;
+          if (i > 0 && b == all[i - 1]) {
+            --i;
+            if (mk) x |= mk[i];
+          }
+          --k;
+          all[k] = b;
+          if (mk) mk[k] = x;
           --j;
         }
       }
     } else {
       // all[ia, old) ∪ add[ja, m) → all[len0, need); all[ia, aside_end) from `aside`.
       auto at = [&](size_t x) { return x < aside_end ? aside[x - ia] : all[x]; };
+      auto mask_at = [&](size_t x) { return x < aside_end ? aside_masks[x - ia] : mk[x]; };
       size_t i = old, j = m, k = need;
       while (j > ja) {
         const Pair b = Unpair(add[j - 1]);
         if (i > ia && b < at(i - 1)) {
-          all[--k] = at(i - 1);
+          --k;
+          all[k] = at(i - 1);
+          if (mk) mk[k] = mask_at(i - 1);
           --i;
         } else {
-          if (i > ia && b == at(i - 1)) --i;
-          all[--k] = b;
+          KeyMask x = bit;
+          if (i > ia && b == at(i - 1)) {
+            if (mk) x |= mask_at(i - 1);
+            --i;
+          }
+          --k;
+          all[k] = b;
+          if (mk) mk[k] = x;
           --j;
         }
       }
-      for (; i > ia; --i) all[--k] = at(i - 1);
+      for (; i > ia; --i) {
+        --k;
+        all[k] = at(i - 1);
+        if (mk) mk[k] = mask_at(i - 1);
+      }
     }
   });
   all.resize(need);
+  if (masks) masks->resize(need);
   aside.clear();
+  aside_masks.clear();
 }
 
 // The union of two sorted, unique lists, sorted and unique.
@@ -253,11 +312,11 @@ class Emitter {
 };
 
 // Pairs one coarse block: the entries [first, last) share one coarse part. `by_record`: they
-// are in record order.
+// are in record order. `emit` false: counted only (PairBlock).
 void PairCoarseBlock(Entry* first, Entry* last, std::string_view coarse, bool by_record,
                      const std::vector<Record>& records, const MatchOptions& opt,
                      CandidateStats& stats, std::vector<uint32_t>& block,
-                     std::vector<uint64_t>& pairs) {
+                     std::vector<uint64_t>& pairs, bool emit) {
   block.clear();
   // Refinable unless one of the values is the coarse part alone (as the reference decides it
   // from the smallest value).
@@ -270,7 +329,7 @@ void PairCoarseBlock(Entry* first, Entry* last, std::string_view coarse, bool by
   if (!by_record) std::sort(block.begin(), block.end());
   block.erase(std::unique(block.begin(), block.end()), block.end());
   if (!refinable || opt.refine_block == 0 || block.size() <= opt.refine_block) {
-    PairBlock(block, records, opt, stats, pairs);
+    PairBlock(block, records, opt, stats, pairs, emit);
     return;
   }
   ++stats.blocks_refined;
@@ -287,7 +346,7 @@ void PairCoarseBlock(Entry* first, Entry* last, std::string_view coarse, bool by
     block.clear();
     for (const Entry* e = f; e != g; ++e) block.push_back(e->record);
     block.erase(std::unique(block.begin(), block.end()), block.end());
-    PairBlock(block, records, opt, stats, pairs);
+    PairBlock(block, records, opt, stats, pairs, emit);
   };
   for (Entry* f = first; f != last;) {
     Entry* g = f + 1;
@@ -368,10 +427,13 @@ void SortEntries(const std::vector<const std::vector<Entry>*>& parts, std::vecto
 // The pairs of every block of `entries` into `pairs`, sorted and unique (`tmp`, `block`:
 // scratch). `entries` are sorted by (hash, record) (SortEntries), so that the values of one
 // coarse part form one run in record order; a run whose values do not all share the first
-// one's coarse part (a hash collision) is sorted by value and split.
+// one's coarse part (a hash collision) is sorted by value and split. `dirty` (null: all) and
+// `bit`: only the runs holding a record r with dirty[r] & bit are paired; the others are
+// counted only (the incremental blocking's blocks that kept their members and their pairs).
 void BlockPairs(std::vector<Entry>& entries, const std::vector<Record>& records,
                 const MatchOptions& opt, CandidateStats& stats, std::vector<uint64_t>& pairs,
-                std::vector<uint64_t>& tmp, std::vector<uint32_t>& block) {
+                std::vector<uint64_t>& tmp, std::vector<uint32_t>& block, const KeyMask* dirty,
+                KeyMask bit) {
   pairs.clear();
   Entry* const data = entries.data();
   for (size_t b = 0; b < entries.size();) {
@@ -383,11 +445,13 @@ void BlockPairs(std::vector<Entry>& entries, const std::vector<Record>& records,
       b = e;
       continue;
     }
+    bool emit = dirty == nullptr;
+    for (size_t i = b; i < e && !emit; ++i) emit = (dirty[entries[i].record] & bit) != 0;
     const std::string_view coarse = Coarse(entries[b].view());
     bool one = true;
     for (size_t i = b + 1; i < e && one; ++i) one = HasCoarse(entries[i].view(), coarse);
     if (one) {
-      PairCoarseBlock(data + b, data + e, coarse, true, records, opt, stats, block, pairs);
+      PairCoarseBlock(data + b, data + e, coarse, true, records, opt, stats, block, pairs, emit);
     } else {
       std::sort(data + b, data + e, [](const Entry& x, const Entry& y) {
         const int c = x.view().compare(y.view());
@@ -397,7 +461,7 @@ void BlockPairs(std::vector<Entry>& entries, const std::vector<Record>& records,
         const std::string_view c = Coarse(entries[f].view());
         size_t g = f + 1;
         while (g < e && HasCoarse(entries[g].view(), c)) ++g;
-        PairCoarseBlock(data + f, data + g, c, false, records, opt, stats, block, pairs);
+        PairCoarseBlock(data + f, data + g, c, false, records, opt, stats, block, pairs, emit);
         f = g;
       }
     }
@@ -510,8 +574,45 @@ void SortedNeighbourhood(const std::vector<Record>& records, size_t pass, size_t
 std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Record>& records,
                                                           const MatchOptions& opt,
                                                           CandidateStats* stats_out) {
-  CandidateStats stats;
+  return FindCandidates(records, opt, stats_out, nullptr, false).pairs;
+}
+
+KeyMask KeyBit(std::string_view key) {
+  for (size_t k = 0; k < std::size(kBlockingKeys); ++k) {
+    if (key == kBlockingKeys[k]) return static_cast<KeyMask>(1u << k);
+  }
+  return 0;
+}
+
+Candidates FindCandidates(const std::vector<Record>& records, const MatchOptions& opt,
+                          CandidateStats* stats_out, const BlockingHistory* history,
+                          bool want_keys) {
   const auto n = static_cast<uint32_t>(records.size());
+  if (history != nullptr) {
+    // When the last sweep's blocking is not worth using, or cannot be: in full.
+    std::string why;
+    if (history->changed.size() != n) {
+      why = "the history is of other records";
+    } else if (!history->for_each_kept) {
+      why = "the history has no pairs";
+    } else {
+      size_t changed = history->gone.size();
+      for (const uint8_t c : history->changed) changed += c != 0;
+      if (static_cast<double>(changed) > history->max_changed_share * static_cast<double>(n)) {
+        why = std::to_string(changed) + " records changed, new or deleted (over " +
+              std::to_string(static_cast<int>(history->max_changed_share * 100)) + " % of " +
+              std::to_string(n) + ")";
+      }
+    }
+    if (!why.empty()) {
+      Candidates full = FindCandidates(records, opt, stats_out, nullptr, want_keys);
+      full.full_because = std::move(why);
+      return full;
+    }
+  }
+  const bool incremental = history != nullptr;
+  const bool keep_masks = want_keys || incremental;
+  CandidateStats stats;
   stats.records = n;
   stats.total_pairs = static_cast<long long>(n) * (static_cast<long long>(n) - 1) / 2;
 
@@ -523,6 +624,15 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
   const size_t workers = std::max<size_t>(1, std::min<size_t>(opt.threads > 0 ? opt.threads : 1,
                                                               n / 4096 + 1));
   std::vector<Pair> all;
+  std::vector<KeyMask> masks, aside_masks;  // masks: parallel to `all` (keep_masks)
+  // Incremental: per record, the keys of which it is in a dirty block (a block that gained or
+  // lost a member: one holding a value of a changed record, new or old); every block of such a
+  // key that holds the record is paired again. ADR 0002's D1 and D2.
+  std::vector<KeyMask> dirty(incremental ? n : 0);
+  const std::vector<Record>* const gone = incremental ? &history->gone : nullptr;
+  const auto g = static_cast<uint32_t>(gone ? gone->size() : 0);
+  std::vector<uint64_t> gone_hashes;              // a key's values' hashes in the gone records
+  std::vector<std::vector<uint32_t>> found(workers);  // per partition: records in dirty blocks
   // Room for 16 pairs a record (14 at 1M contacts, 11.4 at 10M) from the start, so that the
   // merges do not copy `all` into ever larger buffers; pages never written are not resident.
   ReserveHuge(all, static_cast<size_t>(n) * 16);  // core/memory.h
@@ -543,6 +653,7 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
   std::vector<uint64_t> unions[2];  // a key's pairs over the partitions (workers ≥ 2)
   std::vector<Pair> aside;          // MergeInto's
   auto block = [&](const char* name, auto&& values_of) {
+    const KeyMask bit = KeyBit(name);
     const size_t chunk = (n + workers - 1) / workers;
     OnThreads(workers, [&](size_t w) {
       const uint32_t from = static_cast<uint32_t>(std::min<size_t>(n, w * chunk));
@@ -568,13 +679,46 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
         for (Entry& e : part) e.at += base;
       }
     });
+    if (incremental) {  // the hashes of the gone records' values
+      std::string buffer;
+      std::vector<std::vector<Entry>> one(1);
+      Emitter emit(buffer, one);
+      std::string scratch;
+      for (uint32_t i = 0; i < g; ++i) values_of((*gone)[i], emit, scratch);
+      gone_hashes.clear();
+      for (const Entry& e : one[0]) gone_hashes.push_back(e.hash);
+      std::sort(gone_hashes.begin(), gone_hashes.end());
+    }
     OnThreads(workers, [&](size_t p) {
       Scratch& s = ws[p];
       std::vector<const std::vector<Entry>*> in;
       for (size_t w = 0; w < workers; ++w) in.push_back(&ws[w].parts[p]);
       SortEntries(in, s.entries, s.count);
+      if (!incremental) return;
+      // Dirty blocks: a run of one hash (one value, or a few that collide) holding a changed
+      // record or a gone record's value.
+      found[p].clear();
+      for (size_t b = 0; b < s.entries.size();) {
+        size_t e = b + 1;
+        while (e < s.entries.size() && s.entries[e].hash == s.entries[b].hash) ++e;
+        bool d = std::binary_search(gone_hashes.begin(), gone_hashes.end(), s.entries[b].hash);
+        for (size_t i = b; i < e && !d; ++i) d = history->changed[s.entries[i].record] != 0;
+        if (d) {
+          for (size_t i = b; i < e; ++i) found[p].push_back(s.entries[i].record);
+        }
+        b = e;
+      }
+    });
+    if (incremental) {
+      for (const auto& f : found) {
+        for (const uint32_t r : f) dirty[r] |= bit;
+      }
+    }
+    OnThreads(workers, [&](size_t p) {
+      Scratch& s = ws[p];
       s.stats = CandidateStats();
-      BlockPairs(s.entries, records, opt, s.stats, s.pairs, s.tmp, s.block);
+      BlockPairs(s.entries, records, opt, s.stats, s.pairs, s.tmp, s.block,
+                 incremental ? dirty.data() : nullptr, bit);
     });
     for (const Scratch& s : ws) {
       stats.largest_block = std::max(stats.largest_block, s.stats.largest_block);
@@ -592,8 +736,8 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
                      std::back_inserter(out));
       key_pairs = &out;
     }
-    stats.pairs_by_key[name] = static_cast<long long>(key_pairs->size());
-    MergeInto(all, *key_pairs, workers, aside);
+    stats.pairs_by_key[name] = static_cast<long long>(key_pairs->size());  // incremental: below
+    MergeInto(all, keep_masks ? &masks : nullptr, *key_pairs, bit, workers, aside, aside_masks);
     // What a much larger key left is freed: the scratch held over the next keys (while `all`
     // grows) stays within twice what this one used.
     auto trim = [](auto& v) {
@@ -622,18 +766,20 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
     char last[4], first[4], raw_first[4];  // zero-padded; raw_first = first's unless RawFirst differs
   };
   auto code_view = [](const char (&c)[4]) { return std::string_view(c, strnlen(c, 4)); };
-  std::vector<Codes> codes(n);
+  // codes[i]: records[i]'s, then the gone records' (incremental).
+  std::vector<Codes> codes(static_cast<size_t>(n) + g);
   {
-    const size_t chunk = (n + workers - 1) / workers;
+    const size_t total = codes.size();
+    const size_t chunk = (total + workers - 1) / workers;
     OnThreads(workers, [&](size_t w) {
-      const size_t from = std::min<size_t>(n, w * chunk), to = std::min<size_t>(n, from + chunk);
+      const size_t from = std::min<size_t>(total, w * chunk), to = std::min<size_t>(total, from + chunk);
       std::string scratch;
       auto put = [](char (&out)[4], const std::string& code) {
         std::memset(out, 0, 4);
         std::memcpy(out, code.data(), std::min<size_t>(4, code.size()));
       };
       for (size_t i = from; i < to; ++i) {
-        const Record& r = records[i];
+        const Record& r = i < n ? records[i] : (*gone)[i - n];
         Codes& c = codes[i];
         std::memset(&c, 0, sizeof c);
         if (!r.last.empty()) put(c.last, PhoneticKey(Squash(r.last, scratch)));
@@ -648,9 +794,14 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
     });
   }
   const Record* const first_record = records.data();
+  auto codes_of = [&](const Record& r) -> const Codes& {
+    const Record* p = &r;
+    if (p >= first_record && p < first_record + n) return codes[static_cast<size_t>(p - first_record)];
+    return codes[n + static_cast<size_t>(p - gone->data())];
+  };
   block("phonetic_name", [&](const Record& r, auto& emit, std::string&) {
     if (r.last.empty() || r.first.empty()) return;
-    const Codes& c = codes[static_cast<size_t>(&r - first_record)];
+    const Codes& c = codes_of(r);
     const std::string_view pl = code_view(c.last);
     if (!pl.empty()) emit(pl, '|', r.first[0]);
     // Given name and surname swapped: the same key from the other side.
@@ -679,7 +830,7 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
   block("birthdate", [&](const Record& r, auto& emit, std::string&) {
     if (r.birthdate.size() < 6) return;
     const std::string_view bd = r.birthdate.view();
-    const Codes& c = codes[static_cast<size_t>(&r - first_record)];
+    const Codes& c = codes_of(r);
     if (!r.first.empty()) emit(bd, '|', r.first[0], kRefine, code_view(c.first));
     if (!r.last.empty()) emit(bd, '|', r.last[0], kRefine, code_view(c.last));
     if (r.first.empty() && r.last.empty()) emit(bd);
@@ -729,17 +880,88 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
     sn = Union(std::move(pass_pairs[0]), std::move(pass_pairs[1]));
   }
   stats.pairs_by_key["sorted_neighbourhood"] = static_cast<long long>(sn.size());
-  MergeInto(all, sn, workers, aside);
+  const KeyMask sn_bit = KeyBit("sorted_neighbourhood");
+  MergeInto(all, keep_masks ? &masks : nullptr, sn, sn_bit, workers, aside, aside_masks);
   std::vector<uint64_t>().swap(sn);
   // No shrink_to_fit: it would copy all pairs once more; the slack (≤ a quarter, from
   // MergeInto's growth) is mostly never touched, so not resident.
 
-  stats.candidate_pairs = static_cast<long long>(all.size());
+  Candidates out;
+  if (incremental) {
+    // `all` holds the pairs of the dirty blocks and the sorted neighbourhood's. The last sweep's
+    // pairs keep the bits of the keys whose blocks of either record are all clean (a clean
+    // block has the members and so the pairs it had); the other bits are what the dirty blocks
+    // proposed now. A pair left without a bit is no longer a candidate.
+    KeyMask known = 0;
+    for (size_t k = 0; k < std::size(kBlockingKeys); ++k) known |= static_cast<KeyMask>(1u << k);
+    ReserveHuge(out.pairs, static_cast<size_t>(n) * 16);
+    ReserveHuge(out.keys, static_cast<size_t>(n) * 16);
+    ReserveHuge(out.packed, static_cast<size_t>(n) * 16);
+    size_t j = 0;
+    auto take = [&](const Pair& p, KeyMask k, uint64_t v) {
+      out.pairs.push_back(p);
+      out.keys.push_back(k);
+      out.packed.push_back(v);
+    };
+    // The records changed or in a dirty block, as bits (n/8 bytes stay in cache; looking up
+    // `changed` and `dirty` for each of 14M pairs was a cache miss each).
+    std::vector<uint64_t> flagged((static_cast<size_t>(n) + 63) / 64);
+    for (uint32_t r = 0; r < n; ++r) {
+      if (history->changed[r] != 0 || dirty[r] != 0) flagged[r / 64] |= uint64_t{1} << (r % 64);
+    }
+    auto is_flagged = [&](uint32_t r) { return (flagged[r / 64] >> (r % 64)) & 1; };
+    bool in_order = true;
+    Pair last{0, 0};
+    const auto clean = static_cast<KeyMask>(known & ~sn_bit);
+    std::string why = history->for_each_kept([&](uint32_t a, uint32_t b, KeyMask k, uint64_t v) {
+      const Pair p{a, b};
+      if (!in_order || a >= b || b >= n || (!out.pairs.empty() && !(last < p))) {
+        in_order = false;
+        return;
+      }
+      last = p;
+      for (; j < all.size() && all[j] < p; ++j) take(all[j], masks[j], kUnknownComparison);
+      KeyMask keys = k & clean;
+      if (is_flagged(a) || is_flagged(b)) {
+        if (history->changed[a] != 0 || history->changed[b] != 0) {
+          in_order = false;  // not a pair of unchanged records
+          return;
+        }
+        keys &= static_cast<KeyMask>(~(dirty[a] | dirty[b]));
+      }
+      if (j < all.size() && all[j] == p) keys |= masks[j++];
+      if (keys != 0) {
+        take(p, keys, v);
+        ++out.pairs_kept;
+      }
+    });
+    if (why.empty() && !in_order) why = "the last sweep's pairs are not in order, or not of unchanged records";
+    if (!why.empty()) {
+      Candidates full = FindCandidates(records, opt, stats_out, nullptr, want_keys);
+      full.full_because = std::move(why);
+      return full;
+    }
+    for (; j < all.size(); ++j) take(all[j], masks[j], kUnknownComparison);
+    std::vector<Pair>().swap(all);
+    std::vector<KeyMask>().swap(masks);
+    long long by_bit[std::size(kBlockingKeys)] = {};
+    for (const KeyMask k : out.keys) {
+      for (size_t b = 0; b < std::size(kBlockingKeys); ++b) by_bit[b] += (k >> b) & 1;
+    }
+    for (size_t b = 0; b < std::size(kBlockingKeys); ++b) stats.pairs_by_key[kBlockingKeys[b]] = by_bit[b];
+    out.incremental = true;
+    for (const KeyMask d : dirty) out.dirty_records += d != 0;
+  } else {
+    out.pairs = std::move(all);
+    if (want_keys) out.keys = std::move(masks);
+  }
+
+  stats.candidate_pairs = static_cast<long long>(out.pairs.size());
   stats.reduction_ratio = stats.total_pairs > 0 ? 1.0 - static_cast<double>(stats.candidate_pairs) /
                                                             static_cast<double>(stats.total_pairs)
                                                 : 0.0;
   if (stats_out) *stats_out = std::move(stats);
-  return all;
+  return out;
 }
 
 }  // namespace crmh::match

@@ -44,14 +44,17 @@ using crmh::match::OnThreads;  // match/parallel.h
 // opt.dense_block, a sorted neighbourhood inside the block — its records ordered by name
 // ("last first", then birthdate, then index), each paired with the next dense_window − 1 — so a
 // common surname + initial or a shared switchboard number costs O(size) pairs, not O(size²);
-// otherwise all pairs.
+// otherwise all pairs. `emit` false: the block is only counted (an incremental blocking's
+// block whose pairs are the last sweep's).
 inline void PairBlock(std::vector<uint32_t>& block, const std::vector<Record>& records,
                       const MatchOptions& opt, CandidateStats& stats,
-                      std::vector<uint64_t>& pairs) {
+                      std::vector<uint64_t>& pairs, bool emit = true) {
   const size_t size = block.size();
   stats.largest_block = std::max<long long>(stats.largest_block, static_cast<long long>(size));
   if (size > opt.max_block) {
     ++stats.blocks_capped;
+  } else if (!emit) {
+    if (opt.dense_block > 0 && size > opt.dense_block && opt.dense_window > 1) ++stats.blocks_windowed;
   } else if (opt.dense_block > 0 && size > opt.dense_block && opt.dense_window > 1) {
     ++stats.blocks_windowed;
     std::sort(block.begin(), block.end(), [&](uint32_t x, uint32_t y) {

@@ -472,9 +472,23 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
                            const std::function<bool(uint32_t, uint32_t)>& better,
                            const CompareHooks* hooks) {
   MatchResult r;
+  // Comparison vectors are kept (and the hooks called) only when they fit 64 bits, see below.
+  const std::vector<FieldSpec> specs = ComparedFields(opt);
+  const size_t nf = specs.size();
+  bool packable = nf <= kPackFields;
+  for (const auto& f : specs) packable = packable && f.levels <= 16;
+  // Fewer than 16 fields: the top 4 bits of a packed vector are 0, so it is never
+  // kUnknownComparison.
+  const bool use_hooks = hooks != nullptr && packable && nf < kPackFields;
   auto t = std::chrono::steady_clock::now();
-  const auto pairs = CandidatePairs(records, opt, &r.stats);
+  Candidates cands = FindCandidates(records, opt, &r.stats, use_hooks ? hooks->history : nullptr,
+                                    use_hooks && hooks->compared);
+  const auto& pairs = cands.pairs;
   r.timings.blocking = Seconds(t);
+  r.blocking.incremental = cands.incremental;
+  r.blocking.full_because = cands.full_because;
+  r.blocking.pairs_kept = cands.pairs_kept;
+  r.blocking.dirty_records = cands.dirty_records;
 
   // The term frequencies (with each record's share of its value) and the random pairs' vectors
   // depend on the records alone: another thread computes them while the candidates are compared
@@ -515,27 +529,25 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
   // Each pair's comparison vector is kept packed, 4 bits a field (8 bytes a pair instead of a
   // heap-allocated vector): at 1M contacts there are tens of millions of candidate pairs. The EM
   // needs only the distinct vectors and their counts, and a pair's probability is its pattern's.
-  const std::vector<FieldSpec> specs = ComparedFields(opt);
-  const size_t nf = specs.size();
-  bool packable = nf <= kPackFields;
-  for (const auto& f : specs) packable = packable && f.levels <= 16;
   t = std::chrono::steady_clock::now();
   std::vector<uint64_t> packed;
   std::vector<ComparisonVector> vectors;  // only when the fields do not fit in 64 bits
-  // Fewer than 16 fields: the top 4 bits of a packed vector are 0, so it is never
-  // kUnknownComparison.
-  const bool use_hooks = hooks != nullptr && packable && nf < kPackFields;
   if (packable) {
-    ReserveHuge(packed, pairs.size());  // core/memory.h: 8 bytes a pair, ~110 MB at 1M
-    packed.assign(pairs.size(), kUnknownComparison);
-    if (use_hooks && hooks->known) hooks->known(pairs, packed);
+    if (cands.incremental) {  // the last sweep's vectors, from the history
+      packed = std::move(cands.packed);
+    } else {
+      ReserveHuge(packed, pairs.size());  // core/memory.h: 8 bytes a pair, ~110 MB at 1M
+      packed.assign(pairs.size(), kUnknownComparison);
+      if (use_hooks && hooks->known) hooks->known(pairs, packed);
+    }
     ParallelChunks(pairs.size(), opt.threads, [&](size_t b, size_t e) {
       for (size_t i = b; i < e; ++i) {
         if (packed[i] != kUnknownComparison) continue;
         packed[i] = Pack(Compare(records[pairs[i].first], records[pairs[i].second], opt).levels);
       }
     });
-    if (use_hooks && hooks->compared) hooks->compared(pairs, packed);
+    if (use_hooks && hooks->compared) hooks->compared(pairs, packed, cands.keys);
+    std::vector<KeyMask>().swap(cands.keys);
   } else {
     vectors.resize(pairs.size());
     ParallelChunks(pairs.size(), opt.threads, [&](size_t b, size_t e) {

@@ -237,6 +237,53 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
                                                           const MatchOptions& opt,
                                                           CandidateStats* stats);
 
+// The blocking keys in CandidateStats::pairs_by_key, in the order of their bits in a KeyMask:
+// which keys proposed a pair.
+inline constexpr const char* kBlockingKeys[] = {
+    "email",         "phone",          "phonetic_name",   "email_local",
+    "company_last",  "postcode_last",  "birthdate",       "postcode_street",
+    "street_prefix", "extra",          "sorted_neighbourhood"};
+using KeyMask = uint16_t;
+// The version of blocking's rules: saved key masks are reused only under the same version (and
+// the same blocking options). Bump it with any change to a key or to how a block is paired.
+inline constexpr int kBlockingVersion = 1;
+
+// Never a packed comparison vector (see CompareHooks).
+inline constexpr uint64_t kUnknownComparison = ~uint64_t{0};
+
+// The last sweep's blocking, for a sweep in which few records changed
+// (docs/adr/0002-incremental-blocking.md). With it, blocking still writes and groups every key
+// value (the block sizes, and so the stats, are exact) but pairs only the blocks that hold a
+// record of a block that gained or lost a member; every other pair, and which keys proposed it,
+// is the last sweep's.
+struct BlockingHistory {
+  std::vector<uint8_t> changed;  // per record: 1 if new or changed since the last sweep
+  std::vector<Record> gone;      // the last sweep's versions of the records changed or deleted since
+  // Over this share of changed, new and gone records (of the records now), blocking runs in
+  // full: the dirty blocks would be most of them.
+  double max_changed_share = 0.10;
+  // Calls kept(a, b, keys, packed) for each of the last sweep's candidate pairs of two unchanged
+  // records — by their indexes now, a < b, in ascending order — with the keys that proposed it
+  // and its comparison vector (packed as in CompareHooks). Returns "" once it gave them all,
+  // else why not (blocking then runs in full).
+  std::function<std::string(const std::function<void(uint32_t, uint32_t, KeyMask, uint64_t)>& kept)>
+      for_each_kept;
+};
+
+struct Candidates {
+  std::vector<std::pair<uint32_t, uint32_t>> pairs;  // unique, sorted
+  std::vector<KeyMask> keys;     // per pair, when asked for (or with a history)
+  std::vector<uint64_t> packed;  // with a history used: per pair, its vector or kUnknownComparison
+  bool incremental = false;      // a history was given and used
+  std::string full_because;      // a history was given but not used: why
+  long long pairs_kept = 0;      // incremental: pairs kept from the history
+  long long dirty_records = 0;   // incremental: records whose blocks of some key were paired again
+};
+// CandidatePairs with the keys that proposed each pair (`want_keys`) and, with `history`, the
+// last sweep's blocking reused. The pairs and stats equal CandidatePairs(records, opt, stats)'s.
+Candidates FindCandidates(const std::vector<Record>& records, const MatchOptions& opt,
+                          CandidateStats* stats, const BlockingHistory* history, bool want_keys);
+
 ComparisonVector Compare(const Record& a, const Record& b, const MatchOptions& opt);
 
 // EM over the comparison vectors of the candidate pairs (m/u pinned where overridden): m, u
@@ -372,6 +419,13 @@ struct MatchResult {
   std::vector<Cluster> clusters;
   ClusterStats cluster_stats;
   MatchTimings timings;
+  // With CompareHooks::history: whether it was used, and if not, why.
+  struct {
+    bool incremental = false;
+    std::string full_because;
+    long long pairs_kept = 0;     // candidate pairs (and their vectors) kept from the history
+    long long dirty_records = 0;  // records whose blocks of some key were paired again
+  } blocking;
 };
 
 // For a caller that keeps comparison vectors between runs (the dedup job's sweep cache,
@@ -379,14 +433,19 @@ struct MatchResult {
 // every field fits: ComparedFields ≤ 15 entries of ≤ 16 levels; otherwise the hooks are not
 // called). The candidate pairs are FindDuplicates' own, whatever the hooks do: blocking always
 // runs over every record.
-inline constexpr uint64_t kUnknownComparison = ~uint64_t{0};  // never a packed vector
 struct CompareHooks {
   using Pairs = std::vector<std::pair<uint32_t, uint32_t>>;
-  // After blocking: `packed` (one per candidate pair, all kUnknownComparison) — set the vectors
-  // known to be Pack(Compare(records[a], records[b], opt)); the rest are compared.
+  // The last sweep's blocking (null: none); blocking reuses it if it can (FindCandidates), and
+  // the vectors it gives are used as known ones.
+  const BlockingHistory* history = nullptr;
+  // After blocking, unless the history was used: `packed` (one per candidate pair, all
+  // kUnknownComparison) — set the vectors known to be Pack(Compare(records[a], records[b],
+  // opt)); the rest are compared.
   std::function<void(const Pairs& pairs, std::vector<uint64_t>& packed)> known;
-  // After compare: every candidate pair's packed vector.
-  std::function<void(const Pairs& pairs, const std::vector<uint64_t>& packed)> compared;
+  // After compare: every candidate pair's packed vector and the keys that proposed it.
+  std::function<void(const Pairs& pairs, const std::vector<uint64_t>& packed,
+                     const std::vector<KeyMask>& keys)>
+      compared;
 };
 
 // The whole pipeline: blocking → compare (both cores) → EM → score → clusters.

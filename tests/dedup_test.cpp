@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <tuple>
 
 #include "crm/review.h"
 #include "crm/state.h"
@@ -715,7 +716,9 @@ TEST_CASE("dedup sweep cache pairs file: vectors by cached position, another gen
     old_pairs.emplace_back(i, i + 2);
     old_packed.push_back((i + 1) % 4096);
   }
-  REQUIRE(jobs::WritePairsCache(path, 11, 11, old_pairs, old_packed).ok());
+  std::vector<match::KeyMask> old_keys;
+  for (size_t k = 0; k < old_pairs.size(); ++k) old_keys.push_back(static_cast<match::KeyMask>(1 + k % 2047));
+  REQUIRE(jobs::WritePairsCache(path, 11, 11, 5, old_pairs, old_packed, old_keys).ok());
   // This sweep: record 0 is new, the others moved up by one; pairs (j, j + 1) for all j, and
   // one (0, 2) with the new record.
   std::vector<uint32_t> position_of(100001);
@@ -737,10 +740,36 @@ TEST_CASE("dedup sweep cache pairs file: vectors by cached position, another gen
   CHECK(packed.back() == (position_of.size() - 3) % 4096);
   CHECK(fill(12, 11).first.reused == 0);  // another sweep's pairs
   CHECK(fill(11, 12).first.reused == 0);  // another field list
+  // The blocking history's pairs: those of two reused records, by their indexes now, with their
+  // keys and vectors; none under other blocking options or when the records are out of order.
+  {
+    using Kept = std::tuple<uint32_t, uint32_t, match::KeyMask, uint64_t>;
+    std::vector<Kept> got;
+    auto collect = [&](uint32_t a, uint32_t b, match::KeyMask k, uint64_t v) { got.emplace_back(a, b, k, v); };
+    const jobs::KeptPairs k = jobs::ForEachKeptPair(path, 11, 11, 5, position_of, collect);
+    CHECK(k.why_not == "");
+    CHECK(k.in_file == 200000);
+    CHECK(k.given == 199997);  // positions 0..99999 are reused: not (99998, 100000), (99999, 100000/1)
+    REQUIRE(got.size() == 199997);
+    CHECK(got[0] == Kept{1, 2, 1, 0});  // positions (0, 1) are records (1, 2) now
+    CHECK(got[1] == Kept{1, 3, 2, 1});
+    CHECK(got[5001] == Kept{2501, 2503, 1 + 5001 % 2047, 2501});  // positions (2500, 2502)
+    CHECK(std::is_sorted(got.begin(), got.end()));
+    got.clear();
+    CHECK(jobs::ForEachKeptPair(path, 11, 11, 6, position_of, collect).why_not ==
+          "the pairs file is of other blocking options");
+    CHECK(jobs::ForEachKeptPair(path, 12, 11, 5, position_of, collect).why_not ==
+          "pairs file of another sweep, or corrupt header");
+    std::vector<uint32_t> swapped = position_of;
+    std::swap(swapped[10], swapped[20]);
+    CHECK(jobs::ForEachKeptPair(path, 11, 11, 5, swapped, collect).why_not ==
+          "the contacts are not in the last sweep's order");
+    CHECK(got.empty());
+  }
   // A corrupt second block: the first block's pairs are used, none after it.
   {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(44 + 65536 * 16 + 8 + 1000);  // header 44 bytes, block 0, into block 1
+    f.seekp(52 + 65536 * 18 + 8 + 1000);  // header 52 bytes, block 0, into block 1
     f.put('\x5a');
   }
   auto [part, part_packed] = fill(11, 11);
@@ -804,6 +833,8 @@ TEST_CASE("dedup sweep cache: after edits, inserts and deletes the repeated swee
     CHECK(cache(first)["why_not"].get<std::string>().find("no cache file") != std::string::npos);
     CHECK(cache(first)["written"] == true);
     CHECK(cache(first)["pairs_written"] == true);
+    CHECK(cache(first)["blocking"] == "full");
+    CHECK(cache(first)["blocking_full_because"].get<std::string>().find("no cache file") != std::string::npos);
     CHECK(std::filesystem::exists(path));
     CHECK(f.Checksums() == before);
     const long long contacts = first.counts["contacts_read"].get<long long>();
@@ -816,6 +847,9 @@ TEST_CASE("dedup sweep cache: after edits, inserts and deletes the repeated swee
     CHECK(cache(same)["records_prepared"].get<long long>() == 0);
     CHECK(cache(same)["pairs_reused"] == same.counts["candidate_pairs"]);
     CHECK(cache(same)["pairs_compared"].get<long long>() == 0);
+    // Blocking pairs no block again: every pair and the keys that proposed it are the last's.
+    CHECK(cache(same)["blocking"] == "incremental");
+    CHECK(cache(same)["blocking_dirty_records"] == 0);
     CHECK(SweepResult(same) == SweepResult(first));
     // Nothing changed: the pairs file already holds exactly these pairs, and is not rewritten.
     CHECK(cache(first).value("pairs_unchanged", false) == false);
@@ -852,6 +886,8 @@ TEST_CASE("dedup sweep cache: after edits, inserts and deletes the repeated swee
     CHECK(repeated.counts["contacts_read"].get<long long>() == contacts - 2 + 2);
     CHECK(cache(repeated)["pairs_reused"].get<long long>() > 0);
     CHECK(cache(repeated)["pairs_compared"].get<long long>() > 0);
+    CHECK(cache(repeated)["blocking"] == "incremental");  // 7 of ~600 changed
+    CHECK(cache(repeated)["blocking_dirty_records"].get<long long>() > 0);
     std::filesystem::remove(path);
     jobs::RunReport full = run();
     CHECK(cache(full)["used"] == false);
@@ -873,6 +909,8 @@ TEST_CASE("dedup sweep cache: after edits, inserts and deletes the repeated swee
     CHECK(cache(corrupt_pairs)["used"] == true);
     CHECK(cache(corrupt_pairs)["pairs_why_not"].get<std::string>().find("corrupt") != std::string::npos);
     CHECK(SweepResult(corrupt_pairs) == SweepResult(full));
+    CHECK(cache(corrupt_pairs)["blocking"] == "full");
+    CHECK(cache(corrupt_pairs)["blocking_full_because"].get<std::string>().find("corrupt") != std::string::npos);
     std::filesystem::remove(pairs_path);
     jobs::RunReport no_pairs = run();
     CHECK(cache(no_pairs)["pairs_reused"] == 0);
@@ -888,12 +926,16 @@ TEST_CASE("dedup sweep cache: after edits, inserts and deletes the repeated swee
     CHECK(cache(capped)["unchanged"] == true);
     CHECK(capped.counts["candidate_pairs"] != full.counts["candidate_pairs"]);
     CHECK(cache(capped).value("pairs_unchanged", false) == false);
+    CHECK(cache(capped)["blocking_full_because"] == "the pairs file is of other blocking options");
     CHECK(cache(run())["pairs_unchanged"] == true);
     job.dedup.max_block = max_block;
     jobs::RunReport uncapped = run();
     CHECK(cache(uncapped).value("pairs_unchanged", false) == false);
     CHECK(SweepResult(uncapped) == SweepResult(full));
-    CHECK(cache(run())["pairs_unchanged"] == true);
+    jobs::RunReport after_uncapped = run();
+    CHECK(cache(after_uncapped)["pairs_unchanged"] == true);
+    CHECK(cache(after_uncapped)["blocking"] == "incremental");
+    CHECK(SweepResult(after_uncapped) == SweepResult(full));
     std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
     jobs::RunReport truncated = run();
     CHECK(cache(truncated)["used"] == false);
@@ -971,7 +1013,7 @@ TEST_CASE("dedup sweep cache: a new state directory is 0700 and the files 0600 w
     ~UmaskGuard() { ::umask(old); }
   } guard{::umask(0)};
   REQUIRE(jobs::WriteSweepCache(path, "fp", 1, {}, {}).ok());
-  REQUIRE(jobs::WritePairsCache(jobs::PairsPath(path), 1, 11, {}, {}).ok());
+  REQUIRE(jobs::WritePairsCache(jobs::PairsPath(path), 1, 11, 5, {}, {}, {}).ok());
   const auto rw = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
   CHECK(Mode(state.parent_path()) == std::filesystem::perms::owner_all);
   CHECK(Mode(state) == std::filesystem::perms::owner_all);
@@ -1208,13 +1250,14 @@ TEST_CASE("dedup sweep cache pairs file: a block of another sweep's file fails i
   match::CompareHooks::Pairs pairs;
   for (uint32_t i = 0; pairs.size() < 100000; ++i) pairs.emplace_back(i, i + 1);
   std::vector<uint64_t> mine(pairs.size(), 1), theirs(pairs.size(), 2);
-  REQUIRE(jobs::WritePairsCache(path, 11, 11, pairs, mine).ok());
-  REQUIRE(jobs::WritePairsCache(other, 12, 11, pairs, theirs).ok());
+  const std::vector<match::KeyMask> keys(pairs.size(), 3);
+  REQUIRE(jobs::WritePairsCache(path, 11, 11, 5, pairs, mine, keys).ok());
+  REQUIRE(jobs::WritePairsCache(other, 12, 11, 5, pairs, theirs, keys).ok());
   // Block 1 of the other sweep's file spliced into this one's (what two writers of one file do).
   {
     std::ifstream in(other, std::ios::binary);
     std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const size_t block1 = 44 + 65536 * 16 + 8;
+    const size_t block1 = 52 + 65536 * 18 + 8;
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(static_cast<std::streamoff>(block1));
     f.write(all.data() + block1, static_cast<std::streamsize>(all.size() - block1));

@@ -316,6 +316,237 @@ TEST_CASE("matcher: CandidatePairs gives the previous blocking's pairs and count
   m::detail::value_hash_mask = ~uint64_t{0};
 }
 
+// ADR 0002: with the last sweep's blocking as its history, blocking pairs only the blocks a
+// change touches and keeps the rest — and must give exactly what blocking in full gives: the
+// pairs, which keys proposed each, every count. The edits land anywhere in BlockingMix (capped,
+// windowed and refined blocks, sorted-neighbourhood neighbours); each pair kept carries its old
+// vector (here a stand-in that names the pair), and no other pair has one.
+struct Edited {
+  std::vector<m::Record> records;
+  std::vector<uint32_t> old_index;  // per record: its index before, or UINT32_MAX (new/changed)
+  std::vector<m::Record> gone;      // the old versions of the changed and deleted records
+};
+Edited EditMix(const std::vector<m::Record>& before, int edits, int deletes, int inserts,
+               uint32_t seed) {
+  std::mt19937 rng(seed);
+  const auto fresh = BlockingMix(static_cast<int>(before.size()) + 50, seed + 1000);
+  auto from = [&] { return fresh[rng() % fresh.size()]; };
+  std::vector<int> what(before.size(), 0);  // 0 kept, 1 edited, 2 deleted
+  for (int k = 0; k < edits && !before.empty(); ++k) what[rng() % before.size()] = 1;
+  for (int k = 0; k < deletes && !before.empty(); ++k) what[rng() % before.size()] = 2;
+  Edited out;
+  auto insert_some = [&] {
+    if (inserts > 0 && rng() % std::max<size_t>(1, before.size() / static_cast<size_t>(inserts)) == 0) {
+      out.records.push_back(from());
+      out.old_index.push_back(UINT32_MAX);
+    }
+  };
+  for (size_t i = 0; i < before.size(); ++i) {
+    insert_some();
+    if (what[i] == 2) {
+      out.gone.push_back(before[i]);
+      continue;
+    }
+    m::Record r = before[i];
+    if (what[i] == 1) {
+      out.gone.push_back(before[i]);
+      const m::Record o = from();
+      switch (rng() % 6) {  // one field group, or the whole record
+        case 0: r.last = o.last; break;
+        case 1: r.first = o.first; r.first_raw_ascii = o.first_raw_ascii; break;
+        case 2: r.emails = o.emails; r.phones = o.phones; break;
+        case 3: r.birthdate = o.birthdate; r.postcode = o.postcode; break;
+        case 4: r.street = o.street; r.company = o.company; r.extra = o.extra; break;
+        default: r = o;
+      }
+      out.old_index.push_back(UINT32_MAX);
+    } else {
+      out.old_index.push_back(static_cast<uint32_t>(i));
+    }
+    out.records.push_back(std::move(r));
+  }
+  insert_some();
+  return out;
+}
+
+uint64_t StandIn(uint32_t a, uint32_t b) { return (uint64_t{a} << 24) ^ b; }  // < 2^56
+
+// The history a sweep of `e` gets from the last one's blocking (`last`, of `old_count` records).
+m::BlockingHistory HistoryOf(const m::Candidates& last, size_t old_count, const Edited& e) {
+  m::BlockingHistory h;
+  h.max_changed_share = 1e9;  // whatever changed
+  std::vector<uint32_t> now(old_count, UINT32_MAX);  // per old index: the index now
+  h.changed.assign(e.records.size(), 0);
+  for (size_t i = 0; i < e.records.size(); ++i) {
+    if (e.old_index[i] == UINT32_MAX) {
+      h.changed[i] = 1;
+    } else {
+      now[e.old_index[i]] = static_cast<uint32_t>(i);
+    }
+  }
+  h.gone = e.gone;
+  h.for_each_kept = [&last, now](const auto& kept) {
+    for (size_t i = 0; i < last.pairs.size(); ++i) {
+      const auto [a, b] = last.pairs[i];
+      if (now[a] != UINT32_MAX && now[b] != UINT32_MAX) kept(now[a], now[b], last.keys[i], StandIn(a, b));
+    }
+    return std::string();
+  };
+  return h;
+}
+
+void CheckSameBlocking(const m::Candidates& got, const m::CandidateStats& gs,
+                       const m::Candidates& want, const m::CandidateStats& ws) {
+  CHECK(got.pairs == want.pairs);
+  CHECK(got.keys == want.keys);
+  CHECK(gs.candidate_pairs == ws.candidate_pairs);
+  CHECK(gs.reduction_ratio == ws.reduction_ratio);
+  CHECK(gs.blocks_capped == ws.blocks_capped);
+  CHECK(gs.largest_block == ws.largest_block);
+  CHECK(gs.blocks_windowed == ws.blocks_windowed);
+  CHECK(gs.blocks_refined == ws.blocks_refined);
+  CHECK(gs.pairs_by_key == ws.pairs_by_key);
+}
+
+TEST_CASE("matcher: incremental blocking gives the full blocking's pairs, keys and counts") {
+  struct Case {
+    int records;
+    size_t max_block, dense_block, refine_block, dense_window, sn_window;
+    int threads;
+    int edits, deletes, inserts;
+  };
+  const Case cases[] = {
+      {3000, 200, 40, 12, 8, 3, 2, 30, 10, 10},  {3000, 60, 10, 4, 5, 3, 1, 5, 0, 0},
+      {5000, 30, 0, 0, 8, 0, 3, 0, 40, 0},       {5000, 1000, 20, 6, 2, 7, 2, 0, 0, 60},
+      {4000, 60, 10, 4, 5, 3, 2, 0, 0, 0},       {2000, 200, 40, 12, 8, 3, 2, 200, 100, 100},
+      {40, 200, 40, 12, 8, 3, 1, 3, 2, 2},       {1, 200, 40, 12, 8, 3, 1, 0, 1, 1},
+  };
+  const size_t min_pairs = m::detail::parallel_merge_min_pairs;
+  const std::pair<size_t, uint64_t> variants[] = {
+      {min_pairs, ~uint64_t{0}}, {0, ~uint64_t{0}}, {min_pairs, uint64_t{3} << 62}};
+  for (const auto& [parallel_merge_min, hash_mask] : variants) {
+    m::detail::parallel_merge_min_pairs = parallel_merge_min;
+    m::detail::value_hash_mask = hash_mask;
+    uint32_t seed = 41;
+    for (const Case& c : cases) {
+      CAPTURE(parallel_merge_min);
+      CAPTURE(hash_mask);
+      CAPTURE(c.records);
+      CAPTURE(c.edits);
+      m::MatchOptions opt;
+      opt.max_block = c.max_block;
+      opt.dense_block = c.dense_block;
+      opt.refine_block = c.refine_block;
+      opt.dense_window = c.dense_window;
+      opt.sn_window = c.sn_window;
+      opt.threads = c.threads;
+      opt.extra_fields = {"customer_no"};
+      const auto before = BlockingMix(c.records, seed++);
+      m::CandidateStats st_before;
+      const m::Candidates last = m::FindCandidates(before, opt, &st_before, nullptr, true);
+      REQUIRE(last.keys.size() == last.pairs.size());
+      // Each key's bits are its pairs.
+      for (size_t k = 0; k < std::size(m::kBlockingKeys); ++k) {
+        long long bits = 0;
+        for (const m::KeyMask x : last.keys) bits += (x >> k) & 1;
+        CHECK(bits == st_before.pairs_by_key.at(m::kBlockingKeys[k]));
+      }
+      const Edited e = EditMix(before, c.edits, c.deletes, c.inserts, seed++);
+      const m::BlockingHistory h = HistoryOf(last, before.size(), e);
+      m::CandidateStats st_full, st_inc;
+      const m::Candidates full = m::FindCandidates(e.records, opt, &st_full, nullptr, true);
+      const m::Candidates inc = m::FindCandidates(e.records, opt, &st_inc, &h, false);
+      REQUIRE(inc.incremental);
+      CHECK(inc.full_because.empty());
+      CheckSameBlocking(inc, st_inc, full, st_full);
+      // The vectors: a kept pair's is the old pair's; a pair not candidate before has none.
+      std::map<std::pair<uint32_t, uint32_t>, bool> was;
+      for (const auto& p : last.pairs) was[p] = true;
+      REQUIRE(inc.packed.size() == inc.pairs.size());
+      long long kept = 0;
+      for (size_t i = 0; i < inc.pairs.size(); ++i) {
+        const auto [a, b] = inc.pairs[i];
+        const uint32_t oa = e.old_index[a], ob = e.old_index[b];
+        const bool old_pair = oa != UINT32_MAX && ob != UINT32_MAX && was.count({oa, ob}) != 0;
+        if (old_pair) {
+          CHECK(inc.packed[i] == StandIn(oa, ob));
+          ++kept;
+        } else {
+          CHECK(inc.packed[i] == m::kUnknownComparison);
+        }
+      }
+      CHECK(inc.pairs_kept == kept);
+      if (c.edits + c.deletes + c.inserts == 0) {
+        CHECK(inc.dirty_records == 0);
+        CHECK(inc.pairs == last.pairs);
+      } else if (c.records >= 3000) {
+        CHECK(inc.dirty_records > 0);
+        CHECK(kept > 0);
+      }
+    }
+  }
+  m::detail::parallel_merge_min_pairs = min_pairs;
+  m::detail::value_hash_mask = ~uint64_t{0};
+}
+
+TEST_CASE("matcher: incremental blocking runs in full when the history cannot serve") {
+  m::MatchOptions opt;
+  opt.dense_block = 10;
+  opt.refine_block = 4;
+  opt.extra_fields = {"customer_no"};
+  const auto before = BlockingMix(3000, 77);
+  const m::Candidates last = m::FindCandidates(before, opt, nullptr, nullptr, true);
+  const Edited e = EditMix(before, 100, 100, 100, 78);
+  m::CandidateStats st_full;
+  const m::Candidates full = m::FindCandidates(e.records, opt, &st_full, nullptr, true);
+  auto check_full = [&](const m::BlockingHistory& h, const std::string& because) {
+    m::CandidateStats st;
+    const m::Candidates got = m::FindCandidates(e.records, opt, &st, &h, true);
+    CHECK_FALSE(got.incremental);
+    CHECK(got.full_because.find(because) != std::string::npos);
+    CheckSameBlocking(got, st, full, st_full);
+    CHECK(got.packed.empty());
+  };
+  SUBCASE("over the share of changes") {
+    m::BlockingHistory h = HistoryOf(last, before.size(), e);
+    h.max_changed_share = 0.05;  // ~300 of 3000 changed
+    check_full(h, "records changed, new or deleted (over 5 % of");
+  }
+  SUBCASE("the pairs cannot all be read") {
+    m::BlockingHistory h = HistoryOf(last, before.size(), e);
+    auto inner = h.for_each_kept;
+    h.for_each_kept = [inner](const auto& kept) {
+      int given = 0;
+      inner([&](uint32_t a, uint32_t b, m::KeyMask k, uint64_t v) {
+        if (++given < 100) kept(a, b, k, v);
+      });
+      return std::string("pairs file block 1 fails its checksum");
+    };
+    check_full(h, "fails its checksum");
+  }
+  SUBCASE("pairs out of order or of a changed record") {
+    m::BlockingHistory h = HistoryOf(last, before.size(), e);
+    h.for_each_kept = [](const auto& kept) {
+      kept(5, 9, 1, 0);
+      kept(5, 7, 1, 0);
+      return std::string();
+    };
+    check_full(h, "not in order");
+    size_t changed = 0;
+    while (h.changed[changed] == 0) ++changed;
+    h.for_each_kept = [changed](const auto& kept) {
+      kept(static_cast<uint32_t>(changed), static_cast<uint32_t>(changed + 1), 1, 0);
+      return std::string();
+    };
+    check_full(h, "not of unchanged records");
+  }
+  SUBCASE("a history of other records") {
+    m::BlockingHistory h = HistoryOf(last, before.size(), e);
+    h.changed.pop_back();
+    check_full(h, "other records");
+  }
+}
+
 TEST_CASE("matcher: Jaro-Winkler known values") {
   struct Case {
     const char* a;
