@@ -1457,9 +1457,11 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
         kept_hash = 0;
         try {
           kept = ForEachKeptPair(pairs_path, old_generation, nf, blocking_fp, position_of,
-                                 [&](uint32_t a, uint32_t b, match::KeyMask k, uint64_t v) {
-                                   kept_hash = mix(kept_hash, a, b, k);
-                                   give(a, b, k, v);
+                                 [&](const match::BlockingHistory::Kept* p, size_t count) {
+                                   for (size_t i = 0; i < count; ++i) {
+                                     kept_hash = mix(kept_hash, p[i].a, p[i].b, p[i].keys);
+                                   }
+                                   give(p, count);
                                  });
         } catch (const std::exception& e) {
           kept.why_not = fmt::format("cannot read {}: {}", pairs_path, e.what());

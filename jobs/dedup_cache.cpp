@@ -632,6 +632,24 @@ class PairsReader {
     }
     return true;
   }
+  // The next whole block, checked (its vectors too): `count` entries, entry i's key and vector
+  // at entries + 16 i, its key mask at masks + 2 i. False at the end or on a problem.
+  bool Block(const char*& entries, const char*& masks, size_t& count) {
+    if (!why_.empty() || !NextBlock()) return false;
+    for (size_t i = 0; i < in_block_; ++i) {
+      uint64_t vec = 0;
+      std::memcpy(&vec, block_.data() + i * 16 + 8, 8);
+      if ((vec & top_bits_) != 0) {
+        why_ = "pairs file holds an invalid vector";
+        return false;
+      }
+    }
+    entries = block_.data();
+    masks = block_.data() + in_block_ * 16;
+    count = in_block_;
+    at_ = in_block_;
+    return true;
+  }
 
  private:
   bool NextBlock() {
@@ -721,7 +739,7 @@ PairsFill FillFromPairsCache(const std::string& path, uint64_t generation, size_
 
 KeptPairs ForEachKeptPair(const std::string& path, uint64_t generation, size_t fields,
                           uint64_t blocking, const std::vector<uint32_t>& position_of,
-                          const std::function<void(uint32_t, uint32_t, match::KeyMask, uint64_t)>& kept) {
+                          const std::function<void(const match::BlockingHistory::Kept*, size_t)>& kept) {
   KeptPairs out;
   // Where a position is now, as runs of consecutive positions kept at consecutive indexes
   // (index = position + shift): one run per change or so, a small table that stays in cache —
@@ -746,6 +764,10 @@ KeptPairs ForEachKeptPair(const std::string& path, uint64_t generation, size_t f
     }
   }
   auto index_of = [&](uint32_t p) -> uint32_t {
+    if (runs.size() == 1) {  // nothing changed, or only at the ends
+      return p >= runs[0].first && p <= runs[0].last ? static_cast<uint32_t>(p + runs[0].shift)
+                                                     : kNotCached;
+    }
     auto it = std::upper_bound(runs.begin(), runs.end(), p,
                                [](uint32_t x, const Run& r) { return x < r.first; });
     if (it == runs.begin()) return kNotCached;
@@ -758,20 +780,31 @@ KeptPairs ForEachKeptPair(const std::string& path, uint64_t generation, size_t f
     return out;
   }
   out.in_file = static_cast<long long>(in.count());
-  uint64_t key = 0, vec = 0;
-  match::KeyMask keys = 0;
   uint32_t last_a = kNotCached, a = kNotCached;
-  while (in.Next(key, vec, keys)) {
-    const auto pa = static_cast<uint32_t>(key >> 32);
-    if (pa != last_a) {  // the entries are sorted by a: one lookup per record, not per pair
-      a = index_of(pa);
-      last_a = pa;
+  std::vector<match::BlockingHistory::Kept> batch(kPairsBlock);
+  const char* entries = nullptr;
+  const char* masks = nullptr;
+  size_t count = 0;
+  while (in.Block(entries, masks, count)) {  // a block at a time: no call per pair
+    size_t given = 0;
+    for (size_t i = 0; i < count; ++i) {
+      uint64_t key = 0, vec = 0;
+      match::KeyMask keys = 0;
+      std::memcpy(&key, entries + i * 16, 8);
+      std::memcpy(&vec, entries + i * 16 + 8, 8);
+      std::memcpy(&keys, masks + i * 2, 2);
+      const auto pa = static_cast<uint32_t>(key >> 32);
+      if (pa != last_a) {  // the entries are sorted by a: one lookup per record, not per pair
+        a = index_of(pa);
+        last_a = pa;
+      }
+      if (a == kNotCached) continue;
+      const uint32_t b = index_of(static_cast<uint32_t>(key));
+      if (b == kNotCached) continue;
+      batch[given++] = {a, b, keys, vec};
     }
-    if (a == kNotCached) continue;
-    const uint32_t b = index_of(static_cast<uint32_t>(key));
-    if (b == kNotCached) continue;
-    kept(a, b, keys, vec);
-    ++out.given;
+    kept(batch.data(), given);
+    out.given += static_cast<long long>(given);
   }
   out.why_not = in.why_not();
   return out;

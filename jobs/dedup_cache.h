@@ -159,7 +159,7 @@ PairsFill FillFromPairsCache(const std::string& path, uint64_t generation, size_
                              const match::CompareHooks::Pairs& pairs, std::vector<uint64_t>& packed);
 
 // match::BlockingHistory::for_each_kept over the pairs file of `generation` and `blocking`:
-// kept(a, b, keys, packed) for each pair whose two records were reused (`position_of[i]`: record
+// kept(pairs, n), a block at a time, with each pair whose two records were reused (`position_of[i]`: record
 // i's position in the cache file, or kNotCached; increasing over the reused records, else
 // nothing is given), by their indexes now, in the file's order. Each block is checked before
 // any of its pairs is given; a failed one ends the reading (`why_not`).
@@ -169,6 +169,6 @@ struct KeptPairs {
 };
 KeptPairs ForEachKeptPair(const std::string& path, uint64_t generation, size_t fields,
                           uint64_t blocking, const std::vector<uint32_t>& position_of,
-                          const std::function<void(uint32_t, uint32_t, match::KeyMask, uint64_t)>& kept);
+                          const std::function<void(const match::BlockingHistory::Kept*, size_t)>& kept);
 
 }  // namespace crmh::jobs

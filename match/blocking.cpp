@@ -586,7 +586,7 @@ KeyMask KeyBit(std::string_view key) {
 
 Candidates FindCandidates(const std::vector<Record>& records, const MatchOptions& opt,
                           CandidateStats* stats_out, const BlockingHistory* history,
-                          bool want_keys) {
+                          bool want_keys, const std::function<void()>& one_thread_left) {
   const auto n = static_cast<uint32_t>(records.size());
   if (history != nullptr) {
     // When the last sweep's blocking is not worth using, or cannot be: in full.
@@ -913,26 +913,32 @@ Candidates FindCandidates(const std::vector<Record>& records, const MatchOptions
     bool in_order = true;
     Pair last{0, 0};
     const auto clean = static_cast<KeyMask>(known & ~sn_bit);
-    std::string why = history->for_each_kept([&](uint32_t a, uint32_t b, KeyMask k, uint64_t v) {
-      const Pair p{a, b};
-      if (!in_order || a >= b || b >= n || (!out.pairs.empty() && !(last < p))) {
-        in_order = false;
-        return;
-      }
-      last = p;
-      for (; j < all.size() && all[j] < p; ++j) take(all[j], masks[j], kUnknownComparison);
-      KeyMask keys = k & clean;
-      if (is_flagged(a) || is_flagged(b)) {
-        if (history->changed[a] != 0 || history->changed[b] != 0) {
-          in_order = false;  // not a pair of unchanged records
+    bool first = true;
+    if (one_thread_left) one_thread_left();
+    std::string why = history->for_each_kept([&](const BlockingHistory::Kept* given, size_t count) {
+      for (size_t x = 0; x < count && in_order; ++x) {
+        const auto [a, b, k, v] = given[x];
+        const Pair p{a, b};
+        if (a >= b || b >= n || (!first && !(last < p))) {
+          in_order = false;
           return;
         }
-        keys &= static_cast<KeyMask>(~(dirty[a] | dirty[b]));
-      }
-      if (j < all.size() && all[j] == p) keys |= masks[j++];
-      if (keys != 0) {
-        take(p, keys, v);
-        ++out.pairs_kept;
+        first = false;
+        last = p;
+        for (; j < all.size() && all[j] < p; ++j) take(all[j], masks[j], kUnknownComparison);
+        KeyMask keys = k & clean;
+        if (is_flagged(a) || is_flagged(b)) {
+          if (history->changed[a] != 0 || history->changed[b] != 0) {
+            in_order = false;  // not a pair of unchanged records
+            return;
+          }
+          keys &= static_cast<KeyMask>(~(dirty[a] | dirty[b]));
+        }
+        if (j < all.size() && all[j] == p) keys |= masks[j++];
+        if (keys != 0) {
+          take(p, keys, v);
+          ++out.pairs_kept;
+        }
       }
     });
     if (why.empty() && !in_order) why = "the last sweep's pairs are not in order, or not of unchanged records";

@@ -480,15 +480,6 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
   // Fewer than 16 fields: the top 4 bits of a packed vector are 0, so it is never
   // kUnknownComparison.
   const bool use_hooks = hooks != nullptr && packable && nf < kPackFields;
-  auto t = std::chrono::steady_clock::now();
-  Candidates cands = FindCandidates(records, opt, &r.stats, use_hooks ? hooks->history : nullptr,
-                                    use_hooks && hooks->compared);
-  const auto& pairs = cands.pairs;
-  r.timings.blocking = Seconds(t);
-  r.blocking.incremental = cands.incremental;
-  r.blocking.full_because = cands.full_because;
-  r.blocking.pairs_kept = cands.pairs_kept;
-  r.blocking.dirty_records = cands.dirty_records;
 
   // The term frequencies (with each record's share of its value) and the random pairs' vectors
   // depend on the records alone: another thread computes them while the candidates are compared
@@ -519,12 +510,29 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
     return out;
   };
   std::future<RecordsOnly> records_only;
-  try {
-    records_only = std::async(opt.threads > 1 ? std::launch::async : std::launch::deferred,
-                              records_only_task);
-  } catch (const std::system_error&) {  // no thread to be had: in turn, when it is needed
-    records_only = std::async(std::launch::deferred, records_only_task);
-  }
+  auto start_records_only = [&] {
+    if (records_only.valid()) return;
+    try {
+      records_only = std::async(opt.threads > 1 ? std::launch::async : std::launch::deferred,
+                                records_only_task);
+    } catch (const std::system_error&) {  // no thread to be had: in turn, when it is needed
+      records_only = std::async(std::launch::deferred, records_only_task);
+    }
+  };
+
+  auto t = std::chrono::steady_clock::now();
+  // Started when blocking has one thread's work left (an incremental blocking's merge with the
+  // history: with few changes compare is then nearly nothing, and EM waited for these), else
+  // after blocking (not during it: its per-key buffers and these together were over 1 GiB at 1M).
+  Candidates cands = FindCandidates(records, opt, &r.stats, use_hooks ? hooks->history : nullptr,
+                                    use_hooks && hooks->compared, start_records_only);
+  start_records_only();
+  const auto& pairs = cands.pairs;
+  r.timings.blocking = Seconds(t);
+  r.blocking.incremental = cands.incremental;
+  r.blocking.full_because = cands.full_because;
+  r.blocking.pairs_kept = cands.pairs_kept;
+  r.blocking.dirty_records = cands.dirty_records;
 
   // Each pair's comparison vector is kept packed, 4 bits a field (8 bytes a pair instead of a
   // heap-allocated vector): at 1M contacts there are tens of millions of candidate pairs. The EM

@@ -745,7 +745,9 @@ TEST_CASE("dedup sweep cache pairs file: vectors by cached position, another gen
   {
     using Kept = std::tuple<uint32_t, uint32_t, match::KeyMask, uint64_t>;
     std::vector<Kept> got;
-    auto collect = [&](uint32_t a, uint32_t b, match::KeyMask k, uint64_t v) { got.emplace_back(a, b, k, v); };
+    auto collect = [&](const match::BlockingHistory::Kept* p, size_t count) {
+      for (size_t i = 0; i < count; ++i) got.emplace_back(p[i].a, p[i].b, p[i].keys, p[i].packed);
+    };
     const jobs::KeptPairs k = jobs::ForEachKeptPair(path, 11, 11, 5, position_of, collect);
     CHECK(k.why_not == "");
     CHECK(k.in_file == 200000);

@@ -386,10 +386,16 @@ m::BlockingHistory HistoryOf(const m::Candidates& last, size_t old_count, const 
   }
   h.gone = e.gone;
   h.for_each_kept = [&last, now](const auto& kept) {
+    std::vector<m::BlockingHistory::Kept> batch;  // in batches of 1 to 7
     for (size_t i = 0; i < last.pairs.size(); ++i) {
       const auto [a, b] = last.pairs[i];
-      if (now[a] != UINT32_MAX && now[b] != UINT32_MAX) kept(now[a], now[b], last.keys[i], StandIn(a, b));
+      if (now[a] != UINT32_MAX && now[b] != UINT32_MAX) batch.push_back({now[a], now[b], last.keys[i], StandIn(a, b)});
+      if (batch.size() == 1 + i % 7) {
+        kept(batch.data(), batch.size());
+        batch.clear();
+      }
     }
+    kept(batch.data(), batch.size());
     return std::string();
   };
   return h;
@@ -517,8 +523,8 @@ TEST_CASE("matcher: incremental blocking runs in full when the history cannot se
     auto inner = h.for_each_kept;
     h.for_each_kept = [inner](const auto& kept) {
       int given = 0;
-      inner([&](uint32_t a, uint32_t b, m::KeyMask k, uint64_t v) {
-        if (++given < 100) kept(a, b, k, v);
+      inner([&](const m::BlockingHistory::Kept* p, size_t count) {
+        if (++given < 10) kept(p, count);
       });
       return std::string("pairs file block 1 fails its checksum");
     };
@@ -527,15 +533,16 @@ TEST_CASE("matcher: incremental blocking runs in full when the history cannot se
   SUBCASE("pairs out of order or of a changed record") {
     m::BlockingHistory h = HistoryOf(last, before.size(), e);
     h.for_each_kept = [](const auto& kept) {
-      kept(5, 9, 1, 0);
-      kept(5, 7, 1, 0);
+      const m::BlockingHistory::Kept p[] = {{5, 9, 1, 0}, {5, 7, 1, 0}};
+      kept(p, 2);
       return std::string();
     };
     check_full(h, "not in order");
     size_t changed = 0;
     while (h.changed[changed] == 0) ++changed;
     h.for_each_kept = [changed](const auto& kept) {
-      kept(static_cast<uint32_t>(changed), static_cast<uint32_t>(changed + 1), 1, 0);
+      const m::BlockingHistory::Kept p{static_cast<uint32_t>(changed), static_cast<uint32_t>(changed + 1), 1, 0};
+      kept(&p, 1);
       return std::string();
     };
     check_full(h, "not of unchanged records");
