@@ -439,8 +439,8 @@ struct MatchResult {
 // For a caller that keeps comparison vectors between runs (the dedup job's sweep cache,
 // jobs/dedup_cache.h). A vector is packed in 64 bits, 4 bits a field, field 0 lowest (only when
 // every field fits: ComparedFields ≤ 15 entries of ≤ 16 levels; otherwise the hooks are not
-// called). The candidate pairs are FindDuplicates' own, whatever the hooks do: blocking always
-// runs over every record.
+// called). The candidate pairs are FindDuplicates' own, whatever the hooks do: with a history,
+// blocking still groups every record's values and gives exactly the pairs it gives without one.
 struct CompareHooks {
   using Pairs = std::vector<std::pair<uint32_t, uint32_t>>;
   // The last sweep's blocking (null: none); blocking reuses it if it can (FindCandidates), and
