@@ -10,6 +10,8 @@
 // bytes (a collision costs time, never a wrong block); a refined block's values are grouped by
 // a hash of their finer part the same way; the pairs are sorted by an LSD radix sort. The
 // sorted neighbourhood sorts by a 16-byte prefix of each name key, then the key.
+#include <malloc.h>
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -372,6 +374,25 @@ void PairCoarseBlock(Entry* first, Entry* last, std::string_view coarse, bool by
   }
 }
 
+// For incremental blocking: whether the run [first, last) (one hash, in record order) is one
+// block that is over opt.max_block with its unchanged records alone, and not split by a finer
+// part — so it proposed no pair before the changes and proposes none after. The common
+// surname's phonetic block (10,928 records at 1M) is such a block: counting it as touched put
+// most records in a dirty block after 2,000 contacts were added or deleted (session 15).
+bool CappedBeforeAndAfter(const Entry* first, const Entry* last, const std::vector<uint8_t>& changed,
+                          const MatchOptions& opt) {
+  const std::string_view v = first->view();
+  if (v.find(kRefine) != std::string_view::npos) return false;  // may be split by its finer part
+  size_t unchanged = 0;
+  uint32_t previous = ~uint32_t{0};
+  for (const Entry* e = first; e != last; ++e) {
+    if (e->view() != v) return false;  // a hash collision: more than one block
+    if (e->record != previous && changed[e->record] == 0) ++unchanged;
+    previous = e->record;
+  }
+  return unchanged > opt.max_block;
+}
+
 // Puts the entries of `parts` (each in record order, the parts in record order) into `out`
 // ordered by (hash, record): a counting pass on the hash's top bits scatters them into about
 // n/4 buckets (keeping record order), then each bucket — a few entries — is sorted. The same
@@ -430,12 +451,13 @@ void SortEntries(const std::vector<const std::vector<Entry>*>& parts, std::vecto
 // scratch). `entries` are sorted by (hash, record) (SortEntries), so that the values of one
 // coarse part form one run in record order; a run whose values do not all share the first
 // one's coarse part (a hash collision) is sorted by value and split. `dirty` (null: all) and
-// `bit`: only the runs holding a record r with dirty[r] & bit are paired; the others are
-// counted only (the incremental blocking's blocks that kept their members and their pairs).
+// `bit`: only the runs holding a record r with dirty[r] & bit or changed[r] are paired; the
+// others are counted only (the incremental blocking's blocks that kept their members and their
+// pairs, none of them with a changed record, whose pairs are never kept).
 void BlockPairs(std::vector<Entry>& entries, const std::vector<Record>& records,
                 const MatchOptions& opt, CandidateStats& stats, std::vector<uint64_t>& pairs,
                 std::vector<uint64_t>& tmp, std::vector<uint32_t>& block, const KeyMask* dirty,
-                KeyMask bit) {
+                const uint8_t* changed, KeyMask bit) {
   pairs.clear();
   Entry* const data = entries.data();
   for (size_t b = 0; b < entries.size();) {
@@ -448,7 +470,9 @@ void BlockPairs(std::vector<Entry>& entries, const std::vector<Record>& records,
       continue;
     }
     bool emit = dirty == nullptr;
-    for (size_t i = b; i < e && !emit; ++i) emit = (dirty[entries[i].record] & bit) != 0;
+    for (size_t i = b; i < e && !emit; ++i) {
+      emit = (dirty[entries[i].record] & bit) != 0 || changed[entries[i].record] != 0;
+    }
     const std::string_view coarse = Coarse(entries[b].view());
     bool one = true;
     for (size_t i = b + 1; i < e && one; ++i) one = HasCoarse(entries[i].view(), coarse);
@@ -586,9 +610,18 @@ KeyMask KeyBit(std::string_view key) {
   return 0;
 }
 
-Candidates FindCandidates(const std::vector<Record>& records, const MatchOptions& opt,
-                          CandidateStats* stats_out, const BlockingHistory* history,
-                          bool want_keys, const std::function<void()>& one_thread_left) {
+namespace {
+// FindCandidates, once: with a history it may give up (`gave_up` true, `full_because` why, nothing
+// else), having freed what it held, and FindCandidates then blocks in full.
+Candidates BlockOnce(const std::vector<Record>& records, const MatchOptions& opt,
+                     CandidateStats* stats_out, const BlockingHistory* history, bool want_keys,
+                     const std::function<void()>& one_thread_left, bool& gave_up_out) {
+  auto give_up = [&gave_up_out](std::string why) {
+    gave_up_out = true;
+    Candidates none;
+    none.full_because = std::move(why);
+    return none;
+  };
   const auto n = static_cast<uint32_t>(records.size());
   if (history != nullptr) {
     // When the last sweep's blocking is not worth using, or cannot be: in full.
@@ -606,11 +639,7 @@ Candidates FindCandidates(const std::vector<Record>& records, const MatchOptions
               std::to_string(n) + ")";
       }
     }
-    if (!why.empty()) {
-      Candidates full = FindCandidates(records, opt, stats_out, nullptr, want_keys);
-      full.full_because = std::move(why);
-      return full;
-    }
+    if (!why.empty()) return give_up(std::move(why));
   }
   const bool incremental = history != nullptr;
   const bool keep_masks = want_keys || incremental;
@@ -635,6 +664,26 @@ Candidates FindCandidates(const std::vector<Record>& records, const MatchOptions
   const auto g = static_cast<uint32_t>(gone ? gone->size() : 0);
   std::vector<uint64_t> gone_hashes;              // a key's values' hashes in the gone records
   std::vector<std::vector<uint32_t>> found(workers);  // per partition: records in dirty blocks
+  // A changed record and its old version (in `gone`, by id): for a key whose values it kept, and
+  // with the names and birthdate it kept (a dense block's order), the record's blocks of that key
+  // kept their members and their pairs — an edited e-mail leaves the name blocks clean: they are
+  // paired again for the record's own pairs (no pair of a changed record is kept), but their
+  // other members are not dirty. Without this, 402 edited e-mails at 1M put 65 % of the records
+  // in some dirty block (session 15).
+  std::vector<uint32_t> changed_list, old_version;  // old_version[k]: changed_list[k]'s, or g
+  std::vector<uint8_t> moved(incremental ? n : 0);  // a key's: changed_list records whose blocks may have changed
+  std::vector<uint8_t> kept_values(g);              // a key's: gone records whose values are still there
+  size_t dirty_records = 0;
+  if (incremental) {
+    std::unordered_map<std::string_view, uint32_t> gone_by_id;
+    for (uint32_t k = 0; k < g; ++k) gone_by_id.emplace((*gone)[k].id.view(), k);
+    for (uint32_t i = 0; i < n; ++i) {
+      if (history->changed[i] == 0) continue;
+      changed_list.push_back(i);
+      auto it = gone_by_id.find(records[i].id.view());
+      old_version.push_back(it == gone_by_id.end() ? g : it->second);
+    }
+  }
   // Room for 16 pairs a record (14 at 1M contacts, 11.4 at 10M) from the start, so that the
   // merges do not copy `all` into ever larger buffers; pages never written are not resident.
   ReserveHuge(all, static_cast<size_t>(n) * 16);  // core/memory.h
@@ -654,7 +703,9 @@ Candidates FindCandidates(const std::vector<Record>& records, const MatchOptions
   for (Scratch& s : ws) s.parts.resize(workers);
   std::vector<uint64_t> unions[2];  // a key's pairs over the partitions (workers ≥ 2)
   std::vector<Pair> aside;          // MergeInto's
+  std::string gave_up;  // incremental blocking stopped: why (it then runs in full)
   auto block = [&](const char* name, auto&& values_of) {
+    if (!gave_up.empty()) return;
     const KeyMask bit = KeyBit(name);
     const size_t chunk = (n + workers - 1) / workers;
     OnThreads(workers, [&](size_t w) {
@@ -681,12 +732,38 @@ Candidates FindCandidates(const std::vector<Record>& records, const MatchOptions
         for (Entry& e : part) e.at += base;
       }
     });
-    if (incremental) {  // the hashes of the gone records' values
-      std::string buffer;
+    if (incremental) {
+      // Which changed records kept this key's values (and their order fields), then the hashes
+      // of the other gone records' values.
+      std::string buffer, scratch;
       std::vector<std::vector<Entry>> one(1);
       Emitter emit(buffer, one);
-      std::string scratch;
-      for (uint32_t i = 0; i < g; ++i) values_of((*gone)[i], emit, scratch);
+      auto values = [&](const Record& r) {
+        buffer.clear();
+        one[0].clear();
+        values_of(r, emit, scratch);
+        std::vector<std::string> v;
+        for (const Entry& e : one[0]) v.emplace_back(buffer.data() + e.at, e.size);
+        std::sort(v.begin(), v.end());
+        return v;
+      };
+      std::fill(kept_values.begin(), kept_values.end(), 0);
+      for (size_t k = 0; k < changed_list.size(); ++k) {
+        const Record& now = records[changed_list[k]];
+        bool same = old_version[k] < g;
+        if (same) {
+          const Record& was = (*gone)[old_version[k]];
+          same = now.last == was.last && now.first == was.first && now.birthdate == was.birthdate &&
+                 values(now) == values(was);
+        }
+        moved[changed_list[k]] = same ? 0 : 1;
+        if (same) kept_values[old_version[k]] = 1;
+      }
+      buffer.clear();
+      one[0].clear();
+      for (uint32_t i = 0; i < g; ++i) {
+        if (kept_values[i] == 0) values_of((*gone)[i], emit, scratch);
+      }
       gone_hashes.clear();
       for (const Entry& e : one[0]) gone_hashes.push_back(e.hash);
       std::sort(gone_hashes.begin(), gone_hashes.end());
@@ -698,13 +775,16 @@ Candidates FindCandidates(const std::vector<Record>& records, const MatchOptions
       SortEntries(in, s.entries, s.count);
       if (!incremental) return;
       // Dirty blocks: a run of one hash (one value, or a few that collide) holding a changed
-      // record or a gone record's value.
+      // record whose blocks of this key may have changed, or a gone record's value.
       found[p].clear();
       for (size_t b = 0; b < s.entries.size();) {
         size_t e = b + 1;
         while (e < s.entries.size() && s.entries[e].hash == s.entries[b].hash) ++e;
         bool d = std::binary_search(gone_hashes.begin(), gone_hashes.end(), s.entries[b].hash);
-        for (size_t i = b; i < e && !d; ++i) d = history->changed[s.entries[i].record] != 0;
+        for (size_t i = b; i < e && !d; ++i) d = moved[s.entries[i].record] != 0;
+        if (d && CappedBeforeAndAfter(s.entries.data() + b, s.entries.data() + e, history->changed, opt)) {
+          d = false;  // no pairs before or after: its members' other blocks are not touched
+        }
         if (d) {
           for (size_t i = b; i < e; ++i) found[p].push_back(s.entries[i].record);
         }
@@ -713,14 +793,25 @@ Candidates FindCandidates(const std::vector<Record>& records, const MatchOptions
     });
     if (incremental) {
       for (const auto& f : found) {
-        for (const uint32_t r : f) dirty[r] |= bit;
+        for (const uint32_t r : f) {
+          dirty_records += dirty[r] == 0;
+          dirty[r] |= bit;
+        }
+      }
+      // Pairing most blocks again costs more than blocking in full (and holds both pair lists).
+      if (static_cast<double>(dirty_records) > history->max_dirty_share * static_cast<double>(n)) {
+        gave_up = std::to_string(dirty_records) + " records are in blocks the changes touch (over " +
+                  std::to_string(static_cast<int>(history->max_dirty_share * 100)) + " % of " +
+                  std::to_string(n) + ")";
+        return;
       }
     }
     OnThreads(workers, [&](size_t p) {
       Scratch& s = ws[p];
       s.stats = CandidateStats();
       BlockPairs(s.entries, records, opt, s.stats, s.pairs, s.tmp, s.block,
-                 incremental ? dirty.data() : nullptr, bit);
+                 incremental ? dirty.data() : nullptr,
+                 incremental ? history->changed.data() : nullptr, bit);
     });
     for (const Scratch& s : ws) {
       stats.largest_block = std::max(stats.largest_block, s.stats.largest_block);
@@ -875,6 +966,7 @@ Candidates FindCandidates(const std::vector<Record>& records, const MatchOptions
     }
   });
 
+  if (!gave_up.empty()) return give_up(std::move(gave_up));
   // Sorted neighbourhood on "last first" and on "first last" (a typo late in one name still
   // sorts near; a typo early in the last name is caught by the second order). The two orders on
   // two threads.
@@ -961,11 +1053,7 @@ Candidates FindCandidates(const std::vector<Record>& records, const MatchOptions
       }
     });
     if (why.empty() && !in_order) why = "the last sweep's pairs are not in order, or not of unchanged records";
-    if (!why.empty()) {
-      Candidates full = FindCandidates(records, opt, stats_out, nullptr, want_keys);
-      full.full_because = std::move(why);
-      return full;
-    }
+    if (!why.empty()) return give_up(std::move(why));
     for (; j < all.size(); ++j) take(all[j], masks[j], kUnknownComparison);
     std::vector<Pair>().swap(all);
     std::vector<KeyMask>().swap(masks);
@@ -987,6 +1075,22 @@ Candidates FindCandidates(const std::vector<Record>& records, const MatchOptions
                                                 : 0.0;
   if (stats_out) *stats_out = std::move(stats);
   return out;
+}
+}  // namespace
+
+Candidates FindCandidates(const std::vector<Record>& records, const MatchOptions& opt,
+                          CandidateStats* stats, const BlockingHistory* history, bool want_keys,
+                          const std::function<void()>& one_thread_left) {
+  bool gave_up = false;
+  Candidates c = BlockOnce(records, opt, stats, history, want_keys, one_thread_left, gave_up);
+  if (!gave_up) return c;
+  // What the first pass held is freed by now; malloc keeps some of it (its per-thread arenas),
+  // and the second pass on top of that was over 1 GiB at 1M (session 15): give it back first.
+  malloc_trim(0);
+  bool again = false;
+  Candidates full = BlockOnce(records, opt, stats, nullptr, want_keys, {}, again);
+  full.full_because = std::move(c.full_because);
+  return full;
 }
 
 }  // namespace crmh::match

@@ -258,10 +258,16 @@ inline constexpr uint64_t kUnknownComparison = ~uint64_t{0};
 // is the last sweep's.
 struct BlockingHistory {
   std::vector<uint8_t> changed;  // per record: 1 if new or changed since the last sweep
-  std::vector<Record> gone;      // the last sweep's versions of the records changed or deleted since
+  // The last sweep's versions of the records changed or deleted since. A changed record's old
+  // version is the one with its id (ids are unique, and a record keeps its place in the order).
+  std::vector<Record> gone;
   // Over this share of changed, new and gone records (of the records now), blocking runs in
   // full: the dirty blocks would be most of them.
   double max_changed_share = 0.10;
+  // Once more than this share of the records are in blocks the changes touch (a changed name
+  // touches a common surname's block), blocking stops and runs in full: pairing most blocks
+  // again costs more than pairing them all, and holds the new pairs beside the kept ones.
+  double max_dirty_share = 0.25;
   // Calls kept(pairs, n) with the last sweep's candidate pairs of two unchanged records, a few
   // thousand at a time (a call per pair was a tenth of a second at 1M) — by their indexes now,
   // a < b, in ascending order — each with the keys that proposed it and its comparison vector
