@@ -252,6 +252,38 @@ std::vector<m::Record> BlockingMix(int n, uint32_t seed) {
   return out;
 }
 
+// A blocking test case's options.
+template <class Case>
+m::MatchOptions BlockingOptions(const Case& c) {
+  m::MatchOptions opt;
+  opt.max_block = c.max_block;
+  opt.dense_block = c.dense_block;
+  opt.refine_block = c.refine_block;
+  opt.dense_window = c.dense_window;
+  opt.sn_window = c.sn_window;
+  opt.threads = c.threads;
+  opt.extra_fields = {"customer_no"};
+  return opt;
+}
+
+// Runs body(parallel_merge_min, hash_mask) three times. Below 1M pairs the merges run on one
+// thread: once with the two-thread merge for every key. Then with value hashes narrowed to their
+// top 2 bits: nearly every block shares its hash with others (and a refined block's finer values
+// with each other), the collisions the grouping must split by the bytes.
+template <class Body>
+void ForEachBlockingVariant(Body&& body) {
+  const size_t min_pairs = m::detail::parallel_merge_min_pairs;
+  const std::pair<size_t, uint64_t> variants[] = {
+      {min_pairs, ~uint64_t{0}}, {0, ~uint64_t{0}}, {min_pairs, uint64_t{3} << 62}};
+  for (const auto& [parallel_merge_min, hash_mask] : variants) {
+    m::detail::parallel_merge_min_pairs = parallel_merge_min;
+    m::detail::value_hash_mask = hash_mask;
+    body(parallel_merge_min, hash_mask);
+  }
+  m::detail::parallel_merge_min_pairs = min_pairs;
+  m::detail::value_hash_mask = ~uint64_t{0};
+}
+
 TEST_CASE("matcher: CandidatePairs gives the previous blocking's pairs and counts") {
   struct Case {
     int records;
@@ -264,16 +296,7 @@ TEST_CASE("matcher: CandidatePairs gives the previous blocking's pairs and count
       {6000, 1000, 20, 6, 2, 7, 2},    {2, 200, 40, 12, 8, 3, 2},
       {1, 200, 40, 12, 8, 3, 1},       {0, 200, 40, 12, 8, 3, 2},
   };
-  // Below 1M pairs the merges run on one thread: once with the two-thread merge for every key.
-  // Then with value hashes narrowed to their top 2 bits: nearly every block shares its hash
-  // with others (and a refined block's finer values with each other), the collisions the
-  // grouping must split by the bytes.
-  const size_t min_pairs = m::detail::parallel_merge_min_pairs;
-  const std::pair<size_t, uint64_t> variants[] = {
-      {min_pairs, ~uint64_t{0}}, {0, ~uint64_t{0}}, {min_pairs, uint64_t{3} << 62}};
-  for (const auto& [parallel_merge_min, hash_mask] : variants) {
-    m::detail::parallel_merge_min_pairs = parallel_merge_min;
-    m::detail::value_hash_mask = hash_mask;
+  ForEachBlockingVariant([&](size_t parallel_merge_min, uint64_t hash_mask) {
     uint32_t seed = 11;
     for (const Case& c : cases) {
       CAPTURE(parallel_merge_min);
@@ -282,14 +305,7 @@ TEST_CASE("matcher: CandidatePairs gives the previous blocking's pairs and count
       CAPTURE(c.threads);
       CAPTURE(c.max_block);
       const auto recs = BlockingMix(c.records, seed++);
-      m::MatchOptions opt;
-      opt.max_block = c.max_block;
-      opt.dense_block = c.dense_block;
-      opt.refine_block = c.refine_block;
-      opt.dense_window = c.dense_window;
-      opt.sn_window = c.sn_window;
-      opt.threads = c.threads;
-      opt.extra_fields = {"customer_no"};
+      const m::MatchOptions opt = BlockingOptions(c);
       m::CandidateStats want, got;
       const auto expected = m::reference::CandidatePairs(recs, opt, &want);
       const auto pairs = m::CandidatePairs(recs, opt, &got);
@@ -311,9 +327,7 @@ TEST_CASE("matcher: CandidatePairs gives the previous blocking's pairs and count
         CHECK(expected.size() > 20000);
       }
     }
-  }
-  m::detail::parallel_merge_min_pairs = min_pairs;
-  m::detail::value_hash_mask = ~uint64_t{0};
+  });
 }
 
 // ADR 0002: with the last sweep's blocking as its history, blocking pairs only the blocks a
@@ -429,26 +443,14 @@ TEST_CASE("matcher: incremental blocking gives the full blocking's pairs, keys a
       {4000, 60, 10, 4, 5, 3, 2, 0, 0, 0},       {2000, 200, 40, 12, 8, 3, 2, 200, 100, 100},
       {40, 200, 40, 12, 8, 3, 1, 3, 2, 2},       {1, 200, 40, 12, 8, 3, 1, 0, 1, 1},
   };
-  const size_t min_pairs = m::detail::parallel_merge_min_pairs;
-  const std::pair<size_t, uint64_t> variants[] = {
-      {min_pairs, ~uint64_t{0}}, {0, ~uint64_t{0}}, {min_pairs, uint64_t{3} << 62}};
-  for (const auto& [parallel_merge_min, hash_mask] : variants) {
-    m::detail::parallel_merge_min_pairs = parallel_merge_min;
-    m::detail::value_hash_mask = hash_mask;
+  ForEachBlockingVariant([&](size_t parallel_merge_min, uint64_t hash_mask) {
     uint32_t seed = 41;
     for (const Case& c : cases) {
       CAPTURE(parallel_merge_min);
       CAPTURE(hash_mask);
       CAPTURE(c.records);
       CAPTURE(c.edits);
-      m::MatchOptions opt;
-      opt.max_block = c.max_block;
-      opt.dense_block = c.dense_block;
-      opt.refine_block = c.refine_block;
-      opt.dense_window = c.dense_window;
-      opt.sn_window = c.sn_window;
-      opt.threads = c.threads;
-      opt.extra_fields = {"customer_no"};
+      const m::MatchOptions opt = BlockingOptions(c);
       const auto before = BlockingMix(c.records, seed++);
       m::CandidateStats st_before;
       const m::Candidates last = m::FindCandidates(before, opt, &st_before, nullptr, true);
@@ -513,9 +515,7 @@ TEST_CASE("matcher: incremental blocking gives the full blocking's pairs, keys a
         if (hash_mask == ~uint64_t{0}) CHECK(got.dirty_records < 600);
       }
     }
-  }
-  m::detail::parallel_merge_min_pairs = min_pairs;
-  m::detail::value_hash_mask = ~uint64_t{0};
+  });
 }
 
 TEST_CASE("matcher: incremental blocking runs in full when the history cannot serve") {
