@@ -1447,6 +1447,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     // What the history gave: its pairs (a, b, keys), hashed in order, to tell whether the
     // candidates came out the same (then the file need not be written again).
     KeptPairs kept;
+    bool kept_all = false;  // the history's pairs were all read
     uint64_t kept_hash = 0;
     auto mix = [](uint64_t h, uint32_t a, uint32_t b, match::KeyMask k) {
       return (h ^ (static_cast<uint64_t>(a) << 32 | b)) * 0x9e3779b97f4a7c15ULL + k;
@@ -1468,6 +1469,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
         }
         cache_report["pairs_read_seconds"] =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        kept_all = kept.why_not.empty() && kept.given == kept.in_file;
         return kept.why_not;
       };
       hooks.history = &history;
@@ -1496,8 +1498,8 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
       // The records' file kept as it was (same generation, every record at its own position)
       // and the pairs file holding exactly these pairs (with these keys) and no other: writing
       // it again would write the same bytes (~0.5 s at 1M, session 14).
-      if (!pairs_unchanged && kept.why_not.empty() && kept.given == kept.in_file &&
-          static_cast<long long>(pairs.size()) == kept.given && keys.size() == pairs.size()) {
+      if (!pairs_unchanged && kept_all && static_cast<long long>(pairs.size()) == kept.given &&
+          keys.size() == pairs.size()) {
         uint64_t h = 0;
         for (size_t i = 0; i < pairs.size(); ++i) h = mix(h, pairs[i].first, pairs[i].second, keys[i]);
         pairs_unchanged = h == kept_hash;

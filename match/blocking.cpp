@@ -603,6 +603,7 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Reco
   return FindCandidates(records, opt, stats_out, nullptr, false).pairs;
 }
 
+namespace {
 KeyMask KeyBit(std::string_view key) {
   for (size_t k = 0; k < std::size(kBlockingKeys); ++k) {
     if (key == kBlockingKeys[k]) return static_cast<KeyMask>(1u << k);
@@ -610,7 +611,6 @@ KeyMask KeyBit(std::string_view key) {
   return 0;
 }
 
-namespace {
 // FindCandidates, once: with a history it may give up (`gave_up` true, `full_because` why, nothing
 // else), having freed what it held, and FindCandidates then blocks in full.
 Candidates BlockOnce(const std::vector<Record>& records, const MatchOptions& opt,
