@@ -10,6 +10,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -31,8 +32,9 @@ namespace fs = std::filesystem;
 constexpr char kMagic[8] = {'C', 'R', 'M', 'H', 'S', 'W', 'C', '\n'};
 constexpr char kTrailer[4] = {'E', 'N', 'D', '\n'};
 constexpr char kPairsMagic[8] = {'C', 'R', 'M', 'H', 'S', 'W', 'P', '\n'};
-constexpr uint32_t kFormat = 5;  // 3: the generation in each pairs block's checksum; 4: XXH3 raw
-                                 // hashes; 5: the pairs' key masks and blocking fingerprint
+constexpr uint32_t kFormat = 6;  // 3: the generation in each pairs block's checksum; 4: XXH3 raw
+                                 // hashes; 5: the pairs' key masks and blocking fingerprint; 6:
+                                 // the blocking's block counts in the pairs header
 constexpr size_t kPairsBlock = 65536;  // entries per checksummed pairs block
 
 // A checksum of the file body, 8 bytes at a time (corruption, not adversaries). Fed in pieces
@@ -564,22 +566,30 @@ uint64_t BlockingFingerprint(const match::MatchOptions& o) {
 
 namespace {
 // Header: magic · u32 format · u64 generation · u64 fields · u64 blocking fingerprint · u64
-// count · u64 checksum of the header. Then blocks of up to kPairsBlock entries: each entry's
-// u64 key (a << 32 | b) and u64 packed vector, then each entry's u16 key mask (padded with zeros
-// to 8 bytes), then u64 checksum of the block (with its number and the generation). "END\n".
-std::string PairsHeader(uint64_t generation, size_t fields, uint64_t blocking, uint64_t count) {
+// count · the blocking's u64 blocks_capped, largest_block, blocks_windowed, blocks_refined · u64
+// checksum of the header. Then blocks of up to kPairsBlock entries: each entry's u64 key
+// (a << 32 | b) and u64 packed vector, then each entry's u16 key mask (padded with zeros to 8
+// bytes), then u64 checksum of the block (with its number and the generation). "END\n".
+using BlockCounts = std::array<uint64_t, 4>;
+BlockCounts CountsOf(const match::CandidateStats& s) {
+  return {static_cast<uint64_t>(s.blocks_capped), static_cast<uint64_t>(s.largest_block),
+          static_cast<uint64_t>(s.blocks_windowed), static_cast<uint64_t>(s.blocks_refined)};
+}
+std::string PairsHeader(uint64_t generation, size_t fields, uint64_t blocking, uint64_t count,
+                        const BlockCounts& counts) {
   std::string h(kPairsMagic, sizeof kPairsMagic);
   h.append(reinterpret_cast<const char*>(&kFormat), 4);
   PutU64(h, generation);
   PutU64(h, fields);
   PutU64(h, blocking);
   PutU64(h, count);
+  for (const uint64_t c : counts) PutU64(h, c);
   Checksum sum;
   sum.Add(h);
   PutU64(h, sum.Value());
   return h;
 }
-constexpr size_t kPairsHeaderSize = sizeof kPairsMagic + 4 + 5 * 8;
+constexpr size_t kPairsHeaderSize = sizeof kPairsMagic + 4 + 9 * 8;
 
 size_t MasksBytes(size_t entries) { return (entries * 2 + 7) / 8 * 8; }
 
@@ -609,7 +619,8 @@ class PairsReader {
     }
     std::memcpy(&blocking_, got.data() + sizeof kPairsMagic + 4 + 16, 8);
     std::memcpy(&count_, got.data() + sizeof kPairsMagic + 4 + 24, 8);
-    if (PairsHeader(generation, fields, blocking_, count_) != got) {
+    std::memcpy(counts_.data(), got.data() + sizeof kPairsMagic + 4 + 32, 4 * 8);
+    if (PairsHeader(generation, fields, blocking_, count_, counts_) != got) {
       why_ = "pairs file of another sweep, or corrupt header";
       return;
     }
@@ -618,6 +629,7 @@ class PairsReader {
   const std::string& why_not() const { return why_; }
   uint64_t count() const { return count_; }
   uint64_t blocking() const { return blocking_; }
+  const BlockCounts& block_counts() const { return counts_; }
   // The next entry; false at the end or on a problem (why_not()).
   bool Next(uint64_t& key, uint64_t& vec, match::KeyMask& keys) {
     if (!why_.empty()) return false;
@@ -675,6 +687,7 @@ class PairsReader {
 
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f_;
   uint64_t generation_ = 0, blocking_ = 0, count_ = 0, top_bits_ = 0;
+  BlockCounts counts_{};
   std::string why_, block_;
   size_t at_ = 0, in_block_ = 0;
   uint64_t read_ = 0, block_no_ = 0;
@@ -685,12 +698,13 @@ std::string PairsPath(const std::string& sweep_cache_path) { return sweep_cache_
 
 Status WritePairsCache(const std::string& path, uint64_t generation, size_t fields,
                        uint64_t blocking, const match::CompareHooks::Pairs& pairs,
-                       const std::vector<uint64_t>& packed, const std::vector<match::KeyMask>& keys) {
+                       const std::vector<uint64_t>& packed, const std::vector<match::KeyMask>& keys,
+                       const match::CandidateStats& stats) {
   if (packed.size() != pairs.size() || keys.size() != pairs.size()) {
     return Error::Failed("pairs cache: vectors or key masks do not match pairs");
   }
   return WriteAtomically(path, [&](auto write) {
-    if (!write(PairsHeader(generation, fields, blocking, pairs.size()))) return;
+    if (!write(PairsHeader(generation, fields, blocking, pairs.size(), CountsOf(stats)))) return;
     std::string block;
     block.reserve(kPairsBlock * 18 + 16);
     uint64_t no = 0;
@@ -735,6 +749,20 @@ PairsFill FillFromPairsCache(const std::string& path, uint64_t generation, size_
   out.same_pairs = out.why_not.empty() && static_cast<uint64_t>(out.reused) == in.count() &&
                    pairs.size() == in.count();
   return out;
+}
+
+std::optional<match::CandidateStats> PairsBlockingStats(const std::string& path, uint64_t generation,
+                                                       size_t fields, uint64_t blocking) {
+  PairsReader in(path, generation, fields);
+  if (!in.why_not().empty() || in.blocking() != blocking) return std::nullopt;
+  match::CandidateStats s;
+  s.candidate_pairs = static_cast<long long>(in.count());
+  const BlockCounts& c = in.block_counts();
+  s.blocks_capped = static_cast<long long>(c[0]);
+  s.largest_block = static_cast<long long>(c[1]);
+  s.blocks_windowed = static_cast<long long>(c[2]);
+  s.blocks_refined = static_cast<long long>(c[3]);
+  return s;
 }
 
 KeptPairs ForEachKeptPair(const std::string& path, uint64_t generation, size_t fields,

@@ -134,11 +134,17 @@ inline constexpr uint32_t kNotCached = ~uint32_t{0};
 // do not (a pairs file of other blocking options still gives them; its masks are not used).
 uint64_t BlockingFingerprint(const match::MatchOptions& opt);
 // Writes every candidate pair (record indexes = positions in the cache file of `generation`)
-// with its packed vector and the keys that proposed it, atomically. `fields`:
+// with its packed vector and the keys that proposed it, atomically, and the blocking's block
+// counts (`stats`: blocks_capped, largest_block, blocks_windowed, blocks_refined). `fields`:
 // match::ComparedFields(opt).size(); `blocking`: BlockingFingerprint(opt).
 Status WritePairsCache(const std::string& path, uint64_t generation, size_t fields,
                        uint64_t blocking, const match::CompareHooks::Pairs& pairs,
-                       const std::vector<uint64_t>& packed, const std::vector<match::KeyMask>& keys);
+                       const std::vector<uint64_t>& packed, const std::vector<match::KeyMask>& keys,
+                       const match::CandidateStats& stats = {});
+// The pairs file's count (candidate_pairs) and block counts, from its checked header, if it is
+// of `generation`, `fields` and `blocking` (match::BlockingHistory::last_stats).
+std::optional<match::CandidateStats> PairsBlockingStats(const std::string& path, uint64_t generation,
+                                                       size_t fields, uint64_t blocking);
 // Sets packed[i] for each pair (a, b) whose records were both reused from the cache of
 // `generation` (`position_of[a]`, `position_of[b]` != kNotCached) and whose vector the file
 // holds. The file is read once, in blocks that each carry a checksum (with the block's number and

@@ -613,6 +613,67 @@ KeyMask KeyBit(std::string_view key) {
 
 // FindCandidates, once: with a history it may give up (`gave_up` true, `full_because` why, nothing
 // else), having freed what it held, and FindCandidates then blocks in full.
+// pairs_by_key from the pairs' keys.
+void CountKeys(const std::vector<KeyMask>& keys, CandidateStats& stats) {
+  long long by_bit[std::size(kBlockingKeys)] = {};
+  for (const KeyMask k : keys) {
+    for (size_t b = 0; b < std::size(kBlockingKeys); ++b) by_bit[b] += (k >> b) & 1;
+  }
+  for (size_t b = 0; b < std::size(kBlockingKeys); ++b) stats.pairs_by_key[kBlockingKeys[b]] = by_bit[b];
+}
+
+// candidate_pairs and reduction_ratio (total_pairs set).
+void CountPairs(size_t pairs, CandidateStats& stats) {
+  stats.candidate_pairs = static_cast<long long>(pairs);
+  stats.reduction_ratio = stats.total_pairs > 0 ? 1.0 - static_cast<double>(stats.candidate_pairs) /
+                                                            static_cast<double>(stats.total_pairs)
+                                                : 0.0;
+}
+
+// BlockingHistory::last_stats with nothing changed: the same records in the same order under
+// the same options (the history's file says which) give the same blocks, so the last sweep's
+// pairs and keys are this one's. At 1M contacts this skips ≈ 1.5 s of grouping every key's
+// values and sorting the names again (session 16).
+template <class GiveUp>
+Candidates Unchanged(uint32_t n, const BlockingHistory& history, CandidateStats* stats_out,
+                     const std::function<void()>& one_thread_left, GiveUp&& give_up) {
+  Candidates out;
+  const auto expected = static_cast<size_t>(std::max<long long>(0, history.last_stats->candidate_pairs));
+  ReserveHuge(out.pairs, expected);
+  ReserveHuge(out.keys, expected);
+  ReserveHuge(out.packed, expected);
+  if (one_thread_left) one_thread_left();
+  bool in_order = true;
+  std::string why = history.for_each_kept([&](const BlockingHistory::Kept* given, size_t count) {
+    for (size_t x = 0; x < count && in_order; ++x) {
+      const auto [a, b, k, v] = given[x];
+      const Pair p{a, b};
+      in_order = a < b && b < n && k != 0 && (out.pairs.empty() || out.pairs.back() < p);
+      if (!in_order) return;
+      out.pairs.push_back(p);
+      out.keys.push_back(k);
+      out.packed.push_back(v);
+    }
+  });
+  if (why.empty() && !in_order) why = "the last sweep's pairs are not in order";
+  if (why.empty() && out.pairs.size() != expected) {
+    why = "the last sweep's pairs are not all there (" + std::to_string(out.pairs.size()) + " of " +
+          std::to_string(expected) + ")";
+  }
+  if (!why.empty()) return give_up(std::move(why));
+  CandidateStats stats = *history.last_stats;
+  stats.records = n;
+  stats.total_pairs = static_cast<long long>(n) * (static_cast<long long>(n) - 1) / 2;
+  stats.pairs_by_key.clear();
+  CountKeys(out.keys, stats);
+  CountPairs(out.pairs.size(), stats);
+  out.incremental = true;
+  out.unchanged = true;
+  out.pairs_kept = static_cast<long long>(out.pairs.size());
+  if (stats_out) *stats_out = std::move(stats);
+  return out;
+}
+
 Candidates BlockOnce(const std::vector<Record>& records, const MatchOptions& opt,
                      CandidateStats* stats_out, const BlockingHistory* history, bool want_keys,
                      const std::function<void()>& one_thread_left, bool& gave_up_out) {
@@ -640,6 +701,10 @@ Candidates BlockOnce(const std::vector<Record>& records, const MatchOptions& opt
       }
     }
     if (!why.empty()) return give_up(std::move(why));
+  }
+  if (history != nullptr && history->last_stats && history->gone.empty() &&
+      std::none_of(history->changed.begin(), history->changed.end(), [](uint8_t c) { return c != 0; })) {
+    return Unchanged(n, *history, stats_out, one_thread_left, give_up);
   }
   const bool incremental = history != nullptr;
   const bool keep_masks = want_keys || incremental;
@@ -1057,22 +1122,14 @@ Candidates BlockOnce(const std::vector<Record>& records, const MatchOptions& opt
     for (; j < all.size(); ++j) take(all[j], masks[j], kUnknownComparison);
     std::vector<Pair>().swap(all);
     std::vector<KeyMask>().swap(masks);
-    long long by_bit[std::size(kBlockingKeys)] = {};
-    for (const KeyMask k : out.keys) {
-      for (size_t b = 0; b < std::size(kBlockingKeys); ++b) by_bit[b] += (k >> b) & 1;
-    }
-    for (size_t b = 0; b < std::size(kBlockingKeys); ++b) stats.pairs_by_key[kBlockingKeys[b]] = by_bit[b];
+    CountKeys(out.keys, stats);
     out.incremental = true;
     for (const KeyMask d : dirty) out.dirty_records += d != 0;
   } else {
     out.pairs = std::move(all);
     if (want_keys) out.keys = std::move(masks);
   }
-
-  stats.candidate_pairs = static_cast<long long>(out.pairs.size());
-  stats.reduction_ratio = stats.total_pairs > 0 ? 1.0 - static_cast<double>(stats.candidate_pairs) /
-                                                            static_cast<double>(stats.total_pairs)
-                                                : 0.0;
+  CountPairs(out.pairs.size(), stats);
   if (stats_out) *stats_out = std::move(stats);
   return out;
 }

@@ -533,6 +533,7 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
   r.blocking.full_because = cands.full_because;
   r.blocking.pairs_kept = cands.pairs_kept;
   r.blocking.dirty_records = cands.dirty_records;
+  r.blocking.unchanged = cands.unchanged;
 
   // Each pair's comparison vector is kept packed, 4 bits a field (8 bytes a pair instead of a
   // heap-allocated vector): at 1M contacts there are tens of millions of candidate pairs. The EM
@@ -554,7 +555,7 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
         packed[i] = Pack(Compare(records[pairs[i].first], records[pairs[i].second], opt).levels);
       }
     });
-    if (use_hooks && hooks->compared) hooks->compared(pairs, packed, cands.keys);
+    if (use_hooks && hooks->compared) hooks->compared(pairs, packed, cands.keys, r.stats);
     std::vector<KeyMask>().swap(cands.keys);
   } else {
     vectors.resize(pairs.size());

@@ -255,7 +255,7 @@ inline constexpr uint64_t kUnknownComparison = ~uint64_t{0};
 // (docs/adr/0002-incremental-blocking.md). With it, blocking still writes and groups every key
 // value (the block sizes, and so the stats, are exact) but pairs only the blocks that hold a
 // record of a block that gained or lost a member; every other pair, and which keys proposed it,
-// is the last sweep's.
+// is the last sweep's. With nothing changed and `last_stats` known, it groups nothing.
 struct BlockingHistory {
   std::vector<uint8_t> changed;  // per record: 1 if new or changed since the last sweep
   // The last sweep's versions of the records changed or deleted since. A changed record's old
@@ -279,6 +279,11 @@ struct BlockingHistory {
     uint64_t packed;
   };
   std::function<std::string(const std::function<void(const Kept* pairs, size_t n)>& kept)> for_each_kept;
+  // The last sweep's counts (CandidateStats), if known. With no record changed, new or gone,
+  // blocking's input is the last sweep's, and so is its output: blocking then groups and pairs
+  // nothing — the last sweep's pairs, with every key that proposed them, and these block counts
+  // (Candidates::unchanged). Its candidate_pairs must be the number of pairs for_each_kept gives.
+  std::optional<CandidateStats> last_stats;
 };
 
 struct Candidates {
@@ -289,6 +294,7 @@ struct Candidates {
   std::string full_because;      // a history was given but not used: why
   long long pairs_kept = 0;      // incremental: pairs kept from the history
   long long dirty_records = 0;   // incremental: records whose blocks of some key were paired again
+  bool unchanged = false;        // incremental, nothing changed: the last sweep's blocking as it was
 };
 // CandidatePairs with the keys that proposed each pair (`want_keys`) and, with `history`, the
 // last sweep's blocking reused. The pairs and stats equal CandidatePairs(records, opt, stats)'s.
@@ -439,6 +445,7 @@ struct MatchResult {
     std::string full_because;
     long long pairs_kept = 0;     // candidate pairs (and their vectors) kept from the history
     long long dirty_records = 0;  // records whose blocks of some key were paired again
+    bool unchanged = false;       // no record changed: the history's blocking as it was
   } blocking;
 };
 
@@ -446,7 +453,7 @@ struct MatchResult {
 // jobs/dedup_cache.h). A vector is packed in 64 bits, 4 bits a field, field 0 lowest (only when
 // every field fits: ComparedFields ≤ 15 entries of ≤ 16 levels; otherwise the hooks are not
 // called). The candidate pairs are FindDuplicates' own, whatever the hooks do: with a history,
-// blocking still groups every record's values and gives exactly the pairs it gives without one.
+// blocking gives exactly the pairs it gives without one.
 struct CompareHooks {
   using Pairs = std::vector<std::pair<uint32_t, uint32_t>>;
   // The last sweep's blocking (null: none); blocking reuses it if it can (FindCandidates), and
@@ -456,9 +463,10 @@ struct CompareHooks {
   // kUnknownComparison) — set the vectors known to be Pack(Compare(records[a], records[b],
   // opt)); the rest are compared.
   std::function<void(const Pairs& pairs, std::vector<uint64_t>& packed)> known;
-  // After compare: every candidate pair's packed vector and the keys that proposed it.
+  // After compare: every candidate pair's packed vector and the keys that proposed it, and
+  // blocking's counts.
   std::function<void(const Pairs& pairs, const std::vector<uint64_t>& packed,
-                     const std::vector<KeyMask>& keys)>
+                     const std::vector<KeyMask>& keys, const CandidateStats& stats)>
       compared;
 };
 

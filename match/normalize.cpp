@@ -139,8 +139,11 @@ struct StringHash {
 template <class V>
 class Memo {
  public:
+  void set_enabled(bool on) { on_ = on; }
+
   template <class F>
   const V& Get(std::string_view key, F&& compute) {
+    if (!on_) return last_ = compute(key);
     if (auto it = map_.find(key); it != map_.end()) return it->second;
     V value = compute(key);
     if (map_.size() >= kMemoLimit) map_.clear();
@@ -149,6 +152,8 @@ class Memo {
 
  private:
   std::unordered_map<std::string, V, StringHash, std::equal_to<>> map_;
+  bool on_ = true;
+  V last_{};  // what Get returns when off
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1410,7 +1415,17 @@ struct Normalizer::Impl {
   Memo<std::optional<std::string>> e164_memo;
 };
 
-Normalizer::Normalizer(NormalizeOptions opt) : impl_(std::make_unique<Impl>(std::move(opt))) {}
+Normalizer::Normalizer(NormalizeOptions opt, Memoize memoize)
+    : impl_(std::make_unique<Impl>(std::move(opt))) {
+  if (memoize == Memoize::kNo) {
+    for (auto* m : {&impl_->email_memo, &impl_->phone_key_memo, &impl_->name_memo,
+                    &impl_->given_memo, &impl_->ascii_memo, &impl_->company_memo,
+                    &impl_->country_memo}) {
+      m->set_enabled(false);
+    }
+    impl_->e164_memo.set_enabled(false);
+  }
+}
 Normalizer::~Normalizer() = default;
 
 std::string Normalizer::Email(std::string_view v) {

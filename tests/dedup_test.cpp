@@ -703,6 +703,9 @@ TEST_CASE("dedup sweep cache file: records round-trip, a changed raw hash or an 
   std::filesystem::remove_all(dir);
 }
 
+// The pairs file's header (jobs/dedup_cache.cpp): magic, format, 9 u64 fields.
+constexpr size_t kPairsHeaderBytes = 8 + 4 + 9 * 8;
+
 TEST_CASE("dedup sweep cache pairs file: vectors by cached position, another generation or a "
           "corrupt block is not used") {
   const auto dir = std::filesystem::temp_directory_path() / test::UniqueName("crmh_swp_");
@@ -718,7 +721,23 @@ TEST_CASE("dedup sweep cache pairs file: vectors by cached position, another gen
   }
   std::vector<match::KeyMask> old_keys;
   for (size_t k = 0; k < old_pairs.size(); ++k) old_keys.push_back(static_cast<match::KeyMask>(1 + k % 2047));
-  REQUIRE(jobs::WritePairsCache(path, 11, 11, 5, old_pairs, old_packed, old_keys).ok());
+  match::CandidateStats counts;
+  counts.blocks_capped = 3;
+  counts.largest_block = 77;
+  counts.blocks_windowed = 5;
+  counts.blocks_refined = 9;
+  REQUIRE(jobs::WritePairsCache(path, 11, 11, 5, old_pairs, old_packed, old_keys, counts).ok());
+  // The blocking's counts come back from the header, for this sweep and blocking only.
+  const auto saved = jobs::PairsBlockingStats(path, 11, 11, 5);
+  REQUIRE(saved.has_value());
+  CHECK(saved->candidate_pairs == 200000);
+  CHECK(saved->blocks_capped == 3);
+  CHECK(saved->largest_block == 77);
+  CHECK(saved->blocks_windowed == 5);
+  CHECK(saved->blocks_refined == 9);
+  CHECK_FALSE(jobs::PairsBlockingStats(path, 12, 11, 5).has_value());
+  CHECK_FALSE(jobs::PairsBlockingStats(path, 11, 12, 5).has_value());
+  CHECK_FALSE(jobs::PairsBlockingStats(path, 11, 11, 6).has_value());
   // This sweep: record 0 is new, the others moved up by one; pairs (j, j + 1) for all j, and
   // one (0, 2) with the new record.
   std::vector<uint32_t> position_of(100001);
@@ -771,7 +790,7 @@ TEST_CASE("dedup sweep cache pairs file: vectors by cached position, another gen
   // A corrupt second block: the first block's pairs are used, none after it.
   {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(52 + 65536 * 18 + 8 + 1000);  // header 52 bytes, block 0, into block 1
+    f.seekp(kPairsHeaderBytes + 65536 * 18 + 8 + 1000);  // the header, block 0, into block 1
     f.put('\x5a');
   }
   auto [part, part_packed] = fill(11, 11);
@@ -781,6 +800,7 @@ TEST_CASE("dedup sweep cache pairs file: vectors by cached position, another gen
   CHECK(part_packed.back() == match::kUnknownComparison);
   std::filesystem::resize_file(path, 50);
   CHECK(fill(11, 11).first.reused == 0);
+  CHECK_FALSE(jobs::PairsBlockingStats(path, 11, 11, 5).has_value());  // a truncated header
   std::filesystem::remove_all(dir);
 }
 
@@ -849,8 +869,9 @@ TEST_CASE("dedup sweep cache: after edits, inserts and deletes the repeated swee
     CHECK(cache(same)["records_prepared"].get<long long>() == 0);
     CHECK(cache(same)["pairs_reused"] == same.counts["candidate_pairs"]);
     CHECK(cache(same)["pairs_compared"].get<long long>() == 0);
-    // Blocking pairs no block again: every pair and the keys that proposed it are the last's.
-    CHECK(cache(same)["blocking"] == "incremental");
+    // Blocking pairs no block again: every pair and the keys that proposed it are the last's,
+    // and so are the block counts (nothing is grouped: "unchanged").
+    CHECK(cache(same)["blocking"] == "unchanged");
     CHECK(cache(same)["blocking_dirty_records"] == 0);
     CHECK(SweepResult(same) == SweepResult(first));
     // Nothing changed: the pairs file already holds exactly these pairs, and is not rewritten.
@@ -936,7 +957,7 @@ TEST_CASE("dedup sweep cache: after edits, inserts and deletes the repeated swee
     CHECK(SweepResult(uncapped) == SweepResult(full));
     jobs::RunReport after_uncapped = run();
     CHECK(cache(after_uncapped)["pairs_unchanged"] == true);
-    CHECK(cache(after_uncapped)["blocking"] == "incremental");
+    CHECK(cache(after_uncapped)["blocking"] == "unchanged");
     CHECK(SweepResult(after_uncapped) == SweepResult(full));
     std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
     jobs::RunReport truncated = run();
@@ -1259,7 +1280,7 @@ TEST_CASE("dedup sweep cache pairs file: a block of another sweep's file fails i
   {
     std::ifstream in(other, std::ios::binary);
     std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const size_t block1 = 52 + 65536 * 18 + 8;
+    const size_t block1 = kPairsHeaderBytes + 65536 * 18 + 8;
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(static_cast<std::streamoff>(block1));
     f.write(all.data() + block1, static_cast<std::streamsize>(all.size() - block1));
