@@ -34,36 +34,20 @@ constexpr char kTrailer[4] = {'E', 'N', 'D', '\n'};
 constexpr char kPairsMagic[8] = {'C', 'R', 'M', 'H', 'S', 'W', 'P', '\n'};
 constexpr uint32_t kFormat = 6;  // 3: the generation in each pairs block's checksum; 4: XXH3 raw
                                  // hashes; 5: the pairs' key masks and blocking fingerprint; 6:
-                                 // the blocking's block counts in the pairs header
+                                 // the blocking's block counts in the pairs header, XXH3-64
+                                 // checksums
 constexpr size_t kPairsBlock = 65536;  // entries per checksummed pairs block
 
-// A checksum of the file body, 8 bytes at a time (corruption, not adversaries). Fed in pieces
-// whose sizes are multiples of 8 except the last.
+// A checksum of the file body (XXH3-64, streamed: corruption, not adversaries). A hand-written
+// 8-bytes-a-step mix was a serial chain of multiplies, ≈ 3 GB/s, over 400 MB at 1M (format 6).
 class Checksum {
  public:
-  void Add(std::string_view b) {
-    size_t i = 0;
-    for (; i + 8 <= b.size(); i += 8) {
-      uint64_t w;
-      std::memcpy(&w, b.data() + i, 8);
-      Mix(w);
-    }
-    if (i < b.size()) {
-      uint64_t w = 0;
-      std::memcpy(&w, b.data() + i, b.size() - i);
-      Mix(w ^ (uint64_t{0xff} << 56));
-    }
-    bytes_ += b.size();
-  }
-  uint64_t Value() const { return h_ ^ bytes_; }
+  Checksum() { XXH3_64bits_reset(&state_); }
+  void Add(std::string_view b) { XXH3_64bits_update(&state_, b.data(), b.size()); }
+  uint64_t Value() const { return XXH3_64bits_digest(&state_); }
 
  private:
-  void Mix(uint64_t w) {
-    h_ ^= w * 0x9e3779b97f4a7c15ULL;
-    h_ = (h_ << 31 | h_ >> 33) * 0xbf58476d1ce4e5b9ULL;
-  }
-  uint64_t h_ = 0x243f6a8885a308d3ULL;
-  uint64_t bytes_ = 0;
+  XXH3_state_t state_;
 };
 
 constexpr std::string_view kTempInfix = ".tmp.";  // <file>.tmp.<pid of the writer>
