@@ -421,8 +421,8 @@ void KillConnection(const crm::DbFactory& open, crm::Db& victim) {
 }  // namespace
 
 TEST_CASE("dedup planning: a read-ahead session that fails ends the run failed, nothing changed") {
-  // On MariaDB the batches after the first are read on two more sessions (batch b on reader
-  // (b - 1) % 2). Here the second reader's connection is killed before it reads: batch 1 is
+  // On MariaDB the batches after the first are read on three more sessions (batch b on reader
+  // (b - 1) % 3). Here the second reader's connection is killed before it reads: batch 1 is
   // read and planned, batch 2's read fails, and the run ends there — failed, with the read's
   // error, its readers joined, nothing written.
   for (Backend b : test::Backends()) {
@@ -436,13 +436,13 @@ TEST_CASE("dedup planning: a read-ahead session that fails ends the run failed, 
       crm::DbFactory plain = crm::MakeFactory(f.cfg);
       crm::DbFactory factory = [&]() -> Result<std::unique_ptr<crm::Db>> {
         auto s = plain();
-        // 1: the run's own session, 2: the contact count beside the read, 3 and 4: the readers.
+        // 1: the run's own session, 2: the contact count beside the read, 3 to 5: the readers.
         if (s && ++opened == 4) KillConnection(plain, **s);
         return s;
       };
       jobs::RunRequest req{&f.cfg, f.cfg.FindJob("dedup"), std::nullopt, dry, &f.clock, nullptr};
       jobs::RunReport rep = jobs::ExecuteRun(req, factory);
-      CHECK(opened == 4);
+      CHECK(opened == 5);
       CHECK(rep.status == "failed");
       CHECK(rep.exit == Exit::kDbUnreachable);
       CHECK(rep.message.find("reading merge candidates") != std::string::npos);
@@ -454,9 +454,9 @@ TEST_CASE("dedup planning: a read-ahead session that fails ends the run failed, 
 TEST_CASE("dedup planning: a read-ahead session that cannot be opened means fewer readers, the "
           "same plan") {
   // The extra sessions come from the run's session factory (1: the run's own session, 2: the
-  // contact count made beside the sweep's read, 3 and 4: the planning readers). When a reader
+  // contact count made beside the sweep's read, 3 to 5: the planning readers). When a reader
   // cannot be opened (max_connections reached, ...) the run goes on with the readers it has
-  // (none: the planner reads every batch itself) and plans exactly what it plans with both.
+  // (none: the planner reads every batch itself) and plans exactly what it plans with all.
   // Without the count's session the run's own session counts first, as before; a count session
   // that dies before it counts leaves the vectors unreserved — slower, the same result.
   for (Backend b : test::Backends()) {
@@ -466,8 +466,8 @@ TEST_CASE("dedup planning: a read-ahead session that cannot be opened means fewe
     auto before = f.Checksums();
     jobs::RunReport both = f.Run("dedup", std::nullopt, /*dry=*/true);
     REQUIRE_MESSAGE(both.status == "ok", both.message);
-    REQUIRE(both.counts["merges_planned"].get<long long>() > 6);  // more than two batches
-    for (int fail_at : {2, 3, 4, -2}) {  // -2: session 2 opens, and is killed before it counts
+    REQUIRE(both.counts["merges_planned"].get<long long>() > 9);  // more than three batches
+    for (int fail_at : {2, 3, 4, 5, -2}) {  // -2: session 2 opens, and is killed before it counts
       CAPTURE(fail_at);
       int opened = 0;
       crm::DbFactory plain = crm::MakeFactory(f.cfg);
@@ -481,7 +481,7 @@ TEST_CASE("dedup planning: a read-ahead session that cannot be opened means fewe
       jobs::RunReport rep = jobs::ExecuteRun(req, factory);
       REQUIRE_MESSAGE(rep.status == "ok", rep.message);
       // No further reader after the one that failed; the count's session is not a reader.
-      CHECK(opened == (fail_at <= 2 ? 4 : fail_at));
+      CHECK(opened == (fail_at <= 2 ? 5 : fail_at));
       CheckSamePlan(rep, both);
       CHECK(f.Checksums() == before);
     }
