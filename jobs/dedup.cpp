@@ -1182,6 +1182,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
           pg.positions.assign(n, kNotCached);
           long long hits = 0;
           const size_t nmatch = slots.match.size();
+          uint32_t expect_at = kNotCached;  // where the next contact likely is in the cache file
           for (size_t i = 0; i < n; ++i) {
             const std::string_view* cells = pg.text.Row(i);
             const std::string_view id = cells[0];
@@ -1191,8 +1192,9 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
             pg.filled[i] = filled;
             pg.hashes[i] = HashRawValues(values, nmatch);
             if (c) {
-              if (auto r = c->Find(id, pg.hashes[i], &pg.positions[i])) {
+              if (auto r = c->Find(id, pg.hashes[i], &pg.positions[i], expect_at)) {
                 pg.prepared[i] = std::move(*r);
+                expect_at = pg.positions[i] + 1;
                 ++hits;
                 continue;
               }

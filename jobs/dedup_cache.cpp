@@ -437,6 +437,7 @@ Result<SweepCache> SweepCache::Load(const std::string& path,
   const uint64_t entries = in.U64();
   if (!in.ok || entries > body.size() || entries >= kNotCached) return Error::Failed("malformed header");
   c.index_.reserve(entries);
+  c.offset_at_.reserve(entries);
   for (uint64_t i = 0; i < entries; ++i) {
     const size_t start = in.at;
     const uint64_t len = in.Varint();
@@ -444,6 +445,7 @@ Result<SweepCache> SweepCache::Load(const std::string& path,
     const std::string_view id = e.Str();
     if (!in.ok || !e.ok) return Error::Failed(fmt::format("malformed entry {}", i));
     c.index_.push_back({Fnv1a64(id), start, static_cast<uint32_t>(i)});
+    c.offset_at_.push_back(start);
   }
   if (in.at != body.size()) return Error::Failed("trailing bytes after the entries");
   std::sort(c.index_.begin(), c.index_.end());
@@ -455,25 +457,33 @@ Result<SweepCache> SweepCache::Load(const std::string& path,
 }
 
 std::optional<match::Record> SweepCache::Find(std::string_view id, const RawHash& hash,
-                                              uint32_t* position) const {
+                                              uint32_t* position, uint32_t hint) const {
+  // The entry at `offset` if it is contact `id`'s: its record if the hash is the same, else
+  // nullopt (the contact changed). No entry: false.
+  std::optional<match::Record> found;
+  auto at = [&](uint64_t offset, uint32_t pos) {
+    Reader in{bytes_, offset};
+    Reader e{in.Bytes(in.Varint())};
+    if (e.Str() != id) return false;
+    const std::string_view h = e.Bytes(16);
+    if (!e.ok) return true;
+    RawHash stored;
+    std::memcpy(&stored.hi, h.data(), 8);
+    std::memcpy(&stored.lo, h.data() + 8, 8);
+    if (!(stored == hash)) return true;
+    match::Record r;
+    r.id = id;
+    if (!GetRecord(e, r) || e.at != e.b.size()) return true;
+    if (position) *position = pos;
+    found = std::move(r);
+    return true;
+  };
+  if (hint < offset_at_.size() && at(offset_at_[hint], hint)) return found;
   Entry probe;
   probe.key = Fnv1a64(id);
   auto it = std::lower_bound(index_.begin(), index_.end(), probe);
   for (; it != index_.end() && it->key == probe.key; ++it) {
-    Reader in{bytes_, it->offset};
-    Reader e{in.Bytes(in.Varint())};
-    if (e.Str() != id) continue;
-    const std::string_view h = e.Bytes(16);
-    if (!e.ok) return std::nullopt;
-    RawHash stored;
-    std::memcpy(&stored.hi, h.data(), 8);
-    std::memcpy(&stored.lo, h.data() + 8, 8);
-    if (!(stored == hash)) return std::nullopt;
-    match::Record r;
-    r.id = id;
-    if (!GetRecord(e, r) || e.at != e.b.size()) return std::nullopt;
-    if (position) *position = it->position;
-    return r;
+    if (at(it->offset, it->position)) return found;
   }
   return std::nullopt;
 }

@@ -698,6 +698,19 @@ TEST_CASE("dedup sweep cache file: records round-trip, a changed raw hash or an 
   CHECK(c->Find("43", hashes[1]).has_value());
   CHECK(!c->Find("42", hashes[1]).has_value());  // the contact changed
   CHECK(!c->Find("44", hashes[1]).has_value());  // a new contact
+  // A hint (where the contact is likely to be) is only looked at first: right, wrong or out of
+  // range, the answer is the search's.
+  for (uint32_t hint : {0u, 1u, 2u, jobs::kNotCached}) {
+    CAPTURE(hint);
+    position = 99;
+    auto hinted = c->Find("43", hashes[1], &position, hint);
+    REQUIRE(hinted.has_value());
+    CHECK(position == 1);
+    CHECK(hinted->id == b.id);
+    CHECK(hinted->last == b.last);
+    CHECK(!c->Find("42", hashes[1], nullptr, hint).has_value());  // changed, at or away from the hint
+    CHECK(!c->Find("44", hashes[1], nullptr, hint).has_value());
+  }
   CHECK(!jobs::SweepCache::Load(path, "another fingerprint").ok());
   CHECK(!jobs::SweepCache::Load(path + ".missing", "fp").ok());
   std::filesystem::remove_all(dir);
