@@ -611,8 +611,6 @@ KeyMask KeyBit(std::string_view key) {
   return 0;
 }
 
-// FindCandidates, once: with a history it may give up (`gave_up` true, `full_because` why, nothing
-// else), having freed what it held, and FindCandidates then blocks in full.
 // pairs_by_key from the pairs' keys.
 void CountKeys(const std::vector<KeyMask>& keys, CandidateStats& stats) {
   long long by_bit[std::size(kBlockingKeys)] = {};
@@ -638,7 +636,11 @@ template <class GiveUp>
 Candidates Unchanged(uint32_t n, const BlockingHistory& history, CandidateStats* stats_out,
                      const std::function<void()>& one_thread_left, GiveUp&& give_up) {
   Candidates out;
-  const auto expected = static_cast<size_t>(std::max<long long>(0, history.last_stats->candidate_pairs));
+  const long long saved = history.last_stats->candidate_pairs;
+  if (saved < 0 || saved > static_cast<long long>(n) * (static_cast<long long>(n) - 1) / 2) {
+    return give_up("the last sweep's count of pairs (" + std::to_string(saved) + ") is impossible");
+  }
+  const auto expected = static_cast<size_t>(saved);
   ReserveHuge(out.pairs, expected);
   ReserveHuge(out.keys, expected);
   ReserveHuge(out.packed, expected);
@@ -674,6 +676,8 @@ Candidates Unchanged(uint32_t n, const BlockingHistory& history, CandidateStats*
   return out;
 }
 
+// FindCandidates, once: with a history it may give up (`gave_up` true, `full_because` why, nothing
+// else), having freed what it held, and FindCandidates then blocks in full.
 Candidates BlockOnce(const std::vector<Record>& records, const MatchOptions& opt,
                      CandidateStats* stats_out, const BlockingHistory* history, bool want_keys,
                      const std::function<void()>& one_thread_left, bool& gave_up_out) {

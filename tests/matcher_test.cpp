@@ -628,6 +628,13 @@ TEST_CASE("matcher: incremental blocking runs in full when the history cannot se
     CHECK_FALSE(got.unchanged);
     CHECK(got.full_because.find("not all there") != std::string::npos);
     CheckSameBlocking(got, st, want, st_want);
+    // A count no file of these records can hold is not reserved for.
+    m::BlockingHistory huge = HistoryOf(last, before.size(), same, st_last);
+    huge.last_stats->candidate_pairs = 1LL << 60;
+    const m::Candidates refused = m::FindCandidates(before, opt, &st, &huge, true);
+    CHECK_FALSE(refused.incremental);
+    CHECK(refused.full_because.find("is impossible") != std::string::npos);
+    CheckSameBlocking(refused, st, want, st_want);
   }
 }
 
