@@ -785,16 +785,25 @@ KeptPairs ForEachKeptPair(const std::string& path, uint64_t generation, size_t f
       runs.push_back({p, p, shift});
     }
   }
-  auto index_of = [&](uint32_t p) -> uint32_t {
-    if (runs.size() == 1) {  // nothing changed, or only at the ends
-      return p >= runs[0].first && p <= runs[0].last ? static_cast<uint32_t>(p + runs[0].shift)
-                                                     : kNotCached;
+  // And which run to start from, per 256 positions: a binary search over the runs for each
+  // pair was ≈ 1 s of 14M pairs after 16k changes at 1M (session 17); from here a few steps.
+  constexpr int kBucketBits = 8;
+  std::vector<uint32_t> start_run;
+  if (!runs.empty()) {
+    start_run.resize((size_t{runs.back().last} >> kBucketBits) + 1);
+    size_t r = 0;
+    for (size_t k = 0; k < start_run.size(); ++k) {
+      const auto p = static_cast<uint32_t>(k << kBucketBits);
+      while (r + 1 < runs.size() && runs[r + 1].first <= p) ++r;
+      start_run[k] = static_cast<uint32_t>(r);
     }
-    auto it = std::upper_bound(runs.begin(), runs.end(), p,
-                               [](uint32_t x, const Run& r) { return x < r.first; });
-    if (it == runs.begin()) return kNotCached;
-    --it;
-    return p <= it->last ? static_cast<uint32_t>(p + it->shift) : kNotCached;
+  }
+  auto index_of = [&](uint32_t p) -> uint32_t {
+    if (runs.empty() || p > runs.back().last) return kNotCached;
+    size_t r = start_run[p >> kBucketBits];
+    while (r + 1 < runs.size() && runs[r + 1].first <= p) ++r;
+    const Run& run = runs[r];
+    return p >= run.first && p <= run.last ? static_cast<uint32_t>(p + run.shift) : kNotCached;
   };
   PairsReader in(path, generation, fields);
   if (in.why_not().empty() && in.blocking() != blocking) {

@@ -393,6 +393,176 @@ bool CappedBeforeAndAfter(const Entry* first, const Entry* last, const std::vect
   return unchanged > opt.max_block;
 }
 
+// Orders entries by hash alone (std::equal_range over entries sorted by (hash, record)).
+struct HashLess {
+  bool operator()(const Entry& e, uint64_t h) const { return e.hash < h; }
+  bool operator()(uint64_t h, const Entry& e) const { return h < e.hash; }
+};
+
+// For incremental blocking: which unchanged members of a touched run [first, last) (one hash,
+// in record order) may have gained or lost a pair of this key with another unchanged record —
+// they go into `out` (ADR 0002's D1). `gfirst..glast`: the gone records' values of this hash
+// (their `record` indexes `gone`), ordered by record. A run's members are U (records that are
+// unchanged, or changed with this key's values, names and birthdate kept: `moved` 0), N (changed
+// or new records whose blocks of this key may differ) and G (the old values). Before the change
+// the run's block(s) held U ∪ G, now U ∪ N; a pair of two U records changes only if a block
+// holding both changed how it pairs them:
+//   - the coarse block split by its finer part before and not after, or the other way: all of U;
+//   - split both times: only the groups of one full value holding a G or N record can change;
+//   - one block (or group) paired all-pairs both times, or capped both times: none of U;
+//     paired as a dense window both times: the first dense_window − 1 U records (in the block's
+//     order) after where a G or N record sorts by names and birthdate, and the U records tied
+//     with it (a gone record's place among them is not known); otherwise all of the group's U.
+//     A pair of U records a < b whose pairing changed has such a record x between them, and
+//     b at most dense_window − 1 places after a counted in U alone — so b is marked, and
+//     clearing a kept pair's bit on either record's dirty bit is enough.
+// A run whose values do not all share one coarse part (a hash collision) is decided as before:
+// all of it, unless it is capped before and after (CappedBeforeAndAfter).
+class TouchedRun {
+ public:
+  TouchedRun(const std::vector<Record>& records, const std::vector<Record>& gone,
+             const uint8_t* moved, const std::vector<uint8_t>& changed, const MatchOptions& opt)
+      : records_(records), gone_(gone), moved_(moved), changed_(changed), opt_(opt) {}
+
+  void Mark(const Entry* first, const Entry* last, const Entry* gfirst, const Entry* glast,
+            std::vector<uint32_t>& out) {
+    out_ = &out;
+    const std::string_view coarse = Coarse(first->view());
+    bool one = true;
+    for (const Entry* e = first; e != last && one; ++e) one = HasCoarse(e->view(), coarse);
+    for (const Entry* e = gfirst; e != glast && one; ++e) one = HasCoarse(e->view(), coarse);
+    if (!one) {
+      if (!CappedBeforeAndAfter(first, last, changed_, opt_)) {
+        for (const Entry* e = first; e != last; ++e) out.push_back(e->record);
+      }
+      return;
+    }
+    items_.clear();
+    for (const Entry* e = first; e != last; ++e) {
+      items_.push_back({e->view(), e->record, moved_[e->record] != 0 ? kNew : kKept});
+    }
+    for (const Entry* e = gfirst; e != glast; ++e) items_.push_back({e->view(), e->record, kGone});
+    size_t kept = 0, added = 0, removed = 0;
+    bool refinable_before = true, refinable_after = true;
+    const Item* previous = nullptr;
+    for (const Item& it : items_) {  // a record's entries are adjacent (each part by record)
+      const bool distinct = previous == nullptr || previous->record != it.record || previous->kind != it.kind;
+      previous = &it;
+      const bool fine = it.value.size() > coarse.size();
+      switch (it.kind) {
+        case kKept: kept += distinct; refinable_before &= fine; refinable_after &= fine; break;
+        case kNew: added += distinct; refinable_after &= fine; break;
+        case kGone: removed += distinct; refinable_before &= fine; break;
+      }
+    }
+    auto refined = [&](bool refinable, size_t size) {
+      return refinable && opt_.refine_block != 0 && size > opt_.refine_block;
+    };
+    const bool before = refined(refinable_before, kept + removed);
+    if (before != refined(refinable_after, kept + added)) {
+      MarkAllKept(items_.begin(), items_.end());
+      return;
+    }
+    if (!before) {
+      Group(items_.begin(), items_.end());
+      return;
+    }
+    std::sort(items_.begin(), items_.end(), [](const Item& a, const Item& b) {
+      const int c = a.value.compare(b.value);
+      return c != 0 ? c < 0 : (a.kind != b.kind ? a.kind < b.kind : a.record < b.record);
+    });
+    for (auto f = items_.begin(); f != items_.end();) {
+      auto g = f + 1;
+      bool touched = f->kind != kKept;
+      for (; g != items_.end() && g->value == f->value; ++g) touched = touched || g->kind != kKept;
+      if (touched) Group(f, g);
+      f = g;
+    }
+  }
+
+ private:
+  enum Kind : uint8_t { kKept, kNew, kGone };
+  struct Item {
+    std::string_view value;
+    uint32_t record;  // records' index, or gone_'s (kGone)
+    Kind kind;
+  };
+  using It = std::vector<Item>::iterator;
+
+  const Record& Of(const Item& it) const { return it.kind == kGone ? gone_[it.record] : records_[it.record]; }
+
+  void MarkAllKept(It first, It last) {
+    for (It it = first; it != last; ++it) {
+      if (it->kind == kKept) out_->push_back(it->record);
+    }
+  }
+
+  // 0 all pairs, 1 a dense window, 2 capped: how PairBlock pairs a block of `size` records.
+  int Mode(size_t size) const {
+    if (size > opt_.max_block) return 2;
+    return opt_.dense_block > 0 && size > opt_.dense_block && opt_.dense_window > 1 ? 1 : 0;
+  }
+
+  // One block (a coarse block not split, or one full value's group of a split one).
+  void Group(It first, It last) {
+    std::sort(first, last, [](const Item& a, const Item& b) {
+      return a.kind != b.kind ? a.kind < b.kind : a.record < b.record;
+    });
+    last = std::unique(first, last, [](const Item& a, const Item& b) {
+      return a.kind == b.kind && a.record == b.record;
+    });
+    const It kept_end = std::find_if(first, last, [](const Item& a) { return a.kind != kKept; });
+    const It new_end = std::find_if(kept_end, last, [](const Item& a) { return a.kind != kNew; });
+    const auto kept = static_cast<size_t>(kept_end - first);
+    const int mode = Mode(kept + static_cast<size_t>(last - new_end));
+    if (mode != Mode(kept + static_cast<size_t>(new_end - kept_end))) {
+      MarkAllKept(first, kept_end);
+      return;
+    }
+    if (mode != 1) return;  // all pairs, or none, both times: U's pairs among themselves stay
+    auto names_less = [](const Record& x, const Record& y) {
+      if (x.last != y.last) return x.last < y.last;
+      if (x.first != y.first) return x.first < y.first;
+      return x.birthdate < y.birthdate;
+    };
+    // U in PairBlock's order (records in the same order before and after: the mapping from the
+    // last sweep's positions is monotone).
+    std::sort(first, kept_end, [&](const Item& a, const Item& b) {
+      const Record& x = records_[a.record];
+      const Record& y = records_[b.record];
+      if (names_less(x, y)) return true;
+      if (names_less(y, x)) return false;
+      return a.record < b.record;
+    });
+    const size_t reach = opt_.dense_window - 1;
+    marked_.assign(kept, 0);
+    for (It x = kept_end; x != last; ++x) {
+      const Record& r = Of(*x);
+      const auto lo = static_cast<size_t>(
+          std::lower_bound(first, kept_end, r, [&](const Item& a, const Record& v) {
+            return names_less(records_[a.record], v);
+          }) - first);
+      const auto hi = static_cast<size_t>(
+          std::upper_bound(first, kept_end, r, [&](const Record& v, const Item& a) {
+            return names_less(v, records_[a.record]);
+          }) - first);
+      for (size_t k = lo; k < std::min(kept, hi + reach); ++k) marked_[k] = 1;
+    }
+    for (size_t k = 0; k < kept; ++k) {
+      if (marked_[k] != 0) out_->push_back(first[static_cast<std::ptrdiff_t>(k)].record);
+    }
+  }
+
+  const std::vector<Record>& records_;
+  const std::vector<Record>& gone_;
+  const uint8_t* moved_;
+  const std::vector<uint8_t>& changed_;
+  const MatchOptions& opt_;
+  std::vector<uint32_t>* out_ = nullptr;
+  std::vector<Item> items_;
+  std::vector<uint8_t> marked_;
+};
+
 // Puts the entries of `parts` (each in record order, the parts in record order) into `out`
 // ordered by (hash, record): a counting pass on the hash's top bits scatters them into about
 // n/4 buckets (keeping record order), then each bucket — a few entries — is sorted. The same
@@ -451,9 +621,10 @@ void SortEntries(const std::vector<const std::vector<Entry>*>& parts, std::vecto
 // scratch). `entries` are sorted by (hash, record) (SortEntries), so that the values of one
 // coarse part form one run in record order; a run whose values do not all share the first
 // one's coarse part (a hash collision) is sorted by value and split. `dirty` (null: all) and
-// `bit`: only the runs holding a record r with dirty[r] & bit or changed[r] are paired; the
-// others are counted only (the incremental blocking's blocks that kept their members and their
-// pairs, none of them with a changed record, whose pairs are never kept).
+// `bit`: only the runs holding a record r with dirty[r] & bit or changed[r] are paired, and of
+// their pairs only those of such records are kept; the other runs are counted only (the
+// incremental blocking's blocks that kept their members and their pairs, none of them with a
+// changed record, whose pairs are never kept).
 void BlockPairs(std::vector<Entry>& entries, const std::vector<Record>& records,
                 const MatchOptions& opt, CandidateStats& stats, std::vector<uint64_t>& pairs,
                 std::vector<uint64_t>& tmp, std::vector<uint32_t>& block, const KeyMask* dirty,
@@ -476,6 +647,7 @@ void BlockPairs(std::vector<Entry>& entries, const std::vector<Record>& records,
     const std::string_view coarse = Coarse(entries[b].view());
     bool one = true;
     for (size_t i = b + 1; i < e && one; ++i) one = HasCoarse(entries[i].view(), coarse);
+    const size_t from = pairs.size();
     if (one) {
       PairCoarseBlock(data + b, data + e, coarse, true, records, opt, stats, block, pairs, emit);
     } else {
@@ -490,6 +662,17 @@ void BlockPairs(std::vector<Entry>& entries, const std::vector<Record>& records,
         PairCoarseBlock(data + f, data + g, c, false, records, opt, stats, block, pairs, emit);
         f = g;
       }
+    }
+    if (dirty != nullptr && emit) {
+      // Only the pairs the incremental blocking needs: those of a record that is changed or
+      // dirty for this key. A pair of two others keeps this key's bit from the last sweep.
+      auto needed = [&](uint32_t r) { return (dirty[r] & bit) != 0 || changed[r] != 0; };
+      pairs.erase(std::remove_if(pairs.begin() + static_cast<std::ptrdiff_t>(from), pairs.end(),
+                                 [&](uint64_t k) {
+                                   const auto [x, y] = Unpair(k);
+                                   return !needed(x) && !needed(y);
+                                 }),
+                  pairs.end());
     }
     b = e;
   }
@@ -731,7 +914,9 @@ Candidates BlockOnce(const std::vector<Record>& records, const MatchOptions& opt
   std::vector<KeyMask> dirty(incremental ? n : 0);
   const std::vector<Record>* const gone = incremental ? &history->gone : nullptr;
   const auto g = static_cast<uint32_t>(gone ? gone->size() : 0);
-  std::vector<uint64_t> gone_hashes;              // a key's values' hashes in the gone records
+  // A key's values of the gone records (`record`: the index in `gone`), by (hash, record).
+  std::string gone_buffer;
+  std::vector<std::vector<Entry>> gone_values(1);
   std::vector<std::vector<uint32_t>> found(workers);  // per partition: records in dirty blocks
   // A changed record and its old version (in `gone`, by id): for a key whose values it kept, and
   // with the names and birthdate it kept (a dense block's order), the record's blocks of that key
@@ -828,14 +1013,18 @@ Candidates BlockOnce(const std::vector<Record>& records, const MatchOptions& opt
         moved[changed_list[k]] = same ? 0 : 1;
         if (same) kept_values[old_version[k]] = 1;
       }
-      buffer.clear();
-      one[0].clear();
+      gone_buffer.clear();
+      gone_values[0].clear();
+      Emitter emit_gone(gone_buffer, gone_values);
       for (uint32_t i = 0; i < g; ++i) {
-        if (kept_values[i] == 0) values_of((*gone)[i], emit, scratch);
+        emit_gone.set_record(i);
+        if (kept_values[i] == 0) values_of((*gone)[i], emit_gone, scratch);
       }
-      gone_hashes.clear();
-      for (const Entry& e : one[0]) gone_hashes.push_back(e.hash);
-      std::sort(gone_hashes.begin(), gone_hashes.end());
+      const auto base = reinterpret_cast<uintptr_t>(gone_buffer.data());
+      for (Entry& e : gone_values[0]) e.at += base;
+      std::sort(gone_values[0].begin(), gone_values[0].end(), [](const Entry& a, const Entry& b) {
+        return a.hash != b.hash ? a.hash < b.hash : a.record < b.record;
+      });
     }
     OnThreads(workers, [&](size_t p) {
       Scratch& s = ws[p];
@@ -843,20 +1032,21 @@ Candidates BlockOnce(const std::vector<Record>& records, const MatchOptions& opt
       for (size_t w = 0; w < workers; ++w) in.push_back(&ws[w].parts[p]);
       SortEntries(in, s.entries, s.count);
       if (!incremental) return;
-      // Dirty blocks: a run of one hash (one value, or a few that collide) holding a changed
-      // record whose blocks of this key may have changed, or a gone record's value.
+      // Touched runs: a run of one hash (one value, or a few that collide) holding a changed
+      // record whose blocks of this key may have changed, or a gone record's value; which of
+      // its members are dirty is TouchedRun's to say.
       found[p].clear();
+      const std::vector<Entry>& gv = gone_values[0];
+      TouchedRun touched(records, *gone, moved.data(), history->changed, opt);
       for (size_t b = 0; b < s.entries.size();) {
         size_t e = b + 1;
-        while (e < s.entries.size() && s.entries[e].hash == s.entries[b].hash) ++e;
-        bool d = std::binary_search(gone_hashes.begin(), gone_hashes.end(), s.entries[b].hash);
+        const uint64_t h = s.entries[b].hash;
+        while (e < s.entries.size() && s.entries[e].hash == h) ++e;
+        const auto [gf, gl] = std::equal_range(gv.begin(), gv.end(), h, HashLess{});
+        bool d = gf != gl;
         for (size_t i = b; i < e && !d; ++i) d = moved[s.entries[i].record] != 0;
-        if (d && CappedBeforeAndAfter(s.entries.data() + b, s.entries.data() + e, history->changed, opt)) {
-          d = false;  // no pairs before or after: its members' other blocks are not touched
-        }
-        if (d) {
-          for (size_t i = b; i < e; ++i) found[p].push_back(s.entries[i].record);
-        }
+        if (d) touched.Mark(s.entries.data() + b, s.entries.data() + e, gv.data() + (gf - gv.begin()),
+                            gv.data() + (gl - gv.begin()), found[p]);
         b = e;
       }
     });
