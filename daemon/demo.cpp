@@ -287,7 +287,7 @@ int CmdDemo(const Args& a, std::ostream& out, std::ostream& err) {
     }
     if (rep.kind == "dedup" && rep.status == "ok") {
       int shown = 0;
-      for (const auto& c : rep.clusters) {
+      for (const auto& c : rep.clusters ? rep.clusters->Json() : nlohmann::json::array()) {
         if (++shown > 5) break;
         std::string members;
         for (const auto& m : c["members"]) members += (members.empty() ? "" : ", ") + m.get<std::string>();

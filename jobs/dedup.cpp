@@ -845,21 +845,6 @@ class MergePlanner {
   std::string now_text_;
 };
 
-// Built member by member: an initializer list of json values is copied once more (at 77k
-// clusters the report's construction was a visible part of a dry run's planning).
-nlohmann::json ClusterJson(const std::vector<std::string>& members, const std::string& decision,
-                           double score, const std::vector<std::string>& matched,
-                           const std::string& why) {
-  nlohmann::json j(nlohmann::json::value_t::object);
-  j["survivor"] = members.front();
-  j["members"] = members;
-  j["decision"] = decision;
-  j["score"] = score;
-  j["matched"] = matched;
-  if (!why.empty()) j["why"] = why;
-  return j;
-}
-
 }  // namespace
 
 Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
@@ -871,7 +856,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
   merges_.clear();
   to_queue_.clear();
   review_stale_.clear();
-  report.clusters = nlohmann::json::array();
+  report.clusters.emplace();
 
   auto text_columns = crm::TextColumns(db, m.contacts_table);
   if (!text_columns) return text_columns.error();
@@ -916,7 +901,7 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
     p.review_id = item.id;
     taken.insert(p.survivor);
     for (const auto& l : p.losers) taken.insert(l);
-    report.clusters.push_back(ClusterJson(item.members, "approved", item.score, item.matched, ""));
+    report.clusters->Add(item.members, "approved", item.score, item.matched, "");
     add_merge(std::move(p));
   }
   if (ctx.review_now) {
@@ -1766,13 +1751,13 @@ Status DedupJob::Plan(RunContext& ctx, RunReport& report) {
           why = *reason;
         } else {
           ++n_auto;
-          report.clusters.push_back(ClusterJson(ids, "auto", c.score, c.matched, ""));
+          report.clusters->Add(ids, "auto", c.score, c.matched, "");
           add_merge(std::get<MergePlan>(std::move(*planned)));
           continue;
         }
       }
       ++n_review;
-      report.clusters.push_back(ClusterJson(ids, "review", c.score, c.matched, why));
+      report.clusters->Add(ids, "review", c.score, c.matched, why);
       crm::ReviewItem item;
       item.job = ctx.job.name;
       item.cluster_key = crm::ClusterKey(ids);

@@ -5,7 +5,7 @@
 
 #include <malloc.h>
 
-#include <future>
+#include <algorithm>
 #include <new>
 #include <thread>
 
@@ -15,7 +15,6 @@
 #include "jobs/dedup.h"
 #include "jobs/digest.h"
 #include "jobs/prune.h"
-#include "jobs/report_dump.h"
 #include "jobs/retention.h"
 #include "jobs/score.h"
 #include "jobs/standardize.h"
@@ -40,88 +39,112 @@ nlohmann::json RunReport::ToJson() && {
   j["finished_at"] = FormatRfc3339(finished_at);
   j["counts"] = std::move(counts);
   if (!details.empty()) j["details"] = std::move(details);
-  if (!clusters.is_null()) j["clusters"] = std::move(clusters);
+  if (clusters) j["clusters"] = clusters->Json();
   if (!message.empty()) j["message"] = message;
   return j;
 }
 
 namespace {
 
-// Below this many clusters the report is dumped as a whole (threads cost more than they save).
-constexpr size_t kParallelDumpMin = 2048;
-
-// Elements [from, to) of an array that is the value of a top-level key, as dump(2) writes them:
-// each indented by 4 spaces (its own lines too: a string's newline is written escaped, so every
-// '\n' in an element's dump is a line break), separated by ",\n". Each element is freed once
-// written.
-std::string DumpElements(nlohmann::json::array_t& arr, size_t from, size_t to) {
-  std::string out;
-  std::string e;
-  for (size_t i = from; i < to; ++i) {
-    if (i > from) out += ",\n";
-    out += "    ";
-    e = arr[i].dump(2);
-    size_t start = 0;
-    for (size_t nl; (nl = e.find('\n', start)) != std::string::npos; start = nl + 1) {
-      out.append(e, start, nl + 1 - start);
-      out += "    ";
-    }
-    out.append(e, start, std::string::npos);
-    arr[i] = nullptr;
+// A string as dump() writes it: plain printable ASCII as it is, anything else through the json
+// library (its escapes; invalid UTF-8 replaced rather than thrown on halfway through a report).
+void AppendString(std::string& out, std::string_view s) {
+  const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  });
+  if (plain) {
+    out += '"';
+    out += s;
+    out += '"';
+  } else {
+    out += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
-  return out;
+}
+
+// An array of strings as dump(2) writes it at the given indent (of its key's line).
+void AppendStrings(std::string& out, const std::vector<std::string>& v, std::string_view indent) {
+  if (v.empty()) {
+    out += "[]";
+    return;
+  }
+  out += "[\n";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i > 0) out += ",\n";
+    out += indent;
+    out += "  ";
+    AppendString(out, v[i]);
+  }
+  out += '\n';
+  out += indent;
+  out += ']';
 }
 
 }  // namespace
 
-std::string RunReport::DumpJson() && { return DumpReportJson(std::move(*this), {}); }
-
-std::string DumpReportJson(RunReport&& report, const StartDumpTask& start) {
-  if (!report.clusters.is_array() || report.clusters.size() < kParallelDumpMin) {
-    return std::move(report).ToJson().dump(2);
+void ClusterList::Add(const std::vector<std::string>& members, std::string_view decision,
+                      double score, const std::vector<std::string>& matched, std::string_view why) {
+  // The keys in the order a json object (a std::map) keeps them.
+  constexpr std::string_view kIn = "      ";  // a key's line: the element at 4, its keys at 6
+  if (count_ > 0) text_ += ",\n";
+  text_ += "    {\n";
+  text_ += kIn;
+  text_ += "\"decision\": ";
+  AppendString(text_, decision);
+  text_ += ",\n";
+  text_ += kIn;
+  text_ += "\"matched\": ";
+  AppendStrings(text_, matched, kIn);
+  text_ += ",\n";
+  text_ += kIn;
+  text_ += "\"members\": ";
+  AppendStrings(text_, members, kIn);
+  text_ += ",\n";
+  text_ += kIn;
+  text_ += "\"score\": ";
+  text_ += nlohmann::json(score).dump();
+  text_ += ",\n";
+  text_ += kIn;
+  text_ += "\"survivor\": ";
+  AppendString(text_, members.empty() ? std::string_view() : std::string_view(members.front()));
+  if (!why.empty()) {
+    text_ += ",\n";
+    text_ += kIn;
+    text_ += "\"why\": ";
+    AppendString(text_, why);
   }
-  nlohmann::json list = std::move(report.clusters);
-  // The rest of the report with a stand-in for the clusters, replaced by their text below. The
+  text_ += "\n    }";
+  ++count_;
+}
+
+nlohmann::json ClusterList::Json() const {
+  return nlohmann::json::parse("[" + text_ + "]");
+}
+
+std::string RunReport::DumpJson() && {
+  if (!clusters || clusters->empty()) return std::move(*this).ToJson().dump(2);
+  // The rest of the report with a stand-in for the clusters, replaced by their text. The
   // stand-in is found as the value of the top-level key "clusters" (a line of its own at indent
   // 2), where no value of the report can be.
+  const ClusterList list = std::move(*clusters);
+  clusters.reset();
   const std::string stand_in = "\x01crm-hygiene:clusters\x01";
-  report.clusters = stand_in;
-  std::string head = std::move(report).ToJson().dump(2);
-  const std::string key = "\n  \"clusters\": ";
-  const size_t at = head.find(key + nlohmann::json(stand_in).dump());
+  nlohmann::json j = std::move(*this).ToJson();
+  j["clusters"] = stand_in;
+  const std::string head = j.dump(2);
+  const std::string key = "\n  \"clusters\": " + nlohmann::json(stand_in).dump();
+  const size_t at = head.find(key);
   if (at == std::string::npos) {  // cannot happen; if it did, the plain way
-    report.clusters = std::move(list);
-    return std::move(report).ToJson().dump(2);
+    j["clusters"] = list.Json();
+    return j.dump(2);
   }
-  auto& arr = list.get_ref<nlohmann::json::array_t&>();
-  const size_t half = arr.size() / 2;
-  // From here the clusters live only in `list`: whatever fails to start, both halves are written.
-  std::future<std::string> second;
-  try {
-    DumpTask task = [&arr, half] { return DumpElements(arr, half, arr.size()); };
-    second = start ? start(std::move(task)) : std::async(std::launch::async, std::move(task));
-  } catch (...) {  // std::system_error (no thread available), bad_alloc: the second half runs here
-    spdlog::debug("report dump: no second thread, the calling thread writes it all");
-  }
-  std::string first;
-  try {
-    first = DumpElements(arr, 0, half);
-  } catch (...) {
-    if (second.valid()) second.wait();
-    throw;
-  }
-  const std::string rest =
-      second.valid() ? second.get() : DumpElements(arr, half, arr.size());
-  const size_t value_at = at + key.size();
+  const size_t value_at = at + key.size() - nlohmann::json(stand_in).dump().size();
   std::string out;
-  out.reserve(head.size() + first.size() + rest.size() + 16);
+  out.reserve(head.size() + list.text().size() + 16);
   out.append(head, 0, value_at);
   out += "[\n";
-  out += first;
-  out += ",\n";
-  out += rest;
+  out += list.text();
   out += "\n  ]";
-  out.append(head, value_at + nlohmann::json(stand_in).dump().size(), std::string::npos);
+  out.append(head, at + key.size(), std::string::npos);
   return out;
 }
 
