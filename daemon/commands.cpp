@@ -182,7 +182,8 @@ int CmdRun(const Args& a, std::ostream& out, std::ostream& err) {
   jobs::RunRequest req{&*cfg, job, std::nullopt, a.Flag("dry-run"), &clock, nullptr};
   jobs::RunReport rep = jobs::ExecuteRun(req, crm::MakeFactory(*cfg));
   if (a.json) {
-    out << std::move(rep).DumpJson() << "\n";  // rep.exit, rep.message stay
+    std::move(rep).WriteJson(out);  // rep.exit, rep.message stay
+    out << "\n";
   } else {
     out << fmt::format("run {}: job '{}' ({}) {}{}{}\n", rep.run_id, rep.job, rep.kind, rep.status,
                        rep.reason.empty() ? "" : " (" + rep.reason + ")", rep.dry_run ? " [dry run]" : "");
@@ -480,7 +481,8 @@ int CmdReview(const Args& a, std::ostream& out, std::ostream& err) {
   req.review_now = id;
   jobs::RunReport rep = jobs::ExecuteRun(req, crm::MakeFactory(*cfg));
   if (a.json) {
-    out << std::move(rep).DumpJson() << "\n";  // rep.exit, rep.message stay
+    std::move(rep).WriteJson(out);  // rep.exit, rep.message stay
+    out << "\n";
   } else {
     out << fmt::format("run {}: review item {} {}: {}\n", rep.run_id, id, rep.status, rep.message);
   }

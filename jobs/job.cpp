@@ -120,32 +120,30 @@ nlohmann::json ClusterList::Json() const {
   return nlohmann::json::parse("[" + text_ + "]");
 }
 
-std::string RunReport::DumpJson() && {
-  if (!clusters || clusters->empty()) return std::move(*this).ToJson().dump(2);
+void RunReport::WriteJson(std::ostream& out) && {
+  if (!clusters || clusters->empty()) {
+    out << std::move(*this).ToJson().dump(2);
+    return;
+  }
   // The rest of the report with a stand-in for the clusters, replaced by their text. The
   // stand-in is found as the value of the top-level key "clusters" (a line of its own at indent
   // 2), where no value of the report can be.
   const ClusterList list = std::move(*clusters);
   clusters.reset();
-  const std::string stand_in = "\x01crm-hygiene:clusters\x01";
+  const std::string stand_in = nlohmann::json("\x01crm-hygiene:clusters\x01").dump();
   nlohmann::json j = std::move(*this).ToJson();
-  j["clusters"] = stand_in;
+  j["clusters"] = "\x01crm-hygiene:clusters\x01";
   const std::string head = j.dump(2);
-  const std::string key = "\n  \"clusters\": " + nlohmann::json(stand_in).dump();
+  const std::string key = "\n  \"clusters\": " + stand_in;
   const size_t at = head.find(key);
   if (at == std::string::npos) {  // cannot happen; if it did, the plain way
     j["clusters"] = list.Json();
-    return j.dump(2);
+    out << j.dump(2);
+    return;
   }
-  const size_t value_at = at + key.size() - nlohmann::json(stand_in).dump().size();
-  std::string out;
-  out.reserve(head.size() + list.text().size() + 16);
-  out.append(head, 0, value_at);
-  out += "[\n";
-  out += list.text();
-  out += "\n  ]";
-  out.append(head, at + key.size(), std::string::npos);
-  return out;
+  const std::string_view text(head);
+  out << text.substr(0, at + key.size() - stand_in.size()) << "[\n"
+      << list.text() << "\n  ]" << text.substr(at + key.size());
 }
 
 bool IsDestructiveKind(std::string_view kind) {

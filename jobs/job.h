@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,7 +38,7 @@ struct RunContext {
   crm::DbFactory open_db;
 };
 
-// A dedup report's clusters, each held as the text `RunReport::DumpJson` writes for it — what
+// A dedup report's clusters, each held as the text `RunReport::WriteJson` writes for it — what
 // `dump(2)` writes for {"decision", "matched", "members", "score", "survivor", "why"} as an
 // element of the report's top-level "clusters" array — and written as it is planned. Held as
 // json values they were ~16 nodes a cluster (1.3M at 1M contacts), and writing and freeing them
@@ -85,10 +86,10 @@ struct RunReport {
   nlohmann::json ToJson() const&;
   // The same, moving counts and details into the result (the report keeps its other members).
   nlohmann::json ToJson() &&;
-  // `std::move(report).ToJson().dump(2)`, byte for byte (tests/runner_test.cpp), with a dedup
-  // report's clusters spliced in as ClusterList wrote them (82k clusters, 24 MB of text at 1M
+  // Writes `std::move(report).ToJson().dump(2)`, byte for byte (tests/runner_test.cpp), with a
+  // dedup report's clusters as ClusterList wrote them (82k clusters, 24 MB of text at 1M
   // contacts) instead of read back and written again. Leaves the report as ToJson() && does.
-  std::string DumpJson() &&;
+  void WriteJson(std::ostream& out) &&;
 };
 
 class JobKind {
