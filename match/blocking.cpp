@@ -446,7 +446,8 @@ class TouchedRun {
     bool refinable_before = true, refinable_after = true;
     const Item* previous = nullptr;
     for (const Item& it : items_) {  // a record's entries are adjacent (each part by record)
-      const bool distinct = previous == nullptr || previous->record != it.record || previous->kind != it.kind;
+      const bool distinct =
+          previous == nullptr || previous->record != it.record || previous->kind != it.kind;
       previous = &it;
       const bool fine = it.value.size() > coarse.size();
       switch (it.kind) {
@@ -489,7 +490,9 @@ class TouchedRun {
   };
   using It = std::vector<Item>::iterator;
 
-  const Record& Of(const Item& it) const { return it.kind == kGone ? gone_[it.record] : records_[it.record]; }
+  const Record& Of(const Item& it) const {
+    return it.kind == kGone ? gone_[it.record] : records_[it.record];
+  }
 
   void MarkAllKept(It first, It last) {
     for (It it = first; it != last; ++it) {
@@ -1045,8 +1048,10 @@ Candidates BlockOnce(const std::vector<Record>& records, const MatchOptions& opt
         const auto [gf, gl] = std::equal_range(gv.begin(), gv.end(), h, HashLess{});
         bool d = gf != gl;
         for (size_t i = b; i < e && !d; ++i) d = moved[s.entries[i].record] != 0;
-        if (d) touched.Mark(s.entries.data() + b, s.entries.data() + e, gv.data() + (gf - gv.begin()),
-                            gv.data() + (gl - gv.begin()), found[p]);
+        if (d) {
+          touched.Mark(s.entries.data() + b, s.entries.data() + e, gv.data() + (gf - gv.begin()),
+                       gv.data() + (gl - gv.begin()), found[p]);
+        }
         b = e;
       }
     });

@@ -811,7 +811,9 @@ TEST_CASE("dedup sweep cache pairs file: vectors by cached position, another gen
     }
     std::vector<Kept> want;
     for (const auto& [p, q, keys, vec] : by_position) {
-      if (now[p] != jobs::kNotCached && now[q] != jobs::kNotCached) want.emplace_back(now[p], now[q], keys, vec);
+      if (now[p] != jobs::kNotCached && now[q] != jobs::kNotCached) {
+        want.emplace_back(now[p], now[q], keys, vec);
+      }
     }
     got.clear();
     const jobs::KeptPairs many = jobs::ForEachKeptPair(path, 11, 11, 5, sparse, collect);

@@ -564,12 +564,14 @@ TEST_CASE("matcher: incremental blocking dirties only the records a change can r
   };
   std::vector<m::Record> before;
   for (int i = 0; i < 150; ++i) {  // smith, given names of one initial: one dense block
-    const std::string given = std::string("j") + static_cast<char>('a' + i / 26) + static_cast<char>('a' + i % 26);
+    const std::string given =
+        std::string("j") + static_cast<char>('a' + i / 26) + static_cast<char>('a' + i % 26);
     before.push_back(person("s" + std::to_string(i), given, "smith", ""));
   }
   for (int i = 0; i < 60; ++i) {  // postcode 10001, surnames of one initial, five given initials
-    before.push_back(person("p" + std::to_string(i), std::string(1, static_cast<char>('a' + i % 5)) + "nna",
-                            "k" + std::to_string(i) + "x", "10001"));
+    const std::string given = std::string(1, static_cast<char>('a' + i % 5)) + "nna";
+    const std::string surname = "k" + std::to_string(i) + "x";
+    before.push_back(person("p" + std::to_string(i), given, surname, "10001"));
   }
   m::CandidateStats st_before;
   const m::Candidates last = m::FindCandidates(before, opt, &st_before, nullptr, true);

@@ -96,7 +96,8 @@ struct LargeReport {
     rep.dry_run = true;
     rep.counts["clusters"] = static_cast<long long>(n);
     rep.counts["reduction_ratio"] = 0.99987654321;
-    rep.details["plan"] = {{"sample", nlohmann::json::array()}, {"tables", nlohmann::json::object()}};
+    rep.details["plan"] = {{"sample", nlohmann::json::array()},
+                           {"tables", nlohmann::json::object()}};
     rep.message = "line one\nline \"two\"";
     rep.clusters.emplace();
     const double scores[] = {0.0, -3.5, 12.0, 1e21, 123456.789, 1e-7};
