@@ -434,6 +434,19 @@ void CheckSameBlocking(const m::Candidates& got, const m::CandidateStats& gs,
   CHECK(gs.pairs_by_key == ws.pairs_by_key);
 }
 
+// Blocks `e` with `last` (of `old_count` records) as its history and in full, checks that both
+// give the same, and returns the incremental result.
+m::Candidates BlockBothWays(const m::Candidates& last, size_t old_count, const Edited& e,
+                            const m::MatchOptions& opt) {
+  const m::BlockingHistory h = HistoryOf(last, old_count, e);
+  m::CandidateStats st_inc, st_full;
+  m::Candidates inc = m::FindCandidates(e.records, opt, &st_inc, &h, false);
+  const m::Candidates full = m::FindCandidates(e.records, opt, &st_full, nullptr, true);
+  REQUIRE(inc.incremental);
+  CheckSameBlocking(inc, st_inc, full, st_full);
+  return inc;
+}
+
 TEST_CASE("matcher: incremental blocking gives the full blocking's pairs, keys and counts") {
   struct Case {
     int records;
@@ -526,12 +539,7 @@ TEST_CASE("matcher: incremental blocking gives the full blocking's pairs, keys a
           mails.records[i].emails = {m::Text("fresh" + std::to_string(i) + "@new.example")};
           mails.old_index[i] = UINT32_MAX;
         }
-        const m::BlockingHistory hm = HistoryOf(last, before.size(), mails);
-        m::CandidateStats sm, sf;
-        const m::Candidates got = m::FindCandidates(mails.records, opt, &sm, &hm, false);
-        const m::Candidates want = m::FindCandidates(mails.records, opt, &sf, nullptr, true);
-        REQUIRE(got.incremental);
-        CheckSameBlocking(got, sm, want, sf);
+        const m::Candidates got = BlockBothWays(last, before.size(), mails, opt);
         // The 30 edited and who shared an e-mail block with them (with 2-bit hashes every run
         // holds a quarter of the values).
         if (hash_mask == ~uint64_t{0}) CHECK(got.dirty_records < 600);
@@ -596,12 +604,7 @@ TEST_CASE("matcher: incremental blocking dirties only the records a change can r
         e.old_index.push_back(UINT32_MAX);
       }
     }
-    const m::BlockingHistory h = HistoryOf(last, before.size(), e);
-    m::CandidateStats st_inc, st_full;
-    const m::Candidates inc = m::FindCandidates(e.records, opt, &st_inc, &h, false);
-    const m::Candidates full = m::FindCandidates(e.records, opt, &st_full, nullptr, true);
-    REQUIRE(inc.incremental);
-    CheckSameBlocking(inc, st_inc, full, st_full);
+    const m::Candidates inc = BlockBothWays(last, before.size(), e, opt);
     // The dense block: the next dense_window − 1 after the change (and as many in the block of
     // the swapped key, code of the given name + 's', also dense); the refined block: none (its
     // group of initial 'a' is paired all-pairs before and after).
