@@ -26,34 +26,59 @@
 namespace crmh::match {
 namespace {
 
+// Where the guards below find their fields in a comparison vector, looked up once per
+// BuildClusters (ComparedFields builds a vector of names: five times per member it was ~1.5 % of
+// a 10M sweep's clustering).
+struct GuardFields {
+  static constexpr size_t kAbsent = static_cast<size_t>(-1);
+  size_t first = kAbsent, email = kAbsent, phone = kAbsent, street = kAbsent,
+         birthdate = kAbsent;
+  std::vector<int> top;  // per field: its top ("exact") level
+  size_t fixed = 0;      // fields [fixed, top.size()) are the extra fields
+
+  explicit GuardFields(const MatchOptions& opt) {
+    const auto fields = ComparedFields(opt);
+    fixed = fields.size() - opt.extra_fields.size();
+    for (size_t i = 0; i < fields.size(); ++i) {
+      top.push_back(fields[i].levels - 1);
+      const std::string& name = fields[i].name;
+      size_t* slot = name == "first_name" ? &first
+                     : name == "email"    ? &email
+                     : name == "phone"    ? &phone
+                     : name == "street"   ? &street
+                     : name == "birthdate" ? &birthdate
+                                           : nullptr;
+      if (slot && *slot == kAbsent) *slot = i;
+    }
+  }
+  // Field i's level in v, or -1 when v has no such field.
+  static int Level(const ComparisonVector& v, size_t i) {
+    return i < v.levels.size() ? v.levels[i] : -1;
+  }
+  bool AtTop(const ComparisonVector& v, size_t i) const {
+    return i < top.size() && Level(v, i) == top[i];
+  }
+  // An exact extra identifier (FEBRL's soc_sec_id): extra fields are missing | else | exact.
+  bool ExtraExact(const ComparisonVector& v) const {
+    for (size_t i = fixed; i < v.levels.size() && i < top.size(); ++i) {
+      if (v.levels[i] == top[i]) return true;
+    }
+    return false;
+  }
+};
+
 // The household guard: a member whose given name disagrees with the survivor's (both present) is
 // likely a spouse, parent or child at the same address — unless a personal identifier agrees:
 // the same email address, the same birthdate, or an exact extra identifier (FEBRL's soc_sec_id).
-bool HouseholdRisk(const ComparisonVector& v, const MatchOptions& opt) {
-  static const auto index = [](const MatchOptions& o, const char* name) {
-    const auto fields = ComparedFields(o);
-    for (size_t i = 0; i < fields.size(); ++i) {
-      if (fields[i].name == name) return std::make_pair(i, fields[i].levels - 1);
-    }
-    return std::make_pair(fields.size(), 0);
-  };
-  const auto [first, first_top] = index(opt, "first_name");
-  if (first >= v.levels.size() || v.levels[first] != 1) return false;  // 1 = "else"
-  (void)first_top;
-  {
-    const auto [i, top] = index(opt, "email");
-    if (i < v.levels.size() && v.levels[i] == top) return false;
+bool HouseholdRisk(const ComparisonVector& v, const GuardFields& g) {
+  if (GuardFields::Level(v, g.first) != 1) return false;  // 1 = "else"
+  if (g.AtTop(v, g.email)) return false;
+  // A birthdate one typo or a day/month swap away still says "the same person".
+  if (g.birthdate < g.top.size() && g.top[g.birthdate] >= 2 &&
+      GuardFields::Level(v, g.birthdate) >= 2) {
+    return false;
   }
-  {
-    // A birthdate one typo or a day/month swap away still says "the same person".
-    const auto [i, top] = index(opt, "birthdate");
-    if (i < v.levels.size() && top >= 2 && v.levels[i] >= 2) return false;
-  }
-  const size_t fixed = ComparedFields(opt).size() - opt.extra_fields.size();
-  for (size_t i = fixed; i < v.levels.size(); ++i) {
-    if (v.levels[i] == 2) return false;  // extra fields: missing | else | exact
-  }
-  return true;
+  return !g.ExtraExact(v);
 }
 
 // Another birthdate: both present and neither equal, one typo apart nor day/month swapped. One
@@ -61,32 +86,17 @@ bool HouseholdRisk(const ComparisonVector& v, const MatchOptions& opt) {
 // or two namesakes on one street (the generated 100k CRM: most of the auto merges that were
 // wrong once the model was right). Part of the household guard.
 // Unless the same email address or an exact extra identifier says it is one person after all.
-bool OtherBirthdate(const ComparisonVector& v, const MatchOptions& opt) {
-  const auto fields = ComparedFields(opt);
-  const size_t fixed = fields.size() - opt.extra_fields.size();
-  bool other = false;
-  for (size_t i = 0; i < fields.size() && i < v.levels.size(); ++i) {
-    const int top = fields[i].levels - 1;
-    if (fields[i].name == "birthdate") other = v.levels[i] == 1;  // 1 = "else"
-    if ((fields[i].name == "email" || i >= fixed) && v.levels[i] == top) return false;
-  }
-  return other;
+bool OtherBirthdate(const ComparisonVector& v, const GuardFields& g) {
+  if (g.AtTop(v, g.email) || g.ExtraExact(v)) return false;
+  return GuardFields::Level(v, g.birthdate) == 1;  // 1 = "else"
 }
 
 // Evidence beyond names and places: the same email address or phone, a (near-)identical birthdate
 // or street, or an exact extra identifier. Without one, even a high score goes to review: a
 // rare name in the same postcode is not yet the same person.
-bool SharesIdentifier(const ComparisonVector& v, const MatchOptions& opt) {
-  const auto fields = ComparedFields(opt);
-  const size_t fixed = fields.size() - opt.extra_fields.size();
-  for (size_t i = 0; i < v.levels.size() && i < fields.size(); ++i) {
-    const std::string& name = fields[i].name;
-    const int top = fields[i].levels - 1;
-    if (i >= fixed && v.levels[i] == top) return true;
-    if ((name == "email" || name == "phone") && v.levels[i] == top) return true;
-    if ((name == "birthdate" || name == "street") && v.levels[i] >= 2) return true;
-  }
-  return false;
+bool SharesIdentifier(const ComparisonVector& v, const GuardFields& g) {
+  return g.ExtraExact(v) || g.AtTop(v, g.email) || g.AtTop(v, g.phone) ||
+         GuardFields::Level(v, g.birthdate) >= 2 || GuardFields::Level(v, g.street) >= 2;
 }
 
 uint64_t PairKey(uint32_t i, uint32_t j) {
@@ -182,23 +192,32 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
   const auto n = static_cast<uint32_t>(records.size());
   const auto partners = RejectedPartners(records, opt);
 
-  std::vector<size_t> order;
-  std::unordered_map<uint64_t, const Link*> by_pair;
+  // The links by pair, for the survivor–member scores below: (pair key, link) sorted and
+  // searched (FindDuplicates gives its links in pair order, so the sort is only a check there);
+  // the first link of a pair counts. And the links at or above review_threshold in descending
+  // score order, ties by pair, sorted as values: sorting indexes into `links` took two cache
+  // misses a comparison, and a hash map by pair a node a link (together 1.9 s at 10M contacts).
+  std::vector<std::pair<uint64_t, size_t>> by_pair;
+  struct Ranked {
+    double probability, weight;
+    uint64_t key;  // PairKey: the pair's records
+  };
+  std::vector<Ranked> order;
   by_pair.reserve(links.size());
   for (size_t i = 0; i < links.size(); ++i) {
     const Link& l = links[i];
     if (l.a >= n || l.b >= n || l.a == l.b) continue;
-    by_pair.emplace(PairKey(l.a, l.b), &l);
-    if (l.score.probability >= opt.review_threshold) order.push_back(i);
-  }
-  std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
-    const Link& lx = links[x];
-    const Link& ly = links[y];
-    if (lx.score.probability != ly.score.probability) {
-      return lx.score.probability > ly.score.probability;
+    const uint64_t key = PairKey(l.a, l.b);
+    by_pair.emplace_back(key, i);
+    if (l.score.probability >= opt.review_threshold) {
+      order.push_back({l.score.probability, l.score.weight, key});
     }
-    if (lx.score.weight != ly.score.weight) return lx.score.weight > ly.score.weight;
-    return PairKey(lx.a, lx.b) < PairKey(ly.a, ly.b);
+  }
+  if (!std::is_sorted(by_pair.begin(), by_pair.end())) std::sort(by_pair.begin(), by_pair.end());
+  std::sort(order.begin(), order.end(), [](const Ranked& x, const Ranked& y) {
+    if (x.probability != y.probability) return x.probability > y.probability;
+    if (x.weight != y.weight) return x.weight > y.weight;
+    return x.key < y.key;
   });
 
   // Union-find in descending score order. Each root keeps the members that have rejected
@@ -207,11 +226,11 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
   std::unordered_map<uint32_t, std::vector<uint32_t>> guarded;  // root → members with partners
   for (const auto& [member, unused] : partners) guarded[member].push_back(member);
   std::vector<bool> sure(n, false);  // root → formed by an auto-band link
-  for (size_t i : order) {
-    const Link& l = links[i];
-    uint32_t ra = sets.Find(l.a), rb = sets.Find(l.b);
+  for (const Ranked& link : order) {
+    uint32_t ra = sets.Find(static_cast<uint32_t>(link.key >> 32));
+    uint32_t rb = sets.Find(static_cast<uint32_t>(link.key));
     if (ra == rb) continue;
-    const bool auto_band = l.score.probability >= opt.auto_threshold;
+    const bool auto_band = link.probability >= opt.auto_threshold;
     if (!auto_band && (sure[ra] || sure[rb])) {
       ++st.review_links_to_auto;
       continue;
@@ -242,28 +261,42 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
     }
   }
 
-  std::vector<std::vector<uint32_t>> components;
+  std::vector<Ranked>().swap(order);
+
+  // The components of two or more records as spans of one array, each ascending, in the order of
+  // their smallest member. Singletons — most records — never make a cluster (at 1M contacts a
+  // vector each was once the peak of the whole sweep, ≈ 0.15 GiB); a vector per component, found
+  // through a hash map by root, took 2.7 s at 10M contacts.
+  constexpr uint32_t kNone = ~uint32_t{0};
+  std::vector<uint32_t> members;
+  std::vector<size_t> start{0};  // component c: members[start[c], start[c + 1])
   {
-    // Singletons — most records — never make a cluster: at 1M contacts a vector each was the
-    // peak of the whole sweep (≈ 0.15 GiB).
-    std::unordered_map<uint32_t, uint32_t> component_of;  // root → index in components
+    std::vector<uint32_t> component(n, kNone);  // root → its component
     for (uint32_t i = 0; i < n; ++i) {
       const uint32_t root = sets.Find(i);
-      if (sets.Size(root) < 2) continue;
-      auto [it, added] = component_of.try_emplace(root, static_cast<uint32_t>(components.size()));
-      if (added) components.emplace_back();
-      components[it->second].push_back(i);
+      if (sets.Size(root) < 2 || component[root] != kNone) continue;
+      component[root] = static_cast<uint32_t>(start.size() - 1);
+      start.push_back(start.back() + sets.Size(root));
+    }
+    members.resize(start.back());
+    std::vector<size_t> next(start.begin(), start.end() - 1);
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t c = component[sets.Find(i)];
+      if (c != kNone) members[next[c]++] = i;
     }
   }
+  const size_t components = start.size() - 1;
 
   // A member's score against a survivor: the link's if there is one, else scored now.
   auto score_vs = [&](uint32_t survivor, uint32_t m) {
-    auto it = by_pair.find(PairKey(survivor, m));
-    if (it != by_pair.end()) return it->second->score;
+    const uint64_t key = PairKey(survivor, m);
+    auto it = std::lower_bound(by_pair.begin(), by_pair.end(), std::make_pair(key, size_t{0}));
+    if (it != by_pair.end() && it->first == key) return links[it->second].score;
     return ScorePair(model, Compare(records[survivor], records[m], opt), records[survivor],
                      records[m]);
   };
 
+  const GuardFields guard(opt);
   struct Split {
     uint32_t member;
     double probability;
@@ -297,9 +330,13 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
       }
       if (opt.review_different_given_names || opt.require_identifier) {
         const ComparisonVector v = Compare(records[survivor], records[m], opt);
-        if (opt.review_different_given_names && HouseholdRisk(v, opt)) other_given_name.push_back(m);
-        if (opt.review_different_given_names && OtherBirthdate(v, opt)) other_birthdate.push_back(m);
-        if (opt.require_identifier && !SharesIdentifier(v, opt)) no_identifier.push_back(m);
+        if (opt.review_different_given_names && HouseholdRisk(v, guard)) {
+          other_given_name.push_back(m);
+        }
+        if (opt.review_different_given_names && OtherBirthdate(v, guard)) {
+          other_birthdate.push_back(m);
+        }
+        if (opt.require_identifier && !SharesIdentifier(v, guard)) no_identifier.push_back(m);
       }
       std::sort(s.matched.begin(), s.matched.end());
       if (k == 1) {
@@ -358,11 +395,12 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
   // the clusters are sorted below, so the order does not depend on the threads.
   std::mutex clusters_mutex;
   std::vector<Cluster> clusters;
-  ParallelChunks(components.size(), opt.threads, [&](size_t begin, size_t end) {
+  ParallelChunks(components, opt.threads, [&](size_t begin, size_t end) {
     std::vector<Cluster> out;
     long long split_off = 0;
     for (size_t ci = begin; ci < end; ++ci) {
-      std::vector<uint32_t> remaining = std::move(components[ci]);  // ascending (index order)
+      std::vector<uint32_t> remaining(members.begin() + static_cast<std::ptrdiff_t>(start[ci]),
+                                      members.begin() + static_cast<std::ptrdiff_t>(start[ci + 1]));
       std::optional<Split> split_from;  // the weakest member split off so far
       while (remaining.size() >= 2) {
         uint32_t survivor = remaining[0];
@@ -398,11 +436,19 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
                       std::make_move_iterator(out.end()));
     }
   });
-  std::sort(clusters.begin(), clusters.end(), [](const Cluster& x, const Cluster& y) {
-    return *std::min_element(x.members.begin(), x.members.end()) <
-           *std::min_element(y.members.begin(), y.members.end());
-  });
-  return clusters;
+  // Ordered by their smallest member: the survivor or the first of the others (ascending). The
+  // keys are sorted and each cluster moved once (sorting the clusters themselves, searching the
+  // members for each comparison, took 1.3 s at 10M contacts). Clusters share no member: the keys
+  // are distinct.
+  std::vector<std::pair<uint32_t, size_t>> by_smallest(clusters.size());
+  for (size_t i = 0; i < clusters.size(); ++i) {
+    by_smallest[i] = {std::min(clusters[i].members[0], clusters[i].members[1]), i};
+  }
+  std::sort(by_smallest.begin(), by_smallest.end());
+  std::vector<Cluster> sorted;
+  sorted.reserve(clusters.size());
+  for (const auto& [smallest, i] : by_smallest) sorted.push_back(std::move(clusters[i]));
+  return sorted;
 }
 
 namespace {
@@ -648,9 +694,14 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
   if (packable) {
     // Per pattern: its probability and weight without term frequencies, and whether some field
     // of model.tf is at its top level (then each pair is weighed with its own values).
+    // A link's Score is its pattern's (ScorePair without records: weight, probability, the
+    // matched fields) with the pair's term-frequency bits added as ScorePair with the records
+    // adds them; scoring each link again with ScorePair looked its values up twice more (a
+    // binary search by hash each: a third of a 10M sweep's scoring).
     struct PatternScore {
       double probability, weight;
       bool tf;
+      Score base;
     };
     PackedMap<PatternScore> pattern_score;
     for (const auto& [k, c] : pattern_count) {
@@ -659,7 +710,9 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
       for (size_t x = 0; x < tf.fields.size(); ++x) {
         uses_tf = uses_tf || lv[tf.fields[x].index] == top_level[x];
       }
-      pattern_score[k] = {probability_of(lv), base_weight(lv), uses_tf};
+      ComparisonVector v;
+      v.levels = lv;
+      pattern_score[k] = {probability_of(lv), base_weight(lv), uses_tf, ScorePair(r.model, v)};
     }
     ParallelChunks(pairs.size(), opt.threads, [&](size_t begin, size_t end) {
       std::vector<Link> links;
@@ -671,15 +724,21 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
         if (ps.probability < opt.review_threshold) continue;
         const auto [a, b] = pairs[i];
         double p = ps.probability;
+        double bits = 0;
         if (ps.tf) {
           auto level = [key](size_t f) { return static_cast<uint8_t>((key >> (4 * f)) & 0xf); };
-          p = 1.0 / (1.0 + std::exp2(-(prior + (ps.weight + tf_bits(level, a, b)))));
+          bits = tf_bits(level, a, b);
+          p = 1.0 / (1.0 + std::exp2(-(prior + (ps.weight + bits))));
         }
         if (p < opt.review_threshold) continue;
         if (IsRejected(records, opt, a, b)) continue;
-        ComparisonVector v;
-        v.levels = Unpack(key, nf);
-        links.push_back({a, b, ScorePair(r.model, v, records[a], records[b])});
+        links.push_back({a, b, ps.base});
+        if (bits != 0) {
+          Score& s = links.back().score;
+          s.tf_bits = bits;
+          s.weight += bits;
+          s.probability = p;
+        }
       }
       add_chunk(begin, std::move(links));
     });
@@ -699,9 +758,13 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
       add_chunk(begin, std::move(links));
     });
   }
+  size_t total_links = 0;
+  for (const auto& [begin, links] : chunk_links) total_links += links.size();
+  r.links.reserve(total_links);
   for (auto& [begin, links] : chunk_links) {
     r.links.insert(r.links.end(), std::make_move_iterator(links.begin()),
                    std::make_move_iterator(links.end()));
+    std::vector<Link>().swap(links);
   }
   std::vector<std::vector<float>>().swap(share);  // 16 MB at 1M, not needed while clustering
   r.timings.score = Seconds(t);

@@ -1000,6 +1000,8 @@ TEST_CASE("matcher: a rare shared surname weighs more than a common one (term fr
       const auto s = m::ScorePair(res.model, m::Compare(people[l.a], people[l.b], opt),
                                   people[l.a], people[l.b]);
       CHECK(l.score.probability == s.probability);
+      CHECK(l.score.weight == s.weight);
+      CHECK(l.score.matched == s.matched);
       CHECK(l.score.tf_bits == s.tf_bits);
       CHECK(l.score.tf_bits <= 0.0);
       adjusted += l.score.tf_bits < 0;
@@ -1496,6 +1498,28 @@ TEST_CASE("matcher: with thousands of clusters, two threads give the clusters an
     for (size_t i = 0; i < recs.size(); ++i) {
       CHECK(shares[k][i] == tf.Share(k, m::TermValue(recs[i], tf.fields[k].index)));
     }
+  }
+}
+
+TEST_CASE("matcher: the links' order and orientation do not change the clusters") {
+  // FindDuplicates gives its links in pair order, a < b; BuildClusters must not depend on it
+  // (its lookup by pair sorts what is not sorted, its union order sorts by score then pair).
+  const auto recs = Synthetic(3000, 1500, 5);
+  m::MatchOptions opt;
+  opt.threads = 2;
+  const auto r = m::FindDuplicates(recs, opt, SmallerIndexSurvives);
+  REQUIRE(r.clusters.size() > 100);
+  std::vector<m::Link> shuffled = r.links;
+  std::reverse(shuffled.begin(), shuffled.end());
+  for (size_t i = 0; i < shuffled.size(); i += 2) std::swap(shuffled[i].a, shuffled[i].b);
+  const auto again = m::BuildClusters(recs, r.model, shuffled, opt, SmallerIndexSurvives);
+  REQUIRE(again.size() == r.clusters.size());
+  for (size_t i = 0; i < again.size(); ++i) {
+    CHECK(again[i].members == r.clusters[i].members);
+    CHECK(again[i].scores == r.clusters[i].scores);
+    CHECK(again[i].matched == r.clusters[i].matched);
+    CHECK(again[i].decision == r.clusters[i].decision);
+    CHECK(again[i].why == r.clusters[i].why);
   }
 }
 
