@@ -1499,6 +1499,21 @@ TEST_CASE("matcher: with thousands of clusters, two threads give the clusters an
       CHECK(shares[k][i] == tf.Share(k, m::TermValue(recs[i], tf.fields[k].index)));
     }
   }
+  // Each field's counts: one per distinct value, ascending by hash, as a plain count gives them
+  // (the bucketed sort must give the order of one sort of all the values).
+  for (size_t k = 0; k < tf.fields.size(); ++k) {
+    std::map<uint64_t, uint32_t> plain;
+    long long values = 0;
+    for (const auto& rec : recs) {
+      const std::string_view v = m::TermValue(rec, tf.fields[k].index);
+      if (v.empty()) continue;
+      ++plain[std::hash<std::string_view>{}(v)];
+      ++values;
+    }
+    CHECK(tf.fields[k].values == values);
+    const std::vector<std::pair<uint64_t, uint32_t>> expected(plain.begin(), plain.end());
+    CHECK(tf.fields[k].counts == expected);
+  }
 }
 
 TEST_CASE("matcher: the links' order and orientation do not change the clusters") {
