@@ -26,6 +26,21 @@
 namespace crmh::match {
 namespace {
 
+// A comparison vector in 64 bits: 4 bits a field, field f at bits 4f..4f+3.
+constexpr size_t kPackFields = 16;
+uint64_t Pack(const std::vector<uint8_t>& levels) {
+  uint64_t k = 0;
+  for (size_t f = 0; f < levels.size() && f < kPackFields; ++f) {
+    k |= static_cast<uint64_t>(levels[f] & 0xf) << (4 * f);
+  }
+  return k;
+}
+std::vector<uint8_t> Unpack(uint64_t k, size_t fields) {
+  std::vector<uint8_t> levels(fields);
+  for (size_t f = 0; f < fields; ++f) levels[f] = static_cast<uint8_t>((k >> (4 * f)) & 0xf);
+  return levels;
+}
+
 // Where the guards below find their fields in a comparison vector, looked up once per
 // BuildClusters (ComparedFields builds a vector of names: five times per member it was ~1.5 % of
 // a 10M sweep's clustering).
@@ -35,12 +50,15 @@ struct GuardFields {
          birthdate = kAbsent;
   std::vector<int> top;  // per field: its top ("exact") level
   size_t fixed = 0;      // fields [fixed, top.size()) are the extra fields
+  bool packable = true;  // a comparison vector fits Pack
 
   explicit GuardFields(const MatchOptions& opt) {
     const auto fields = ComparedFields(opt);
     fixed = fields.size() - opt.extra_fields.size();
+    packable = fields.size() <= kPackFields;
     for (size_t i = 0; i < fields.size(); ++i) {
       top.push_back(fields[i].levels - 1);
+      packable = packable && fields[i].levels <= 16;
       const std::string& name = fields[i].name;
       size_t* slot = name == "first_name" ? &first
                      : name == "email"    ? &email
@@ -102,21 +120,6 @@ bool SharesIdentifier(const ComparisonVector& v, const GuardFields& g) {
 uint64_t PairKey(uint32_t i, uint32_t j) {
   if (i > j) std::swap(i, j);
   return (static_cast<uint64_t>(i) << 32) | j;
-}
-
-// A comparison vector in 64 bits: 4 bits a field, field f at bits 4f..4f+3.
-constexpr size_t kPackFields = 16;
-uint64_t Pack(const std::vector<uint8_t>& levels) {
-  uint64_t k = 0;
-  for (size_t f = 0; f < levels.size() && f < kPackFields; ++f) {
-    k |= static_cast<uint64_t>(levels[f] & 0xf) << (4 * f);
-  }
-  return k;
-}
-std::vector<uint8_t> Unpack(uint64_t k, size_t fields) {
-  std::vector<uint8_t> levels(fields);
-  for (size_t f = 0; f < fields; ++f) levels[f] = static_cast<uint8_t>((k >> (4 * f)) & 0xf);
-  return levels;
 }
 
 class DisjointSets {
@@ -192,28 +195,20 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
   const auto n = static_cast<uint32_t>(records.size());
   const auto partners = RejectedPartners(records, opt);
 
-  // The links by pair, for the survivor–member scores below: (pair key, link) sorted and
-  // searched (FindDuplicates gives its links in pair order, so the sort is only a check there);
-  // the first link of a pair counts. And the links at or above review_threshold in descending
-  // score order, ties by pair, sorted as values: sorting indexes into `links` took two cache
-  // misses a comparison, and a hash map by pair a node a link (together 1.9 s at 10M contacts).
-  std::vector<std::pair<uint64_t, size_t>> by_pair;
+  // The links at or above review_threshold in descending score order, ties by pair, sorted as
+  // values: sorting indexes into `links` took two cache misses a comparison (1.3 s at 10M
+  // contacts, with a hash map by pair built beside it).
   struct Ranked {
     double probability, weight;
     uint64_t key;  // PairKey: the pair's records
   };
   std::vector<Ranked> order;
-  by_pair.reserve(links.size());
-  for (size_t i = 0; i < links.size(); ++i) {
-    const Link& l = links[i];
-    if (l.a >= n || l.b >= n || l.a == l.b) continue;
-    const uint64_t key = PairKey(l.a, l.b);
-    by_pair.emplace_back(key, i);
-    if (l.score.probability >= opt.review_threshold) {
-      order.push_back({l.score.probability, l.score.weight, key});
+  auto valid = [n](const Link& l) { return l.a < n && l.b < n && l.a != l.b; };
+  for (const Link& l : links) {
+    if (valid(l) && l.score.probability >= opt.review_threshold) {
+      order.push_back({l.score.probability, l.score.weight, PairKey(l.a, l.b)});
     }
   }
-  if (!std::is_sorted(by_pair.begin(), by_pair.end())) std::sort(by_pair.begin(), by_pair.end());
   std::sort(order.begin(), order.end(), [](const Ranked& x, const Ranked& y) {
     if (x.probability != y.probability) return x.probability > y.probability;
     if (x.weight != y.weight) return x.weight > y.weight;
@@ -270,30 +265,55 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
   constexpr uint32_t kNone = ~uint32_t{0};
   std::vector<uint32_t> members;
   std::vector<size_t> start{0};  // component c: members[start[c], start[c + 1])
+  std::vector<uint32_t> component(n, kNone);  // root → its component, then record → its component
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t root = sets.Find(i);
+    if (sets.Size(root) < 2 || component[root] != kNone) continue;
+    component[root] = static_cast<uint32_t>(start.size() - 1);
+    start.push_back(start.back() + sets.Size(root));
+  }
+  members.resize(start.back());
   {
-    std::vector<uint32_t> component(n, kNone);  // root → its component
-    for (uint32_t i = 0; i < n; ++i) {
-      const uint32_t root = sets.Find(i);
-      if (sets.Size(root) < 2 || component[root] != kNone) continue;
-      component[root] = static_cast<uint32_t>(start.size() - 1);
-      start.push_back(start.back() + sets.Size(root));
-    }
-    members.resize(start.back());
     std::vector<size_t> next(start.begin(), start.end() - 1);
     for (uint32_t i = 0; i < n; ++i) {
-      const uint32_t c = component[sets.Find(i)];
+      // A root's entry is read again only at the root, where it stays what it was.
+      const uint32_t c = component[i] = component[sets.Find(i)];
       if (c != kNone) members[next[c]++] = i;
     }
   }
   const size_t components = start.size() - 1;
 
-  // A member's score against a survivor: the link's if there is one, else scored now.
-  auto score_vs = [&](uint32_t survivor, uint32_t m) {
+  // Each component's links (both records in it) as a span of (pair key, link) sorted by pair, so
+  // that a member's link to its survivor is searched among a few (a binary search over all the
+  // links missed the cache ~10 times a member at 10M contacts); the first link of a pair counts.
+  std::vector<std::pair<uint64_t, size_t>> by_pair;
+  std::vector<size_t> pairs_start(components + 1, 0);  // component c: by_pair[ps[c], ps[c + 1])
+  {
+    auto component_of = [&](const Link& l) {
+      return valid(l) && component[l.a] == component[l.b] ? component[l.a] : kNone;
+    };
+    for (const Link& l : links) {
+      if (const uint32_t c = component_of(l); c != kNone) ++pairs_start[c + 1];
+    }
+    for (size_t c = 0; c < components; ++c) pairs_start[c + 1] += pairs_start[c];
+    by_pair.resize(pairs_start.back());
+    std::vector<size_t> next(pairs_start.begin(), pairs_start.end() - 1);
+    for (size_t i = 0; i < links.size(); ++i) {
+      const uint32_t c = component_of(links[i]);
+      if (c != kNone) by_pair[next[c]++] = {PairKey(links[i].a, links[i].b), i};
+    }
+    for (size_t c = 0; c < components; ++c) {
+      std::sort(by_pair.begin() + static_cast<std::ptrdiff_t>(pairs_start[c]),
+                by_pair.begin() + static_cast<std::ptrdiff_t>(pairs_start[c + 1]));
+    }
+  }
+  std::vector<uint32_t>().swap(component);
+  auto link_of = [&](size_t c, uint32_t survivor, uint32_t m) -> const Link* {
+    const auto first = by_pair.begin() + static_cast<std::ptrdiff_t>(pairs_start[c]);
+    const auto last = by_pair.begin() + static_cast<std::ptrdiff_t>(pairs_start[c + 1]);
     const uint64_t key = PairKey(survivor, m);
-    auto it = std::lower_bound(by_pair.begin(), by_pair.end(), std::make_pair(key, size_t{0}));
-    if (it != by_pair.end() && it->first == key) return links[it->second].score;
-    return ScorePair(model, Compare(records[survivor], records[m], opt), records[survivor],
-                     records[m]);
+    auto it = std::lower_bound(first, last, std::make_pair(key, size_t{0}));
+    return it != last && it->first == key ? &links[it->second] : nullptr;
   };
 
   const GuardFields guard(opt);
@@ -307,7 +327,7 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
   // cluster never merges on its own: a record linked this strongly to both sides is ambiguous.
   auto emit = [&](std::vector<Cluster>& clusters, uint32_t survivor,
                   const std::vector<uint32_t>& others, std::vector<Score>& scores,
-                  const std::optional<Split>& split_from) {
+                  const std::vector<uint64_t>& known, const std::optional<Split>& split_from) {
     Cluster c;
     c.members.push_back(survivor);
     c.members.insert(c.members.end(), others.begin(), others.end());
@@ -329,7 +349,12 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
         weakest = m;
       }
       if (opt.review_different_given_names || opt.require_identifier) {
-        const ComparisonVector v = Compare(records[survivor], records[m], opt);
+        ComparisonVector v;
+        if (known[k - 1] != kUnknownComparison) {
+          v.levels = Unpack(known[k - 1], guard.top.size());
+        } else {
+          v = Compare(records[survivor], records[m], opt);
+        }
         if (opt.review_different_given_names && HouseholdRisk(v, guard)) {
           other_given_name.push_back(m);
         }
@@ -409,12 +434,25 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
         }
         std::vector<uint32_t> keep, split;
         std::vector<Score> scores;
+        std::vector<uint64_t> known;  // per kept member: Pack(Compare(survivor, member)) if known
         for (uint32_t m : remaining) {
           if (m == survivor) continue;
-          Score s = score_vs(survivor, m);
+          // The member's score against the survivor: the link's if there is one, else scored
+          // now. The link's vector is Compare(a, b): the survivor's own only when it is `a`.
+          Score s;
+          uint64_t vector = kUnknownComparison;
+          if (const Link* l = link_of(ci, survivor, m)) {
+            s = l->score;
+            if (l->a == survivor) vector = l->packed;
+          } else {
+            const ComparisonVector v = Compare(records[survivor], records[m], opt);
+            s = ScorePair(model, v, records[survivor], records[m]);
+            if (guard.packable) vector = Pack(v.levels);
+          }
           if (s.probability >= opt.review_threshold) {
             keep.push_back(m);
             scores.push_back(std::move(s));
+            known.push_back(vector);
           } else {
             split.push_back(m);
             if (!split_from || s.probability < split_from->probability) {
@@ -422,7 +460,7 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
             }
           }
         }
-        if (!keep.empty()) emit(out, survivor, keep, scores, split_from);
+        if (!keep.empty()) emit(out, survivor, keep, scores, known, split_from);
         split_off += static_cast<long long>(split.size());
         remaining = std::move(split);
       }
@@ -732,7 +770,7 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
         }
         if (p < opt.review_threshold) continue;
         if (IsRejected(records, opt, a, b)) continue;
-        links.push_back({a, b, ps.base});
+        links.push_back({a, b, ps.base, key});
         if (bits != 0) {
           Score& s = links.back().score;
           s.tf_bits = bits;

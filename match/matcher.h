@@ -391,6 +391,9 @@ double TermFrequencyBitsOf(const Model& model, const LevelOf& level, const Share
 struct Link {
   uint32_t a = 0, b = 0;
   Score score;
+  // The pair's comparison vector, 4 bits a field (Compare(records[a], records[b]) packed as the
+  // candidate pairs' are) when FindDuplicates had it so; else kUnknownComparison.
+  uint64_t packed = kUnknownComparison;
 };
 
 enum class Decision { kAuto, kReview };

@@ -997,8 +997,11 @@ TEST_CASE("matcher: a rare shared surname weighs more than a common one (term fr
     CHECK_FALSE(res.links.empty());
     int adjusted = 0;
     for (const auto& l : res.links) {
-      const auto s = m::ScorePair(res.model, m::Compare(people[l.a], people[l.b], opt),
-                                  people[l.a], people[l.b]);
+      const auto v = m::Compare(people[l.a], people[l.b], opt);
+      const auto s = m::ScorePair(res.model, v, people[l.a], people[l.b]);
+      uint64_t packed = 0;  // what BuildClusters takes for Compare(a, b) instead of comparing
+      for (size_t f = 0; f < v.levels.size(); ++f) packed |= uint64_t{v.levels[f]} << (4 * f);
+      CHECK(l.packed == packed);
       CHECK(l.score.probability == s.probability);
       CHECK(l.score.weight == s.weight);
       CHECK(l.score.matched == s.matched);
@@ -1516,7 +1519,7 @@ TEST_CASE("matcher: with thousands of clusters, two threads give the clusters an
   }
 }
 
-TEST_CASE("matcher: the links' order and orientation do not change the clusters") {
+TEST_CASE("matcher: the links' order, orientation and vectors do not change the clusters") {
   // FindDuplicates gives its links in pair order, a < b; BuildClusters must not depend on it
   // (its lookup by pair sorts what is not sorted, its union order sorts by score then pair).
   const auto recs = Synthetic(3000, 1500, 5);
@@ -1524,18 +1527,27 @@ TEST_CASE("matcher: the links' order and orientation do not change the clusters"
   opt.threads = 2;
   const auto r = m::FindDuplicates(recs, opt, SmallerIndexSurvives);
   REQUIRE(r.clusters.size() > 100);
+  auto same_clusters = [&](const std::vector<m::Link>& links) {
+    const auto again = m::BuildClusters(recs, r.model, links, opt, SmallerIndexSurvives);
+    REQUIRE(again.size() == r.clusters.size());
+    for (size_t i = 0; i < again.size(); ++i) {
+      CHECK(again[i].members == r.clusters[i].members);
+      CHECK(again[i].scores == r.clusters[i].scores);
+      CHECK(again[i].matched == r.clusters[i].matched);
+      CHECK(again[i].decision == r.clusters[i].decision);
+      CHECK(again[i].why == r.clusters[i].why);
+    }
+  };
   std::vector<m::Link> shuffled = r.links;
   std::reverse(shuffled.begin(), shuffled.end());
-  for (size_t i = 0; i < shuffled.size(); i += 2) std::swap(shuffled[i].a, shuffled[i].b);
-  const auto again = m::BuildClusters(recs, r.model, shuffled, opt, SmallerIndexSurvives);
-  REQUIRE(again.size() == r.clusters.size());
-  for (size_t i = 0; i < again.size(); ++i) {
-    CHECK(again[i].members == r.clusters[i].members);
-    CHECK(again[i].scores == r.clusters[i].scores);
-    CHECK(again[i].matched == r.clusters[i].matched);
-    CHECK(again[i].decision == r.clusters[i].decision);
-    CHECK(again[i].why == r.clusters[i].why);
+  for (size_t i = 0; i < shuffled.size(); i += 2) {
+    std::swap(shuffled[i].a, shuffled[i].b);
+    shuffled[i].packed = m::kUnknownComparison;  // Compare(b, a) is not known
   }
+  same_clusters(shuffled);
+  // Without the links' vectors the guards compare every member with its survivor again.
+  for (auto& l : shuffled) l.packed = m::kUnknownComparison;
+  same_clusters(shuffled);
 }
 
 TEST_CASE("matcher: random pairs for u are distinct, ordered, deterministic, exhaustive if few") {
