@@ -331,11 +331,13 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
                   const std::vector<uint32_t>& others, std::vector<Score>& scores,
                   const std::vector<uint64_t>& known, const std::optional<Split>& split_from) {
     Cluster c;
+    c.members.reserve(others.size() + 1);
     c.members.push_back(survivor);
     c.members.insert(c.members.end(), others.begin(), others.end());
     c.scores.assign(c.members.size(), 1.0);
     c.score = 1.0;
     std::vector<std::string> matched;
+    std::vector<char> used;  // per name of a member's score: taken by the intersection
     uint32_t weakest = survivor;
     int below = 0;
     std::vector<uint32_t> other_given_name;  // household guard
@@ -365,16 +367,27 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
         }
         if (opt.require_identifier && !SharesIdentifier(v, guard)) no_identifier.push_back(m);
       }
-      std::sort(s.matched.begin(), s.matched.end());
       if (k == 1) {
         matched = std::move(s.matched);
       } else {
-        std::vector<std::string> both;
-        std::set_intersection(matched.begin(), matched.end(), s.matched.begin(), s.matched.end(),
-                              std::back_inserter(both));
-        matched = std::move(both);
+        // What both name, as a multiset, in `matched`'s order (sorted below): a few names each,
+        // equal only when their sizes are; sorting each member's names and intersecting the
+        // sorted lists compared them byte by byte (~10 % of a 10M sweep's cluster building).
+        used.assign(s.matched.size(), 0);
+        size_t both = 0;
+        for (std::string& name : matched) {
+          for (size_t j = 0; j < s.matched.size(); ++j) {
+            if (used[j] || s.matched[j] != name) continue;
+            used[j] = 1;
+            if (&matched[both] != &name) matched[both] = std::move(name);
+            ++both;
+            break;
+          }
+        }
+        matched.resize(both);
       }
     }
+    std::sort(matched.begin(), matched.end());
     c.matched = std::move(matched);
     const bool household = !other_given_name.empty() || !other_birthdate.empty();
     if (below == 0 && !household && no_identifier.empty() && !split_from) {
@@ -427,6 +440,17 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
     out.reserve((start[end] - start[begin]) / 2);  // at most: each cluster has two members
     long long split_off = 0;
     for (size_t ci = begin; ci < end; ++ci) {
+      // The next component's records and links, fetched while this one is split: at 10M
+      // contacts each is a cache and TLB miss (most components have two or three members).
+      if (ci + 1 < end && start[ci + 2] - start[ci + 1] <= 16) {
+        for (size_t x = start[ci + 1]; x < start[ci + 2]; ++x) {
+          const char* record = reinterpret_cast<const char*>(&records[members[x]]);
+          for (size_t at = 0; at < sizeof(Record); at += 64) __builtin_prefetch(record + at);
+        }
+        for (size_t x = pairs_start[ci + 1]; x < pairs_start[ci + 2]; ++x) {
+          __builtin_prefetch(&links[by_pair[x].second]);
+        }
+      }
       std::vector<uint32_t> remaining(members.begin() + static_cast<std::ptrdiff_t>(start[ci]),
                                       members.begin() + static_cast<std::ptrdiff_t>(start[ci + 1]));
       std::optional<Split> split_from;  // the weakest member split off so far
