@@ -336,8 +336,7 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
     c.members.insert(c.members.end(), others.begin(), others.end());
     c.scores.assign(c.members.size(), 1.0);
     c.score = 1.0;
-    std::vector<std::string> matched;
-    std::vector<char> used;  // per name of a member's score: taken by the intersection
+    FieldSet matched;  // on every survivor–member pair
     uint32_t weakest = survivor;
     int below = 0;
     std::vector<uint32_t> other_given_name;  // household guard
@@ -368,27 +367,13 @@ std::vector<Cluster> BuildClusters(const std::vector<Record>& records, const Mod
         if (opt.require_identifier && !SharesIdentifier(v, guard)) no_identifier.push_back(m);
       }
       if (k == 1) {
-        matched = std::move(s.matched);
+        matched = s.matched;
       } else {
-        // What both name, as a multiset, in `matched`'s order (sorted below): a few names each,
-        // equal only when their sizes are; sorting each member's names and intersecting the
-        // sorted lists compared them byte by byte (~10 % of a 10M sweep's cluster building).
-        used.assign(s.matched.size(), 0);
-        size_t both = 0;
-        for (std::string& name : matched) {
-          for (size_t j = 0; j < s.matched.size(); ++j) {
-            if (used[j] || s.matched[j] != name) continue;
-            used[j] = 1;
-            if (&matched[both] != &name) matched[both] = std::move(name);
-            ++both;
-            break;
-          }
-        }
-        matched.resize(both);
+        matched &= s.matched;
       }
     }
-    std::sort(matched.begin(), matched.end());
-    c.matched = std::move(matched);
+    c.matched = FieldNames(model, matched);
+    std::sort(c.matched.begin(), c.matched.end());
     const bool household = !other_given_name.empty() || !other_birthdate.empty();
     if (below == 0 && !household && no_identifier.empty() && !split_from) {
       c.decision = Decision::kAuto;

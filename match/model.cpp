@@ -437,6 +437,14 @@ Score ScorePair(const Model& model, const ComparisonVector& v, const Record& a, 
   return s;
 }
 
+std::vector<std::string> FieldNames(const Model& model, const FieldSet& fields) {
+  std::vector<std::string> names;
+  for (size_t f = 0; f < model.fields.size(); ++f) {
+    if (fields.Has(f)) names.push_back(model.fields[f].name);
+  }
+  return names;
+}
+
 Score ScorePair(const Model& model, const ComparisonVector& v) {
   Score s;
   const size_t nf = std::min(model.fields.size(), v.levels.size());
@@ -445,7 +453,7 @@ Score ScorePair(const Model& model, const ComparisonVector& v) {
     const uint8_t l = v.levels[f];
     if (l == 0 || l >= fm.m.size()) continue;
     s.weight += std::log2(fm.m[l] / fm.u[l]);
-    if (l == fm.m.size() - 1) s.matched.push_back(fm.name);
+    if (l == fm.m.size() - 1) s.matched.Add(f);
   }
   const double lambda = ClampLambda(model.lambda);
   const double logit = std::log2(lambda / (1.0 - lambda)) + s.weight;

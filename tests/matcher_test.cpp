@@ -929,7 +929,7 @@ TEST_CASE("matcher: probabilities are clamped and scores add log2(m/u)") {
   v.levels[FieldIndex(opt, "region")] = 2;
   const auto s = m::ScorePair(hand, v);
   CHECK(s.weight == doctest::Approx(std::log2(0.9 / 0.1)));
-  CHECK(s.matched == std::vector<std::string>{"region"});
+  CHECK(m::FieldNames(hand, s.matched) == std::vector<std::string>{"region"});
   const double odds = 0.01 / 0.99 * 9.0;
   CHECK(s.probability == doctest::Approx(odds / (1 + odds)));
 }
@@ -1517,6 +1517,28 @@ TEST_CASE("matcher: with thousands of clusters, two threads give the clusters an
     const std::vector<std::pair<uint64_t, uint32_t>> expected(plain.begin(), plain.end());
     CHECK(tf.fields[k].counts == expected);
   }
+}
+
+TEST_CASE("matcher: a field set holds fields past 64 and compares by its members") {
+  m::FieldSet a, b;
+  for (size_t f : {0, 5, 63, 64, 130}) a.Add(f);
+  for (size_t f : {5, 64, 200}) b.Add(f);
+  CHECK(a.Has(0));
+  CHECK(a.Has(130));
+  CHECK_FALSE(a.Has(129));
+  CHECK_FALSE(a.Has(1000));
+  m::FieldSet both = a;
+  both &= b;
+  m::FieldSet expected;
+  expected.Add(5);
+  expected.Add(64);
+  CHECK(both == expected);  // the empty word of fields 128..191 is gone
+  CHECK_FALSE(both.Has(130));
+  CHECK_FALSE(both.Has(200));
+  m::FieldSet high_only;
+  high_only.Add(70);
+  high_only &= expected;
+  CHECK(high_only == m::FieldSet{});
 }
 
 TEST_CASE("matcher: the links' order, orientation and vectors do not change the clusters") {
