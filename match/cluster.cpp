@@ -706,13 +706,6 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
   }
   const double lambda = std::clamp(r.model.lambda, 1e-15, 1.0 - 1e-6);  // as ScorePair
   const double prior = std::log2(lambda / (1.0 - lambda));
-  auto probability_of = [&](const std::vector<uint8_t>& lv) {
-    double w = 0;
-    for (size_t f = 0; f < weight.size() && f < lv.size(); ++f) {
-      if (lv[f] < weight[f].size()) w += weight[f][lv[f]];
-    }
-    return 1.0 / (1.0 + std::exp2(-(prior + w)));
-  };
   // Term frequencies: each record's share of its value, per field of model.tf (one lookup per
   // record, not per pair); a pair's adjustment is TermFrequencyBits computed from these, in the
   // same order, so the probability that admits a link is the one ScorePair then reports.
@@ -745,14 +738,13 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
     chunk_links[b] = std::move(links);
   };
   if (packable) {
-    // Per pattern: its probability and weight without term frequencies, and whether some field
-    // of model.tf is at its top level (then each pair is weighed with its own values).
-    // A link's Score is its pattern's (ScorePair without records: weight, probability, the
-    // matched fields) with the pair's term-frequency bits added as ScorePair with the records
-    // adds them; scoring each link again with ScorePair looked its values up twice more (a
-    // binary search by hash each: a third of a 10M sweep's scoring).
+    // Per pattern: its Score without term frequencies (ScorePair without records: weight,
+    // probability, the matched fields), and whether some field of model.tf is at its top level
+    // (then each pair is weighed with its own values). A link's Score is its pattern's with the
+    // pair's term-frequency bits added as ScorePair with the records adds them; scoring each
+    // link again with ScorePair looked its values up twice more (a binary search by hash each:
+    // a third of a 10M sweep's scoring).
     struct PatternScore {
-      double probability, weight;
       bool tf;
       Score base;
     };
@@ -765,7 +757,7 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
       }
       ComparisonVector v;
       v.levels = lv;
-      pattern_score[k] = {probability_of(lv), base_weight(lv), uses_tf, ScorePair(r.model, v)};
+      pattern_score[k] = {uses_tf, ScorePair(r.model, v)};
     }
     // At most this many links: the pairs whose pattern reaches the review threshold (term
     // frequencies only ever lower a weight: a pattern below it stays below it). Each share
@@ -773,7 +765,7 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
     // larger buffer, and the first share's buffer takes the others' without moving either.
     size_t upper = 0;
     pattern_score.ForEach([&](uint64_t k, const PatternScore& ps) {
-      if (ps.probability >= opt.review_threshold) {
+      if (ps.base.probability >= opt.review_threshold) {
         upper += static_cast<size_t>(pattern_count.at(k));
       }
     });
@@ -790,7 +782,7 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
         size_t found = 0;
         for (size_t i = block; i < std::min(end, block + kBlock); ++i) {
           const PatternScore& ps = *pattern_score.Find(packed[i]);
-          if (ps.probability < opt.review_threshold) continue;
+          if (ps.base.probability < opt.review_threshold) continue;
           candidates[found++] = i;
           if (ps.tf) {
             const Record& rb = records[pairs[i].second];
@@ -804,12 +796,12 @@ MatchResult FindDuplicates(const std::vector<Record>& records, const MatchOption
           const uint64_t key = packed[i];
           const PatternScore& ps = *pattern_score.Find(key);
           const auto [a, b] = pairs[i];
-          double p = ps.probability;
+          double p = ps.base.probability;
           double bits = 0;
           if (ps.tf) {
             auto level = [key](size_t f) { return static_cast<uint8_t>((key >> (4 * f)) & 0xf); };
             bits = tf_bits(level, a, b);
-            p = 1.0 / (1.0 + std::exp2(-(prior + (ps.weight + bits))));
+            p = 1.0 / (1.0 + std::exp2(-(prior + (ps.base.weight + bits))));
           }
           if (p < opt.review_threshold) continue;
           if (IsRejected(records, opt, a, b)) continue;
