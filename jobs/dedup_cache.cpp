@@ -436,19 +436,16 @@ Result<SweepCache> SweepCache::Load(const std::string& path,
   const std::string_view stored_fingerprint = in.Str();
   const uint64_t entries = in.U64();
   if (!in.ok || entries > body.size() || entries >= kNotCached) return Error::Failed("malformed header");
-  c.index_.reserve(entries);
   c.offset_at_.reserve(entries);
   for (uint64_t i = 0; i < entries; ++i) {
     const size_t start = in.at;
     const uint64_t len = in.Varint();
     Reader e{in.Bytes(len)};
-    const std::string_view id = e.Str();
+    e.Str();  // the id
     if (!in.ok || !e.ok) return Error::Failed(fmt::format("malformed entry {}", i));
-    c.index_.push_back({Fnv1a64(id), start, static_cast<uint32_t>(i)});
     c.offset_at_.push_back(start);
   }
   if (in.at != body.size()) return Error::Failed("trailing bytes after the entries");
-  std::sort(c.index_.begin(), c.index_.end());
   if (stored_fingerprint != fingerprint()) {
     return Error::Failed("fingerprint mismatch (the matcher, ICU, the mapping or the normalizer "
                          "options changed)");
@@ -479,13 +476,28 @@ std::optional<match::Record> SweepCache::Find(std::string_view id, const RawHash
     return true;
   };
   if (hint < offset_at_.size() && at(offset_at_[hint], hint)) return found;
+  const std::vector<Entry>& index = Index();
   Entry probe;
   probe.key = Fnv1a64(id);
-  auto it = std::lower_bound(index_.begin(), index_.end(), probe);
-  for (; it != index_.end() && it->key == probe.key; ++it) {
+  auto it = std::lower_bound(index.begin(), index.end(), probe);
+  for (; it != index.end() && it->key == probe.key; ++it) {
     if (at(it->offset, it->position)) return found;
   }
   return std::nullopt;
+}
+
+const std::vector<SweepCache::Entry>& SweepCache::Index() const {
+  std::call_once(lazy_->once, [this] {
+    std::vector<Entry>& index = lazy_->index;
+    index.reserve(offset_at_.size());
+    for (size_t i = 0; i < offset_at_.size(); ++i) {
+      Reader in{bytes_, offset_at_[i]};
+      Reader e{in.Bytes(in.Varint())};
+      index.push_back({Fnv1a64(e.Str()), offset_at_[i], static_cast<uint32_t>(i)});
+    }
+    std::sort(index.begin(), index.end());
+  });
+  return lazy_->index;
 }
 
 uint64_t NewSweepGeneration() {
@@ -535,7 +547,7 @@ Status WriteSweepCache(const std::string& path, const std::string& fingerprint,
 
 std::vector<match::Record> SweepCache::RecordsNotAt(const std::vector<uint8_t>& used) const {
   std::vector<match::Record> out;
-  for (const Entry& x : index_) {
+  for (const Entry& x : Index()) {
     if (x.position < used.size() && used[x.position] != 0) continue;
     Reader in{bytes_, x.offset};
     Reader e{in.Bytes(in.Varint())};

@@ -120,6 +120,51 @@ class DaemonTest(unittest.TestCase):
                 proc.kill()
             notify.close()
 
+    def test_heap_in_huge_pages_same_pid_same_name(self):
+        # core/memory.h RestartWithHugePageHeap: with THP in "madvise" mode the program execs
+        # itself once with glibc.malloc.hugetlb=1, keeping its PID (systemd's MainPID) and its
+        # name; an admin's own setting of the tunable is kept as it is.
+        try:
+            thp = open("/sys/kernel/mm/transparent_hugepage/enabled").read()
+        except OSError:
+            thp = ""
+        madvise = "[madvise]" in thp
+        crm = Crm("sqlite", contacts=20)
+        path = crm.config(EVERY_2S)
+        for i, (admin, expect) in enumerate(((None, "glibc.malloc.hugetlb=1" if madvise else None),
+                                             ("glibc.malloc.hugetlb=0", "glibc.malloc.hugetlb=0"))):
+            notify_dir = os.path.join(crm.dir, f"notify{i}")
+            os.makedirs(notify_dir)
+            notify = NotifySocket(notify_dir)
+            if admin:
+                os.environ["GLIBC_TUNABLES"] = admin
+            try:
+                proc = start(path, notify)
+            finally:
+                os.environ.pop("GLIBC_TUNABLES", None)
+            try:
+                notify.wait_for("READY", "1", timeout=20)
+                environ = open(f"/proc/{proc.pid}/environ", "rb").read().split(b"\0")
+                tunables = [e.decode() for e in environ if e.startswith(b"GLIBC_TUNABLES=")]
+                if expect:
+                    self.assertEqual(tunables, ["GLIBC_TUNABLES=" + expect])
+                else:
+                    self.assertEqual(tunables, [])
+                comm = open(f"/proc/{proc.pid}/comm").read().strip()
+                self.assertEqual(comm, os.path.basename(BIN)[:15])
+                if expect == "glibc.malloc.hugetlb=1":
+                    # The heap is marked for 2 MiB pages ("hg" in its VmFlags).
+                    smaps = open(f"/proc/{proc.pid}/smaps").read().split("\n")
+                    heap = smaps.index(next(l for l in smaps if l.endswith("[heap]")))
+                    flags = next(l for l in smaps[heap:] if l.startswith("VmFlags:"))
+                    self.assertIn(" hg", flags)
+                proc.send_signal(signal.SIGTERM)
+                self.assertEqual(proc.wait(timeout=30), 0)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                notify.close()
+
     def test_bad_config_at_start_exits_2(self):
         crm = Crm("sqlite", contacts=1)
         path = crm.config("jobs:\n  a:\n    kind: audit\n    schedule: 'Fri *-*-* 99:00'\n")

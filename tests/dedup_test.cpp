@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 #include <tuple>
 
 #include "crm/review.h"
@@ -715,6 +717,26 @@ TEST_CASE("dedup sweep cache file: records round-trip, a changed raw hash or an 
     CHECK(hinted->last == b.last);
     CHECK(!c->Find("42", hashes[1], nullptr, hint).has_value());  // changed, at or away from the hint
     CHECK(!c->Find("44", hashes[1], nullptr, hint).has_value());
+  }
+  // The index of ids is made on the first search, once, whichever thread asks first: a fresh
+  // cache searched from two threads at once answers each the same.
+  {
+    auto fresh = jobs::SweepCache::Load(path, "fp");
+    REQUIRE(fresh.ok());
+    std::atomic<int> right{0};
+    auto ask = [&] {
+      for (int i = 0; i < 200; ++i) {
+        uint32_t at = 99;
+        const bool found = fresh->Find("43", hashes[1], &at).has_value() && at == 1 &&
+                           !fresh->Find("44", hashes[1]).has_value() &&
+                           fresh->Find("42", hashes[0], nullptr, 1).has_value();
+        if (found) ++right;
+      }
+    };
+    std::thread t1(ask), t2(ask);
+    t1.join();
+    t2.join();
+    CHECK(right.load() == 400);
   }
   CHECK(!jobs::SweepCache::Load(path, "another fingerprint").ok());
   CHECK(!jobs::SweepCache::Load(path + ".missing", "fp").ok());
