@@ -173,10 +173,16 @@ namespace {
 // of free heap stay mapped (peak RSS of that sweep 860 → 887 MiB); after each run whatever is
 // free goes back (malloc_trim), so the daemon does not keep a run's peak between runs. Another
 // run going on meanwhile only loses the memory it had freed (it faults it in again).
+// One arena for all threads: a worker's allocations (a Record's strings and lists, clusters)
+// otherwise came from a per-thread arena, whose 64 MiB heaps glibc maps in 4 KiB pages even
+// with the heap in 2 MiB pages (core/memory.h), and whose free memory no other thread reuses —
+// a repeated 10M sweep took 0.40M page faults, 20k with one arena; at 1M 50k → 5k faults and
+// peak RSS 832–843 → 800 MiB (docs/benchmarks.md, session 19).
 class RunMemory {
  public:
   RunMemory() {
     static const bool set = [] {
+      mallopt(M_ARENA_MAX, 1);
       mallopt(M_MMAP_THRESHOLD, 32 << 20);
       mallopt(M_TRIM_THRESHOLD, 512 << 20);
       return true;
