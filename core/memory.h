@@ -39,7 +39,7 @@ void ReserveHuge(Vector& v, size_t n) {
 // starts), so that the heap and malloc's own large mappings are marked MADV_HUGEPAGE as they
 // grow. Why: each job stage builds per-contact structures — a Record's strings and lists, the
 // report's clusters, term-frequency shares — in fresh heap memory, and on the VMs we run on a
-// 4 KiB page fault costs ~20 µs; a 10M-contact repeated dedup sweep took 1.37M faults (≈ 27 s
+// 4 KiB page fault costs ~10–20 µs; a 10M-contact repeated dedup sweep took 1.37M faults (≈ 27 s
 // of kernel CPU), 0.4M with this (docs/benchmarks.md, session 19). Returns without exec when the
 // variable already names the tunable (an admin's glibc.malloc.hugetlb=0 is kept), when THP is
 // not in "madvise" mode, or when the exec fails; the same PID carries on either way.
