@@ -22,20 +22,33 @@ Result<std::set<std::string>> ListColumns(Db& db, const std::string& table) {
   return cols;
 }
 
-Result<std::set<std::string>> TextColumns(Db& db, const std::string& table) {
-  std::set<std::string> cols;
+Result<TextReads> TextColumns(Db& db, const std::string& table) {
+  TextReads cols;
   if (!db.mysql()) return cols;
   Status st = Guard(fmt::format("reading the column types of {}", table), [&] {
     soci::rowset<soci::row> rs =
-        (db.sql().prepare << "SELECT column_name FROM information_schema.columns "
-                             "WHERE table_schema = DATABASE() AND table_name = :t "
-                             "AND character_set_name IS NOT NULL AND data_type IN ('char', "
-                             "'varchar', 'tinytext', 'text', 'mediumtext', 'longtext')",
+        (db.sql().prepare << "SELECT column_name, CASE WHEN character_set_name IS NULL THEN 'b' "
+                             "ELSE 'p' END FROM information_schema.columns "
+                             "WHERE table_schema = DATABASE() AND table_name = :t AND "
+                             "((character_set_name IS NOT NULL AND data_type IN ('char', "
+                             "'varchar', 'tinytext', 'text', 'mediumtext', 'longtext')) OR "
+                             "data_type IN ('tinyint', 'smallint', 'mediumint', 'int', 'bigint', "
+                             "'decimal', 'float', 'double', 'date', 'datetime', 'timestamp', "
+                             "'time', 'year'))",
          soci::use(table));
-    for (const auto& r : rs) cols.insert(r.get<std::string>(0));
+    for (const auto& r : rs) {
+      cols[r.get<std::string>(0)] =
+          r.get<std::string>(1) == "p" ? TextRead::kPlain : TextRead::kBinary;
+    }
   });
   if (!st) return st.error();
   return cols;
+}
+
+std::string AsText(const TextReads& reads, const std::string& column, const std::string& sql) {
+  auto it = reads.find(column);
+  if (it == reads.end()) return fmt::format("CAST({} AS CHAR)", sql);
+  return it->second == TextRead::kPlain ? sql : fmt::format("CAST({} AS BINARY)", sql);
 }
 
 Status ProbeWriteGrants(Db& db, const std::string& table, const std::string& id_column,

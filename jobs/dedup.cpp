@@ -83,17 +83,16 @@ std::string RelatedExpr(const crm::Db& db, const Mapping& m, const RelatedField&
                      db.Q(r.link_target), db.Q(r.link_contact), db.Q(m.id_column), where);
 }
 
-// `text`: the contacts columns the server sends as CAST would (crm::TextColumns): read as they
-// are, without the CAST.
+// `text`: how the contacts columns are read as CAST(col AS CHAR)'s text (crm::TextColumns).
 Slot MakeSlot(const crm::Db& db, const Mapping& m, const std::string& name, const FieldMap& f,
-              const std::set<std::string>& text) {
+              const crm::TextReads& text) {
   if (f.related) return {name, RelatedExpr(db, m, *f.related), ""};
-  if (text.count(f.column)) return {name, "c." + db.Q(f.column), f.column};
-  return {name, fmt::format("CAST(c.{} AS CHAR)", db.Q(f.column)), f.column};
+  return {name, crm::AsText(text, f.column, "c." + db.Q(f.column)), f.column};
 }
 
 // What the matcher sees (fields + extras), then what the merge needs besides.
 struct Slots {
+  std::string id;           // the contacts id as text (crm::AsText)
   std::vector<Slot> match;  // MatchFields() that are mapped, then mapping.extra
   int created = -1, updated = -1, opt_out = -1, do_not_call = -1;  // indexes into meta
   std::vector<int> activity;                                       // direct activity columns
@@ -111,8 +110,9 @@ struct Slots {
 // `child_activity`: also read each contact's latest child-table activity (a correlated MAX per
 // contact; only the most_recent_activity survivor rule needs it).
 Slots MakeSlots(const crm::Db& db, const Mapping& m, bool child_activity,
-                const std::set<std::string>& text) {
+                const crm::TextReads& text) {
   Slots s;
+  s.id = MakeSlot(db, m, m.id_column, FieldMap{m.id_column, {}}, text).expr;
   for (const auto& f : MatchFields()) {
     auto it = m.fields.find(f);
     if (it != m.fields.end()) s.match.push_back(MakeSlot(db, m, f, it->second, text));
@@ -205,8 +205,9 @@ std::string WhereActive(const crm::Db& db, const Mapping& m) {
 std::string ReadPageSql(const crm::Db& db, const Mapping& m, const Slots& slots, int page_size,
                         bool after) {
   return fmt::format(
-      "SELECT CAST(c.{id} AS CHAR){list} FROM {t} c WHERE {act}{after} ORDER BY c.{id} LIMIT {n}",
-      fmt::arg("id", db.Q(m.id_column)), fmt::arg("list", slots.SelectList()),
+      "SELECT {id_text}{list} FROM {t} c WHERE {act}{after} ORDER BY c.{id} LIMIT {n}",
+      fmt::arg("id_text", slots.id), fmt::arg("id", db.Q(m.id_column)),
+      fmt::arg("list", slots.SelectList()),
       fmt::arg("t", db.Q(m.contacts_table)), fmt::arg("act", WhereActive(db, m)),
       fmt::arg("after", after ? fmt::format(" AND c.{} > :last", db.Q(m.id_column)) : ""),
       fmt::arg("n", page_size));
@@ -427,8 +428,9 @@ class MergePlanner {
 
   std::string MembersSql(const std::vector<std::string>& ids) {
     return fmt::format(
-        "SELECT CAST(c.{id} AS CHAR), {text}{list} FROM {t} c WHERE c.{id} IN ({in}) AND {act}",
-        fmt::arg("id", db_.Q(m_.id_column)), fmt::arg("text", TextExpr(Cols(m_.contacts_table), "c")),
+        "SELECT {id_text}, {text}{list} FROM {t} c WHERE c.{id} IN ({in}) AND {act}",
+        fmt::arg("id_text", slots_.id), fmt::arg("id", db_.Q(m_.id_column)),
+        fmt::arg("text", TextExpr(Cols(m_.contacts_table), "c")),
         fmt::arg("list", slots_.SelectList()), fmt::arg("t", db_.Q(m_.contacts_table)),
         fmt::arg("in", InList(db_, ids)), fmt::arg("act", WhereActive(db_, m_)));
   }
