@@ -22,8 +22,8 @@ Result<std::set<std::string>> ListColumns(Db& db, const std::string& table);
 //   bytes without the conversion to utf8mb4 (~0.45 s of server CPU at 1M contacts for an id,
 //   a birthdate, three times and two flags; session 20). Read plainly, they would be typed
 //   values that crm::ForEachTextRow formats as SOCI would (dates with a time, decimals as doubles).
-// Other columns (binary strings, ENUM, SET, BIT, JSON) are not named and keep the CAST. Empty
-// on SQLite (whose values keep their CAST).
+// Other columns (binary strings, ENUM, SET, BIT, MySQL's JSON) are not named and keep the CAST.
+// Empty on SQLite (whose values keep their CAST).
 enum class TextRead { kPlain, kBinary };
 using TextReads = std::map<std::string, TextRead>;
 Result<TextReads> TextColumns(Db& db, const std::string& table);
