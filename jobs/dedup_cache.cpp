@@ -187,6 +187,12 @@ struct Reader {
   }
 };
 
+// The entry that starts at `offset` of a loaded file's bytes, its length prefix read.
+Reader EntryAt(std::string_view bytes, uint64_t offset) {
+  Reader in{bytes, offset};
+  return Reader{in.Str()};
+}
+
 // A new Record field must be written and read here (and kPrepareVersion bumped).
 static_assert(sizeof(match::Record) == 272, "match::Record changed: update PutRecord/GetRecord");
 
@@ -459,8 +465,7 @@ std::optional<match::Record> SweepCache::Find(std::string_view id, const RawHash
   // nullopt (the contact changed). No entry: false.
   std::optional<match::Record> found;
   auto at = [&](uint64_t offset, uint32_t pos) {
-    Reader in{bytes_, offset};
-    Reader e{in.Bytes(in.Varint())};
+    Reader e = EntryAt(bytes_, offset);
     if (e.Str() != id) return false;
     const std::string_view h = e.Bytes(16);
     if (!e.ok) return true;
@@ -491,8 +496,7 @@ const std::vector<SweepCache::Entry>& SweepCache::Index() const {
     std::vector<Entry>& index = lazy_->index;
     index.reserve(offset_at_.size());
     for (size_t i = 0; i < offset_at_.size(); ++i) {
-      Reader in{bytes_, offset_at_[i]};
-      Reader e{in.Bytes(in.Varint())};
+      Reader e = EntryAt(bytes_, offset_at_[i]);
       index.push_back({Fnv1a64(e.Str()), offset_at_[i], static_cast<uint32_t>(i)});
     }
     std::sort(index.begin(), index.end());
@@ -549,8 +553,7 @@ std::vector<match::Record> SweepCache::RecordsNotAt(const std::vector<uint8_t>& 
   std::vector<match::Record> out;
   for (const Entry& x : Index()) {
     if (x.position < used.size() && used[x.position] != 0) continue;
-    Reader in{bytes_, x.offset};
-    Reader e{in.Bytes(in.Varint())};
+    Reader e = EntryAt(bytes_, x.offset);
     match::Record r;
     r.id = e.Str();
     e.Bytes(16);
