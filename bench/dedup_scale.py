@@ -29,7 +29,10 @@ Steps (each prints its numbers and they are collected in DIR/results-N.json):
           reports), i.e. planning + applying + queueing review items; run it last (it changes
           the database); restore is not part of it
 The private server: mariadbd --no-defaults, unix socket only, innodb_buffer_pool_size as given,
-innodb_flush_log_at_trx_commit=2 (as the tests' server). SQL goes on stdin, never argv.
+innodb_flush_log_at_trx_commit=2 (as the tests' server). SQL goes on stdin, never argv. The
+default 256M pool is what the 1M ratios and the merge rate were always measured with; the
+10M / 1M ratio is measured with a pool that holds the contacts table (4G at 10M) on both
+servers, by bench/dedup_pairs.py (docs/adr/0003-what-the-scale-targets-measure.md).
 """
 import argparse
 import itertools
