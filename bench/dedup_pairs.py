@@ -30,6 +30,8 @@ import subprocess
 import sys
 import time
 
+from dedup_scale import Server  # bench/ is sys.path[0] when this script runs
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -49,9 +51,8 @@ def repeat(a, work, contacts, pool, keep_server):
 
 
 def stop_server(work):
-    subprocess.run(["mariadb-admin", "--no-defaults",
-                    f"--socket={os.path.join(work, 'mariadb', 'mysqld.sock')}", "-uroot",
-                    "shutdown"], capture_output=True)
+    """Stops the private server dedup_scale.py keeps in WORK/mariadb (the pool is read at start)."""
+    Server(os.path.join(work, "mariadb"), pool=None).stop()
 
 
 def main():
